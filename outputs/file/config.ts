@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { duration, size } from '../../src/config/units.js';
+
+export const fileOutputSchema = z.strictObject({
+  name: z.string().min(1).optional(),
+  type: z.literal('file'),
+  inputs: z.array(z.string().min(1)).min(1).optional(),
+  /** Directory that receives the objects. */
+  path: z.string().min(1),
+  /** strftime pattern (UTC, from each event's @timestamp) placed before the object name, e.g. `%Y/%m/%d/`. */
+  prefix: z.string().default(''),
+  compression: z.enum(['none', 'gzip']).default('none'),
+  object: z
+    .strictObject({
+      max_bytes: size().default(64 * 1024 * 1024),
+      max_age: duration().default(5 * 60_000),
+    })
+    .prefault({}),
+  /** How often written data is fsynced; a batch counts as handed off only after its fsync. */
+  sync_interval: duration().default(1000),
+});
+
+export type FileOutputConfig = z.output<typeof fileOutputSchema>;

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { outputRegistry } from '../../outputs/registry.js';
+import { duration, size } from './units.js';
+
+const inputSchema = z.strictObject({
+  name: z.string().min(1).optional(),
+  /** Globs (`*`, `**`, `{a,b}`); absolute, or relative to the working directory. */
+  paths: z.array(z.string().min(1)).min(1),
+  /** Globs matched against the full path and against the file name. */
+  exclude: z.array(z.string().min(1)).default([]),
+  /** Where to start in a file seen for the first time; known files resume from their checkpoint. */
+  start_at: z.enum(['beginning', 'end']).default('beginning'),
+  /** The seam for the parsers issue: only `plain` exists yet. */
+  parser: z.literal('plain').default('plain'),
+  /** Static fields added to every event, by dotted name (`service.name: checkout`). */
+  fields: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  max_line_bytes: size().default(1024 * 1024),
+  /** stat() of every tracked file; the guarantee behind fs.watch's hints. */
+  poll_interval: duration().default(250),
+  /** Glob re-expansion, to find files that appear later. */
+  rescan_interval: duration().default(2000),
+  /** How long a rotated or deleted file stays open after its last read, for late writes. */
+  rotate_wait: duration().default(5000),
+  /** A last line without a newline is emitted (tagged `partial_line`) after this much idle time. */
+  partial_line_timeout: duration().default(5000),
+  /** Bytes at the head of a file hashed into its identity (with dev and inode). */
+  fingerprint_bytes: size().default(1024),
+});
+
+const outputSchema = z.discriminatedUnion('type', [
+  outputRegistry.file.schema,
+  outputRegistry.stdout.schema,
+]);
+
+export const configSchema = z
+  .strictObject({
+    inputs: z.array(inputSchema).min(1),
+    outputs: z.array(outputSchema).min(1),
+    /** State directory: checkpoints now, the disk buffers later. */
+    buffer: z.strictObject({ path: z.string().min(1).default('./data') }).prefault({}),
+    checkpoint: z.strictObject({ interval: duration().default(1000) }).prefault({}),
+    shutdown: z.strictObject({ timeout: duration().default(30_000) }).prefault({}),
+    log: z
+      .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') })
+      .prefault({}),
+  })
+  .superRefine((cfg, ctx) => {
+    const names = new Set<string>();
+    cfg.inputs.forEach((input, i) => {
+      const name = input.name ?? `input-${i}`;
+      if (names.has(name)) ctx.addIssue({ code: 'custom', path: ['inputs', i, 'name'], message: `duplicate input name "${name}"` });
+      names.add(name);
+    });
+    const outNames = new Set<string>();
+    cfg.outputs.forEach((output, i) => {
+      const name = output.name ?? `${output.type}-${i}`;
+      if (outNames.has(name)) ctx.addIssue({ code: 'custom', path: ['outputs', i, 'name'], message: `duplicate output name "${name}"` });
+      outNames.add(name);
+      output.inputs?.forEach((ref, j) => {
+        if (!names.has(ref)) ctx.addIssue({ code: 'custom', path: ['outputs', i, 'inputs', j], message: `no input named "${ref}"` });
+      });
+    });
+  });
+
+export type Config = z.output<typeof configSchema>;
+export type InputConfig = Config['inputs'][number] & { name: string };

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+
+const SIZE_UNITS: Record<string, number> = {
+  '': 1, b: 1,
+  kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12,
+  k: 1024, kib: 1024, m: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gib: 1024 ** 3, t: 1024 ** 4, tib: 1024 ** 4,
+};
+
+const DURATION_UNITS: Record<string, number> = {
+  ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000,
+};
+
+// Anchored, no nested quantifiers: cannot backtrack badly on hostile input.
+const SIZE_RE = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i;
+const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/i;
+
+/** Parses `5MiB`, `512KB`, `1048576` into bytes; undefined when malformed. */
+export function parseSize(input: string | number): number | undefined {
+  if (typeof input === 'number') return Number.isSafeInteger(input) && input >= 0 ? input : undefined;
+  const m = SIZE_RE.exec(input.trim());
+  if (!m) return undefined;
+  const unit = SIZE_UNITS[m[2]!.toLowerCase()];
+  if (unit === undefined) return undefined;
+  const bytes = Math.round(Number(m[1]) * unit);
+  return Number.isSafeInteger(bytes) ? bytes : undefined;
+}
+
+/** Parses `500ms`, `2s`, `5m` into milliseconds; undefined when malformed. A bare number is rejected: units are not guessable. */
+export function parseDuration(input: string | number): number | undefined {
+  if (typeof input === 'number') return undefined;
+  const m = DURATION_RE.exec(input.trim());
+  if (!m) return undefined;
+  return Math.round(Number(m[1]) * DURATION_UNITS[m[2]!.toLowerCase()]!);
+}
+
+/** A zod type accepting `5MiB`-style sizes (or a byte count) and yielding bytes. */
+export const size = () =>
+  z.union([z.string(), z.number()]).transform((v, ctx) => {
+    const n = parseSize(v);
+    if (n === undefined) {
+      ctx.addIssue({ code: 'custom', message: `expected a size like 5MiB, got ${JSON.stringify(v)}` });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+/** A zod type accepting `500ms`/`2s`/`5m` durations and yielding milliseconds. */
+export const duration = () =>
+  z.union([z.string(), z.number()]).transform((v, ctx) => {
+    const n = parseDuration(v);
+    if (n === undefined) {
+      ctx.addIssue({ code: 'custom', message: `expected a duration like 500ms, 2s or 5m, got ${JSON.stringify(v)}` });
+      return z.NEVER;
+    }
+    return n;
+  });
