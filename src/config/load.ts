@@ -130,8 +130,9 @@ function syntaxMessage(code: string, message: string): string {
 function osReason(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   if (typeof e?.code === 'string' && typeof e.message === 'string') {
-    // Node's message is `ENOENT: no such file or directory, open '/x'`; the path is already named.
-    const m = /^[A-Z]+: (.*?), \w+ '.*'$/s.exec(e.message);
+    // Node's message is `ENOENT: no such file or directory, open '/x'`: keep the
+    // reason, drop the syscall and the path (already named).
+    const m = /^[A-Z0-9_]+: (.*?)(?:, \w+(?: '.*')?)?$/s.exec(e.message);
     return `${m ? m[1] : e.message} (${e.code})`;
   }
   return String(err);

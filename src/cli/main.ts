@@ -1,0 +1,160 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { Env } from '../config/substitute.js';
+import { mainHelp, parseHelp, runHelp, validateHelp } from './help.js';
+import { runCommand } from './run.js';
+import { validateCommand } from './validate.js';
+
+/** Exit codes (contract): 0 ok, 1 bad config or input, 2 usage error. */
+export const EXIT_OK = 0;
+export const EXIT_BAD_INPUT = 1;
+export const EXIT_USAGE = 2;
+
+/** A mistake on the command line: one line on stderr, exit 2. */
+class UsageError extends Error {}
+
+const configOptions = { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } } as const;
+
+interface Command {
+  help: string;
+  run(args: string[], env: Env): Promise<number>;
+}
+
+const commands: Record<string, Command> = {
+  run: {
+    help: runHelp,
+    run: async (args, env) => {
+      const { values } = parseCommand('run', args, configOptions);
+      if (values.help) return printHelp(runHelp);
+      return runCommand(configPath(values.config, env));
+    },
+  },
+  validate: {
+    help: validateHelp,
+    run: async (args, env) => {
+      const { values } = parseCommand('validate', args, configOptions);
+      if (values.help) return printHelp(validateHelp);
+      return validateCommand(configPath(values.config, env), env);
+    },
+  },
+  parse: {
+    help: parseHelp,
+    // Its options belong to the parsers issue; until then only --help is understood.
+    run: async (args) => {
+      const beforeDashes = args.slice(0, args.includes('--') ? args.indexOf('--') : undefined);
+      if (beforeDashes.includes('--help') || beforeDashes.includes('-h')) return printHelp(parseHelp);
+      process.stderr.write('logship parse: not implemented yet (see the parsers issue)\n');
+      return EXIT_USAGE;
+    },
+  },
+};
+
+/** Runs the command line `argv` (without node and script) and returns the exit code. */
+export async function main(argv: readonly string[], env: Env = process.env): Promise<number> {
+  try {
+    return await dispatch([...argv], env);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`logship: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    // A bug, not a user mistake: keep the stack for the report.
+    process.stderr.write(`logship: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return EXIT_BAD_INPUT;
+  }
+}
+
+async function dispatch(args: string[], env: Env): Promise<number> {
+  const [first, ...rest] = args;
+  if (first === undefined) throw new UsageError('missing command (see logship --help)');
+  if (!first.startsWith('-')) {
+    const command = Object.hasOwn(commands, first) ? commands[first] : undefined;
+    if (!command) throw new UsageError(`unknown command "${first}" (commands: ${Object.keys(commands).join(', ')}; see logship --help)`);
+    return command.run(rest, env);
+  }
+
+  // Global options come before any command: `logship --help`, `logship --version`.
+  const { values, positionals } = parse('logship', args, {
+    help: { type: 'boolean', short: 'h' },
+    version: { type: 'boolean' },
+  }, true);
+  if (values.version) {
+    process.stdout.write(`logship ${version()}\n`);
+    return EXIT_OK;
+  }
+  if (values.help) {
+    // `logship --help validate` reads like `logship validate --help`.
+    const topic = positionals[0];
+    if (topic === undefined) return printHelp(mainHelp);
+    if (!Object.hasOwn(commands, topic)) throw new UsageError(`unknown command "${topic}" (see logship --help)`);
+    return printHelp(commands[topic]!.help);
+  }
+  throw new UsageError(`missing command before "${positionals[0]}" (see logship --help)`);
+}
+
+type Options = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
+
+function parseCommand<O extends Options>(name: string, args: string[], options: O) {
+  return parse(`logship ${name}`, args, options, false);
+}
+
+/** parseArgs in strict mode, its errors turned into one-line usage errors. */
+function parse<O extends Options>(who: string, args: string[], options: O, allowPositionals: boolean) {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals });
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    if (typeof e.code !== 'string' || !e.code.startsWith('ERR_PARSE_ARGS_')) throw err;
+    throw new UsageError(`${argsMessage(e.code, e.message ?? '')} (see ${who} --help)`);
+  }
+}
+
+/** parseArgs's messages run to several sentences of advice; one clause is enough here. */
+function argsMessage(code: string, message: string): string {
+  const quoted = /'([^']+)'/.exec(message)?.[1] ?? '';
+  switch (code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `unknown option ${quoted}`;
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return `unexpected argument "${quoted}"`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
+      const long = /--[\w-]+/.exec(message)?.[0] ?? quoted;
+      if (/argument missing|ambiguous/.test(message)) return `option ${long} needs a value`;
+      if (/does not take an argument/.test(message)) return `option ${long} takes no value`;
+      break;
+    }
+  }
+  const first = message.split(/\.\s|\n/)[0] ?? message;
+  return first.charAt(0).toLowerCase() + first.slice(1);
+}
+
+function configPath(flag: string | undefined, env: Env): string {
+  return flag ?? (env.LOGSHIP_CONFIG || './logship.yaml');
+}
+
+function printHelp(text: string): number {
+  process.stdout.write(text);
+  return EXIT_OK;
+}
+
+/**
+ * The version from package.json. Compiled, this module is dist/src/cli/main.js
+ * and package.json is ../../../; from source (tests) it is ../../. Walking up to
+ * the first logship package.json serves both.
+ */
+function version(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'logship' && pkg.version) return pkg.version;
+    } catch {
+      // Not here (or unreadable): keep walking up.
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return 'unknown';
+    dir = parent;
+  }
+}
