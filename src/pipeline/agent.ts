@@ -1,0 +1,136 @@
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { outputRegistry, type NamedOutputConfig, type OutputFactory } from '../../outputs/registry.js';
+import { DeliveryTracker } from '../checkpoint/delivery-tracker.js';
+import { CheckpointStore } from '../checkpoint/store.js';
+import type { InputConfig } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import { Tailer } from '../tail/tailer.js';
+import type { TailedFile } from '../tail/tailed-file.js';
+import { EventBuilder } from './event-builder.js';
+import { OutputPort } from './output-port.js';
+
+export interface AgentConfig {
+  inputs: InputConfig[];
+  outputs: NamedOutputConfig[];
+  buffer: { path: string };
+  checkpoint: { interval: number };
+  shutdown: { timeout: number };
+}
+
+/**
+ * The data path of `logship run`, top to bottom:
+ * tailer (per input) → event builder → output ports → outputs, with the
+ * delivery tracker turning the outputs' durability reports into checkpoints.
+ */
+export class Agent {
+  private readonly store: CheckpointStore;
+  private tracker!: DeliveryTracker;
+  private ports: OutputPort[] = [];
+  private tailers: Tailer[] = [];
+  private checkpointTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private saving: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly cfg: AgentConfig,
+    private readonly logger: Logger,
+  ) {
+    this.store = new CheckpointStore(resolve(cfg.buffer.path), logger);
+  }
+
+  /** Runs until stop() and the drain that follows complete. */
+  async run(): Promise<void> {
+    const resume = await this.store.load();
+    this.tracker = new DeliveryTracker(this.cfg.outputs.length);
+    this.ports = await Promise.all(this.cfg.outputs.map((o, i) => this.createPort(o, i)));
+    for (const port of this.ports) await port.output.start();
+
+    const host = hostname();
+    const loops = this.cfg.inputs.map((input) => {
+      const tailer = new Tailer({
+        input,
+        resume: resume[input.name] ?? [],
+        logger: this.logger,
+        hooks: {
+          opened: (file) => this.tracker.opened(input.name, file),
+          closed: (file) => this.tracker.closed(file),
+        },
+      });
+      this.tailers.push(tailer);
+      return this.pump(input, tailer, new EventBuilder(input.fields, host));
+    });
+
+    this.checkpointTimer = setInterval(() => void this.saveCheckpoint(), this.cfg.checkpoint.interval);
+    try {
+      await Promise.all(loops);
+    } finally {
+      clearInterval(this.checkpointTimer);
+      await this.closeOutputs();
+      await this.saveCheckpoint();
+    }
+  }
+
+  /**
+   * Graceful stop: tailers read what exists now to its end and emit held
+   * partial lines; past `shutdown.timeout` they stop where they are and the
+   * rest is read again on the next start.
+   */
+  stop(): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.logger.info({ timeoutMs: this.cfg.shutdown.timeout }, 'stopping: draining tracked files');
+    for (const t of this.tailers) t.stop();
+    setTimeout(() => {
+      this.logger.warn('shutdown timeout reached; stopping without reading files to their end');
+      for (const t of this.tailers) t.abort();
+    }, this.cfg.shutdown.timeout).unref();
+  }
+
+  private async pump(input: InputConfig, tailer: Tailer, builder: EventBuilder): Promise<void> {
+    const ports = this.ports.filter((p) => {
+      const wanted = this.cfg.outputs[p.index]!.inputs;
+      return !wanted || wanted.includes(input.name);
+    });
+    const mask = ports.reduce((m, p) => m | (1 << p.index), 0);
+    for await (const lines of tailer.batches()) {
+      const { records, times } = builder.build(lines);
+      const seq = this.tracker.dispatched(lines.source as TailedFile, lines.endOffset, mask);
+      const batch = { seq, records, times };
+      await Promise.all(ports.map((p) => p.write(batch)));
+    }
+  }
+
+  private async createPort(config: NamedOutputConfig, index: number): Promise<OutputPort> {
+    const entry = outputRegistry[config.type];
+    // The registry pairs each type's schema with its factory; the union loses that pairing.
+    const create = (await entry.load()) as OutputFactory<NamedOutputConfig>;
+    const output = create(config, {
+      logger: this.logger.child({ output: config.name }),
+      onDurable: (seq) => this.tracker.durable(index, seq),
+    });
+    return new OutputPort(index, output, this.logger);
+  }
+
+  private async closeOutputs(): Promise<void> {
+    for (const port of this.ports) {
+      try {
+        await port.close();
+      } catch (err) {
+        this.logger.error({ output: port.output.name, err: (err as Error).message }, 'output did not close cleanly; unsent events are read again next start');
+      }
+    }
+  }
+
+  /** Saves are chained: the interval's and the final one never write the temp file at once. */
+  private saveCheckpoint(): Promise<void> {
+    this.saving = this.saving.then(async () => {
+      try {
+        await this.store.save(this.tracker.snapshot());
+      } catch (err) {
+        this.logger.error({ file: this.store.file, err: (err as Error).message }, 'checkpoint write failed; will retry');
+      }
+    });
+    return this.saving;
+  }
+}

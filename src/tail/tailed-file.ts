@@ -1,0 +1,155 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import { generationKey, readFingerprint, type Identity } from './identity.js';
+import { newLineBatch, type LineBatch, type SourceRef } from './line-batch.js';
+import { LineSplitter } from './line-splitter.js';
+
+export interface TailedFileOptions {
+  maxLineBytes: number;
+  fingerprintBytes: number;
+}
+
+/**
+ * One generation of one file, read through an fd we hold: after a rename or a
+ * delete the fd still reaches the old bytes, so nothing written before the
+ * rotation is missed. Reads are positional (pread), at our own byte offset.
+ */
+export class TailedFile implements SourceRef {
+  key = '';
+  /** Next byte to read. */
+  readPos: number;
+  /** No longer reachable under `path` (renamed away, deleted, or superseded after a truncation). */
+  rotated = false;
+  /** Set when a poll saw bytes past readPos; cleared at end of file. */
+  readable = true;
+  /** When bytes last arrived (or the file was opened): drives rotate_wait and the partial-line timeout. */
+  lastDataAt = Date.now();
+  lastMtimeMs = 0;
+  /** Graceful stop: read up to here, then stop. */
+  stopAt: number | undefined;
+  readonly splitter: LineSplitter;
+
+  private constructor(
+    readonly path: string,
+    readonly fh: FileHandle,
+    readonly id: Identity,
+    private gen: number,
+    offset: number,
+    private readonly opts: TailedFileOptions,
+  ) {
+    this.readPos = offset;
+    this.splitter = new LineSplitter(opts.maxLineBytes, offset);
+  }
+
+  /**
+   * Opens `openPath` for tailing from `offset` (`'end'`: its current size); its
+   * events name `path`, the path it is tailed as (a rotated generation found
+   * as `app.log.1` still reports `app.log`).
+   * Returns undefined when it vanished in between (a rotation race: the next poll sees it under its new name).
+   */
+  static async open(
+    openPath: string,
+    path: string,
+    offset: number | 'end',
+    opts: TailedFileOptions,
+    scratch: Buffer,
+    inherit?: { key: string; generation: number },
+  ): Promise<TailedFile | undefined> {
+    let fh: FileHandle;
+    try {
+      fh = await open(openPath, 'r');
+    } catch (err) {
+      if (isGone(err)) return undefined;
+      throw err;
+    }
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) {
+        await fh.close();
+        return undefined;
+      }
+      const fp = await readFingerprint(fh, opts.fingerprintBytes, scratch);
+      const id: Identity = { dev: st.dev, ino: st.ino, fp };
+      const start = offset === 'end' ? st.size : offset;
+      const file = new TailedFile(path, fh, id, inherit?.generation ?? 0, start, opts);
+      file.lastMtimeMs = st.mtimeMs;
+      if (inherit) file.key = inherit.key;
+      else if (fp.final) file.key = generationKey(id, file.gen);
+      return file;
+    } catch (err) {
+      await fh.close().catch(() => {});
+      throw err;
+    }
+  }
+
+  /**
+   * Reads the next chunk into `buf` and splits it. Returns the lines (possibly
+   * none, mid-way through a long line) or null at end of file.
+   */
+  async read(buf: Buffer): Promise<LineBatch | null> {
+    let want = buf.length;
+    if (this.stopAt !== undefined) want = Math.min(want, this.stopAt - this.readPos);
+    if (want <= 0) {
+      this.readable = false;
+      return null;
+    }
+    const { bytesRead } = await this.fh.read(buf, 0, want, this.readPos);
+    if (bytesRead === 0) {
+      this.readable = false;
+      return null;
+    }
+    if (bytesRead < want) this.readable = false;
+    const pos = this.readPos;
+    this.readPos += bytesRead;
+    this.lastDataAt = Date.now();
+    if (this.key === '') await this.settleKey();
+    const batch = newLineBatch(this);
+    this.splitter.push(buf, bytesRead, pos, batch);
+    batch.endOffset = this.splitter.resumeOffset;
+    return batch;
+  }
+
+  /** Emits a held last line without its newline (idle timeout, rotation end, shutdown). */
+  async flushPartial(): Promise<LineBatch | null> {
+    if (!this.splitter.hasPartial) return null;
+    if (this.key === '') await this.settleKey();
+    const batch = newLineBatch(this);
+    this.splitter.flushPartial(batch, this.readPos);
+    batch.endOffset = this.splitter.resumeOffset;
+    return batch;
+  }
+
+  get generation(): number {
+    return this.gen;
+  }
+
+  /**
+   * New content that starts exactly like the generation it replaced (a file
+   * truncated and rewritten with the same first line) gets a new generation,
+   * so its event ids cannot collide with the old ones. Only before any line was emitted.
+   */
+  setGeneration(generation: number): void {
+    this.gen = generation;
+    if (this.key !== '' && this.id.fp.final) this.key = generationKey(this.id, generation);
+  }
+
+  /** Position a restart would resume from: the first byte not emitted as part of a line. */
+  get resumeOffset(): number {
+    return this.splitter.resumeOffset;
+  }
+
+  async close(): Promise<void> {
+    await this.fh.close().catch(() => {});
+  }
+
+  /** The key is fixed at the first emitted line, when the head is as final as it will get. */
+  private async settleKey(): Promise<void> {
+    const cap = this.opts.fingerprintBytes;
+    if (!this.id.fp.final) this.id.fp = await readFingerprint(this.fh, cap, Buffer.allocUnsafe(cap));
+    this.key = generationKey(this.id, this.gen);
+  }
+}
+
+export function isGone(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}

@@ -1,0 +1,445 @@
+import { stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Stats } from 'node:fs';
+import type { CheckpointEntry } from '../checkpoint/entry.js';
+import type { InputConfig } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import { Discovery } from './discovery.js';
+import { headMatches, type Fingerprint } from './identity.js';
+import type { LineBatch } from './line-batch.js';
+import { hasHead, listSiblings, type Sibling } from './siblings.js';
+import { TailedFile, isGone } from './tailed-file.js';
+import { WatchHints } from './watch-hints.js';
+
+const READ_CHUNK = 1024 * 1024;
+const REMEMBERED_CLOSED = 4096;
+
+export interface TailerHooks {
+  /** A generation was opened; nothing before `file.readPos` will be read from it. */
+  opened(file: TailedFile): void;
+  /** A generation was closed; it emitted lines up to `file.resumeOffset` and will emit no more. */
+  closed(file: TailedFile): void;
+}
+
+export interface TailerOptions {
+  input: InputConfig;
+  /** This input's checkpoint entries from the last run. */
+  resume: readonly CheckpointEntry[];
+  logger: Logger;
+  hooks: TailerHooks;
+}
+
+/** Every generation ever tailed under one path, oldest first; `current` is the one the path points at. */
+interface PathGroup {
+  readonly path: string;
+  files: TailedFile[];
+  current: TailedFile | undefined;
+}
+
+export interface TailerStats {
+  filesOpened: number;
+  rotations: number;
+  truncations: number;
+  /** Truncations where unread bytes could not be found in a copy. */
+  truncationsWithLoss: number;
+}
+
+/**
+ * Follows the files of one input and yields their lines, one read at a time:
+ * nothing is read until the consumer asks for the next batch, so a slow output
+ * slows reading and memory stays flat.
+ *
+ * fs.watch only hints; every tracked file is stat'ed each `poll_interval`, and
+ * the globs are expanded again each `rescan_interval`.
+ */
+export class Tailer {
+  readonly stats: TailerStats = { filesOpened: 0, rotations: 0, truncations: 0, truncationsWithLoss: 0 };
+  private readonly discovery: Discovery;
+  private readonly hints: WatchHints;
+  private readonly groups = new Map<string, PathGroup>();
+  private readonly ready: LineBatch[] = [];
+  private readonly readBuf = Buffer.allocUnsafe(READ_CHUNK);
+  private readonly scratch: Buffer;
+  /** dev:ino of generations closed recently, so a sibling scan does not take them for unseen rotations. */
+  private readonly closedInodes = new Set<string>();
+  private rr = 0;
+  private lastPoll = 0;
+  private lastRescan = 0;
+  private hinted = false;
+  private rescanHinted = false;
+  private stopping = false;
+  private stopSized = false;
+  private drained = false;
+  private aborted = false;
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly opts: TailerOptions) {
+    this.discovery = new Discovery(opts.input.paths, opts.input.exclude);
+    this.scratch = Buffer.allocUnsafe(opts.input.fingerprint_bytes);
+    this.hints = new WatchHints(() => {
+      this.hinted = true;
+      this.rescanHinted = true;
+      this.wake?.();
+    });
+  }
+
+  /** Begin a graceful stop: no new files; read what is there now to its end; emit held partial lines. */
+  stop(): void {
+    this.stopping = true;
+    this.wake?.();
+  }
+
+  /** Stop at once, wherever reading is. */
+  abort(): void {
+    this.aborted = true;
+    this.wake?.();
+  }
+
+  /** Tracked generations, for checkpoint snapshots. */
+  files(): TailedFile[] {
+    return [...this.groups.values()].flatMap((g) => g.files);
+  }
+
+  async *batches(): AsyncGenerator<LineBatch> {
+    try {
+      await this.start();
+      while (!this.aborted) {
+        const queued = this.ready.shift();
+        if (queued) {
+          yield queued;
+          continue;
+        }
+        const now = Date.now();
+        if (this.hinted || now - this.lastPoll >= this.opts.input.poll_interval) {
+          await this.poll(now);
+          if (this.ready.length > 0) continue;
+        }
+        const file = this.nextReadable();
+        if (file) {
+          const batch = await file.read(this.readBuf);
+          if (batch && batch.texts.length > 0) yield batch;
+          continue;
+        }
+        if (this.stopping && this.stopSized) {
+          if (this.drained) break;
+          this.drained = true;
+          for (const f of this.files()) {
+            const batch = await f.flushPartial();
+            if (batch) this.ready.push(batch);
+          }
+          continue;
+        }
+        await this.sleep(this.opts.input.poll_interval - (Date.now() - this.lastPoll));
+      }
+    } finally {
+      this.hints.close();
+      for (const f of this.files()) await f.close();
+    }
+  }
+
+  // ---- start-up ----------------------------------------------------------
+
+  private async start(): Promise<void> {
+    const { input, logger } = this.opts;
+    for (const entry of this.opts.resume) await this.resume(entry);
+    // A known path holding an unknown generation: it rotated while we were down.
+    for (const group of this.groups.values()) {
+      if (group.current) continue;
+      const entry = latestEntryFor(this.opts.resume, group.path);
+      await this.openAtPath(group, entry?.mtime_ms ?? Number.POSITIVE_INFINITY, entry ? fingerprintOf(entry) : undefined, entry?.generation ?? -1);
+    }
+    const paths = await this.discovery.scan();
+    for (const path of paths) {
+      if (this.groups.has(path)) continue;
+      const file = await this.open(path, input.start_at === 'end' ? 'end' : 0);
+      if (file) this.group(path).current = file;
+    }
+    for (const dir of this.discovery.baseDirs()) this.hints.watchDir(dir);
+    this.lastRescan = Date.now();
+    logger.info({ input: input.name, files: this.files().length, resumed: this.opts.resume.length }, 'tailing started');
+  }
+
+  /** Finds a checkpointed generation again: at its path, renamed beside it, or as a copytruncate copy. */
+  private async resume(entry: CheckpointEntry): Promise<void> {
+    const fp = fingerprintOf(entry);
+    const inherit = entry.key ? { key: entry.key, generation: entry.generation } : undefined;
+    const group = this.group(entry.path);
+    const atPath = await statOrUndefined(entry.path);
+    if (atPath && atPath.dev === entry.dev && atPath.ino === entry.ino && atPath.size >= entry.offset && (await hasHead(entry.path, fp, this.scratch))) {
+      const file = await this.open(entry.path, entry.offset, inherit);
+      if (file) group.current = file;
+      return;
+    }
+    const siblings = await listSiblings(entry.path);
+    const renamed = siblings.find((s) => s.dev === entry.dev && s.ino === entry.ino);
+    let found: Sibling | undefined;
+    if (renamed && renamed.size >= entry.offset && (await hasHead(renamed.path, fp, this.scratch))) found = renamed;
+    else found = await this.findCopy(siblings, fp, entry.offset);
+    if (!found) {
+      this.opts.logger.warn(
+        { input: this.opts.input.name, path: entry.path, offset: entry.offset },
+        'checkpointed file not found under its path or beside it (deleted or compressed before it was read to its end); resuming without it',
+      );
+      return;
+    }
+    const file = await this.open(found.path, entry.offset, inherit, group.path);
+    if (!file) return;
+    file.rotated = true;
+    group.files.push(file);
+    // Generations rotated away after it, before we could see them.
+    await this.adoptMissed(group, siblings, entry.mtime_ms, found);
+  }
+
+  // ---- polling -----------------------------------------------------------
+
+  private async poll(now: number): Promise<void> {
+    this.lastPoll = now;
+    this.hinted = false;
+    if (this.stopping && !this.stopSized) {
+      for (const f of this.files()) {
+        const st = await f.fh.stat().catch(() => undefined);
+        f.stopAt = st ? st.size : f.readPos;
+        f.readable = f.readPos < f.stopAt;
+      }
+      this.stopSized = true;
+      return;
+    }
+    if (!this.stopping && (this.rescanHinted || now - this.lastRescan >= this.opts.input.rescan_interval)) {
+      await this.rescan();
+    }
+    for (const group of [...this.groups.values()]) await this.pollGroup(group, now);
+  }
+
+  private async rescan(): Promise<void> {
+    this.rescanHinted = false;
+    this.lastRescan = Date.now();
+    for (const path of await this.discovery.scan()) {
+      if (this.groups.has(path)) continue;
+      // A generation we hold or just finished, renamed into the glob: not a new file.
+      const st = await statOrUndefined(path);
+      if (!st || this.isKnownInode(st)) continue;
+      // Appeared after start: read from its beginning, whatever start_at says.
+      const file = await this.open(path, 0);
+      if (file) this.group(path).current = file;
+    }
+  }
+
+  private async pollGroup(group: PathGroup, now: number): Promise<void> {
+    if (!this.stopping) {
+      const st = await statOrUndefined(group.path);
+      const cur = group.current;
+      if (cur && (!st || st.dev !== cur.id.dev || st.ino !== cur.id.ino)) {
+        // Renamed away or deleted: keep reading the held fd to its end.
+        cur.rotated = true;
+        group.current = undefined;
+        this.stats.rotations++;
+      }
+      if (!group.current && st?.isFile()) {
+        // Unseen generations can only be missed relative to one we held.
+        const since = (cur ?? group.files.at(-1))?.lastMtimeMs ?? Number.POSITIVE_INFINITY;
+        await this.openAtPath(group, since, undefined, -1);
+      }
+    }
+    for (const f of [...group.files]) await this.pollFile(group, f, now);
+    if (group.files.length === 0 && !this.discovery.matches(group.path)) this.groups.delete(group.path);
+  }
+
+  private async pollFile(group: PathGroup, f: TailedFile, now: number): Promise<void> {
+    const st = await f.fh.stat().catch(() => undefined);
+    if (!st) return;
+    if (f === group.current && !this.stopping) {
+      const shrunk = st.size < f.readPos;
+      const rewritten = !shrunk && st.mtimeMs !== f.lastMtimeMs && !(await headMatches(f.fh, f.id.fp, this.scratch));
+      if (shrunk || rewritten) {
+        await this.onTruncated(group, f);
+        return;
+      }
+    }
+    f.lastMtimeMs = st.mtimeMs;
+    const limit = f.stopAt ?? Infinity;
+    if (st.size > f.readPos && f.readPos < limit) {
+      f.readable = true;
+      return;
+    }
+    if (f.readable) return;
+    const idle = now - f.lastDataAt;
+    if (f.splitter.hasPartial && idle >= this.opts.input.partial_line_timeout) {
+      const batch = await f.flushPartial();
+      if (batch) this.ready.push(batch);
+    }
+    if (f.rotated && idle >= this.opts.input.rotate_wait) await this.retire(group, f);
+  }
+
+  /**
+   * The file under the path shrank or its head changed: copytruncate, or a
+   * truncation. The bytes we had not read yet may survive in a copy beside it.
+   */
+  private async onTruncated(group: PathGroup, f: TailedFile): Promise<void> {
+    this.stats.truncations++;
+    const resumeAt = f.resumeOffset;
+    const siblings = await listSiblings(group.path);
+    const copy = await this.findCopy(siblings, f.id.fp, resumeAt, f);
+    const replacement: TailedFile[] = [];
+    if (copy) {
+      const rest = await this.open(copy.path, resumeAt, { key: f.key, generation: f.generation }, group.path);
+      if (rest) {
+        rest.rotated = true;
+        replacement.push(rest);
+      }
+    } else {
+      this.stats.truncationsWithLoss++;
+      const batch = await f.flushPartial();
+      if (batch) this.ready.push(batch);
+      this.opts.logger.warn(
+        { input: this.opts.input.name, path: group.path, offset: resumeAt },
+        'file truncated and no copy of its unread tail found beside it; bytes written after this offset before the truncation were not read',
+      );
+    }
+    group.files.splice(group.files.indexOf(f), 1);
+    group.current = undefined;
+    await this.retireClosed(f);
+    group.files.push(...replacement);
+    await this.adoptMissed(group, siblings, copy ? copy.mtimeMs : f.lastMtimeMs, copy);
+    await this.openAtPath(group, Number.POSITIVE_INFINITY, f.id.fp, f.generation);
+  }
+
+  /**
+   * Opens what the path holds now, from its beginning, after earlier generations
+   * we hold. With `since` finite, generations rotated away unseen since then are taken first.
+   * `prevFp`/`prevGeneration`: when the new content starts like the old, its ids must still differ.
+   */
+  private async openAtPath(group: PathGroup, since: number, prevFp: Fingerprint | undefined, prevGeneration: number): Promise<void> {
+    if (Number.isFinite(since) && group.files.length > 0) {
+      await this.adoptMissed(group, await listSiblings(group.path), since, undefined);
+    }
+    const file = await this.open(group.path, 0);
+    if (!file) return;
+    if (prevFp && prevGeneration >= 0 && file.id.fp.len === prevFp.len && file.id.fp.crc === prevFp.crc) {
+      file.setGeneration(prevGeneration + 1);
+    }
+    group.current = file;
+  }
+
+  /** Takes rotated siblings written after `since` that we never tailed: generations rotated away while we were behind. */
+  private async adoptMissed(group: PathGroup, siblings: Sibling[], since: number, skip: Sibling | undefined): Promise<void> {
+    for (const s of siblings) {
+      if (s === skip || s.mtimeMs < since || this.isKnownInode(s) || this.discovery.matches(s.path)) continue;
+      const file = await this.open(s.path, 0, undefined, group.path);
+      if (!file) continue;
+      file.rotated = true;
+      this.opts.logger.info({ input: this.opts.input.name, path: s.path }, 'reading a generation rotated away before it was seen');
+      group.files.push(file);
+    }
+  }
+
+  /** A copytruncate copy: a sibling that starts like `fp` and reaches past `offset`. Newest first. */
+  private async findCopy(siblings: Sibling[], fp: Fingerprint, offset: number, except?: TailedFile): Promise<Sibling | undefined> {
+    for (let i = siblings.length - 1; i >= 0; i--) {
+      const s = siblings[i]!;
+      if (except && s.dev === except.id.dev && s.ino === except.id.ino) continue;
+      if (this.isKnownInode(s)) continue;
+      if (s.size >= offset && (await hasHead(s.path, fp, this.scratch))) return s;
+    }
+    return undefined;
+  }
+
+  private async retire(group: PathGroup, f: TailedFile): Promise<void> {
+    const batch = await f.flushPartial();
+    if (batch) this.ready.push(batch);
+    group.files.splice(group.files.indexOf(f), 1);
+    await this.retireClosed(f);
+  }
+
+  private async retireClosed(f: TailedFile): Promise<void> {
+    this.opts.hooks.closed(f);
+    await f.close();
+    if (this.closedInodes.size >= REMEMBERED_CLOSED) this.closedInodes.delete(this.closedInodes.values().next().value!);
+    this.closedInodes.add(`${f.id.dev}:${f.id.ino}`);
+  }
+
+  // ---- helpers -----------------------------------------------------------
+
+  private async open(
+    path: string,
+    offset: number | 'end',
+    inherit?: { key: string; generation: number },
+    groupPath = path,
+  ): Promise<TailedFile | undefined> {
+    const { input } = this.opts;
+    const file = await TailedFile.open(
+      path,
+      groupPath,
+      offset,
+      { maxLineBytes: input.max_line_bytes, fingerprintBytes: input.fingerprint_bytes },
+      this.scratch,
+      inherit,
+    );
+    if (!file) return undefined;
+    this.stats.filesOpened++;
+    this.hints.watchDir(dirname(groupPath));
+    this.opts.hooks.opened(file);
+    return file;
+  }
+
+  private group(path: string): PathGroup {
+    let g = this.groups.get(path);
+    if (!g) {
+      g = { path, files: [], current: undefined };
+      this.groups.set(path, g);
+    }
+    return g;
+  }
+
+  private isKnownInode(s: { dev: number; ino: number }): boolean {
+    if (this.closedInodes.has(`${s.dev}:${s.ino}`)) return true;
+    return this.files().some((f) => f.id.dev === s.dev && f.id.ino === s.ino);
+  }
+
+  /** Round-robin over paths; within a path the oldest generation with data goes first. */
+  private nextReadable(): TailedFile | undefined {
+    const groups = [...this.groups.values()];
+    for (let n = 0; n < groups.length; n++) {
+      const g = groups[(this.rr + n) % groups.length]!;
+      const f = g.files.find((x) => x.readable);
+      if (f) {
+        this.rr = (this.rr + n + 1) % groups.length;
+        return f;
+      }
+    }
+    return undefined;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.hinted || this.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(done, Math.max(1, ms));
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = undefined;
+        done();
+      };
+    });
+  }
+}
+
+function latestEntryFor(entries: readonly CheckpointEntry[], path: string): CheckpointEntry | undefined {
+  let latest: CheckpointEntry | undefined;
+  for (const e of entries) if (e.path === path && (!latest || e.mtime_ms > latest.mtime_ms)) latest = e;
+  return latest;
+}
+
+function fingerprintOf(e: CheckpointEntry): Fingerprint {
+  return { len: e.fp_len, crc: e.fp_crc, final: e.fp_final };
+}
+
+async function statOrUndefined(path: string): Promise<Stats | undefined> {
+  try {
+    return await stat(path);
+  } catch (err) {
+    if (isGone(err)) return undefined;
+    throw err;
+  }
+}
