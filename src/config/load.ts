@@ -40,13 +40,18 @@ export function parseConfigText(text: string, sourceName: string, env: Env = pro
 
   if (doc.errors.length > 0) {
     // Validating a half-parsed document would add noise: report the syntax alone.
-    throw new ConfigError(
-      sourceName,
-      doc.errors.map((e) => {
+    // After the first real syntax error the parser trips over every later token
+    // (one unclosed bracket gives dozens), so only that one is worth reading;
+    // duplicate keys are independent of each other and all reported.
+    const firstSyntax = doc.errors.find((e) => e.code !== 'DUPLICATE_KEY');
+    const problems = doc.errors
+      .filter((e) => e === firstSyntax || e.code === 'DUPLICATE_KEY')
+      .map((e) => {
         const { line, col } = lines.linePos(e.pos[0]);
-        return `YAML syntax: ${syntaxMessage(e.code, e.message)} (line ${line}, column ${col})`;
-      }),
-    );
+        const source = text.slice(lines.lineStarts[line - 1], lines.lineStarts[line] ?? text.length);
+        return `YAML syntax: ${syntaxMessage(e.code, e.message)}${flowHint(source)} (line ${line}, column ${col})`;
+      });
+    throw new ConfigError(sourceName, problems);
   }
   if (doc.contents === null) {
     throw new ConfigError(sourceName, ['the config is empty: expected a mapping with inputs and outputs']);
@@ -124,6 +129,16 @@ function locate(doc: Document, path: ConfigPath): number | undefined {
 function syntaxMessage(code: string, message: string): string {
   if (code === 'MULTIPLE_DOCS') return 'the file holds more than one YAML document (---); a config is one document';
   return message;
+}
+
+/**
+ * `{` is YAML flow syntax, so an unquoted `${VAR}` inside `[ ]` or `{ }` breaks
+ * the parse before substitution can happen. The common case deserves a hint.
+ */
+function flowHint(line: string): string {
+  const ref = line.indexOf('${');
+  if (ref < 0 || !/[[{]/.test(line.slice(0, ref))) return '';
+  return '; inside [ ] or { } a variable must be quoted: "${VAR}"';
 }
 
 /** `no such file or directory (ENOENT)` from a Node fs error. */
