@@ -4,8 +4,6 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Env } from '../config/substitute.js';
 import { mainHelp, parseHelp, runHelp, validateHelp } from './help.js';
-import { runCommand } from './run.js';
-import { validateCommand } from './validate.js';
 
 /** Exit codes (contract): 0 ok, 1 bad config or input, 2 usage error. */
 export const EXIT_OK = 0;
@@ -22,12 +20,15 @@ interface Command {
   run(args: string[], env: Env): Promise<number>;
 }
 
+// Commands load their code on use: `--help` and `--version` stay instant, and
+// `validate` never loads the pipeline that `run` needs.
 const commands: Record<string, Command> = {
   run: {
     help: runHelp,
     run: async (args, env) => {
       const { values } = parseCommand('run', args, configOptions);
       if (values.help) return printHelp(runHelp);
+      const { runCommand } = await import('./run.js');
       return runCommand(configPath(values.config, env));
     },
   },
@@ -36,6 +37,7 @@ const commands: Record<string, Command> = {
     run: async (args, env) => {
       const { values } = parseCommand('validate', args, configOptions);
       if (values.help) return printHelp(validateHelp);
+      const { validateCommand } = await import('./validate.js');
       return validateCommand(configPath(values.config, env), env);
     },
   },
