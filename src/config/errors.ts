@@ -147,12 +147,17 @@ function unionOfTypes(errors: readonly (readonly z.core.$ZodIssue[])[]): string 
 /**
  * Turns one zod issue into problems in the user's terms. `data` is what the
  * YAML held before validation: it tells a missing key from a wrong one, and
- * supplies the value for messages (never for secret paths).
+ * supplies the value for messages, except where `hidden` says the value must
+ * not be shown (secret-looking keys by default).
  */
-export function issueToProblems(issue: z.core.$ZodIssue, data: unknown): Problem[] {
+export function issueToProblems(
+  issue: z.core.$ZodIssue,
+  data: unknown,
+  hidden: (path: ConfigPath) => boolean = isSecretPath,
+): Problem[] {
   const path = issue.path.filter((seg): seg is string | number => typeof seg !== 'symbol');
   const value = valueAt(data, path);
-  const secret = isSecretPath(path);
+  const secret = hidden(path);
   const one = (message: string): Problem[] => [{ path, message }];
 
   switch (issue.code) {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type { NamedOutputConfig } from '../../outputs/registry.js';
-import { ConfigError, formatPath, issueToProblems, type ConfigPath, type Problem } from './errors.js';
+import { ConfigError, formatPath, isSecretPath, issueToProblems, type ConfigPath, type Problem } from './errors.js';
 import { configSchema, type Config, type InputConfig } from './schema.js';
 import { substituteEnv, type Env } from './substitute.js';
 
@@ -72,15 +72,19 @@ export function parseConfigText(text: string, sourceName: string, env: Env = pro
   }
 
   const result = configSchema.safeParse(data);
-  if (!result.success || substitution.length > 0) {
+  if (!result.success || substitution.problems.length > 0) {
     // A value whose substitution failed still holds `${VAR}`; the schema's
     // complaint about that text would only repeat the substitution problem.
-    const failed = new Set(substitution.map((p) => formatPath(p.path)));
+    const failed = new Set(substitution.problems.map((p) => formatPath(p.path)));
+    // The environment is where secrets live (`url: ${ES_URL}` may carry a
+    // password), so a value that came from it is never echoed either.
+    const fromEnv = new Set(substitution.substituted.map(formatPath));
+    const hidden = (path: ConfigPath) => isSecretPath(path) || fromEnv.has(formatPath(path));
     const schemaProblems = (result.error?.issues ?? [])
-      .flatMap((issue) => issueToProblems(issue, data))
+      .flatMap((issue) => issueToProblems(issue, data, hidden))
       .filter((p) => !failed.has(formatPath(p.path)))
       .map((p) => ({ ...p, offset: locate(doc, p.path) }));
-    throw new ConfigError(sourceName, inFileOrder([...substitution, ...schemaProblems]).map(render));
+    throw new ConfigError(sourceName, inFileOrder([...substitution.problems, ...schemaProblems]).map(render));
   }
   return nameAll(result.data);
 }

@@ -66,17 +66,24 @@ function retype(text: string): string | number | boolean {
   return text;
 }
 
-function walk(node: unknown, path: ConfigPath, env: Env, problems: Problem[]): void {
+export interface Substitution {
+  problems: Problem[];
+  /** Paths whose value now holds text from the environment. */
+  substituted: ConfigPath[];
+}
+
+function walk(node: unknown, path: ConfigPath, env: Env, out: Substitution): void {
   if (isMap(node)) {
     for (const pair of node.items) {
       const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
-      walk(pair.value, [...path, key], env, problems);
+      walk(pair.value, [...path, key], env, out);
     }
   } else if (isSeq(node)) {
-    node.items.forEach((item, i) => walk(item, [...path, i], env, problems));
+    node.items.forEach((item, i) => walk(item, [...path, i], env, out));
   } else if (isScalar(node) && typeof node.value === 'string' && node.value.includes('${')) {
     const result = expand(node.value, env, isSecretPath(path));
-    for (const message of result.problems) problems.push({ path, message, offset: node.range?.[0] });
+    for (const message of result.problems) out.problems.push({ path, message, offset: node.range?.[0] });
+    if (result.substituted) out.substituted.push(path);
     node.value = result.substituted && node.type === Scalar.PLAIN ? retype(result.value) : result.value;
   }
   // Aliases are left alone: their anchor is expanded where it is defined.
@@ -88,8 +95,8 @@ function walk(node: unknown, path: ConfigPath, env: Env, problems: Problem[]): v
  * `: `, `#` or a newline stays one string and cannot add keys to the config.
  * Mapping keys are not substituted.
  */
-export function substituteEnv(doc: Document<Node, true> | Document, env: Env): Problem[] {
-  const problems: Problem[] = [];
-  walk(doc.contents, [], env, problems);
-  return problems;
+export function substituteEnv(doc: Document<Node, true> | Document, env: Env): Substitution {
+  const out: Substitution = { problems: [], substituted: [] };
+  walk(doc.contents, [], env, out);
+  return out;
 }

@@ -360,6 +360,16 @@ describe('secrets', () => {
     expect(issueToProblems(issues[0]!, { port: 'eighty' })[0]!.message).toBe('expected a number, got "eighty"');
   });
 
+  it('never echoes a value that came from the environment, whatever its key', () => {
+    const problems = problemsOf(`inputs:\n  - paths: [a.log]\n    max_line_bytes: \${MAX}\n    poll_interval: fast\noutputs: [{type: stdout}]\n`, {
+      MAX: 'https://user:hunter2@host',
+    });
+    expect(problems).toEqual([
+      'inputs[0].max_line_bytes: expected a size like 5MiB (line 3)',
+      'inputs[0].poll_interval: expected a duration like 500ms, 2s or 5m, got "fast" (line 4)',
+    ]);
+  });
+
   it('keeps secrets out of substitution and unknown-key problems', () => {
     const err = (() => {
       try {
