@@ -1,4 +1,4 @@
-import { isMap, isScalar, isSeq, Scalar, type Document, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, Scalar, type Document } from 'yaml';
 import { isSecretPath, type ConfigPath, type Problem } from './errors.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -95,7 +95,7 @@ function walk(node: unknown, path: ConfigPath, env: Env, out: Substitution): voi
  * `: `, `#` or a newline stays one string and cannot add keys to the config.
  * Mapping keys are not substituted.
  */
-export function substituteEnv(doc: Document<Node, true> | Document, env: Env): Substitution {
+export function substituteEnv(doc: Document, env: Env): Substitution {
   const out: Substitution = { problems: [], substituted: [] };
   walk(doc.contents, [], env, out);
   return out;

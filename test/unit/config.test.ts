@@ -232,6 +232,12 @@ describe('YAML problems', () => {
     expect(problemsOf('just text\n')).toEqual([expect.stringContaining('got a single value')]);
   });
 
+  it('refuses an alias bomb instead of expanding it', () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 9; i++) levels.push(`${'abcdefghij'[i]}: &${'abcdefghij'[i]} [${Array(10).fill(`*${'abcdefghij'[i - 1]}`).join(', ')}]`);
+    expect(problemsOf(`${levels.join('\n')}\n${MINIMAL}`)).toEqual([expect.stringMatching(/^YAML: .*alias/i)]);
+  });
+
   it('rejects a file with several documents', () => {
     expect(problemsOf(`${MINIMAL}---\n${MINIMAL}`)).toEqual([expect.stringMatching(/more than one YAML document .*\(line 5, column 1\)$/)]);
   });
