@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration, size } from '../../src/config/units.js';
+import { compileStrftime } from '../../src/util/strftime.js';
 
 export const fileOutputSchema = z.strictObject({
   name: z.string().min(1).optional(),
@@ -8,7 +9,16 @@ export const fileOutputSchema = z.strictObject({
   /** Directory that receives the objects. */
   path: z.string().min(1),
   /** strftime pattern (UTC, from each event's @timestamp) placed before the object name, e.g. `%Y/%m/%d/`. */
-  prefix: z.string().default(''),
+  prefix: z
+    .string()
+    .default('')
+    .superRefine((pattern, ctx) => {
+      try {
+        compileStrftime(pattern);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    }),
   compression: z.enum(['none', 'gzip']).default('none'),
   object: z
     .strictObject({

@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from '../config/load.js';
 import { createLogger } from '../log.js';
 import { Agent } from '../pipeline/agent.js';
+import { printConfigError } from './validate.js';
 
 /**
  * `logship run`: the daemon. SIGTERM/SIGINT start a graceful stop (exit 0 once
@@ -12,7 +13,7 @@ export async function runCommand(configPath: string): Promise<number> {
     config = await loadConfig(configPath);
   } catch (err) {
     if (err instanceof ConfigError) {
-      for (const problem of err.problems) process.stderr.write(`logship: ${configPath}: ${problem}\n`);
+      printConfigError(err);
       return 1;
     }
     throw err;

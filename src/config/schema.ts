@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { outputRegistry } from '../../outputs/registry.js';
 import { duration, size } from './units.js';
 
+/** Fields every event gets from the pipeline; a static field may not shadow them. */
+const RESERVED_FIELD = /^(?:@timestamp|message|tags|log|event)(?:\.|$)/;
+
 const inputSchema = z.strictObject({
   name: z.string().min(1).optional(),
   /** Globs (`*`, `**`, `{a,b}`); absolute, or relative to the working directory. */
@@ -13,7 +16,14 @@ const inputSchema = z.strictObject({
   /** The seam for the parsers issue: only `plain` exists yet. */
   parser: z.literal('plain').default('plain'),
   /** Static fields added to every event, by dotted name (`service.name: checkout`). */
-  fields: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  fields: z
+    .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+    .default({})
+    .superRefine((fields, ctx) => {
+      for (const key of Object.keys(fields)) {
+        if (RESERVED_FIELD.test(key)) ctx.addIssue({ code: 'custom', path: [key], message: 'set by logship for every event; choose another name' });
+      }
+    }),
   max_line_bytes: size().default(1024 * 1024),
   /** stat() of every tracked file; the guarantee behind fs.watch's hints. */
   poll_interval: duration().default(250),

@@ -44,7 +44,7 @@ export class Agent {
     const resume = await this.store.load();
     this.tracker = new DeliveryTracker(this.cfg.outputs.length);
     this.ports = await Promise.all(this.cfg.outputs.map((o, i) => this.createPort(o, i)));
-    for (const port of this.ports) await port.output.start();
+    for (const port of this.ports) await port.start();
 
     const host = hostname();
     const loops = this.cfg.inputs.map((input) => {
@@ -102,14 +102,15 @@ export class Agent {
   }
 
   private async createPort(config: NamedOutputConfig, index: number): Promise<OutputPort> {
-    const entry = outputRegistry[config.type];
     // The registry pairs each type's schema with its factory; the union loses that pairing.
-    const create = (await entry.load()) as OutputFactory<NamedOutputConfig>;
-    const output = create(config, {
-      logger: this.logger.child({ output: config.name }),
-      onDurable: (seq) => this.tracker.durable(index, seq),
-    });
-    return new OutputPort(index, output, this.logger);
+    const create = (await outputRegistry[config.type].load()) as OutputFactory<NamedOutputConfig>;
+    const logger = this.logger.child({ output: config.name });
+    return new OutputPort(
+      index,
+      (onDurable) => create(config, { logger, onDurable }),
+      (seq) => this.tracker.durable(index, seq),
+      this.logger,
+    );
   }
 
   private async closeOutputs(): Promise<void> {
@@ -117,7 +118,7 @@ export class Agent {
       try {
         await port.close();
       } catch (err) {
-        this.logger.error({ output: port.output.name, err: (err as Error).message }, 'output did not close cleanly; unsent events are read again next start');
+        this.logger.error({ output: port.name, err: (err as Error).message }, 'output did not close cleanly; unsent events are read again next start');
       }
     }
   }

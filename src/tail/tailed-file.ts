@@ -24,6 +24,12 @@ export class TailedFile implements SourceRef {
   /** When bytes last arrived (or the file was opened): drives rotate_wait and the partial-line timeout. */
   lastDataAt = Date.now();
   lastMtimeMs = 0;
+  /**
+   * Set on a replacement opened while still headless (empty after a truncation):
+   * copies made after this mtime, before its head is known, are generations it
+   * lost to further copytruncates. Cleared once the head is final.
+   */
+  missedSince: number | undefined;
   /** Graceful stop: read up to here, then stop. */
   stopAt: number | undefined;
   readonly splitter: LineSplitter;

@@ -5,7 +5,7 @@ import type { CheckpointEntry } from '../checkpoint/entry.js';
 import type { InputConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { Discovery } from './discovery.js';
-import { headMatches, type Fingerprint } from './identity.js';
+import { headMatches, readFingerprint, type Fingerprint } from './identity.js';
 import type { LineBatch } from './line-batch.js';
 import { hasHead, listSiblings, type Sibling } from './siblings.js';
 import { TailedFile, isGone } from './tailed-file.js';
@@ -34,6 +34,8 @@ interface PathGroup {
   readonly path: string;
   files: TailedFile[];
   current: TailedFile | undefined;
+  /** Heads of generations read under this path, to tell their copies from missed generations. */
+  readonly heads: Set<string>;
 }
 
 export interface TailerStats {
@@ -115,6 +117,7 @@ export class Tailer {
           if (this.ready.length > 0) continue;
         }
         const file = this.nextReadable();
+        if (file?.missedSince !== undefined && (await this.settleHead(file))) continue;
         if (file) {
           const batch = await file.read(this.readBuf);
           if (batch && batch.texts.length > 0) yield batch;
@@ -152,7 +155,7 @@ export class Tailer {
     for (const path of paths) {
       if (this.groups.has(path)) continue;
       const file = await this.open(path, input.start_at === 'end' ? 'end' : 0);
-      if (file) this.group(path).current = file;
+      if (file) setCurrent(this.group(path), file);
     }
     for (const dir of this.discovery.baseDirs()) this.hints.watchDir(dir);
     this.lastRescan = Date.now();
@@ -167,7 +170,7 @@ export class Tailer {
     const atPath = await statOrUndefined(entry.path);
     if (atPath && atPath.dev === entry.dev && atPath.ino === entry.ino && atPath.size >= entry.offset && (await hasHead(entry.path, fp, this.scratch))) {
       const file = await this.open(entry.path, entry.offset, inherit);
-      if (file) group.current = file;
+      if (file) setCurrent(group, file);
       return;
     }
     const siblings = await listSiblings(entry.path);
@@ -187,7 +190,7 @@ export class Tailer {
     file.rotated = true;
     group.files.push(file);
     // Generations rotated away after it, before we could see them.
-    await this.adoptMissed(group, siblings, entry.mtime_ms, found);
+    await this.adoptMissed(group, siblings, entry.mtime_ms, undefined);
   }
 
   // ---- polling -----------------------------------------------------------
@@ -220,7 +223,7 @@ export class Tailer {
       if (!st || this.isKnownInode(st)) continue;
       // Appeared after start: read from its beginning, whatever start_at says.
       const file = await this.open(path, 0);
-      if (file) this.group(path).current = file;
+      if (file) setCurrent(this.group(path), file);
     }
   }
 
@@ -233,6 +236,7 @@ export class Tailer {
         cur.rotated = true;
         group.current = undefined;
         this.stats.rotations++;
+        this.opts.logger.debug({ path: group.path, ino: cur.id.ino, readPos: cur.readPos }, 'rotation detected');
       }
       if (!group.current && st?.isFile()) {
         // Unseen generations can only be missed relative to one we held.
@@ -277,6 +281,7 @@ export class Tailer {
   private async onTruncated(group: PathGroup, f: TailedFile): Promise<void> {
     this.stats.truncations++;
     const resumeAt = f.resumeOffset;
+    this.opts.logger.debug({ path: group.path, resumeAt }, 'truncation detected');
     const siblings = await listSiblings(group.path);
     const copy = await this.findCopy(siblings, f.id.fp, resumeAt, f);
     const replacement: TailedFile[] = [];
@@ -286,7 +291,8 @@ export class Tailer {
         rest.rotated = true;
         replacement.push(rest);
       }
-    } else {
+    } else if (f.id.fp.len > 0 && !group.files.some((x) => x !== f && x.id.fp.len === f.id.fp.len && x.id.fp.crc === f.id.fp.crc)) {
+      // (A headless file has nothing to lose, and a head already adopted as a copy is being read.)
       this.stats.truncationsWithLoss++;
       const batch = await f.flushPartial();
       if (batch) this.ready.push(batch);
@@ -297,39 +303,68 @@ export class Tailer {
     }
     group.files.splice(group.files.indexOf(f), 1);
     group.current = undefined;
-    await this.retireClosed(f);
+    await this.retireClosed(group, f);
     group.files.push(...replacement);
-    await this.adoptMissed(group, siblings, copy ? copy.mtimeMs : f.lastMtimeMs, copy);
-    await this.openAtPath(group, Number.POSITIVE_INFINITY, f.id.fp, f.generation);
+    await this.openAtPath(group, copy ? copy.mtimeMs : f.lastMtimeMs, f.id.fp, f.generation);
   }
 
   /**
    * Opens what the path holds now, from its beginning, after earlier generations
-   * we hold. With `since` finite, generations rotated away unseen since then are taken first.
+   * we hold. With `since` finite, generations rotated away unseen since then are
+   * taken first; the path is opened before the directory is listed, so a
+   * generation rotated away in between is already under its rotated name.
    * `prevFp`/`prevGeneration`: when the new content starts like the old, its ids must still differ.
    */
   private async openAtPath(group: PathGroup, since: number, prevFp: Fingerprint | undefined, prevGeneration: number): Promise<void> {
-    if (Number.isFinite(since) && group.files.length > 0) {
-      await this.adoptMissed(group, await listSiblings(group.path), since, undefined);
-    }
     const file = await this.open(group.path, 0);
+    if (Number.isFinite(since)) await this.adoptMissed(group, await listSiblings(group.path), since, file);
     if (!file) return;
+    if (Number.isFinite(since) && !file.id.fp.final) file.missedSince = file.lastMtimeMs;
     if (prevFp && prevGeneration >= 0 && file.id.fp.len === prevFp.len && file.id.fp.crc === prevFp.crc) {
       file.setGeneration(prevGeneration + 1);
     }
-    group.current = file;
+    setCurrent(group, file);
   }
 
-  /** Takes rotated siblings written after `since` that we never tailed: generations rotated away while we were behind. */
-  private async adoptMissed(group: PathGroup, siblings: Sibling[], since: number, skip: Sibling | undefined): Promise<void> {
+  /**
+   * Takes rotated siblings written after `since` that we never tailed:
+   * generations rotated away while we were behind. A sibling that starts like a
+   * generation already read is its copy, not a missed one (mtimes tick coarsely).
+   */
+  private async adoptMissed(group: PathGroup, siblings: Sibling[], since: number, current: TailedFile | undefined): Promise<void> {
     for (const s of siblings) {
-      if (s === skip || s.mtimeMs < since || this.isKnownInode(s) || this.discovery.matches(s.path)) continue;
+      if (s.mtimeMs < since || this.isKnownInode(s) || this.discovery.matches(s.path)) continue;
+      if (current && s.dev === current.id.dev && s.ino === current.id.ino) continue;
       const file = await this.open(s.path, 0, undefined, group.path);
       if (!file) continue;
+      if (file.id.fp.len > 0 && hasReadHead(group, file.id.fp)) {
+        await file.close();
+        continue;
+      }
       file.rotated = true;
       this.opts.logger.info({ input: this.opts.input.name, path: s.path }, 'reading a generation rotated away before it was seen');
-      group.files.push(file);
+      // Older than the current generation: read before it.
+      const at = current ? group.files.indexOf(current) : -1;
+      if (at >= 0) group.files.splice(at, 0, file);
+      else group.files.push(file);
     }
+  }
+
+  /**
+   * Before the first read of a replacement opened headless: once its head is
+   * final, adopt the copies made meanwhile. Returns true when it adopted any,
+   * so the caller picks again (older generations first).
+   */
+  private async settleHead(file: TailedFile): Promise<boolean> {
+    const fp = await readFingerprint(file.fh, this.opts.input.fingerprint_bytes, this.scratch);
+    if (!fp.final) return false;
+    const since = file.missedSince!;
+    file.missedSince = undefined;
+    const group = this.groups.get(file.path);
+    if (!group || group.current !== file) return false;
+    const before = group.files.length;
+    await this.adoptMissed(group, await listSiblings(group.path), since, file);
+    return group.files.length > before;
   }
 
   /** A copytruncate copy: a sibling that starts like `fp` and reaches past `offset`. Newest first. */
@@ -347,10 +382,12 @@ export class Tailer {
     const batch = await f.flushPartial();
     if (batch) this.ready.push(batch);
     group.files.splice(group.files.indexOf(f), 1);
-    await this.retireClosed(f);
+    await this.retireClosed(group, f);
   }
 
-  private async retireClosed(f: TailedFile): Promise<void> {
+  private async retireClosed(group: PathGroup, f: TailedFile): Promise<void> {
+    if (group.heads.size >= REMEMBERED_CLOSED) group.heads.clear();
+    if (f.id.fp.len > 0) group.heads.add(headKey(f.id.fp));
     this.opts.hooks.closed(f);
     await f.close();
     if (this.closedInodes.size >= REMEMBERED_CLOSED) this.closedInodes.delete(this.closedInodes.values().next().value!);
@@ -376,6 +413,7 @@ export class Tailer {
     );
     if (!file) return undefined;
     this.stats.filesOpened++;
+    this.opts.logger.debug({ path, offset: file.readPos, ino: file.id.ino, fp: file.id.fp }, 'opened');
     this.hints.watchDir(dirname(groupPath));
     this.opts.hooks.opened(file);
     return file;
@@ -384,7 +422,7 @@ export class Tailer {
   private group(path: string): PathGroup {
     let g = this.groups.get(path);
     if (!g) {
-      g = { path, files: [], current: undefined };
+      g = { path, files: [], current: undefined, heads: new Set() };
       this.groups.set(path, g);
     }
     return g;
@@ -423,6 +461,21 @@ export class Tailer {
       };
     });
   }
+}
+
+/** The path now points at `file`, the newest generation. */
+function setCurrent(group: PathGroup, file: TailedFile): void {
+  group.files.push(file);
+  group.current = file;
+}
+
+function headKey(fp: Fingerprint): string {
+  return `${fp.len}:${fp.crc}`;
+}
+
+/** Was a generation starting with `fp` already read (or being read) under this path? */
+function hasReadHead(group: PathGroup, fp: Fingerprint): boolean {
+  return group.heads.has(headKey(fp)) || group.files.some((f) => f.id.fp.len === fp.len && f.id.fp.crc === fp.crc);
 }
 
 function latestEntryFor(entries: readonly CheckpointEntry[], path: string): CheckpointEntry | undefined {
