@@ -47,7 +47,8 @@ export class DeliveryTracker {
     const seq = ++this.seq;
     const p = this.progress.get(file);
     if (p) {
-      if (mask === 0) p.durable = endOffset;
+      // A batch no output takes is done at once, but only in order behind its file's earlier batches.
+      if (mask === 0 && p.pending.length === 0) p.durable = endOffset;
       else p.pending.push({ seq, endOffset, mask });
     }
     return seq;

@@ -44,6 +44,8 @@ export async function readFingerprint(fh: FileHandle, cap: number, scratch: Buff
  */
 export async function headMatches(fh: FileHandle, known: Fingerprint, scratch: Buffer): Promise<boolean> {
   if (known.len === 0) return true;
+  // A checkpoint written with a larger fingerprint_bytes than today's still compares whole.
+  if (known.len > scratch.length) scratch = Buffer.allocUnsafe(known.len);
   const { bytesRead } = await fh.read(scratch, 0, known.len, 0);
   return bytesRead === known.len && crc32(scratch.subarray(0, known.len)) === known.crc;
 }
