@@ -10,6 +10,8 @@ import type { TailedFile } from '../tail/tailed-file.js';
 import { EventBuilder } from './event-builder.js';
 import { OutputPort } from './output-port.js';
 
+const STATS_INTERVAL_MS = 60_000;
+
 export interface AgentConfig {
   inputs: InputConfig[];
   outputs: NamedOutputConfig[];
@@ -31,6 +33,7 @@ export class Agent {
   private checkpointTimer: NodeJS.Timeout | undefined;
   private stopping = false;
   private saving: Promise<void> = Promise.resolve();
+  private readonly stats = new Map<string, { tailer: Tailer; events: number }>();
 
   constructor(
     private readonly cfg: AgentConfig,
@@ -58,16 +61,20 @@ export class Agent {
         },
       });
       this.tailers.push(tailer);
+      this.stats.set(input.name, { tailer, events: 0 });
       return this.pump(input, tailer, new EventBuilder(input.fields, host));
     });
 
     this.checkpointTimer = setInterval(() => void this.saveCheckpoint(), this.cfg.checkpoint.interval);
+    const statsTimer = setInterval(() => this.logStats('stats'), STATS_INTERVAL_MS).unref();
     try {
       await Promise.all(loops);
     } finally {
       clearInterval(this.checkpointTimer);
+      clearInterval(statsTimer);
       await this.closeOutputs();
       await this.saveCheckpoint();
+      this.logStats('final stats');
     }
   }
 
@@ -93,8 +100,10 @@ export class Agent {
       return !wanted || wanted.includes(input.name);
     });
     const mask = ports.reduce((m, p) => m | (1 << p.index), 0);
+    const stats = this.stats.get(input.name)!;
     for await (const lines of tailer.batches()) {
       const { records, times } = builder.build(lines);
+      stats.events += records.length;
       const seq = this.tracker.dispatched(lines.source as TailedFile, lines.endOffset, mask);
       const batch = { seq, records, times };
       await Promise.all(ports.map((p) => p.write(batch)));
@@ -120,6 +129,13 @@ export class Agent {
       } catch (err) {
         this.logger.error({ output: port.name, err: (err as Error).message }, 'output did not close cleanly; unsent events are read again next start');
       }
+    }
+  }
+
+  /** One line per input with its counters (truncated lines, rotations, truncations with loss…). */
+  private logStats(msg: string): void {
+    for (const [input, { tailer, events }] of this.stats) {
+      this.logger.info({ input, events, ...tailer.counters(), inFlightBatches: this.tracker.inFlight() }, msg);
     }
   }
 

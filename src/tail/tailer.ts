@@ -65,6 +65,7 @@ export class Tailer {
   /** dev:ino of generations closed recently, so a sibling scan does not take them for unseen rotations. */
   private readonly closedInodes = new Set<string>();
   private rr = 0;
+  private closedTruncated = 0;
   private lastPoll = 0;
   private lastRescan = 0;
   private hinted = false;
@@ -95,6 +96,13 @@ export class Tailer {
   abort(): void {
     this.aborted = true;
     this.wake?.();
+  }
+
+  /** Counters for the stats log: the running totals plus lines truncated at max_line_bytes. */
+  counters(): TailerStats & { truncatedLines: number; filesTracked: number } {
+    const files = this.files();
+    const live = files.reduce((n, f) => n + f.splitter.truncatedLines, 0);
+    return { ...this.stats, truncatedLines: this.closedTruncated + live, filesTracked: files.length };
   }
 
   /** Tracked generations, for checkpoint snapshots. */
@@ -388,6 +396,7 @@ export class Tailer {
   private async retireClosed(group: PathGroup, f: TailedFile): Promise<void> {
     if (group.heads.size >= REMEMBERED_CLOSED) group.heads.clear();
     if (f.id.fp.len > 0) group.heads.add(headKey(f.id.fp));
+    this.closedTruncated += f.splitter.truncatedLines;
     this.opts.hooks.closed(f);
     await f.close();
     if (this.closedInodes.size >= REMEMBERED_CLOSED) this.closedInodes.delete(this.closedInodes.values().next().value!);
