@@ -4,14 +4,15 @@
 // per line, per-line offsets, batches through the async generator. No parser, no output.
 //
 //   npm run build                                  # the bench imports dist/, not src/
-//   node bench/tail-read.mjs FILE [--verify]
+//   node bench/tail-read.mjs FILE [--verify] [--abort]
 //
 // When a batch's endOffset reaches the end of the file's last line, it calls
-// tailer.stop() and lets the loop end. Prints one line:
+// tailer.stop() (with --abort: tailer.abort(), which ends the loop at once) and
+// lets the loop end. Prints one line:
 //   lines, bytes, seconds = construction of the Tailer to the batch that reached the end,
 //   MB/s = bytes / seconds (1 MB = 10^6 bytes),
 //   exit_seconds = construction to the end of the for-await loop (adds the graceful stop:
-//     up to one poll_interval, 250 ms, of waiting for the stop's size poll),
+//     up to one poll_interval, 250 ms, of waiting for the stop's size poll; --abort skips it),
 //   max_rss_MB = the process's peak resident set.
 // --verify also sums each line's UTF-8 byte length + 1 and checks it equals bytes (slower).
 import { openSync, readSync, closeSync, statSync } from 'node:fs';
@@ -22,8 +23,9 @@ import pino from 'pino';
 const args = process.argv.slice(2);
 const file = args.find((a) => !a.startsWith('--'));
 const verify = args.includes('--verify');
+const abort = args.includes('--abort');
 if (!file) {
-  console.error('usage: node bench/tail-read.mjs FILE [--verify]   (run `npm run build` first)');
+  console.error('usage: node bench/tail-read.mjs FILE [--verify] [--abort]   (run `npm run build` first)');
   process.exit(2);
 }
 const path = resolve(file);
@@ -79,7 +81,8 @@ for await (const batch of tailer.batches()) {
   endOffset = batch.endOffset;
   if (tEnd === undefined && endOffset >= target) {
     tEnd = process.hrtime.bigint();
-    tailer.stop();
+    if (abort) tailer.abort();
+    else tailer.stop();
   }
 }
 const tExit = process.hrtime.bigint();
@@ -91,7 +94,7 @@ const secs = Number(tEnd - t0) / 1e9;
 const exitSecs = Number(tExit - t0) / 1e9;
 const rssMB = process.resourceUsage().maxRSS / 1024;
 console.log(
-  `tail-read lines=${lines} bytes=${endOffset} batches=${batches} seconds=${secs.toFixed(3)} MB/s=${(endOffset / 1e6 / secs).toFixed(1)} exit_seconds=${exitSecs.toFixed(3)} max_rss_MB=${rssMB.toFixed(0)}`,
+  `tail-read${abort ? ' (abort)' : ''} lines=${lines} bytes=${endOffset} batches=${batches} seconds=${secs.toFixed(3)} MB/s=${(endOffset / 1e6 / secs).toFixed(1)} exit_seconds=${exitSecs.toFixed(3)} max_rss_MB=${rssMB.toFixed(0)}`,
 );
 if (verify) {
   const ok = verifiedBytes === endOffset;
