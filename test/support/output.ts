@@ -341,6 +341,12 @@ export interface WaitOptions {
   /** Fail at once, with its stderr, when this process exits while we wait. */
   proc?: LogshipProcess;
   what?: string;
+  /**
+   * Give up early when the output has not grown for this long (default 20 s,
+   * well past every interval the tests configure): a stuck run fails in 20 s
+   * instead of the full timeout, with the same "what is missing" message.
+   */
+  stallMs?: number;
 }
 
 /**
@@ -354,10 +360,22 @@ export async function waitFor(
   opts: WaitOptions = {},
 ): Promise<void> {
   const timeoutMs = opts.timeoutMs ?? 60_000;
+  const stallMs = opts.stallMs ?? 20_000;
   const deadline = Date.now() + timeoutMs;
+  let lastCount = -1;
+  let lastChange = Date.now();
   for (;;) {
-    reader.poll();
+    const count = reader.poll();
     if (done()) return;
+    if (count !== lastCount) {
+      lastCount = count;
+      lastChange = Date.now();
+    } else if (Date.now() - lastChange > stallMs) {
+      throw new Error(
+        `no new output for ${stallMs / 1000} s (${count} events) while waiting for ${opts.what ?? 'output'}: ${describe()}` +
+          (opts.proc ? `\n${opts.proc.describe()}` : ''),
+      );
+    }
     if (opts.proc && !opts.proc.running) {
       reader.poll();
       if (done()) return;
