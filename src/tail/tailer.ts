@@ -66,6 +66,8 @@ export class Tailer {
   private readonly closedInodes = new Set<string>();
   private rr = 0;
   private closedTruncated = 0;
+  /** Last error per path, so a persistent one is logged once, not every poll. */
+  private readonly openFailures = new Map<string, string>();
   private lastPoll = 0;
   private lastRescan = 0;
   private hinted = false;
@@ -127,7 +129,7 @@ export class Tailer {
         const file = this.nextReadable();
         if (file?.missedSince !== undefined && (await this.settleHead(file))) continue;
         if (file) {
-          const batch = await file.read(this.readBuf);
+          const batch = await this.read(file);
           if (batch && batch.texts.length > 0) yield batch;
           continue;
         }
@@ -412,20 +414,46 @@ export class Tailer {
     groupPath = path,
   ): Promise<TailedFile | undefined> {
     const { input } = this.opts;
-    const file = await TailedFile.open(
-      path,
-      groupPath,
-      offset,
-      { maxLineBytes: input.max_line_bytes, fingerprintBytes: input.fingerprint_bytes },
-      this.scratch,
-      inherit,
-    );
+    let file: TailedFile | undefined;
+    try {
+      file = await TailedFile.open(
+        path,
+        groupPath,
+        offset,
+        { maxLineBytes: input.max_line_bytes, fingerprintBytes: input.fingerprint_bytes },
+        this.scratch,
+        inherit,
+      );
+    } catch (err) {
+      // EACCES, EMFILE, EIO: one file's trouble must not stop the others; the next poll or rescan tries again.
+      this.warnOnce(path, err);
+      return undefined;
+    }
     if (!file) return undefined;
+    this.openFailures.delete(path);
     this.stats.filesOpened++;
     this.opts.logger.debug({ path, offset: file.readPos, ino: file.id.ino, fp: file.id.fp }, 'opened');
     this.hints.watchDir(dirname(groupPath));
     this.opts.hooks.opened(file);
     return file;
+  }
+
+  /** A read error leaves the file where it was; the next poll retries it. */
+  private async read(file: TailedFile): Promise<LineBatch | null> {
+    try {
+      return await file.read(this.readBuf);
+    } catch (err) {
+      file.readable = false;
+      this.warnOnce(file.path, err);
+      return null;
+    }
+  }
+
+  private warnOnce(path: string, err: unknown): void {
+    const reason = (err as Error).message;
+    if (this.openFailures.get(path) === reason) return;
+    this.openFailures.set(path, reason);
+    this.opts.logger.warn({ input: this.opts.input.name, path, err: reason }, 'cannot read file; retrying on the next poll');
   }
 
   private group(path: string): PathGroup {
