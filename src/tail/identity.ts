@@ -32,10 +32,16 @@ const EMPTY: Fingerprint = { len: 0, crc: 0, final: false };
 export async function readFingerprint(fh: FileHandle, cap: number, scratch: Buffer): Promise<Fingerprint> {
   const want = Math.min(cap, scratch.length);
   const { bytesRead } = await fh.read(scratch, 0, want, 0);
-  if (bytesRead === 0) return EMPTY;
-  const nl = scratch.indexOf(0x0a);
-  if (nl !== -1 && nl < bytesRead) return { len: nl + 1, crc: crc32(scratch.subarray(0, nl + 1)), final: true };
-  return { len: bytesRead, crc: crc32(scratch.subarray(0, bytesRead)), final: bytesRead === want };
+  return fingerprintBytes(scratch, bytesRead, want);
+}
+
+/** Fingerprints `head[0, len)`, the first bytes of a file, hashing at most `cap` of them. */
+export function fingerprintBytes(head: Buffer, len: number, cap: number): Fingerprint {
+  if (len === 0) return EMPTY;
+  const n = Math.min(len, cap);
+  const nl = head.indexOf(0x0a);
+  if (nl !== -1 && nl < n) return { len: nl + 1, crc: crc32(head.subarray(0, nl + 1)), final: true };
+  return { len: n, crc: crc32(head.subarray(0, n)), final: n === cap };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import { generationKey, readFingerprint, type Identity } from './identity.js';
+import { fingerprintBytes, generationKey, headMatches, readFingerprint, type Identity } from './identity.js';
 import { newLineBatch, type LineBatch, type SourceRef } from './line-batch.js';
 import { LineSplitter } from './line-splitter.js';
 
@@ -89,9 +89,12 @@ export class TailedFile implements SourceRef {
 
   /**
    * Reads the next chunk into `buf` and splits it. Returns the lines (possibly
-   * none, mid-way through a long line) or null at end of file.
+   * none, mid-way through a long line), null at end of file, or 'superseded'
+   * when `scratch` is given and the file no longer starts with our head: it was
+   * truncated and rewritten since the last poll, so the bytes just read belong
+   * to a new generation and are not emitted under this one's identity.
    */
-  async read(buf: Buffer): Promise<LineBatch | null> {
+  async read(buf: Buffer, scratch?: Buffer): Promise<LineBatch | null | 'superseded'> {
     let want = buf.length;
     if (this.stopAt !== undefined) want = Math.min(want, this.stopAt - this.readPos);
     if (want <= 0) {
@@ -103,11 +106,17 @@ export class TailedFile implements SourceRef {
       this.readable = false;
       return null;
     }
+    // Checked after the read: a head still ours now means the bytes read were ours too.
+    if (scratch && !(await headMatches(this.fh, this.id.fp, scratch))) return 'superseded';
     if (bytesRead < want) this.readable = false;
     const pos = this.readPos;
     this.readPos += bytesRead;
     this.lastDataAt = Date.now();
-    if (this.key === '') await this.settleKey();
+    if (this.key === '') {
+      // The first chunk holds the head itself: fingerprint exactly what is being emitted.
+      if (pos === 0 && !this.id.fp.final) this.id.fp = fingerprintBytes(buf, bytesRead, this.opts.fingerprintBytes);
+      await this.settleKey();
+    }
     const batch = newLineBatch(this);
     this.splitter.push(buf, bytesRead, pos, batch);
     batch.endOffset = this.splitter.resumeOffset;

@@ -345,12 +345,13 @@ export class Tailer {
     for (const s of siblings) {
       if (s.mtimeMs < since || this.isKnownInode(s) || this.discovery.matches(s.path)) continue;
       if (current && s.dev === current.id.dev && s.ino === current.id.ino) continue;
-      const file = await this.open(s.path, 0, undefined, group.path);
+      const file = await this.open(s.path, 0, undefined, group.path, false);
       if (!file) continue;
       if (file.id.fp.len > 0 && hasReadHead(group, file.id.fp)) {
         await file.close();
         continue;
       }
+      this.track(file, group.path);
       file.rotated = true;
       this.opts.logger.info({ input: this.opts.input.name, path: s.path }, 'reading a generation rotated away before it was seen');
       // Older than the current generation: read before it.
@@ -368,6 +369,8 @@ export class Tailer {
   private async settleHead(file: TailedFile): Promise<boolean> {
     const fp = await readFingerprint(file.fh, this.opts.input.fingerprint_bytes, this.scratch);
     if (!fp.final) return false;
+    // From now on the head is this content's: a later rewrite shows as a mismatch.
+    file.id.fp = fp;
     const since = file.missedSince!;
     file.missedSince = undefined;
     const group = this.groups.get(file.path);
@@ -412,6 +415,7 @@ export class Tailer {
     offset: number | 'end',
     inherit?: { key: string; generation: number },
     groupPath = path,
+    register = true,
   ): Promise<TailedFile | undefined> {
     const { input } = this.opts;
     let file: TailedFile | undefined;
@@ -431,17 +435,28 @@ export class Tailer {
     }
     if (!file) return undefined;
     this.openFailures.delete(path);
+    if (register) this.track(file, groupPath);
+    return file;
+  }
+
+  /** From here on the file counts: delivery tracking, stats, watch hints. */
+  private track(file: TailedFile, groupPath: string): void {
     this.stats.filesOpened++;
-    this.opts.logger.debug({ path, offset: file.readPos, ino: file.id.ino, fp: file.id.fp }, 'opened');
+    this.opts.logger.debug({ path: file.path, offset: file.readPos, ino: file.id.ino, fp: file.id.fp }, 'opened');
     this.hints.watchDir(dirname(groupPath));
     this.opts.hooks.opened(file);
-    return file;
   }
 
   /** A read error leaves the file where it was; the next poll retries it. */
   private async read(file: TailedFile): Promise<LineBatch | null> {
     try {
-      return await file.read(this.readBuf);
+      // Only the generation under the path can be truncated under us (copytruncate).
+      const group = this.groups.get(file.path);
+      const current = group?.current === file;
+      const batch = await file.read(this.readBuf, current && !this.stopping ? this.scratch : undefined);
+      if (batch !== 'superseded') return batch;
+      await this.onTruncated(group!, file);
+      return null;
     } catch (err) {
       file.readable = false;
       this.warnOnce(file.path, err);
