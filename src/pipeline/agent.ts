@@ -33,6 +33,7 @@ export class Agent {
   private checkpointTimer: NodeJS.Timeout | undefined;
   private stopping = false;
   private saving: Promise<void> = Promise.resolve();
+  private saveQueued = false;
   private readonly stats = new Map<string, { tailer: Tailer; events: number }>();
 
   constructor(
@@ -117,7 +118,10 @@ export class Agent {
     return new OutputPort(
       index,
       (onDurable) => create(config, { logger, onDurable }),
-      (seq) => this.tracker.durable(index, seq),
+      (seq) => {
+        this.tracker.durable(index, seq);
+        this.checkpointSoon();
+      },
       this.logger,
     );
   }
@@ -139,9 +143,21 @@ export class Agent {
     }
   }
 
-  /** Saves are chained: the interval's and the final one never write the temp file at once. */
+  /**
+   * Durability moved: write the checkpoint now rather than at the next tick,
+   * so a crash re-reads as little as possible. One save runs, at most one waits
+   * (it snapshots when it starts, so it covers every report made before).
+   */
+  private checkpointSoon(): void {
+    if (this.saveQueued) return;
+    this.saveQueued = true;
+    void this.saveCheckpoint();
+  }
+
+  /** Saves are chained: the interval's, the prompt ones and the final one never write the temp file at once. */
   private saveCheckpoint(): Promise<void> {
     this.saving = this.saving.then(async () => {
+      this.saveQueued = false;
       try {
         await this.store.save(this.tracker.snapshot());
       } catch (err) {
@@ -150,4 +166,5 @@ export class Agent {
     });
     return this.saving;
   }
+
 }
