@@ -42,16 +42,29 @@ Options:
 `;
 
 export const parseHelp = `Usage: logship parse --format NAME [--multiline PRESET | --multiline-start REGEX]
-                     [--timezone TZ] [FILE|-]
+                     [--timezone TZ] [--expect GOLDEN.ndjson] [FILE|-]
+       logship parse --config FILE [--input NAME] [--expect GOLDEN.ndjson] [FILE|-]
 
-Reads raw log lines from FILE (or stdin) and prints normalised events as NDJSON
-on stdout; ships nothing. Not implemented yet.
+Reads raw log lines from FILE (or stdin, "-" or nothing) and prints normalised
+events as NDJSON on stdout, through the same parser chain as logship run; ships
+nothing. Parse failures are listed on stderr (the events keep the raw line,
+tagged parse_failure).
 
 Options:
-  --format NAME            json, logfmt, regex, syslog, nginx, apache, cri, docker,
-                           klog, plain, or auto (guess per line)
-  --multiline PRESET       join multi-line events with a named preset (e.g. java)
-  --multiline-start REGEX  a line matching REGEX starts a new event
-  --timezone TZ            zone for timestamps that carry none
+  -f, --format NAME        json, logfmt, key_value, regex, syslog, nginx, apache,
+                           nginx_error, apache_error, klog, cri, docker, plain,
+                           or auto (json / logfmt / plain, guessed per line)
+      --container cri|docker  unwrap container log lines before --format
+      --pattern REGEX      the regex of --format regex (named groups become fields)
+      --multiline PRESET   java, python, go, ruby, node, dotnet, php
+      --multiline-start REGEX  a line matching REGEX starts a new event
+      --timezone TZ        zone for timestamps that carry none (default UTC)
+      --time-format FMT    strptime format for other timestamps (%Y-%m-%d %H:%M:%S)
+  -c, --config FILE        take the parsing settings of an input in FILE instead
+      --input NAME         which input of --config (default: the first)
+      --expect GOLDEN      compare with a golden NDJSON file instead of printing:
+                           a field-by-field diff and exit 1 when they differ
+      --read-time TIME     the time given to events without their own, and "now"
+                           for year inference (default: now); fix it for goldens
   -h, --help               show this help
 `;

@@ -15,6 +15,21 @@ class UsageError extends Error {}
 
 const configOptions = { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } } as const;
 
+const parseOptions = {
+  format: { type: 'string', short: 'f' },
+  container: { type: 'string' },
+  multiline: { type: 'string' },
+  'multiline-start': { type: 'string' },
+  pattern: { type: 'string' },
+  timezone: { type: 'string' },
+  'time-format': { type: 'string' },
+  config: { type: 'string', short: 'c' },
+  input: { type: 'string' },
+  expect: { type: 'string' },
+  'read-time': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 interface Command {
   help: string;
   run(args: string[], env: Env): Promise<number>;
@@ -43,12 +58,25 @@ const commands: Record<string, Command> = {
   },
   parse: {
     help: parseHelp,
-    // Its options belong to the parsers issue; until then only --help is understood.
     run: async (args) => {
-      const beforeDashes = args.slice(0, args.includes('--') ? args.indexOf('--') : undefined);
-      if (beforeDashes.includes('--help') || beforeDashes.includes('-h')) return printHelp(parseHelp);
-      process.stderr.write('logship parse: not implemented yet (see the parsers issue)\n');
-      return EXIT_USAGE;
+      const { values, positionals } = parse('logship parse', args, parseOptions, true);
+      if (values.help) return printHelp(parseHelp);
+      if (positionals.length > 1) throw new UsageError(`expected at most one FILE, got ${positionals.length} (see logship parse --help)`);
+      const { parseCommand } = await import('./parse.js');
+      return parseCommand({
+        format: values.format,
+        container: values.container,
+        multiline: values.multiline,
+        multilineStart: values['multiline-start'],
+        pattern: values.pattern,
+        timezone: values.timezone,
+        timeFormat: values['time-format'],
+        config: values.config,
+        input: values.input,
+        expect: values.expect,
+        readTime: values['read-time'],
+        file: positionals[0] ?? '-',
+      });
     },
   },
 };

@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { outputRegistry } from '../../outputs/registry.js';
+import { checkParsing } from '../../parsers/setup.js';
 import { duration, size } from './units.js';
 
 /** Fields every event gets from the pipeline; a static field may not shadow them. */
 const RESERVED_FIELD = /^(?:@timestamp|message|tags|log|event)(?:\.|$)/;
 
-const inputSchema = z.strictObject({
+const inputFields = z.strictObject({
   name: z.string().min(1).optional(),
   /** Globs (`*`, `**`, `{a,b}`); absolute, or relative to the working directory. */
   paths: z.array(z.string().min(1)).min(1),
@@ -13,8 +14,38 @@ const inputSchema = z.strictObject({
   exclude: z.array(z.string().min(1)).default([]),
   /** Where to start in a file seen for the first time; known files resume from their checkpoint. */
   start_at: z.enum(['beginning', 'end']).default('beginning'),
-  /** The seam for the parsers issue: only `plain` exists yet. */
-  parser: z.literal('plain').default('plain'),
+  /** A format name (`json`, `syslog`, `cri`, …), `{ name, options }`, or a user's module: `{ module: ./p.js, options }`. */
+  parser: z
+    .union([
+      z.string().min(1),
+      z.strictObject({
+        name: z.string().min(1).optional(),
+        module: z.string().min(1).optional(),
+        options: z.record(z.string(), z.unknown()).default({}),
+      }),
+    ])
+    .default('plain'),
+  /** Container log wrapper decoded before multi-line and the content parser. */
+  container: z.enum(['cri', 'docker']).optional(),
+  /** Multi-line assembly: `{ preset: java }` or `{ start: '^\\d{4}-', continue?, max_lines, max_bytes, timeout }`. */
+  multiline: z
+    .strictObject({
+      preset: z.string().min(1).optional(),
+      start: z.string().min(1).optional(),
+      continue: z.string().min(1).optional(),
+      max_lines: z.number().int().positive().optional(),
+      max_bytes: size().optional(),
+      timeout: duration().optional(),
+    })
+    .optional(),
+  /** Zone for timestamps without an offset (IANA name, `UTC` or `+02:00`). */
+  timezone: z.string().min(1).optional(),
+  /** strptime-style format for timestamps the built-in recognisers do not know. */
+  time_format: z.string().min(1).optional(),
+  /** Keep the raw text in `event.original`. */
+  keep_original: z.boolean().default(false),
+  /** Where parsed non-ECS fields go: `attributes`, or `""` for the event root. */
+  fields_under: z.string().default('attributes'),
   /** Static fields added to every event, by dotted name (`service.name: checkout`). */
   fields: z
     .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
@@ -35,6 +66,10 @@ const inputSchema = z.strictObject({
   partial_line_timeout: duration().default(5000),
   /** Bytes at the head of a file hashed into its identity (with dev and inode). */
   fingerprint_bytes: size().default(1024),
+});
+
+const inputSchema = inputFields.superRefine((input, ctx) => {
+  for (const problem of checkParsing(input)) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
 });
 
 const outputSchema = z.discriminatedUnion('type', [

@@ -1,5 +1,7 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { ParserChain, type ChainRecord } from '../../parsers/chain.js';
+import { buildChainSpec } from '../../parsers/setup.js';
 import { outputRegistry, type NamedOutputConfig, type OutputFactory } from '../../outputs/registry.js';
 import { DeliveryTracker } from '../checkpoint/delivery-tracker.js';
 import { CheckpointStore } from '../checkpoint/store.js';
@@ -7,10 +9,20 @@ import type { InputConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { Tailer } from '../tail/tailer.js';
 import type { TailedFile } from '../tail/tailed-file.js';
-import { EventBuilder } from './event-builder.js';
+import { EventEncoder } from './event-builder.js';
 import { OutputPort } from './output-port.js';
 
 const STATS_INTERVAL_MS = 60_000;
+
+function groupBySource(records: readonly ChainRecord[]): Map<object, ChainRecord[]> {
+  const groups = new Map<object, ChainRecord[]>();
+  for (const r of records) {
+    let g = groups.get(r.source);
+    if (!g) groups.set(r.source, (g = []));
+    g.push(r);
+  }
+  return groups;
+}
 
 export interface AgentConfig {
   inputs: InputConfig[];
@@ -51,6 +63,9 @@ export class Agent {
     for (const port of this.ports) await port.start();
 
     const host = hostname();
+    // Parsers first: a user module that fails to load stops the start, before any file is opened.
+    const chains = new Map<string, ParserChain>();
+    for (const input of this.cfg.inputs) chains.set(input.name, new ParserChain(await buildChainSpec(input)));
     const loops = this.cfg.inputs.map((input) => {
       const tailer = new Tailer({
         input,
@@ -63,7 +78,7 @@ export class Agent {
       });
       this.tailers.push(tailer);
       this.stats.set(input.name, { tailer, events: 0 });
-      return this.pump(input, tailer, new EventBuilder(input.fields, host));
+      return this.pump(input, tailer, chains.get(input.name)!, new EventEncoder(input.fields, host));
     });
 
     this.checkpointTimer = setInterval(() => void this.saveCheckpoint(), this.cfg.checkpoint.interval);
@@ -95,20 +110,35 @@ export class Agent {
     }, this.cfg.shutdown.timeout).unref();
   }
 
-  private async pump(input: InputConfig, tailer: Tailer, builder: EventBuilder): Promise<void> {
+  private async pump(input: InputConfig, tailer: Tailer, chain: ParserChain, encoder: EventEncoder): Promise<void> {
     const ports = this.ports.filter((p) => {
       const wanted = this.cfg.outputs[p.index]!.inputs;
       return !wanted || wanted.includes(input.name);
     });
     const mask = ports.reduce((m, p) => m | (1 << p.index), 0);
     const stats = this.stats.get(input.name)!;
+    const records: ChainRecord[] = [];
+    const dispatch = async (): Promise<void> => {
+      // One batch per file: the tracker moves each file's checkpoint on its own.
+      for (const [source, recs] of groupBySource(records)) {
+        const file = source as TailedFile;
+        const pending = chain.pendingStart(file);
+        const endOffset = pending === undefined ? file.resumeOffset : Math.min(pending, file.resumeOffset);
+        const seq = this.tracker.dispatched(file, endOffset, mask);
+        const batch = { seq, records: recs.map((r) => encoder.encode(r, file)), times: recs.map((r) => r.time) };
+        stats.events += recs.length;
+        await Promise.all(ports.map((p) => p.write(batch)));
+      }
+      records.length = 0;
+    };
     for await (const lines of tailer.batches()) {
-      const { records, times } = builder.build(lines);
-      stats.events += records.length;
-      const seq = this.tracker.dispatched(lines.source as TailedFile, lines.endOffset, mask);
-      const batch = { seq, records, times };
-      await Promise.all(ports.map((p) => p.write(batch)));
+      if (lines === null) chain.tick(Date.now(), records);
+      else chain.push(lines.source, lines.texts, lines.offsets, lines.flags, Date.now(), records);
+      if (records.length > 0) await dispatch();
     }
+    // The tailer drained: events still pending in multi-line or partial state are complete now.
+    chain.flushAll(Date.now(), records);
+    await dispatch();
   }
 
   private async createPort(config: NamedOutputConfig, index: number): Promise<OutputPort> {

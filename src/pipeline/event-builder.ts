@@ -1,44 +1,31 @@
-import { LINE_PARTIAL, LINE_TRUNCATED, type LineBatch } from '../tail/line-batch.js';
-
-/** Encoded events of one line batch, in the shape outputs take. */
-export interface EncodedEvents {
-  records: string[];
-  times: number[];
-}
+import type { ChainRecord } from '../../parsers/chain.js';
+import type { SourceRef } from '../tail/line-batch.js';
 
 /**
- * Turns lines into DESIGN §3 events and encodes each once. This is the seam
- * the parsers plug into; with `parser: plain` the line is the message and the
- * read time is the event time.
+ * The pipeline's part of an event: where it came from (`log.file.path`,
+ * `log.offset`), its deterministic id, the host and the input's static fields
+ * (these win over parsed values: the config is the authority on them).
+ * Each event is serialised here, once, for every output.
  */
-export class EventBuilder {
-  private readonly staticFields: Record<string, unknown>;
+export class EventEncoder {
+  private readonly staticFields: [string[], unknown][];
 
   constructor(fields: Record<string, unknown>, hostName: string) {
-    this.staticFields = nest({ 'host.name': hostName, ...fields });
+    this.staticFields = Object.entries({ 'host.name': hostName, ...fields }).map(([k, v]) => [k.split('.'), v]);
   }
 
-  build(batch: LineBatch): EncodedEvents {
-    const { texts, offsets, flags, source } = batch;
-    const now = Date.now();
-    const timestamp = new Date(now).toISOString();
-    const file = { path: source.path };
-    const records = new Array<string>(texts.length);
-    const times = new Array<number>(texts.length).fill(now);
-    for (let i = 0; i < texts.length; i++) {
-      const offset = offsets[i]!;
-      const event: Record<string, unknown> = {
-        '@timestamp': timestamp,
-        message: texts[i],
-        ...this.staticFields,
-        log: { file, offset },
-        event: { id: eventId(source.key, offset) },
-      };
-      const f = flags === null ? 0 : flags[i]!;
-      if (f !== 0) event.tags = tagsFor(f);
-      records[i] = JSON.stringify(event);
+  encode(rec: ChainRecord, source: SourceRef): string {
+    const event = rec.event;
+    const log = objectAt(event, 'log');
+    log.file = { path: source.path };
+    log.offset = rec.offset;
+    objectAt(event, 'event').id = eventId(source.key, rec.offset);
+    for (const [path, value] of this.staticFields) {
+      let node = event;
+      for (let i = 0; i < path.length - 1; i++) node = objectAt(node, path[i]!);
+      node[path.at(-1)!] = value;
     }
-    return { records, times };
+    return JSON.stringify(event);
   }
 }
 
@@ -47,21 +34,12 @@ export function eventId(key: string, offset: number): string {
   return key + offset.toString(16).padStart(12, '0');
 }
 
-function tagsFor(flags: number): string[] {
-  const tags: string[] = [];
-  if (flags & LINE_TRUNCATED) tags.push('truncated');
-  if (flags & LINE_PARTIAL) tags.push('partial_line');
-  return tags;
-}
-
-/** `{ 'service.name': 'x' }` → `{ service: { name: 'x' } }`. */
-function nest(flat: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [dotted, value] of Object.entries(flat)) {
-    const parts = dotted.split('.');
-    let node = out;
-    for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
-    node[parts.at(-1)!] = value;
-  }
-  return out;
+function objectAt(node: Record<string, unknown>, key: string): Record<string, unknown> {
+  const v = node[key];
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
+  // A parsed scalar where the schema needs an object (`"log": "x"`) moves aside rather than being lost.
+  if (v !== undefined) ((node.attributes ??= {}) as Record<string, unknown>)[key] = v;
+  const fresh: Record<string, unknown> = {};
+  node[key] = fresh;
+  return fresh;
 }

@@ -112,7 +112,11 @@ export class Tailer {
     return [...this.groups.values()].flatMap((g) => g.files);
   }
 
-  async *batches(): AsyncGenerator<LineBatch> {
+  /**
+   * Line batches, and `null` once per poll: a tick that lets the parser chain
+   * flush multi-line events whose stream went idle, busy or not.
+   */
+  async *batches(): AsyncGenerator<LineBatch | null> {
     try {
       await this.start();
       while (!this.aborted) {
@@ -124,6 +128,7 @@ export class Tailer {
         const now = Date.now();
         if (this.hinted || now - this.lastPoll >= this.opts.input.poll_interval) {
           await this.poll(now);
+          yield null;
           if (this.ready.length > 0) continue;
         }
         const file = this.nextReadable();

@@ -1,0 +1,196 @@
+import { LINE_PARTIAL, LINE_TRUNCATED } from '../src/tail/line-batch.js';
+import { criDecoder } from './container/cri.js';
+import { dockerDecoder } from './container/docker.js';
+import { PartialJoiner, type JoinedLine } from './container/partial-joiner.js';
+import type { ContainerDecoder } from './container/types.js';
+import { MultilineAssembler, type AssembledRecord, type MultilineConfig, type MultilinePreset } from './multiline/assembler.js';
+import { normalize, type NormalizeOptions } from './normalize.js';
+import type { ContainerFormat } from './registry.js';
+import { ParseFailure, type Fields, type LineParser, type ParseResult } from './types.js';
+
+export interface ChainSpec {
+  readonly container: ContainerFormat | undefined;
+  readonly multiline: { config: MultilineConfig; preset: MultilinePreset | undefined } | undefined;
+  readonly parser: LineParser;
+  readonly normalize: NormalizeOptions;
+  /** Cap of a container line joined from partial pieces. */
+  readonly maxLineBytes: number;
+}
+
+/** One event out of the chain, still without the pipeline's enrichment (file, id, host). */
+export interface ChainRecord {
+  readonly source: object;
+  /** Byte offset of the event's first line. */
+  readonly offset: number;
+  readonly event: Record<string, unknown>;
+  readonly time: number;
+}
+
+/** One file's stream (stdout/stderr of a container log, or the whole file): multi-line state is kept per stream. */
+interface StreamKey {
+  readonly source: object;
+  readonly stream: 'stdout' | 'stderr' | undefined;
+  /** Line flags and container time gathered since the stream's last emitted record: they belong to the pending event. */
+  flags: number;
+  time: number | undefined;
+}
+
+const DECODERS: Record<ContainerFormat, ContainerDecoder> = { cri: criDecoder, docker: dockerDecoder };
+
+/**
+ * Raw lines to normalised events: container wrapper, then multi-line assembly,
+ * then the content parser, then the schema. `logship run` and `logship parse`
+ * both go through here.
+ */
+export class ParserChain {
+  private readonly decoder: ContainerDecoder | undefined;
+  private readonly joiner: PartialJoiner | undefined;
+  private readonly assembler: MultilineAssembler | undefined;
+  private readonly keys = new WeakMap<object, { plain?: StreamKey; stdout?: StreamKey; stderr?: StreamKey }>();
+  private readonly joined: JoinedLine[] = [];
+  private readonly assembled: AssembledRecord[] = [];
+  private now = 0;
+
+  /** `onFailure` hears every parse failure (the event itself keeps only the tag). */
+  constructor(
+    private readonly spec: ChainSpec,
+    private readonly onFailure?: (reason: string, offset: number) => void,
+  ) {
+    this.decoder = spec.container ? DECODERS[spec.container] : undefined;
+    this.joiner = spec.container ? new PartialJoiner(spec.maxLineBytes) : undefined;
+    this.assembler = spec.multiline ? new MultilineAssembler(spec.multiline.config, spec.multiline.preset) : undefined;
+  }
+
+  /** Feeds lines of one source (column-wise, as the tailer reads them); finished events go to `out`. */
+  push(source: object, texts: readonly string[], offsets: readonly number[], flags: readonly number[] | null, now: number, out: ChainRecord[]): void {
+    this.now = now;
+    for (let i = 0; i < texts.length; i++) {
+      const text = texts[i]!;
+      const offset = offsets[i]!;
+      const lineFlags = flags === null ? 0 : flags[i]!;
+      if (!this.decoder) {
+        this.assemble(this.keyFor(source, undefined), text, offset, undefined, lineFlags, out);
+        continue;
+      }
+      const piece = this.decoder.decode(text);
+      if (piece instanceof ParseFailure) {
+        // Not a container line: kept whole, tagged, outside any multi-line event.
+        this.emit(this.keyFor(source, undefined), text, offset, now, lineFlags, piece, undefined, out);
+        continue;
+      }
+      this.joiner!.push(this.keyFor(source, piece.stream), piece, offset, this.joined);
+      this.drainJoined(lineFlags, out);
+    }
+  }
+
+  /** Flushes multi-line events whose stream has been idle past the timeout. */
+  tick(now: number, out: ChainRecord[]): void {
+    this.now = now;
+    if (!this.assembler) return;
+    this.assembler.flushIdle(now, this.assembled);
+    this.drainAssembled(out);
+  }
+
+  /** Shutdown: everything pending becomes an event; nothing is lost. */
+  flushAll(now: number, out: ChainRecord[]): void {
+    this.now = now;
+    if (this.joiner) {
+      this.joiner.flushAll(this.joined);
+      this.drainJoined(0, out);
+    }
+    if (this.assembler) {
+      this.assembler.flushAll(this.assembled);
+      this.drainAssembled(out);
+    }
+  }
+
+  /** Earliest offset of a line of `source` still held in a pending event: the checkpoint must not pass it. */
+  pendingStart(source: object): number | undefined {
+    const belongs = (key: object) => (key as StreamKey).source === source;
+    const a = this.joiner?.pendingStart(belongs);
+    const b = this.assembler?.pendingStart(belongs);
+    if (a === undefined) return b;
+    if (b === undefined) return a;
+    return Math.min(a, b);
+  }
+
+  private drainJoined(rawFlags: number, out: ChainRecord[]): void {
+    for (const j of this.joined) {
+      const flags = rawFlags | (j.truncated ? LINE_TRUNCATED : 0);
+      this.assemble(j.key as StreamKey, j.text, j.offset, j.time, flags, out);
+    }
+    this.joined.length = 0;
+  }
+
+  private assemble(key: StreamKey, text: string, offset: number, time: number | undefined, flags: number, out: ChainRecord[]): void {
+    if (!this.assembler) {
+      this.emit(key, text, offset, time ?? this.now, flags, undefined, undefined, out);
+      return;
+    }
+    this.assembler.push(key, text, offset, this.now, this.assembled);
+    this.drainAssembled(out);
+    // This line belongs to the event now pending on its stream.
+    key.flags |= flags;
+    key.time ??= time;
+  }
+
+  private drainAssembled(out: ChainRecord[]): void {
+    for (const r of this.assembled) {
+      const key = r.stream as StreamKey;
+      const flags = key.flags | (r.truncated ? LINE_TRUNCATED : 0);
+      const time = key.time ?? this.now;
+      key.flags = 0;
+      key.time = undefined;
+      this.emit(key, r.text, r.offset, time, flags, undefined, r.error, out);
+    }
+    this.assembled.length = 0;
+  }
+
+  private emit(
+    key: StreamKey,
+    text: string,
+    offset: number,
+    fallbackTime: number,
+    flags: number,
+    failure: ParseFailure | undefined,
+    error: AssembledRecord['error'],
+    out: ChainRecord[],
+  ): void {
+    const result = failure ?? this.parse(text);
+    if (result instanceof ParseFailure) this.onFailure?.(result.reason, offset);
+    let extra: Fields | undefined;
+    if (key.stream) extra = { stream: key.stream };
+    if (error) {
+      extra ??= {};
+      if (error.type !== undefined) extra['error.type'] = error.type;
+      if (error.message !== undefined) extra['error.message'] = error.message;
+      if (error.stack_trace !== undefined) extra['error.stack_trace'] = error.stack_trace;
+    }
+    const tags = flags === 0 ? undefined : tagsFor(flags);
+    const { event, time } = normalize(result, text, { fallbackTime, extra, tags }, this.spec.normalize);
+    out.push({ source: key.source, offset, event, time });
+  }
+
+  /** A user's parser may throw: that fails the record (kept, tagged), never the process. */
+  private parse(text: string): ParseResult {
+    try {
+      return this.spec.parser.parse(text);
+    } catch (err) {
+      return new ParseFailure(`parser threw: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  private keyFor(source: object, stream: 'stdout' | 'stderr' | undefined): StreamKey {
+    let entry = this.keys.get(source);
+    if (!entry) this.keys.set(source, (entry = {}));
+    const slot = stream ?? 'plain';
+    return (entry[slot] ??= { source, stream, flags: 0, time: undefined });
+  }
+}
+
+function tagsFor(flags: number): string[] {
+  const tags: string[] = [];
+  if (flags & LINE_TRUNCATED) tags.push('truncated');
+  if (flags & LINE_PARTIAL) tags.push('partial_line');
+  return tags;
+}

@@ -1,0 +1,171 @@
+import { normalizeLevel } from './level.js';
+import { formatTimestamp, parseTime } from './timestamp.js';
+import { ParseFailure, type Fields, type ParseResult } from './types.js';
+
+export interface NormalizeOptions {
+  /** Where non-ECS fields go: `attributes` (default) or `''` for the event root. */
+  readonly fieldsUnder: string;
+  readonly keepOriginal: boolean;
+  readonly timezone: string | undefined;
+  readonly timeFormat: string | undefined;
+  readonly now: () => number;
+}
+
+/** Known about a record besides its text: what the chain learnt before the content parser. */
+export interface RecordContext {
+  /** Epoch ms to use when the content has no time of its own (container time, else read time). */
+  readonly fallbackTime: number;
+  /** Extra fields from earlier stages (container stream, multi-line error fields): source keys or ECS names. */
+  readonly extra?: Fields;
+  readonly tags?: readonly string[];
+}
+
+export interface NormalizedEvent {
+  readonly event: Record<string, unknown>;
+  /** `@timestamp` in epoch ms (outputs partition by it). */
+  readonly time: number;
+}
+
+/**
+ * Well-known source keys and the ECS name they become (matched in lower case).
+ * Everything else lands under `attributes` (or the root, with fields_under: "").
+ */
+const ALIASES: ReadonlyMap<string, string> = new Map([
+  ...['@timestamp', 'timestamp', 'time', 'ts', 'datetime', '@t', 'asctime'].map((k) => [k, '@timestamp'] as const),
+  ...['message', 'msg', '@m'].map((k) => [k, 'message'] as const),
+  ...['level', 'lvl', 'severity', 'loglevel', 'log_level', 'levelname', '@l'].map((k) => [k, 'log.level'] as const),
+  ...['logger', 'logger_name', 'loggername'].map((k) => [k, 'log.logger'] as const),
+  ['pid', 'process.pid'],
+  ...['thread', 'thread_name', 'threadname'].map((k) => [k, 'process.thread.name'] as const),
+  ...['trace_id', 'traceid'].map((k) => [k, 'trace.id'] as const),
+  ...['span_id', 'spanid'].map((k) => [k, 'span.id'] as const),
+  ...['stack', 'stack_trace', 'stacktrace'].map((k) => [k, 'error.stack_trace'] as const),
+  ['hostname', 'host.hostname'],
+  ...['service', 'service_name'].map((k) => [k, 'service.name'] as const),
+]);
+
+/** ECS field sets: a dotted key under one of these stays at the root (`http.request.method`, `log.origin.file.line`). */
+const ECS_ROOTS = new Set([
+  'log', 'http', 'url', 'source', 'destination', 'client', 'server', 'user_agent', 'user', 'error', 'trace', 'span',
+  'transaction', 'process', 'host', 'service', 'event', 'container', 'kubernetes', 'network', 'file', 'labels',
+]);
+
+/**
+ * Turns a parser's result into a DESIGN §3 event: the well-known keys mapped to
+ * ECS, the time parsed to UTC ISO with milliseconds, the level normalised, the
+ * rest under `attributes`. A parse failure keeps the raw text as `message` and
+ * is tagged `parse_failure`.
+ */
+export function normalize(result: ParseResult, raw: string, ctx: RecordContext, opts: NormalizeOptions): NormalizedEvent {
+  const event: Record<string, unknown> = { '@timestamp': '' };
+  let tags: string[] | undefined = ctx.tags ? [...ctx.tags] : undefined;
+  let time: number | undefined;
+  let rawTime: unknown;
+
+  const place = (key: string, value: unknown): void => {
+    if (value === undefined) return;
+    const ecs = ALIASES.get(key.toLowerCase()) ?? (key === '@timestamp' ? key : undefined);
+    const target = ecs ?? (isEcsKey(key) ? key : undefined);
+    if (target === '@timestamp') {
+      if (time !== undefined) return addAttribute(event, key, value, opts.fieldsUnder);
+      time = typeof value === 'number' && key === '@timestamp' ? value : parseTime(value, opts);
+      if (time === undefined || !Number.isFinite(time)) {
+        time = undefined;
+        rawTime = value;
+        addAttribute(event, key, value, opts.fieldsUnder);
+      }
+      return;
+    }
+    if (target === 'log.level') {
+      const level = normalizeLevel(value);
+      if (level && getPath(event, 'log.level') === undefined) setPath(event, 'log.level', level);
+      else addAttribute(event, key, value, opts.fieldsUnder);
+      return;
+    }
+    if (target === 'message') {
+      if (event.message === undefined) event.message = typeof value === 'string' ? value : JSON.stringify(value);
+      else addAttribute(event, key, value, opts.fieldsUnder);
+      return;
+    }
+    if (ecs === undefined && (key === 'err' || key === 'error') && typeof value === 'object' && value !== null) {
+      placeError(event, value as Record<string, unknown>);
+      return;
+    }
+    if (ecs === undefined && (key === 'err' || key === 'error') && typeof value === 'string') {
+      setIfAbsent(event, 'error.message', value);
+      return;
+    }
+    if (target !== undefined && setIfAbsent(event, target, value)) return;
+    addAttribute(event, key, value, opts.fieldsUnder);
+  };
+
+  if (result instanceof ParseFailure) {
+    event.message = raw;
+    (tags ??= []).push('parse_failure');
+  } else {
+    for (const key in result) place(key, result[key]);
+  }
+  if (ctx.extra) for (const key in ctx.extra) place(key, ctx.extra[key]);
+  if (rawTime !== undefined) (tags ??= []).push('timestamp_parse_failure');
+
+  const when = time ?? ctx.fallbackTime;
+  event['@timestamp'] = formatTimestamp(when);
+  if (opts.keepOriginal) setPath(event, 'event.original', raw);
+  if (tags) event.tags = tags;
+  return { event, time: when };
+}
+
+function isEcsKey(key: string): boolean {
+  const dot = key.indexOf('.');
+  return dot > 0 && ECS_ROOTS.has(key.slice(0, dot));
+}
+
+/** pino/bunyan-style `err: {type, message, stack}`. */
+function placeError(event: Record<string, unknown>, err: Record<string, unknown>): void {
+  if (typeof err.type === 'string') setIfAbsent(event, 'error.type', err.type);
+  else if (typeof err.name === 'string') setIfAbsent(event, 'error.type', err.name);
+  if (typeof err.message === 'string') setIfAbsent(event, 'error.message', err.message);
+  if (typeof err.stack === 'string') setIfAbsent(event, 'error.stack_trace', err.stack);
+}
+
+function addAttribute(event: Record<string, unknown>, key: string, value: unknown, under: string): void {
+  if (under === '') {
+    if (!(key in event)) {
+      event[key] = value;
+      return;
+    }
+    // A name the event already uses (`log`, `message`…) cannot move to the root.
+    under = 'attributes';
+  }
+  const bag = (event[under] ??= {}) as Record<string, unknown>;
+  bag[key] = value;
+}
+
+function getPath(obj: Record<string, unknown>, path: string): unknown {
+  let node: unknown = obj;
+  for (const part of path.split('.')) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return node;
+}
+
+/** Sets a dotted path, creating objects; false when a non-object is in the way. */
+function setPath(obj: Record<string, unknown>, path: string, value: unknown): boolean {
+  const parts = path.split('.');
+  let node = obj;
+  for (let i = 0; i < parts.length - 1; i++) {
+    const next = node[parts[i]!];
+    if (next === undefined) node = node[parts[i]!] = {};
+    else if (typeof next === 'object' && next !== null && !Array.isArray(next)) node = next as Record<string, unknown>;
+    else return false;
+  }
+  node[parts.at(-1)!] = value;
+  return true;
+}
+
+/** The first value for an ECS field wins; false if it was taken (the caller keeps the value as an attribute). */
+function setIfAbsent(obj: Record<string, unknown>, path: string, value: unknown): boolean {
+  if (getPath(obj, path) !== undefined) return false;
+  return setPath(obj, path, value);
+}

@@ -1,0 +1,126 @@
+import { existsSync } from 'node:fs';
+import type { ChainSpec } from './chain.js';
+import { resolveMultiline } from './multiline/assembler.js';
+import { isContainerFormat, parserRegistry, formatNames, type ContainerFormat } from './registry.js';
+import { compileTimeFormat, isValidTimezone } from './timestamp.js';
+import type { ParserContext, ParserModule } from './types.js';
+import { loadUserParser } from './user-module.js';
+
+/** The parsing part of an input's config (as validated by src/config/schema.ts). */
+export interface ParsingConfig {
+  parser: string | { name?: string | undefined; module?: string | undefined; options: Record<string, unknown> };
+  container?: ContainerFormat | undefined;
+  multiline?:
+    | { preset?: string; start?: string; continue?: string; max_lines?: number; max_bytes?: number; timeout?: number }
+    | undefined;
+  timezone?: string | undefined;
+  time_format?: string | undefined;
+  keep_original: boolean;
+  fields_under: string;
+  max_line_bytes: number;
+}
+
+export interface Problem {
+  path: (string | number)[];
+  message: string;
+}
+
+/** What `parser:` names, once the shorthand forms are unfolded. */
+interface FormatChoice {
+  container: ContainerFormat | undefined;
+  /** A registry name, or undefined with `modulePath` set. */
+  name: string | undefined;
+  modulePath: string | undefined;
+  options: Record<string, unknown>;
+}
+
+/** `parser: cri` is the cri wrapper around auto-detected content; `container: cri` + `parser: json` spells both. */
+function choose(cfg: ParsingConfig): FormatChoice | Problem {
+  const spec = typeof cfg.parser === 'string' ? { name: cfg.parser, module: undefined, options: {} } : cfg.parser;
+  if (spec.name !== undefined && spec.module !== undefined) return { path: ['parser'], message: 'give either name or module, not both' };
+  if (spec.module !== undefined) return { container: cfg.container, name: undefined, modulePath: spec.module, options: spec.options };
+  const name = spec.name ?? 'plain';
+  if (isContainerFormat(name)) {
+    if (cfg.container) return { path: ['parser'], message: `"${name}" is a container format; with container: ${cfg.container} name the content format here` };
+    return { container: name, name: 'auto', modulePath: undefined, options: spec.options };
+  }
+  if (!parserRegistry.has(name)) return { path: typeof cfg.parser === 'string' ? ['parser'] : ['parser', 'name'], message: `unknown parser "${name}" (one of ${formatNames().join(', ')}, or { module: ./path.js })` };
+  return { container: cfg.container, name, modulePath: undefined, options: spec.options };
+}
+
+function contextFor(cfg: ParsingConfig, now: () => number): ParserContext {
+  return { timezone: cfg.timezone, timeFormat: cfg.time_format, now };
+}
+
+/** Creates the content parser, validating its options with the module's own schema. */
+function instantiate(module: ParserModule<unknown>, options: Record<string, unknown>, ctx: ParserContext): ReturnType<ParserModule['create']> | Problem[] {
+  let opts: unknown = options;
+  if (module.options) {
+    const parsed = module.options.safeParse(options);
+    if (!parsed.success) return parsed.error.issues.map((i) => ({ path: ['parser', 'options', ...i.path.map((p) => (typeof p === 'symbol' ? String(p) : p))], message: i.message }));
+    opts = parsed.data;
+  } else if (Object.keys(options).length > 0) {
+    return [{ path: ['parser', 'options'], message: `parser "${module.name}" takes no options` }];
+  }
+  try {
+    return module.create(opts, ctx);
+  } catch (err) {
+    return [{ path: ['parser', 'options'], message: (err as Error).message }];
+  }
+}
+
+/** Config-time checks of an input's parsing settings (user modules are checked for existence only). */
+export function checkParsing(cfg: ParsingConfig): Problem[] {
+  const problems: Problem[] = [];
+  const choice = choose(cfg);
+  if ('message' in choice) problems.push(choice);
+  else if (choice.modulePath !== undefined) {
+    if (!existsSync(choice.modulePath)) problems.push({ path: ['parser', 'module'], message: `no such file: ${choice.modulePath}` });
+  } else {
+    const created = instantiate(parserRegistry.get(choice.name!)!, choice.options, contextFor(cfg, Date.now));
+    if (Array.isArray(created)) problems.push(...created);
+  }
+  if (cfg.multiline) {
+    try {
+      resolveMultiline(cfg.multiline);
+    } catch (err) {
+      problems.push({ path: ['multiline'], message: (err as Error).message });
+    }
+  }
+  if (cfg.timezone !== undefined && !isValidTimezone(cfg.timezone)) {
+    problems.push({ path: ['timezone'], message: `unknown time zone "${cfg.timezone}" (an IANA name like Europe/Berlin, UTC, or an offset like +02:00)` });
+  }
+  if (cfg.time_format !== undefined) {
+    try {
+      compileTimeFormat(cfg.time_format);
+    } catch (err) {
+      problems.push({ path: ['time_format'], message: (err as Error).message });
+    }
+  }
+  return problems;
+}
+
+/** The chain for an input; throws with every problem in one message (a user module that fails to load included). */
+export async function buildChainSpec(cfg: ParsingConfig, now: () => number = Date.now): Promise<ChainSpec> {
+  const problems = checkParsing(cfg);
+  if (problems.length > 0) throw new Error(problems.map((p) => `${p.path.join('.')}: ${p.message}`).join('; '));
+  const choice = choose(cfg) as FormatChoice;
+  const module = choice.modulePath !== undefined ? await loadUserParser(choice.modulePath) : parserRegistry.get(choice.name!)!;
+  const ctx = contextFor(cfg, now);
+  const parser = instantiate(module, choice.options, ctx);
+  if (Array.isArray(parser)) throw new Error(parser.map((p) => `${p.path.join('.')}: ${p.message}`).join('; '));
+  const multiline = cfg.multiline ? resolveMultiline(cfg.multiline) : undefined;
+  return {
+    container: choice.container,
+    multiline: multiline ? { config: multiline.config, preset: multiline.preset } : undefined,
+    parser,
+    maxLineBytes: cfg.max_line_bytes,
+    normalize: {
+      fieldsUnder: cfg.fields_under,
+      keepOriginal: cfg.keep_original,
+      timezone: cfg.timezone,
+      timeFormat: cfg.time_format,
+      now,
+    },
+  };
+}
