@@ -20,6 +20,7 @@ for i in $(seq "$RUNS"); do node bench/fs-read-loop.mjs "$F"; done
 for i in $(seq "$RUNS"); do node bench/fs-read-loop.mjs "$F" --async; done
 for i in $(seq "$RUNS"); do node bench/fs-read-loop.mjs "$F" --async --decode; done
 for i in $(seq "$RUNS"); do node bench/tail-read.mjs "$F"; done
+for i in $(seq "$RUNS"); do node bench/tail-read.mjs "$F" --abort; done
 
 echo "== whole-process figures"
 hyperfine --warmup 2 --runs "$RUNS" --export-json "$DIR/hyperfine.json" \
@@ -28,6 +29,7 @@ hyperfine --warmup 2 --runs "$RUNS" --export-json "$DIR/hyperfine.json" \
   "node bench/fs-read-loop.mjs $F --async" \
   "node bench/fs-read-loop.mjs $F --async --decode" \
   "node bench/tail-read.mjs $F" \
+  "node bench/tail-read.mjs $F --abort" \
   "node -e 0"
 
 echo "== peak RSS of the tailer run"
