@@ -130,15 +130,21 @@ function placeError(event: Record<string, unknown>, err: Record<string, unknown>
 
 function addAttribute(event: Record<string, unknown>, key: string, value: unknown, under: string): void {
   if (under === '') {
-    if (!(key in event)) {
-      event[key] = value;
+    if (!Object.hasOwn(event, key)) {
+      setOwn(event, key, value);
       return;
     }
     // A name the event already uses (`log`, `message`…) cannot move to the root.
     under = 'attributes';
   }
   const bag = (event[under] ??= {}) as Record<string, unknown>;
-  bag[key] = value;
+  setOwn(bag, key, value);
+}
+
+/** `obj[key] = value`, except that a parsed `__proto__` key stays a plain field instead of replacing the prototype. */
+function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else obj[key] = value;
 }
 
 function getPath(obj: Record<string, unknown>, path: string): unknown {
@@ -154,6 +160,7 @@ function getPath(obj: Record<string, unknown>, path: string): unknown {
 function setPath(obj: Record<string, unknown>, path: string, value: unknown): boolean {
   const parts = path.split('.');
   let node = obj;
+  if (parts.includes('__proto__')) return false;
   for (let i = 0; i < parts.length - 1; i++) {
     const next = node[parts[i]!];
     if (next === undefined) node = node[parts[i]!] = {};

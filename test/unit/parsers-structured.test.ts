@@ -303,10 +303,9 @@ describe('regex', () => {
 
   it('and on a short aaaa…b line (within the bound) it returns through V8\'s linear fallback', () => {
     const p = make(regex, { pattern: '^(?<run>a+)+$' });
-    const started = performance.now();
-    // 2^27 steps for a backtracking engine (~10 s under vitest); linear after the fallback
-    expect(failure(p.parse(`${'a'.repeat(27)}b`))).toBe('no match');
-    expect(performance.now() - started).toBeLessThan(2000);
+    // 2^48 steps for a backtracking engine: without the fallback this never returns
+    // (the test times out); with it, it is linear. A liveness check, not a timing one.
+    expect(failure(p.parse(`${'a'.repeat(48)}b`))).toBe('no match');
   });
 });
 
