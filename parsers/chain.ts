@@ -15,6 +15,8 @@ export interface ChainSpec {
   readonly normalize: NormalizeOptions;
   /** Cap of a container line joined from partial pieces. */
   readonly maxLineBytes: number;
+  /** A container line whose final piece does not come is emitted after this much idle time. */
+  readonly partialTimeoutMs: number;
 }
 
 /** One event out of the chain, still without the pipeline's enrichment (file, id, host). */
@@ -33,6 +35,8 @@ interface StreamKey {
   /** Line flags and container time gathered since the stream's last emitted record: they belong to the pending event. */
   flags: number;
   time: number | undefined;
+  /** When the last container piece arrived: drives the partial-line timeout. */
+  pieceAt: number;
 }
 
 const DECODERS: Record<ContainerFormat, ContainerDecoder> = { cri: criDecoder, docker: dockerDecoder };
@@ -49,6 +53,8 @@ export class ParserChain {
   private readonly keys = new WeakMap<object, { plain?: StreamKey; stdout?: StreamKey; stderr?: StreamKey }>();
   private readonly joined: JoinedLine[] = [];
   private readonly assembled: AssembledRecord[] = [];
+  /** Streams holding container pieces that wait for their final piece. */
+  private readonly partialKeys = new Set<StreamKey>();
   private now = 0;
 
   /** `onFailure` hears every parse failure (the event itself keeps only the tag). */
@@ -78,7 +84,11 @@ export class ParserChain {
         this.emit(this.keyFor(source, undefined), text, offset, now, lineFlags, piece, undefined, out);
         continue;
       }
-      this.joiner!.push(this.keyFor(source, piece.stream), piece, offset, this.joined);
+      const key = this.keyFor(source, piece.stream);
+      key.pieceAt = now;
+      this.joiner!.push(key, piece, offset, this.joined);
+      if (this.joiner!.has(key)) this.partialKeys.add(key);
+      else this.partialKeys.delete(key);
       this.drainJoined(lineFlags, out);
     }
   }
@@ -86,6 +96,12 @@ export class ParserChain {
   /** Flushes multi-line events whose stream has been idle past the timeout. */
   tick(now: number, out: ChainRecord[]): void {
     this.now = now;
+    for (const key of this.partialKeys) {
+      if (now - key.pieceAt < this.spec.partialTimeoutMs) continue;
+      this.joiner!.flushKey(key, this.joined);
+      this.partialKeys.delete(key);
+      this.drainJoined(LINE_PARTIAL, out);
+    }
     if (!this.assembler) return;
     this.assembler.flushIdle(now, this.assembled);
     this.drainAssembled(out);
@@ -95,8 +111,10 @@ export class ParserChain {
   flushAll(now: number, out: ChainRecord[]): void {
     this.now = now;
     if (this.joiner) {
+      // Lines still waiting for their final piece end here: emitted as they are, tagged.
       this.joiner.flushAll(this.joined);
-      this.drainJoined(0, out);
+      this.partialKeys.clear();
+      this.drainJoined(LINE_PARTIAL, out);
     }
     if (this.assembler) {
       this.assembler.flushAll(this.assembled);
@@ -184,7 +202,7 @@ export class ParserChain {
     let entry = this.keys.get(source);
     if (!entry) this.keys.set(source, (entry = {}));
     const slot = stream ?? 'plain';
-    return (entry[slot] ??= { source, stream, flags: 0, time: undefined });
+    return (entry[slot] ??= { source, stream, flags: 0, time: undefined, pieceAt: 0 });
   }
 }
 

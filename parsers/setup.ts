@@ -6,6 +6,8 @@ import { compileTimeFormat, isValidTimezone } from './timestamp.js';
 import type { ParserContext, ParserModule } from './types.js';
 import { loadUserParser } from './user-module.js';
 
+const DEFAULT_PARTIAL_TIMEOUT_MS = 5000;
+
 /** The parsing part of an input's config (as validated by src/config/schema.ts). */
 export interface ParsingConfig {
   parser: string | { name?: string | undefined; module?: string | undefined; options: Record<string, unknown> };
@@ -18,6 +20,7 @@ export interface ParsingConfig {
   keep_original: boolean;
   fields_under: string;
   max_line_bytes: number;
+  partial_line_timeout?: number | undefined;
 }
 
 export interface Problem {
@@ -115,6 +118,7 @@ export async function buildChainSpec(cfg: ParsingConfig, now: () => number = Dat
     multiline: multiline ? { config: multiline.config, preset: multiline.preset } : undefined,
     parser,
     maxLineBytes: cfg.max_line_bytes,
+    partialTimeoutMs: cfg.partial_line_timeout ?? DEFAULT_PARTIAL_TIMEOUT_MS,
     normalize: {
       fieldsUnder: cfg.fields_under,
       keepOriginal: cfg.keep_original,
