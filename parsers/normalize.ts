@@ -57,7 +57,8 @@ const ECS_ROOTS = new Set([
  * is tagged `parse_failure`.
  */
 export function normalize(result: ParseResult, raw: string, ctx: RecordContext, opts: NormalizeOptions): NormalizedEvent {
-  const event: Record<string, unknown> = { '@timestamp': '' };
+  // Keys in schema order; an undefined message is left out of the JSON.
+  const event: Record<string, unknown> = { '@timestamp': '', message: undefined };
   let tags: string[] | undefined = ctx.tags ? [...ctx.tags] : undefined;
   let time: number | undefined;
   let rawTime: unknown;

@@ -45,6 +45,13 @@ export async function parseCommand(opts: ParseOptions): Promise<number> {
     if (failures <= MAX_FAILURE_LINES) process.stderr.write(`logship: parse_failure at byte ${offset}: ${reason}\n`);
   });
 
+  // `logship parse … | head`: a reader that has seen enough is not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    process.stderr.write(`logship: cannot write to stdout: ${err.message}\n`);
+    process.exit(1);
+  });
+
   const lines: string[] = [];
   const emit = async (records: ChainRecord[]): Promise<void> => {
     for (const r of records) {
