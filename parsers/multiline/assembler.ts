@@ -1,0 +1,239 @@
+import { Buffer } from 'node:buffer';
+import { BEGIN, FIRST_TRACE_STATE, IDLE, LINE, STATE_MASK, type ErrorFields, type MultilinePreset } from './rules.js';
+
+// One import site for the parser chain.
+export type { ErrorFields, MultilinePreset } from './rules.js';
+export { MULTILINE_PRESETS, MultilineSpecError, getMultilinePreset, resolveMultiline, type MultilineSpec } from './presets.js';
+
+/** Already validated and resolved (durations in ms, sizes in bytes); see `resolveMultiline`. */
+export interface MultilineConfig {
+  /** A line matching it begins a new event (with a preset: forces a start, the preset decides the other lines). */
+  start?: RegExp;
+  /**
+   * A line matching it continues the current event. Without a preset, when
+   * `continue` is set, a line matching neither `start` nor `continue` begins
+   * a new event; with a preset it forces a continuation.
+   */
+  continue?: RegExp;
+  /** Default 500: an event is cut there and both parts are tagged. */
+  maxLines: number;
+  /** Default 1 MiB, UTF-8 bytes of the joined text: cut and tagged, never dropped. Lines are never split. */
+  maxBytes: number;
+  /** Default 1000: a pending event is flushed when its own stream has had no line for this long. */
+  timeoutMs: number;
+}
+
+export interface AssembledRecord {
+  /** The stream key object the lines were pushed with (identity). */
+  stream: object;
+  /** Lines joined with `\n`. */
+  text: string;
+  /** Offset of its first line. */
+  offset: number;
+  lines: number;
+  /** Cut by maxLines/maxBytes; the rest continues as the next event, tagged too. */
+  truncated: boolean;
+  /** Filled by presets that recognised an exception. */
+  error?: ErrorFields;
+}
+
+interface Pending {
+  readonly stream: object;
+  parts: string[];
+  offset: number;
+  /** UTF-16 length of the joined text. */
+  chars: number;
+  /** Exact UTF-8 length of the joined text, or -1 while `chars * 3` proves it fits. */
+  bytes: number;
+  state: number;
+  /** `now` of its last line. */
+  last: number;
+  truncated: boolean;
+  /** Some line put the stream in a trace state: ask the preset for `error.*`. */
+  trace: boolean;
+}
+
+type Decide = (line: string, state: number, first: string | undefined) => number;
+
+/**
+ * Joins the lines of multi-line events, per stream key object (one per
+ * file + stream), so interleaved streams never split each other's events.
+ *
+ * Each emitted record starts at a distinct line, so its `offset` (and the
+ * event id derived from it) is unique. A line is never split: an event made
+ * of one line longer than `maxBytes` is emitted whole.
+ */
+export class MultilineAssembler {
+  private readonly pending = new Map<object, Pending>();
+  private readonly preset: MultilinePreset | undefined;
+  private readonly maxLines: number;
+  private readonly maxBytes: number;
+  private readonly timeoutMs: number;
+  private readonly decide: Decide;
+
+  constructor(config: MultilineConfig, preset?: MultilinePreset) {
+    if (!(config.maxLines >= 1)) throw new RangeError(`multiline: maxLines must be >= 1, got ${config.maxLines}`);
+    if (!(config.maxBytes >= 1)) throw new RangeError(`multiline: maxBytes must be >= 1, got ${config.maxBytes}`);
+    if (!(config.timeoutMs > 0)) throw new RangeError(`multiline: timeoutMs must be > 0, got ${config.timeoutMs}`);
+    this.preset = preset;
+    this.maxLines = config.maxLines;
+    this.maxBytes = config.maxBytes;
+    this.timeoutMs = config.timeoutMs;
+    this.decide = decider(stateless(config.start), stateless(config.continue), preset);
+  }
+
+  /** Number of streams with a pending event. */
+  get pendingStreams(): number {
+    return this.pending.size;
+  }
+
+  push(stream: object, text: string, offset: number, now: number, out: AssembledRecord[]): void {
+    let p = this.pending.get(stream);
+    if (p !== undefined && now - p.last >= this.timeoutMs) {
+      // The timer has not run yet, but the event is over all the same.
+      this.emit(p, out);
+      this.pending.delete(stream);
+      p = undefined;
+    }
+    const d = p === undefined ? this.decide(text, IDLE, undefined) : this.decide(text, p.state, p.parts[0]);
+    const state = d & STATE_MASK;
+    if (p === undefined) {
+      this.pending.set(stream, {
+        stream,
+        parts: [text],
+        offset,
+        chars: text.length,
+        bytes: -1,
+        state,
+        last: now,
+        truncated: false,
+        trace: state >= FIRST_TRACE_STATE,
+      });
+      return;
+    }
+    if ((d & BEGIN) !== 0) {
+      this.emit(p, out);
+      restart(p, text, offset, state, now, false);
+    } else if (p.parts.length >= this.maxLines || !this.fits(p, text)) {
+      p.truncated = true;
+      this.emit(p, out);
+      restart(p, text, offset, state, now, true);
+    } else {
+      p.parts.push(text);
+      p.state = state;
+      p.last = now;
+      if (state >= FIRST_TRACE_STATE) p.trace = true;
+    }
+  }
+
+  /** Flushes the pending event of every stream idle for >= timeoutMs. */
+  flushIdle(now: number, out: AssembledRecord[]): void {
+    for (const [stream, p] of this.pending) {
+      if (now - p.last >= this.timeoutMs) {
+        this.emit(p, out);
+        this.pending.delete(stream);
+      }
+    }
+  }
+
+  flushStream(stream: object, out: AssembledRecord[]): void {
+    const p = this.pending.get(stream);
+    if (p === undefined) return;
+    this.emit(p, out);
+    this.pending.delete(stream);
+  }
+
+  /** Shutdown: nothing pending is lost. */
+  flushAll(out: AssembledRecord[]): void {
+    for (const p of this.pending.values()) this.emit(p, out);
+    this.pending.clear();
+  }
+
+  /** Earliest offset of a line held in a pending event for any stream whose key satisfies `belongs` (the checkpoint must not pass it), or undefined. */
+  pendingStart(belongs: (stream: object) => boolean): number | undefined {
+    let min: number | undefined;
+    for (const p of this.pending.values()) {
+      if ((min === undefined || p.offset < min) && belongs(p.stream)) min = p.offset;
+    }
+    return min;
+  }
+
+  /** When the next `flushIdle` would emit something (ms, the clock of `now`), or undefined when nothing is pending: for a precise timer. */
+  nextDeadline(): number | undefined {
+    let min: number | undefined;
+    for (const p of this.pending.values()) {
+      if (min === undefined || p.last < min) min = p.last;
+    }
+    return min === undefined ? undefined : min + this.timeoutMs;
+  }
+
+  /** Whether `text` still fits in `p` by maxBytes; counts it when it does. */
+  private fits(p: Pending, text: string): boolean {
+    const add = text.length + 1;
+    if (p.bytes < 0) {
+      // A UTF-16 code unit is at most 3 UTF-8 bytes: most events never need a byte count.
+      if ((p.chars + add) * 3 <= this.maxBytes) {
+        p.chars += add;
+        return true;
+      }
+      p.bytes = p.parts.length - 1;
+      for (const part of p.parts) p.bytes += Buffer.byteLength(part, 'utf8');
+    }
+    const bytes = Buffer.byteLength(text, 'utf8') + 1;
+    if (p.bytes + bytes > this.maxBytes) return false;
+    p.bytes += bytes;
+    p.chars += add;
+    return true;
+  }
+
+  private emit(p: Pending, out: AssembledRecord[]): void {
+    const lines = p.parts.length;
+    const text = lines === 1 ? p.parts[0]! : p.parts.join('\n');
+    const rec: AssembledRecord = { stream: p.stream, text, offset: p.offset, lines, truncated: p.truncated };
+    if (p.trace && this.preset !== undefined) {
+      let error: ErrorFields | undefined;
+      try {
+        error = this.preset.extractError(text);
+      } catch {
+        error = undefined; // a preset bug costs the error fields, never the event
+      }
+      if (error !== undefined) rec.error = error;
+    }
+    out.push(rec);
+  }
+}
+
+function restart(p: Pending, text: string, offset: number, state: number, now: number, truncated: boolean): void {
+  p.parts.length = 0; // emit() already joined them
+  p.parts.push(text);
+  p.offset = offset;
+  p.chars = text.length;
+  p.bytes = -1;
+  p.state = state;
+  p.last = now;
+  p.truncated = truncated;
+  p.trace = state >= FIRST_TRACE_STATE;
+}
+
+/** `test` on a global or sticky RegExp moves `lastIndex`; a copy without those flags does not. */
+function stateless(re: RegExp | undefined): RegExp | undefined {
+  if (re === undefined || (!re.global && !re.sticky)) return re;
+  return new RegExp(re.source, re.flags.replace(/[gy]/g, ''));
+}
+
+function decider(start: RegExp | undefined, cont: RegExp | undefined, preset: MultilinePreset | undefined): Decide {
+  if (preset !== undefined) {
+    if (start === undefined && cont === undefined) return (line, state, first) => preset.step(line, state, first);
+    return (line, state, first) => {
+      if (start !== undefined && start.test(line)) return BEGIN | (preset.step(line, IDLE, undefined) & STATE_MASK);
+      if (cont !== undefined && cont.test(line)) return preset.step(line, state, first) & STATE_MASK;
+      return preset.step(line, state, first);
+    };
+  }
+  if (start !== undefined && cont !== undefined) {
+    return (line) => (start.test(line) || !cont.test(line) ? BEGIN | LINE : LINE);
+  }
+  if (start !== undefined) return (line) => (start.test(line) ? BEGIN | LINE : LINE);
+  if (cont !== undefined) return (line) => (cont.test(line) ? LINE : BEGIN | LINE);
+  return () => BEGIN | LINE;
+}

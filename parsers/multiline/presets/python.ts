@@ -1,0 +1,109 @@
+import {
+  BEGIN,
+  BLANK,
+  IDLE,
+  INDENTED,
+  LINE,
+  STATE_MASK,
+  errorFields,
+  isProblemLine,
+  shape,
+  splitTypeMessage,
+  textFrom,
+  type ErrorFields,
+  type MultilinePreset,
+} from '../rules.js';
+
+// CPython tracebacks, chained ones and exception groups:
+//
+//   2024-03-05 14:22:01,130 ERROR [app.orders] Failed to process order 42     (logger.exception)
+//   Traceback (most recent call last):
+//     File "/app/orders/service.py", line 57, in process
+//       sku = item["sku"]
+//   KeyError: 'sku'
+//                                                    (blank)
+//   During handling of the above exception, another exception occurred:
+//                                                    (blank)
+//   Traceback (most recent call last):
+//   ...
+//   RuntimeError: failed
+//
+// The traceback ends with the first unindented line after its frames (the
+// `ExcType: message` line); only a chain sentence may continue it after that.
+
+const BODY = 2; // inside `Traceback (most recent call last):` and its frames
+const EXC = 3; // after the `ExcType: message` line
+const GAP = 4; // blank line(s) after the exception line
+const SEP = 5; // after a chain sentence
+const GROUP = 6; // inside an exception group (`  + Exception Group Traceback`, `  | ...`)
+
+const TRACEBACK = /^Traceback \(most recent call last\):$/;
+const GROUP_START = /^[\t ]*\+ Exception Group Traceback \(most recent call last\):$/;
+const CHAIN =
+  /^(?:During handling of the above exception, another exception occurred:|The above exception was the direct cause of the following exception:)$/;
+const GROUP_EXC = /^[\t ]*\| [A-Za-z_]/;
+const TYPE = /^[A-Za-z_][\w.]*$/;
+
+function joins(s: number, first: string | undefined): boolean {
+  return s === SEP || (s === LINE && isProblemLine(first));
+}
+
+export const python: MultilinePreset = {
+  name: 'python',
+  description:
+    'Python tracebacks through the `ExcType: message` line, chained exceptions and exception groups; joins the warn/error log line before it (logger.exception)',
+  step(line, s, first) {
+    const k = shape(line);
+    if (k === BLANK) {
+      if (s === BODY || s === SEP) return s;
+      if (s === EXC || s === GAP || s === GROUP) return GAP;
+      return BEGIN | IDLE;
+    }
+    if (k === INDENTED) {
+      if (GROUP_START.test(line)) return joins(s, first) || s === GROUP ? GROUP : BEGIN | GROUP;
+      if (s === BODY || s === EXC || s === GROUP) return s;
+      if (s === GAP || s === SEP) return BEGIN | LINE;
+      return LINE;
+    }
+    if (TRACEBACK.test(line)) return joins(s, first) ? BODY : BEGIN | BODY;
+    if (s === BODY) return EXC;
+    if ((s === EXC || s === GAP) && CHAIN.test(line)) return SEP;
+    return BEGIN | LINE;
+  },
+  extractError(text) {
+    return extractPython(text.split('\n'));
+  },
+};
+
+function extractPython(lines: string[]): ErrorFields | undefined {
+  let start = -1;
+  let exc = -1;
+  let group = false;
+  let s = IDLE;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const next = python.step(line, s, i === 0 ? undefined : lines[0]) & STATE_MASK;
+    if (start < 0 && (next === BODY || next === GROUP)) {
+      start = i;
+      group = next === GROUP;
+    }
+    if (next === EXC && s === BODY) exc = i; // the last one wins: the exception that propagated
+    s = next;
+  }
+  if (start < 0) return undefined;
+  const stack = textFrom(lines, start);
+  if (exc >= 0) {
+    const { type, message } = splitTypeMessage(lines[exc]!, TYPE);
+    return errorFields(type, message, stack);
+  }
+  if (group) {
+    for (let i = start + 1; i < lines.length; i++) {
+      const l = lines[i]!;
+      if (GROUP_EXC.test(l)) {
+        const { type, message } = splitTypeMessage(l.slice(l.indexOf('| ') + 2), TYPE);
+        return errorFields(type, message, stack);
+      }
+    }
+  }
+  return errorFields(undefined, undefined, stack);
+}
