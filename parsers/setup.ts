@@ -56,13 +56,14 @@ function contextFor(cfg: ParsingConfig, now: () => number): ParserContext {
 }
 
 /** Creates the content parser, validating its options with the module's own schema. */
-function instantiate(module: ParserModule<unknown>, options: Record<string, unknown>, ctx: ParserContext): ReturnType<ParserModule['create']> | Problem[] {
+function instantiate(module: ParserModule<unknown>, options: Record<string, unknown>, ctx: ParserContext, builtIn: boolean): ReturnType<ParserModule['create']> | Problem[] {
   let opts: unknown = options;
   if (module.options) {
     const parsed = module.options.safeParse(options);
     if (!parsed.success) return parsed.error.issues.map((i) => ({ path: ['parser', 'options', ...i.path.map((p) => (typeof p === 'symbol' ? String(p) : p))], message: i.message }));
     opts = parsed.data;
-  } else if (Object.keys(options).length > 0) {
+  } else if (builtIn && Object.keys(options).length > 0) {
+    // A user's module without a schema gets its options as written: it validates them itself.
     return [{ path: ['parser', 'options'], message: `parser "${module.name}" takes no options` }];
   }
   try {
@@ -80,7 +81,7 @@ export function checkParsing(cfg: ParsingConfig): Problem[] {
   else if (choice.modulePath !== undefined) {
     if (!existsSync(choice.modulePath)) problems.push({ path: ['parser', 'module'], message: `no such file: ${choice.modulePath}` });
   } else {
-    const created = instantiate(parserRegistry.get(choice.name!)!, choice.options, contextFor(cfg, Date.now));
+    const created = instantiate(parserRegistry.get(choice.name!)!, choice.options, contextFor(cfg, Date.now), true);
     if (Array.isArray(created)) problems.push(...created);
   }
   if (cfg.multiline) {
@@ -110,7 +111,7 @@ export async function buildChainSpec(cfg: ParsingConfig, now: () => number = Dat
   const choice = choose(cfg) as FormatChoice;
   const module = choice.modulePath !== undefined ? await loadUserParser(choice.modulePath) : parserRegistry.get(choice.name!)!;
   const ctx = contextFor(cfg, now);
-  const parser = instantiate(module, choice.options, ctx);
+  const parser = instantiate(module, choice.options, ctx, choice.modulePath === undefined);
   if (Array.isArray(parser)) throw new Error(parser.map((p) => `${p.path.join('.')}: ${p.message}`).join('; '));
   const multiline = cfg.multiline ? resolveMultiline(cfg.multiline) : undefined;
   return {
