@@ -1,5 +1,5 @@
-import v8 from 'node:v8';
 import { z } from 'zod';
+import { enableBacktrackFallback } from './regex-safety.js';
 import { ParseFailure, type Fields, type LineParser, type ParseResult, type ParserModule } from './types.js';
 
 /**
@@ -106,23 +106,6 @@ function compile(pattern: string, flags: string | undefined): RegExp {
     throw new Error(`regex parser: pattern ${JSON.stringify(pattern)} has no named group (?<name>...), so it would extract no fields`);
   }
   return re;
-}
-
-let fallbackEnabled = false;
-
-/**
- * V8's switch to its linear-time engine for a match that backtracks too much
- * (same results; see THE INPUT LIMIT above). Process-wide, set once, harmless
- * for patterns that do not backtrack excessively.
- */
-function enableBacktrackFallback(): void {
-  if (fallbackEnabled) return;
-  fallbackEnabled = true;
-  try {
-    v8.setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
-  } catch {
-    // an unknown flag in a future V8: the length limit still applies
-  }
 }
 
 /**

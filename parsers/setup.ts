@@ -4,6 +4,7 @@ import { resolveMultiline } from './multiline/assembler.js';
 import { isContainerFormat, parserRegistry, formatNames, type ContainerFormat } from './registry.js';
 import { compileTimeFormat, isValidTimezone } from './timestamp.js';
 import type { ParserContext, ParserModule } from './types.js';
+import { enableBacktrackFallback } from './regex-safety.js';
 import { loadUserParser } from './user-module.js';
 
 const DEFAULT_PARTIAL_TIMEOUT_MS = 5000;
@@ -114,6 +115,7 @@ export async function buildChainSpec(cfg: ParsingConfig, now: () => number = Dat
   const parser = instantiate(module, choice.options, ctx, choice.modulePath === undefined);
   if (Array.isArray(parser)) throw new Error(parser.map((p) => `${p.path.join('.')}: ${p.message}`).join('; '));
   const multiline = cfg.multiline ? resolveMultiline(cfg.multiline) : undefined;
+  if (cfg.multiline?.start !== undefined || cfg.multiline?.continue !== undefined) enableBacktrackFallback();
   return {
     container: choice.container,
     multiline: multiline ? { config: multiline.config, preset: multiline.preset } : undefined,
