@@ -16,8 +16,8 @@
  *
  * Hand-written scanner, linear in the line length. Never throws.
  */
-import { ParseFailure } from './types.js';
-import type { Fields, LineParser, ParseResult, ParserContext, ParserModule } from './types.js';
+import { ParseFailure, lineModule } from './types.js';
+import type { Fields, ParseResult, ParserModule } from './types.js';
 import { digitRunEnd, digitsAt, monthAt, offsetTimeToEpoch } from './syslog.js';
 
 /** Index of the closing quote of the quoted value opening at `s[i]` (`"`); backslash escapes the next character. -1 when unterminated. */
@@ -212,25 +212,9 @@ export function parseAccessLine(line: string, format: string): ParseResult {
   return fields;
 }
 
-function accessModule(name: 'nginx' | 'apache'): ParserModule {
-  return {
-    name,
-    create(_options: unknown, _ctx: ParserContext): LineParser {
-      return {
-        parse(text: string): ParseResult {
-          try {
-            return parseAccessLine(text, name);
-          } catch (err) {
-            return new ParseFailure(`${name}: ${err instanceof Error ? err.message : String(err)}`);
-          }
-        },
-      };
-    },
-  };
-}
 
 /** nginx access log (`combined` — nginx's default — or `common`, per line). */
-export const nginx: ParserModule = accessModule('nginx');
+export const nginx: ParserModule = lineModule('nginx', (text) => parseAccessLine(text, 'nginx'));
 
 /** Apache access log (`combined` or `common`, per line). */
-export const apache: ParserModule = accessModule('apache');
+export const apache: ParserModule = lineModule('apache', (text) => parseAccessLine(text, 'apache'));

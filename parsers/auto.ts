@@ -1,7 +1,7 @@
 import { parseJson } from './json.js';
 import { parseLogfmt } from './logfmt.js';
 import { parsePlain } from './plain.js';
-import { ParseFailure, type LineParser, type ParseResult, type ParserModule } from './types.js';
+import { ParseFailure, lineModule, type ParseResult, type ParserModule } from './types.js';
 
 /**
  * `auto` (`logship parse --format auto`): picks a format per record, and never
@@ -29,12 +29,7 @@ export function parseAuto(text: string): ParseResult {
   return parsePlain(text);
 }
 
-export const auto: ParserModule = {
-  name: 'auto',
-  create(_options: unknown): LineParser {
-    return { parse: parseAuto };
-  },
-};
+export const auto: ParserModule = lineModule('auto', parseAuto);
 
 export default auto;
 

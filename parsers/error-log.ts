@@ -14,8 +14,8 @@
  *
  * Hand-written scanners, linear in the line length. Never throw.
  */
-import { ParseFailure } from './types.js';
-import type { Fields, LineParser, ParseResult, ParserContext, ParserModule } from './types.js';
+import { ParseFailure, lineModule } from './types.js';
+import type { Fields, ParseResult, ParserContext, ParserModule } from './types.js';
 import { clockAt, digitRunEnd, digitsAt, levelOf, localTimeToEpoch, monthAt } from './syslog.js';
 import { requestFields } from './access-log.js';
 
@@ -274,25 +274,9 @@ export function parseApacheError(line: string, ctx: ParserContext): ParseResult 
   return fields;
 }
 
-function module(name: 'nginx_error' | 'apache_error', parse: (line: string, ctx: ParserContext) => ParseResult): ParserModule {
-  return {
-    name,
-    create(_options: unknown, ctx: ParserContext): LineParser {
-      return {
-        parse(text: string): ParseResult {
-          try {
-            return parse(text, ctx);
-          } catch (err) {
-            return new ParseFailure(`${name}: ${err instanceof Error ? err.message : String(err)}`);
-          }
-        },
-      };
-    },
-  };
-}
 
 /** nginx `error_log` lines. */
-export const nginxError: ParserModule = module('nginx_error', parseNginxError);
+export const nginxError: ParserModule = lineModule('nginx_error', parseNginxError);
 
 /** Apache httpd `ErrorLog` lines, 2.2 and 2.4 default formats. */
-export const apacheError: ParserModule = module('apache_error', parseApacheError);
+export const apacheError: ParserModule = lineModule('apache_error', parseApacheError);

@@ -1,4 +1,4 @@
-import { ParseFailure, type Fields, type LineParser, type ParseResult, type ParserModule } from './types.js';
+import { ParseFailure, lineModule, type Fields, type ParseResult, type ParserModule } from './types.js';
 
 /**
  * `json`: one JSON object per record (NDJSON). Nested objects and arrays are
@@ -29,12 +29,7 @@ export function parseJson(text: string): ParseResult {
   return value as Fields;
 }
 
-export const json: ParserModule = {
-  name: 'json',
-  create(_options: unknown): LineParser {
-    return { parse: parseJson };
-  },
-};
+export const json: ParserModule = lineModule('json', parseJson);
 
 export default json;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ParseFailure, type Fields, type LineParser, type ParseResult, type ParserModule } from './types.js';
+import { ParseFailure, setField, type Fields, type LineParser, type ParseResult, type ParserModule } from './types.js';
 
 /**
  * `key_value`: pairs with configurable separators and quotes, e.g.
@@ -64,10 +64,6 @@ function isWs(c: number): boolean {
   return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 }
 
-function setField(out: Fields, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
-  else out[key] = value;
-}
 
 class KeyValueScanner {
   private readonly fs0: number;

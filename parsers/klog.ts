@@ -21,9 +21,9 @@
  *
  * Hand-written scanner, linear in the line length. Never throws.
  */
-import { ParseFailure } from './types.js';
-import type { Fields, LineParser, ParseResult, ParserContext, ParserModule } from './types.js';
-import { clockAt, digitRunEnd, digitsAt, setField, yearlessTimeToEpoch } from './syslog.js';
+import { ParseFailure, lineModule, setField } from './types.js';
+import type { Fields, ParseResult, ParserContext, ParserModule } from './types.js';
+import { clockAt, digitRunEnd, digitsAt, yearlessTimeToEpoch } from './syslog.js';
 
 const LEVELS: Record<string, 'info' | 'warn' | 'error' | 'fatal'> = { I: 'info', W: 'warn', E: 'error', F: 'fatal' };
 
@@ -197,17 +197,4 @@ export function parseKlog(line: string, ctx: ParserContext): ParseResult {
   return fields;
 }
 
-export const klog: ParserModule = {
-  name: 'klog',
-  create(_options: unknown, ctx: ParserContext): LineParser {
-    return {
-      parse(text: string): ParseResult {
-        try {
-          return parseKlog(text, ctx);
-        } catch (err) {
-          return new ParseFailure(`klog: ${err instanceof Error ? err.message : String(err)}`);
-        }
-      },
-    };
-  },
-};
+export const klog: ParserModule = lineModule('klog', parseKlog);

@@ -1,4 +1,4 @@
-import { ParseFailure, type Fields, type LineParser, type ParseResult, type ParserModule } from './types.js';
+import { ParseFailure, setField, lineModule, type Fields, type ParseResult, type ParserModule } from './types.js';
 
 /**
  * `logfmt`: `key=value key2="quoted \" value" flag`.
@@ -81,12 +81,7 @@ export function parseLogfmt(text: string): ParseResult {
   return out;
 }
 
-export const logfmt: ParserModule = {
-  name: 'logfmt',
-  create(_options: unknown): LineParser {
-    return { parse: parseLogfmt };
-  },
-};
+export const logfmt: ParserModule = lineModule('logfmt', parseLogfmt);
 
 export default logfmt;
 
@@ -100,11 +95,6 @@ function isWs(c: number): boolean {
   return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 }
 
-/** `out[key] = value`, also for a key named `__proto__` (an own property, as JSON.parse makes it). */
-function setField(out: Fields, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
-  else out[key] = value;
-}
 
 /** Decodes the escape whose backslash is at `i` (with `i + 1 < text.length`): [text, length consumed]. */
 function unescape(text: string, i: number): [string, number] {

@@ -1,6 +1,6 @@
 import { normalizeLevel } from './level.js';
 import { formatTimestamp, parseTime } from './timestamp.js';
-import { ParseFailure, type Fields, type ParseResult } from './types.js';
+import { ParseFailure, setField, type Fields, type ParseResult } from './types.js';
 
 export interface NormalizeOptions {
   /** Where non-ECS fields go: `attributes` (default) or `''` for the event root. */
@@ -132,21 +132,16 @@ function placeError(event: Record<string, unknown>, err: Record<string, unknown>
 function addAttribute(event: Record<string, unknown>, key: string, value: unknown, under: string): void {
   if (under === '') {
     if (!Object.hasOwn(event, key)) {
-      setOwn(event, key, value);
+      setField(event, key, value);
       return;
     }
     // A name the event already uses (`log`, `message`…) cannot move to the root.
     under = 'attributes';
   }
   const bag = (event[under] ??= {}) as Record<string, unknown>;
-  setOwn(bag, key, value);
+  setField(bag, key, value);
 }
 
-/** `obj[key] = value`, except that a parsed `__proto__` key stays a plain field instead of replacing the prototype. */
-function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
-  else obj[key] = value;
-}
 
 function getPath(obj: Record<string, unknown>, path: string): unknown {
   let node: unknown = obj;

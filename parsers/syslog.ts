@@ -13,8 +13,8 @@
  * Hand-written scanner: every loop moves forward, so any line, however long
  * or broken, is answered in linear time. Never throws.
  */
-import { ParseFailure } from './types.js';
-import type { Fields, LineParser, ParseResult, ParserContext, ParserModule } from './types.js';
+import { ParseFailure, setField, lineModule } from './types.js';
+import type { Fields, ParseResult, ParserContext, ParserModule } from './types.js';
 import { zonedToUtc } from './timestamp.js';
 import { normalizeLevel } from './level.js';
 import type { Level } from './level.js';
@@ -62,14 +62,6 @@ export function fractionMs(digits: string): number {
   return digits.length === 0 ? 0 : Math.floor(Number(`0.${digits.slice(0, 9)}`) * 1000 + 1e-6);
 }
 
-/** A field set as an own, enumerable property even when its name is `__proto__`. */
-export function setField(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') {
-    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  } else {
-    target[key] = value;
-  }
-}
 
 export interface WallTime {
   year: number;
@@ -581,17 +573,4 @@ export function parseSyslog(line: string, ctx: ParserContext): ParseResult {
   return parse3164(line, start, pri, ctx);
 }
 
-export const syslog: ParserModule = {
-  name: 'syslog',
-  create(_options: unknown, ctx: ParserContext): LineParser {
-    return {
-      parse(text: string): ParseResult {
-        try {
-          return parseSyslog(text, ctx);
-        } catch (err) {
-          return new ParseFailure(`syslog: ${err instanceof Error ? err.message : String(err)}`);
-        }
-      },
-    };
-  },
-};
+export const syslog: ParserModule = lineModule('syslog', parseSyslog);

@@ -41,3 +41,20 @@ export interface ParserModule<O = unknown> {
   readonly options?: z.ZodType<O>;
   create(options: O, ctx: ParserContext): LineParser;
 }
+
+/**
+ * A parser module for a format without options: `parse(text, ctx)` is all it
+ * is. (A throw fails only that record: the chain turns it into a ParseFailure.)
+ */
+export function lineModule(name: string, parse: (text: string, ctx: ParserContext) => ParseResult): ParserModule {
+  return {
+    name,
+    create: (_options: unknown, ctx: ParserContext): LineParser => ({ parse: (text) => parse(text, ctx) }),
+  };
+}
+
+/** `out[key] = value`, also for a parsed key named `__proto__` (kept as an own field, as JSON.parse does, not as the prototype). */
+export function setField(out: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  else out[key] = value;
+}

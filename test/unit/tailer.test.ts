@@ -81,6 +81,7 @@ function start(cfg: InputConfig, resume: CheckpointEntry[] = []): Run {
   const batches: LineBatch[] = [];
   const done = (async () => {
     for await (const b of tailer.batches()) {
+      if (b === null) continue; // a poll tick, for the parser chain's timeouts
       batches.push(b);
       b.texts.forEach((text, i) => lines.push({ path: b.source.path, key: b.source.key, text, offset: b.offsets[i]!, flags: b.flags?.[i] ?? 0 }));
     }
