@@ -10,16 +10,20 @@ export type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
 export const LEVELS: readonly Level[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 
-/** Lower-case spellings. Single letters cover klog/glog (`I W E F`) and Android/logcat (`V D I W E F`). */
+/**
+ * Lower-case spellings. Single letters cover klog/glog (`I W E F`) and
+ * Android/logcat (`V D I W E F`, `A` assert). Four-letter forms include .NET's
+ * console logger (`trce dbug info warn fail crit`).
+ */
 const WORDS: Record<Level, readonly string[]> = {
-  trace: ['trace', 'trc', 'trac', 'finest', 'finer', 'verbose', 'vrb', 'silly', 't', 'v'],
+  trace: ['trace', 'trc', 'trac', 'trce', 'finest', 'finer', 'verbose', 'vrb', 'silly', 't', 'v'],
   // `config` is java.util.logging's level between FINE and INFO.
-  debug: ['debug', 'dbg', 'debu', 'fine', 'config', 'd'],
+  debug: ['debug', 'dbg', 'dbug', 'debu', 'fine', 'config', 'd'],
   info: ['info', 'inf', 'information', 'informational', 'notice', 'ntc', 'i'],
   warn: ['warn', 'warning', 'wrn', 'w'],
   // zap's `dpanic` panics only in development; in production it is an error.
-  error: ['error', 'err', 'erro', 'eror', 'severe', 'dpanic', 'e'],
-  fatal: ['fatal', 'fata', 'ftl', 'crit', 'critical', 'alert', 'emerg', 'emergency', 'panic', 'pani', 'f'],
+  error: ['error', 'err', 'erro', 'eror', 'fail', 'severe', 'dpanic', 'e'],
+  fatal: ['fatal', 'fata', 'ftl', 'crit', 'critical', 'alert', 'emerg', 'emergency', 'panic', 'pani', 'f', 'a'],
 };
 
 const LOOKUP = new Map<string, Level>();

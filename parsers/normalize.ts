@@ -31,7 +31,7 @@ export interface NormalizedEvent {
  * Everything else lands under `attributes` (or the root, with fields_under: "").
  */
 const ALIASES: ReadonlyMap<string, string> = new Map([
-  ...['@timestamp', 'timestamp', 'time', 'ts', 'datetime', '@t', 'asctime'].map((k) => [k, '@timestamp'] as const),
+  ...['@timestamp', 'timestamp', 'time', 'ts', 't', 'datetime', '@t', 'asctime'].map((k) => [k, '@timestamp'] as const),
   ...['message', 'msg', '@m'].map((k) => [k, 'message'] as const),
   ...['level', 'lvl', 'severity', 'loglevel', 'log_level', 'levelname', '@l'].map((k) => [k, 'log.level'] as const),
   ...['logger', 'logger_name', 'loggername'].map((k) => [k, 'log.logger'] as const),
@@ -96,7 +96,7 @@ export function normalize(result: ParseResult, raw: string, ctx: RecordContext, 
       setIfAbsent(event, 'error.message', value);
       return;
     }
-    if (target !== undefined && setIfAbsent(event, target, value)) return;
+    if (target !== undefined && setIfAbsent(event, target, NUMERIC_ECS.has(target) ? toNumber(value) : value)) return;
     addAttribute(event, key, value, opts.fieldsUnder);
   };
 
@@ -107,13 +107,29 @@ export function normalize(result: ParseResult, raw: string, ctx: RecordContext, 
     for (const key in result) place(key, result[key]);
   }
   if (ctx.extra) for (const key in ctx.extra) place(key, ctx.extra[key]);
-  if (rawTime !== undefined) (tags ??= []).push('timestamp_parse_failure');
+  // A time key that could not be read matters only when no other one could.
+  if (rawTime !== undefined && time === undefined) (tags ??= []).push('timestamp_parse_failure');
 
   const when = time ?? ctx.fallbackTime;
   event['@timestamp'] = formatTimestamp(when);
   if (opts.keepOriginal) setPath(event, 'event.original', raw);
   if (tags) event.tags = tags;
   return { event, time: when };
+}
+
+/** ECS fields typed as numbers: a text format's `pid=4121` becomes 4121, as json's would be. */
+const NUMERIC_ECS = new Set([
+  'process.pid', 'process.thread.id', 'http.response.status_code', 'http.response.body.bytes',
+  'http.request.body.bytes', 'source.port', 'destination.port', 'log.origin.file.line',
+]);
+
+function toNumber(value: unknown): unknown {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 15) return value;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 48 || c > 57) return value;
+  }
+  return Number(value);
 }
 
 function isEcsKey(key: string): boolean {
@@ -129,16 +145,15 @@ function placeError(event: Record<string, unknown>, err: Record<string, unknown>
   if (typeof err.stack === 'string') setIfAbsent(event, 'error.stack_trace', err.stack);
 }
 
+/** Root names the schema owns: a parsed field by one of these names stays under `attributes` even with fields_under: "". */
+export const RESERVED_ROOTS: ReadonlySet<string> = new Set(['@timestamp', 'message', 'tags', 'attributes', ...ECS_ROOTS]);
+
 function addAttribute(event: Record<string, unknown>, key: string, value: unknown, under: string): void {
-  if (under === '') {
-    if (!Object.hasOwn(event, key)) {
-      setField(event, key, value);
-      return;
-    }
-    // A name the event already uses (`log`, `message`…) cannot move to the root.
-    under = 'attributes';
+  if (under === '' && !RESERVED_ROOTS.has(key) && !Object.hasOwn(event, key)) {
+    setField(event, key, value);
+    return;
   }
-  const bag = (event[under] ??= {}) as Record<string, unknown>;
+  const bag = (event[under === '' ? 'attributes' : under] ??= {}) as Record<string, unknown>;
   setField(bag, key, value);
 }
 

@@ -68,18 +68,23 @@ export async function parseCommand(opts: ParseOptions): Promise<number> {
   const splitter = new LineSplitter(settings.max_line_bytes, 0);
   const records: ChainRecord[] = [];
   let pos = 0;
-  try {
-    const stream = opts.file === '-' ? process.stdin : createReadStream(opts.file, { highWaterMark: 1024 * 1024 });
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      const batch = newLineBatch(source);
-      splitter.push(chunk, chunk.length, pos, batch);
-      pos += chunk.length;
-      chain.push(source, batch.texts, batch.offsets, batch.flags, readTime, records);
-      await emit(records);
+  const stream = opts.file === '-' ? process.stdin : createReadStream(opts.file, { highWaterMark: 1024 * 1024 });
+  const chunks = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  for (;;) {
+    let next: IteratorResult<Buffer>;
+    try {
+      next = await chunks.next();
+    } catch (err) {
+      process.stderr.write(`logship: cannot read ${opts.file}: ${(err as Error).message}\n`);
+      return 1;
     }
-  } catch (err) {
-    process.stderr.write(`logship: cannot read ${opts.file}: ${(err as Error).message}\n`);
-    return 1;
+    if (next.done) break;
+    const chunk = next.value;
+    const batch = newLineBatch(source);
+    splitter.push(chunk, chunk.length, pos, batch);
+    pos += chunk.length;
+    chain.push(source, batch.texts, batch.offsets, batch.flags, readTime, records);
+    await emit(records);
   }
   // A last line without a newline is complete here: the input has ended.
   const last = newLineBatch(source);

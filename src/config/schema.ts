@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { outputRegistry } from '../../outputs/registry.js';
+import { RESERVED_ROOTS } from '../../parsers/normalize.js';
 import { checkParsing } from '../../parsers/setup.js';
 import { duration, size } from './units.js';
 
@@ -44,8 +45,13 @@ const inputFields = z.strictObject({
   time_format: z.string().min(1).optional(),
   /** Keep the raw text in `event.original`. */
   keep_original: z.boolean().default(false),
-  /** Where parsed non-ECS fields go: `attributes`, or `""` for the event root. */
-  fields_under: z.string().default('attributes'),
+  /** Where parsed non-ECS fields go: `attributes`, another field name, or `""` for the event root. */
+  fields_under: z
+    .string()
+    .default('attributes')
+    .refine((name) => name === '' || name === 'attributes' || (/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && !RESERVED_ROOTS.has(name)), {
+      message: 'expected "attributes", "" (the event root) or a plain field name not used by the schema (not message, log, event, tags, error, …)',
+    }),
   /** Static fields added to every event, by dotted name (`service.name: checkout`). */
   fields: z
     .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))

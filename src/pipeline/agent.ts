@@ -14,6 +14,13 @@ import { OutputPort } from './output-port.js';
 
 const STATS_INTERVAL_MS = 60_000;
 
+interface InputStats {
+  tailer: Tailer;
+  events: number;
+  parseFailures: number;
+  lastParseFailure: string | undefined;
+}
+
 function groupBySource(records: readonly ChainRecord[]): Map<object, ChainRecord[]> {
   const groups = new Map<object, ChainRecord[]>();
   for (const r of records) {
@@ -46,7 +53,7 @@ export class Agent {
   private stopping = false;
   private saving: Promise<void> = Promise.resolve();
   private saveQueued = false;
-  private readonly stats = new Map<string, { tailer: Tailer; events: number }>();
+  private readonly stats = new Map<string, InputStats>();
 
   constructor(
     private readonly cfg: AgentConfig,
@@ -65,7 +72,16 @@ export class Agent {
     const host = hostname();
     // Parsers first: a user module that fails to load stops the start, before any file is opened.
     const chains = new Map<string, ParserChain>();
-    for (const input of this.cfg.inputs) chains.set(input.name, new ParserChain(await buildChainSpec(input)));
+    for (const input of this.cfg.inputs) {
+      const stats: InputStats = { tailer: undefined as unknown as Tailer, events: 0, parseFailures: 0, lastParseFailure: undefined };
+      this.stats.set(input.name, stats);
+      const onFailure = (reason: string) => {
+        // Counted, and the latest reason shown in the stats line: never a log line per event.
+        stats.parseFailures++;
+        stats.lastParseFailure = reason;
+      };
+      chains.set(input.name, new ParserChain(await buildChainSpec(input), onFailure));
+    }
     const loops = this.cfg.inputs.map((input) => {
       const tailer = new Tailer({
         input,
@@ -77,7 +93,7 @@ export class Agent {
         },
       });
       this.tailers.push(tailer);
-      this.stats.set(input.name, { tailer, events: 0 });
+      this.stats.get(input.name)!.tailer = tailer;
       return this.pump(input, tailer, chains.get(input.name)!, new EventEncoder(input.fields, host));
     });
 
@@ -168,8 +184,8 @@ export class Agent {
 
   /** One line per input with its counters (truncated lines, rotations, truncations with loss…). */
   private logStats(msg: string): void {
-    for (const [input, { tailer, events }] of this.stats) {
-      this.logger.info({ input, events, ...tailer.counters(), inFlightBatches: this.tracker.inFlight() }, msg);
+    for (const [input, { tailer, events, parseFailures, lastParseFailure }] of this.stats) {
+      this.logger.info({ input, events, parseFailures, lastParseFailure, ...tailer.counters(), inFlightBatches: this.tracker.inFlight() }, msg);
     }
   }
 
