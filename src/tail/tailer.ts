@@ -91,6 +91,8 @@ export class Tailer {
   /** Begin a graceful stop: no new files; read what is there now to its end; emit held partial lines. */
   stop(): void {
     this.stopping = true;
+    // Size the files for the drain now, not at the next poll tick.
+    this.hinted = true;
     this.wake?.();
   }
 
