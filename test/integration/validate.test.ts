@@ -177,9 +177,9 @@ describe('the command line', () => {
     expect(expectErrorLines(r.stderr, 1)[0]).toMatch(message);
   });
 
-  it('parse is not implemented yet: exit 2', () => {
-    const r = logship(['parse', '--format', 'json']);
+  it('parse without --format (or --config) is a usage error: exit 2, one line', () => {
+    const r = logship(['parse']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('logship parse: not implemented yet (see the parsers issue)\n');
+    expect(r.stderr).toBe('logship: --format NAME is required (or --config FILE) (see logship parse --help)\n');
   });
 });
