@@ -71,8 +71,9 @@ export class ParserChain {
   push(source: object, texts: readonly string[], offsets: readonly number[], flags: readonly number[] | null, now: number, out: ChainRecord[]): void {
     this.now = now;
     for (let i = 0; i < texts.length; i++) {
-      const text = texts[i]!;
       const offset = offsets[i]!;
+      // A UTF-8 byte-order mark opens some files written on Windows; it is not content.
+      const text = offset === 0 && texts[i]!.charCodeAt(0) === 0xfeff ? texts[i]!.slice(1) : texts[i]!;
       const lineFlags = flags === null ? 0 : flags[i]!;
       if (!this.decoder) {
         this.assemble(this.keyFor(source, undefined), text, offset, undefined, lineFlags, out);

@@ -158,9 +158,20 @@ function addAttribute(event: Record<string, unknown>, key: string, value: unknow
 }
 
 
+/** Dotted paths split once: the same few dozen ECS names come back on every event. */
+const PARTS = new Map<string, string[]>();
+function partsOf(path: string): string[] {
+  let parts = PARTS.get(path);
+  if (!parts) {
+    parts = path.split('.');
+    if (PARTS.size < 10_000) PARTS.set(path, parts);
+  }
+  return parts;
+}
+
 function getPath(obj: Record<string, unknown>, path: string): unknown {
   let node: unknown = obj;
-  for (const part of path.split('.')) {
+  for (const part of partsOf(path)) {
     if (typeof node !== 'object' || node === null) return undefined;
     node = (node as Record<string, unknown>)[part];
   }
@@ -169,7 +180,7 @@ function getPath(obj: Record<string, unknown>, path: string): unknown {
 
 /** Sets a dotted path, creating objects; false when a non-object is in the way. */
 function setPath(obj: Record<string, unknown>, path: string, value: unknown): boolean {
-  const parts = path.split('.');
+  const parts = partsOf(path);
   let node = obj;
   if (parts.includes('__proto__')) return false;
   for (let i = 0; i < parts.length - 1; i++) {

@@ -2,7 +2,7 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { ParserChain, type ChainRecord } from '../../parsers/chain.js';
 import { checkParsing, buildChainSpec, type ParsingConfig } from '../../parsers/setup.js';
 import { ConfigError, loadConfig } from '../config/load.js';
-import { newLineBatch } from '../tail/line-batch.js';
+import { LINE_PARTIAL, newLineBatch } from '../tail/line-batch.js';
 import { LineSplitter } from '../tail/line-splitter.js';
 import { diffEvents } from './event-diff.js';
 import { printConfigError } from './validate.js';
@@ -86,10 +86,11 @@ export async function parseCommand(opts: ParseOptions): Promise<number> {
     chain.push(source, batch.texts, batch.offsets, batch.flags, readTime, records);
     await emit(records);
   }
-  // A last line without a newline is complete here: the input has ended.
+  // A last line without a newline is complete here: the input has ended (it keeps a truncated flag).
   const last = newLineBatch(source);
   splitter.flushPartial(last, pos);
-  chain.push(source, last.texts, last.offsets, null, readTime, records);
+  const lastFlags = last.flags && last.flags.map((f) => f & ~LINE_PARTIAL);
+  chain.push(source, last.texts, last.offsets, lastFlags, readTime, records);
   chain.flushAll(readTime, records);
   await emit(records);
   if (failures > MAX_FAILURE_LINES) process.stderr.write(`logship: ${failures} parse failures in all\n`);
@@ -135,6 +136,7 @@ async function parsingSettings(opts: ParseOptions): Promise<ParsingConfig | numb
   }
   if (opts.format === undefined) return usage('--format NAME is required (or --config FILE)');
   if (opts.multiline !== undefined && opts.multilineStart !== undefined) return usage('give --multiline or --multiline-start, not both');
+  if (opts.format === 'regex' && opts.pattern === undefined) return usage('--pattern: --format regex needs --pattern REGEX (named groups become fields)');
   if (opts.container !== undefined && opts.container !== 'cri' && opts.container !== 'docker') return usage(`--container: expected cri or docker, got "${opts.container}"`);
   const settings: ParsingConfig = {
     parser: opts.pattern !== undefined ? { name: opts.format, options: { pattern: opts.pattern } } : opts.format,
@@ -146,13 +148,20 @@ async function parsingSettings(opts: ParseOptions): Promise<ParsingConfig | numb
     fields_under: 'attributes',
     max_line_bytes: DEFAULT_MAX_LINE_BYTES,
   };
-  const flag: Record<string, string> = { parser: '--format', multiline: opts.multiline !== undefined ? '--multiline' : '--multiline-start', timezone: '--timezone', time_format: '--time-format' };
   const problems = checkParsing(settings);
   if (problems.length > 0) {
-    for (const p of problems) process.stderr.write(`logship: ${flag[String(p.path[0])] ?? p.path.join('.')}: ${p.message}\n`);
+    for (const p of problems) process.stderr.write(`logship: ${flagFor(p.path, opts)}: ${p.message}\n`);
     return 2;
   }
   return settings;
+}
+
+/** The command-line flag behind a problem found in the settings built from the flags. */
+function flagFor(path: readonly (string | number)[], opts: ParseOptions): string {
+  const [first, second, third] = path;
+  if (first === 'parser' && second === 'options' && third === 'pattern') return '--pattern';
+  if (first === 'multiline') return opts.multiline !== undefined ? '--multiline' : '--multiline-start';
+  return { parser: '--format', timezone: '--timezone', time_format: '--time-format' }[String(first)] ?? path.join('.');
 }
 
 function usage(message: string): number {

@@ -199,11 +199,7 @@ describe('logship parse: a 10 MB line', () => {
     expect(r.events).toEqual([{ '@timestamp': READ_TS, message: `a${'é'.repeat(MAX_LINE / 2 - 1)}`, tags: ['truncated'], log: { offset: 0 } }]);
   });
 
-  // KNOWN BUG: src/cli/parse.ts hands the last line of the input (no trailing
-  // newline) to the chain with `flags` null, which drops LINE_TRUNCATED along
-  // with LINE_PARTIAL: the event is cut to 1 MiB but not tagged `truncated`.
-  // When fixed, turn `it.fails` into `it`.
-  it.fails('a 10 MB last line without a trailing newline is tagged truncated too', () => {
+  it('a 10 MB last line without a trailing newline is tagged truncated too', () => {
     const r = parse(['--format', 'plain'], { file: Buffer.from(xs) });
     expect(r.code).toBe(0);
     expect(r.events).toEqual([{ '@timestamp': READ_TS, message: headX, tags: ['truncated'], log: { offset: 0 } }]);
@@ -369,17 +365,13 @@ describe('logship parse: invalid flags', () => {
     });
   }
 
-  // KNOWN BUG: a bad or missing --pattern is reported against --format
-  // (src/cli/parse.ts maps every `parser.*` problem to --format), and a
-  // missing one reads "Invalid input: expected string, received undefined".
-  // When fixed, turn `it.fails` into `it`.
-  it.fails("--format regex --pattern '(': the one line names --pattern", () => {
+  it("--format regex --pattern '(': the one line names --pattern", () => {
     const r = parse(['--format', 'regex', '--pattern', '('], Buffer.alloc(0));
     expect(r.code).toBe(2);
     expect(stderrLines(r.stderr)).toHaveLength(1);
     expect(r.stderr).toMatch(/^logship: --pattern: /);
   });
-  it.fails('--format regex without --pattern: the one line says --pattern is needed', () => {
+  it('--format regex without --pattern: the one line says --pattern is needed', () => {
     const r = parse(['--format', 'regex'], Buffer.alloc(0));
     expect(r.code).toBe(2);
     expect(stderrLines(r.stderr)).toHaveLength(1);
