@@ -1,6 +1,7 @@
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import type { CheckpointEntry } from './entry.js';
 
 export type CheckpointData = Record<string, CheckpointEntry[]>;
@@ -16,7 +17,7 @@ export class CheckpointStore {
   readonly file: string;
 
   constructor(
-    private readonly dir: string,
+    dir: string,
     private readonly logger: Logger,
   ) {
     this.file = join(dir, 'checkpoints.json');
@@ -42,22 +43,7 @@ export class CheckpointStore {
   }
 
   async save(data: CheckpointData): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
-    const tmp = `${this.file}.tmp`;
-    const fh = await open(tmp, 'w');
-    try {
-      await fh.writeFile(JSON.stringify({ version: VERSION, inputs: data }));
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, this.file);
-    const dirFh = await open(this.dir, 'r');
-    try {
-      await dirFh.sync();
-    } finally {
-      await dirFh.close();
-    }
+    await writeFileAtomic(this.file, JSON.stringify({ version: VERSION, inputs: data }));
   }
 }
 
