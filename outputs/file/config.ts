@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { bufferOverrideSchema } from '../../src/config/buffer-schema.js';
 import { duration, size } from '../../src/config/units.js';
 import { compileStrftime } from '../../src/util/strftime.js';
 
@@ -6,6 +7,8 @@ export const fileOutputSchema = z.strictObject({
   name: z.string().min(1).optional(),
   type: z.literal('file'),
   inputs: z.array(z.string().min(1)).min(1).optional(),
+  /** This output's buffer, over the top-level `buffer` settings. */
+  buffer: bufferOverrideSchema.optional(),
   /** Directory that receives the objects. */
   path: z.string().min(1),
   /** strftime pattern (UTC, from each event's @timestamp) placed before the object name, e.g. `%Y/%m/%d/`. */

@@ -87,8 +87,18 @@ export const configSchema = z
   .strictObject({
     inputs: z.array(inputSchema).min(1),
     outputs: z.array(outputSchema).min(1),
-    /** State directory: checkpoints now, the disk buffers later. */
-    buffer: z.strictObject({ path: z.string().min(1).default('./data') }).prefault({}),
+    /** State directory (checkpoints, one disk buffer per output) and the buffers' defaults. */
+    buffer: z
+      .strictObject({
+        path: z.string().min(1).default('./data'),
+        type: z.enum(['disk', 'memory']).default('disk'),
+        max_size: size().default(1024 ** 3),
+        when_full: z.enum(['block', 'drop_newest']).default('block'),
+        /** Appended records are fsynced in groups this often; a batch counts as durable only after its fsync. */
+        sync_interval: duration().default(200),
+        segment_size: size().default(64 * 1024 ** 2),
+      })
+      .prefault({}),
     checkpoint: z.strictObject({ interval: duration().default(1000) }).prefault({}),
     shutdown: z.strictObject({ timeout: duration().default(30_000) }).prefault({}),
     log: z

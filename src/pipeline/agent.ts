@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { ParserChain, type ChainRecord } from '../../parsers/chain.js';
 import { buildChainSpec } from '../../parsers/setup.js';
-import { outputRegistry, type NamedOutputConfig, type OutputFactory } from '../../outputs/registry.js';
+import type { NamedOutputConfig } from '../../outputs/registry.js';
 import { DeliveryTracker } from '../checkpoint/delivery-tracker.js';
 import { CheckpointStore } from '../checkpoint/store.js';
 import type { InputConfig } from '../config/schema.js';
@@ -10,7 +10,7 @@ import type { Logger } from '../log.js';
 import { Tailer } from '../tail/tailer.js';
 import type { TailedFile } from '../tail/tailed-file.js';
 import { EventEncoder } from './event-builder.js';
-import { OutputPort } from './output-port.js';
+import { OutputLane, type BufferDefaults } from './output-lane.js';
 
 const STATS_INTERVAL_MS = 60_000;
 
@@ -34,23 +34,26 @@ function groupBySource(records: readonly ChainRecord[]): Map<object, ChainRecord
 export interface AgentConfig {
   inputs: InputConfig[];
   outputs: NamedOutputConfig[];
-  buffer: { path: string };
+  buffer: BufferDefaults;
   checkpoint: { interval: number };
   shutdown: { timeout: number };
 }
 
 /**
  * The data path of `logship run`, top to bottom:
- * tailer (per input) → event builder → output ports → outputs, with the
- * delivery tracker turning the outputs' durability reports into checkpoints.
+ * tailer (per input) → parser chain → event encoder → one buffer per output →
+ * delivery loop → output. The delivery tracker turns the buffers' durability
+ * reports (an fsync, or with a memory buffer the output's acknowledgement)
+ * into file checkpoints.
  */
 export class Agent {
   private readonly store: CheckpointStore;
   private tracker!: DeliveryTracker;
-  private ports: OutputPort[] = [];
+  private lanes: OutputLane[] = [];
   private tailers: Tailer[] = [];
   private checkpointTimer: NodeJS.Timeout | undefined;
   private stopping = false;
+  private stopAt: number | undefined;
   private saving: Promise<void> = Promise.resolve();
   private saveQueued = false;
   private readonly stats = new Map<string, InputStats>();
@@ -66,8 +69,16 @@ export class Agent {
   async run(): Promise<void> {
     const resume = await this.store.load();
     this.tracker = new DeliveryTracker(this.cfg.outputs.length);
-    this.ports = await Promise.all(this.cfg.outputs.map((o, i) => this.createPort(o, i)));
-    for (const port of this.ports) await port.start();
+    const statePath = resolve(this.cfg.buffer.path);
+    for (const [i, config] of this.cfg.outputs.entries()) {
+      const onDurable = (seq: number) => {
+        this.tracker.durable(i, seq);
+        this.checkpointSoon();
+      };
+      this.lanes.push(await OutputLane.create(i, config, { ...this.cfg.buffer, path: statePath }, onDurable, this.logger));
+    }
+    for (const lane of this.lanes) await lane.buffer.open();
+    for (const lane of this.lanes) await lane.delivery.start();
 
     const host = hostname();
     // Parsers first: a user module that fails to load stops the start, before any file is opened.
@@ -104,7 +115,7 @@ export class Agent {
     } finally {
       clearInterval(this.checkpointTimer);
       clearInterval(statsTimer);
-      await this.closeOutputs();
+      await this.drainOutputs();
       await this.saveCheckpoint();
       this.logStats('final stats');
     }
@@ -118,6 +129,7 @@ export class Agent {
   stop(): void {
     if (this.stopping) return;
     this.stopping = true;
+    this.stopAt = Date.now();
     this.logger.info({ timeoutMs: this.cfg.shutdown.timeout }, 'stopping: draining tracked files');
     for (const t of this.tailers) t.stop();
     setTimeout(() => {
@@ -127,11 +139,8 @@ export class Agent {
   }
 
   private async pump(input: InputConfig, tailer: Tailer, chain: ParserChain, encoder: EventEncoder): Promise<void> {
-    const ports = this.ports.filter((p) => {
-      const wanted = this.cfg.outputs[p.index]!.inputs;
-      return !wanted || wanted.includes(input.name);
-    });
-    const mask = ports.reduce((m, p) => m | (1 << p.index), 0);
+    const lanes = this.lanes.filter((l) => l.wants(input.name));
+    const mask = lanes.reduce((m, l) => m | (1 << l.index), 0);
     const stats = this.stats.get(input.name)!;
     const records: ChainRecord[] = [];
     const dispatch = async (): Promise<void> => {
@@ -143,7 +152,8 @@ export class Agent {
         const seq = this.tracker.dispatched(file, endOffset, mask);
         const batch = { seq, records: recs.map((r) => encoder.encode(r, file)), times: recs.map((r) => r.time) };
         stats.events += recs.length;
-        await Promise.all(ports.map((p) => p.write(batch)));
+        // Into every buffer; a full one (when_full: block) holds reading here.
+        await Promise.all(lanes.map((l) => l.buffer.append(batch)));
       }
       records.length = 0;
     };
@@ -157,28 +167,24 @@ export class Agent {
     await dispatch();
   }
 
-  private async createPort(config: NamedOutputConfig, index: number): Promise<OutputPort> {
-    // The registry pairs each type's schema with its factory; the union loses that pairing.
-    const create = (await outputRegistry[config.type].load()) as OutputFactory<NamedOutputConfig>;
-    const logger = this.logger.child({ output: config.name });
-    return new OutputPort(
-      index,
-      (onDurable) => create(config, { logger, onDurable }),
-      (seq) => {
-        this.tracker.durable(index, seq);
-        this.checkpointSoon();
-      },
-      this.logger,
-    );
-  }
-
-  private async closeOutputs(): Promise<void> {
-    for (const port of this.ports) {
+  /**
+   * After the inputs drained: make every buffer durable, let the outputs
+   * deliver what they can within what is left of `shutdown.timeout`, then stop
+   * them. What is not delivered stays in the disk buffers for the next start.
+   */
+  private async drainOutputs(): Promise<void> {
+    for (const lane of this.lanes) await lane.buffer.flush().catch((err: Error) => this.logger.error({ output: lane.config.name, err: err.message }, 'buffer flush failed'));
+    const deadline = (this.stopAt ?? Date.now()) + this.cfg.shutdown.timeout;
+    while (this.lanes.some((l) => !l.buffer.drained) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const undelivered = this.lanes.filter((l) => !l.buffer.drained).map((l) => l.config.name);
+    if (undelivered.length > 0) this.logger.warn({ outputs: undelivered }, 'shutdown timeout: undelivered events stay in the buffer for the next start');
+    for (const lane of this.lanes) {
       try {
-        await port.close();
+        await lane.delivery.stop();
       } catch (err) {
-        this.logger.error({ output: port.name, err: (err as Error).message }, 'output did not close cleanly; unsent events are read again next start');
+        this.logger.error({ output: lane.config.name, err: (err as Error).message }, 'output did not close cleanly; what it did not acknowledge is delivered again next start');
       }
+      await lane.buffer.close().catch((err: Error) => this.logger.error({ output: lane.config.name, err: err.message }, 'buffer close failed'));
     }
   }
 
@@ -187,6 +193,7 @@ export class Agent {
     for (const [input, { tailer, events, parseFailures, lastParseFailure }] of this.stats) {
       this.logger.info({ input, events, parseFailures, lastParseFailure, ...tailer.counters(), inFlightBatches: this.tracker.inFlight() }, msg);
     }
+    for (const lane of this.lanes) this.logger.info({ output: lane.config.name, buffer: lane.buffer.stats() }, msg);
   }
 
   /**

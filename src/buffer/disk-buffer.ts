@@ -1,0 +1,375 @@
+import { mkdir, open, readdir, readFile, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { EventBatch } from '../../outputs/types.js';
+import type { Logger } from '../log.js';
+import { fsyncDir, writeFileAtomic } from '../util/atomic-write.js';
+import { encodeRecords, MAGIC, segmentFirstId, segmentName } from './segment-format.js';
+import { SegmentReader } from './segment-reader.js';
+import type { BufferStats, OutputBuffer, TakenBatch } from './types.js';
+
+export interface DiskBufferOptions {
+  readonly dir: string;
+  readonly maxSize: number;
+  readonly whenFull: 'block' | 'drop_newest';
+  /** Appended records are fsynced in groups this often; a batch is durable only after its fsync. */
+  readonly syncInterval: number;
+  readonly segmentSize: number;
+  readonly logger: Logger;
+  /** Every pipeline batch up to `seq` is durable in this buffer (or was dropped by drop_newest). */
+  readonly onDurable: (seq: number) => void;
+}
+
+interface Segment {
+  readonly firstId: number;
+  readonly path: string;
+  size: number;
+}
+
+interface AckPosition {
+  acked_id: number;
+  /** Segment and byte offset just past the acknowledged record: where replay starts. */
+  segment: number;
+  offset: number;
+}
+
+/**
+ * A per-output durable queue: append-only segment files of CRC-checked
+ * records (segment-format.ts), fsynced in groups; a persisted acknowledged
+ * position; segments deleted once every record in them is acknowledged and
+ * that position is fsynced. Opening reads only the segment names, the ack
+ * position and the last segment (to cut a torn tail), so a large backlog
+ * starts as fast as an empty one and replays from disk as it is delivered.
+ * Damaged bytes are copied to `quarantine/`, logged and counted; everything
+ * else is delivered.
+ */
+export class DiskBuffer implements OutputBuffer {
+  private segments: Segment[] = [];
+  private active: FileHandle | undefined;
+  private nextId = 0;
+  private totalBytes = 0;
+  private ackedId = -1;
+  private persisted: AckPosition = { acked_id: -1, segment: 0, offset: 0 };
+  /** End positions of taken batches, to persist where replay must start. */
+  private readonly taken: { lastId: number; segment: number; offset: number }[] = [];
+  private reader: SegmentReader | undefined;
+  private readSegment = 0;
+  private lastWrittenSeq = 0;
+  private lastDurableSeq = 0;
+  private writeChain: Promise<void> = Promise.resolve();
+  private syncTimer: NodeJS.Timeout | undefined;
+  private ackTimer: NodeJS.Timeout | undefined;
+  private syncing: Promise<void> | undefined;
+  private closed = false;
+  private takingStopped = false;
+  private rewindPending = false;
+  private readonly quarantined = new Set<string>();
+  private readonly dataWaiters: (() => void)[] = [];
+  private readonly roomWaiters: (() => void)[] = [];
+  private readonly counters = { droppedEvents: 0, quarantinedRecords: 0, quarantinedBytes: 0 };
+  private readonly segmentSize: number;
+
+  constructor(private readonly opts: DiskBufferOptions) {
+    // Only whole segments are freed: several must fit under max_size, or a full buffer could not drain.
+    this.segmentSize = Math.max(64 * 1024, Math.min(opts.segmentSize, Math.floor(opts.maxSize / 4)));
+  }
+
+  get drained(): boolean {
+    return this.ackedId >= this.nextId - 1;
+  }
+
+  stats(): BufferStats {
+    return { bytes: this.totalBytes, pending: this.nextId - 1 - this.ackedId, ...this.counters };
+  }
+
+  // ---- open and recover ---------------------------------------------------
+
+  async open(): Promise<void> {
+    await mkdir(this.opts.dir, { recursive: true });
+    this.persisted = await this.loadAck();
+    this.ackedId = this.persisted.acked_id;
+    const names = (await readdir(this.opts.dir)).flatMap((n) => {
+      const id = segmentFirstId(n);
+      return id === undefined ? [] : [{ firstId: id, path: join(this.opts.dir, n), size: 0 }];
+    });
+    names.sort((a, b) => a.firstId - b.firstId);
+    for (const s of names) s.size = (await stat(s.path)).size;
+    // A crash between the ack position's fsync and the unlink leaves fully acknowledged segments: finish the job.
+    while (names.length > 1 && names[1]!.firstId - 1 <= this.ackedId) await unlink(names.shift()!.path);
+    this.segments = names;
+    this.totalBytes = names.reduce((n, s) => n + s.size, 0);
+
+    const last = this.segments.at(-1);
+    if (last) {
+      this.nextId = await this.recoverTail(last);
+      this.active = await open(last.path, 'r+');
+    } else {
+      this.nextId = this.ackedId + 1;
+      await this.newSegment();
+    }
+    const startSegment = this.persisted.segment;
+    this.readSegment = this.segments.findIndex((s) => s.firstId === startSegment);
+    if (this.readSegment < 0) this.readSegment = 0;
+    const offset = this.segments[this.readSegment]!.firstId === startSegment ? this.persisted.offset : 0;
+    this.reader = await SegmentReader.open(this.segments[this.readSegment]!.path, offset);
+    if (this.segments.length > 1 || this.nextId - 1 > this.ackedId) {
+      this.opts.logger.info({ dir: this.opts.dir, segments: this.segments.length, bytes: this.totalBytes, pending: this.nextId - 1 - this.ackedId }, 'buffer replays its backlog');
+    }
+  }
+
+  /** Scans the last segment: cuts a torn tail, quarantines damage; returns the next record id. */
+  private async recoverTail(seg: Segment): Promise<number> {
+    let nextId = seg.firstId;
+    const reader = await SegmentReader.open(seg.path, 0);
+    try {
+      for (let item = await reader.next(seg.size, true); item; item = await reader.next(seg.size, true)) {
+        if (item.kind === 'record') nextId = item.record.id + 1;
+        else if (item.kind === 'damage') await this.quarantine(seg, item.start, item.end, item.reason);
+        else {
+          this.opts.logger.warn({ segment: seg.path, offset: item.start, bytes: seg.size - item.start }, 'buffer: torn record at the end of the last segment (a crash mid-write); cut off');
+          await truncate(seg.path, item.start);
+          this.totalBytes -= seg.size - item.start;
+          seg.size = item.start;
+        }
+      }
+    } finally {
+      await reader.close();
+    }
+    return Math.max(nextId, this.ackedId + 1);
+  }
+
+  private async loadAck(): Promise<AckPosition> {
+    try {
+      const a = JSON.parse(await readFile(join(this.opts.dir, 'ack.json'), 'utf8')) as AckPosition;
+      if (Number.isSafeInteger(a.acked_id) && Number.isSafeInteger(a.segment) && Number.isSafeInteger(a.offset)) return a;
+      throw new Error('fields missing');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        this.opts.logger.error({ dir: this.opts.dir, err: (err as Error).message }, 'buffer ack position unreadable: replaying the whole buffer (duplicates, not loss)');
+      }
+      return { acked_id: -1, segment: 0, offset: 0 };
+    }
+  }
+
+  // ---- append -------------------------------------------------------------
+
+  append(batch: EventBatch): Promise<void> {
+    const next = this.writeChain.then(() => this.write(batch));
+    this.writeChain = next.catch(() => {});
+    return next;
+  }
+
+  private async write(batch: EventBatch): Promise<void> {
+    if (batch.records.length === 0) {
+      this.lastWrittenSeq = batch.seq;
+      this.scheduleSync();
+      return;
+    }
+    const bytes = encodeRecords(this.nextId, batch.records, batch.times);
+    if (this.totalBytes + bytes.length > this.opts.maxSize && !this.drained) {
+      if (this.opts.whenFull === 'drop_newest') {
+        this.counters.droppedEvents += batch.records.length;
+        // Dropped is done: the checkpoint may move past it, in order, at the next sync.
+        this.lastWrittenSeq = batch.seq;
+        this.scheduleSync();
+        return;
+      }
+      // Room comes from acknowledged segments being freed; an empty buffer takes any batch.
+      while (this.totalBytes + bytes.length > this.opts.maxSize && !this.drained && !this.closed) {
+        await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+      }
+    }
+    let seg = this.segments.at(-1)!;
+    if (seg.size > MAGIC.length && seg.size + bytes.length > this.segmentSize) seg = await this.rollover();
+    await this.active!.write(bytes, 0, bytes.length, seg.size);
+    seg.size += bytes.length;
+    this.totalBytes += bytes.length;
+    this.nextId += batch.records.length;
+    this.lastWrittenSeq = batch.seq;
+    this.scheduleSync();
+    this.wakeAll(this.dataWaiters);
+  }
+
+  private async newSegment(): Promise<Segment> {
+    const seg: Segment = { firstId: this.nextId, path: join(this.opts.dir, segmentName(this.nextId)), size: MAGIC.length };
+    const fh = await open(seg.path, 'wx');
+    await fh.write(MAGIC, 0, MAGIC.length, 0);
+    await fh.sync();
+    await fsyncDir(this.opts.dir);
+    this.active = fh;
+    this.segments.push(seg);
+    this.totalBytes += MAGIC.length;
+    return seg;
+  }
+
+  private async rollover(): Promise<Segment> {
+    await this.active!.sync();
+    await this.active!.close();
+    return this.newSegment();
+  }
+
+  // ---- durability ----------------------------------------------------------
+
+  private scheduleSync(): void {
+    if (this.syncTimer || this.closed) return;
+    this.syncTimer = setTimeout(() => {
+      this.syncTimer = undefined;
+      void this.flush().catch((err: Error) => this.opts.logger.error({ dir: this.opts.dir, err: err.message }, 'buffer fsync failed; retrying'));
+    }, this.opts.syncInterval);
+  }
+
+  async flush(): Promise<void> {
+    if (this.syncing) await this.syncing;
+    this.syncing = (async () => {
+      await this.writeChain;
+      const seq = this.lastWrittenSeq;
+      if (seq === this.lastDurableSeq) return;
+      await this.active?.sync();
+      this.lastDurableSeq = seq;
+      this.opts.onDurable(seq);
+    })();
+    try {
+      await this.syncing;
+    } finally {
+      this.syncing = undefined;
+    }
+  }
+
+  // ---- take and acknowledge -------------------------------------------------
+
+  stopTaking(): void {
+    this.takingStopped = true;
+    for (const w of this.dataWaiters.splice(0)) w();
+  }
+
+  async take(maxEvents: number, maxBytes: number): Promise<TakenBatch | null> {
+    for (;;) {
+      if (this.closed || this.takingStopped) return null;
+      const batch = await this.readSome(maxEvents, maxBytes);
+      if (batch) return batch;
+      await new Promise<void>((resolve) => this.dataWaiters.push(resolve));
+    }
+  }
+
+  private async readSome(maxEvents: number, maxBytes: number): Promise<TakenBatch | null> {
+    if (this.rewindPending) await this.doRewind();
+    const records: string[] = [];
+    const times: number[] = [];
+    let bytes = 0;
+    let firstId = -1;
+    let lastId = -1;
+    while (records.length < maxEvents && bytes < maxBytes) {
+      const seg = this.segments[this.readSegment]!;
+      const isActive = this.readSegment === this.segments.length - 1;
+      const item = await this.reader!.next(seg.size, !isActive);
+      if (item === null) {
+        if (isActive) break;
+        await this.reader!.close();
+        this.readSegment++;
+        this.reader = await SegmentReader.open(this.segments[this.readSegment]!.path, 0);
+        continue;
+      }
+      if (item.kind === 'record') {
+        const r = item.record;
+        if (r.id <= this.ackedId || r.id <= lastId) continue;
+        if (firstId < 0) firstId = r.id;
+        lastId = r.id;
+        records.push(r.json);
+        times.push(r.time);
+        bytes += r.json.length;
+        continue;
+      }
+      if (item.kind === 'damage') await this.quarantine(seg, item.start, item.end, item.reason);
+      else await this.quarantine(seg, item.start, seg.size, 'incomplete record at the end of a closed segment');
+    }
+    if (records.length === 0) return null;
+    this.taken.push({ lastId, segment: this.segments[this.readSegment]!.firstId, offset: this.reader!.pos });
+    return { firstId, lastId, records, times, bytes };
+  }
+
+  ack(lastId: number): void {
+    if (lastId <= this.ackedId) return;
+    this.ackedId = lastId;
+    if (!this.ackTimer && !this.closed) {
+      this.ackTimer = setTimeout(() => {
+        this.ackTimer = undefined;
+        void this.persistAck().catch((err: Error) => this.opts.logger.error({ dir: this.opts.dir, err: err.message }, 'buffer ack position write failed; retrying'));
+      }, this.opts.syncInterval);
+    }
+  }
+
+  rewind(): void {
+    this.rewindPending = true;
+  }
+
+  /** Replay from the acknowledged position: ids at or below it are skipped as they are read. */
+  private async doRewind(): Promise<void> {
+    this.rewindPending = false;
+    this.taken.length = 0;
+    const target = this.persisted;
+    await this.reader?.close();
+    this.readSegment = Math.max(0, this.segments.findIndex((s) => s.firstId === target.segment));
+    const seg = this.segments[this.readSegment]!;
+    this.reader = await SegmentReader.open(seg.path, seg.firstId === target.segment ? target.offset : 0);
+  }
+
+  /** Persists the acknowledged position (fsynced), then frees the segments it covers. */
+  private async persistAck(): Promise<void> {
+    let pos: { segment: number; offset: number } | undefined;
+    while (this.taken.length > 0 && this.taken[0]!.lastId <= this.ackedId) pos = this.taken.shift();
+    if (!pos) return;
+    const position: AckPosition = { acked_id: this.ackedId, segment: pos.segment, offset: pos.offset };
+    await writeFileAtomic(join(this.opts.dir, 'ack.json'), JSON.stringify(position));
+    this.persisted = position;
+    // Only now, with the position on disk, may fully acknowledged segments go.
+    while (this.segments.length > 1 && this.readSegment > 0 && this.segments[1]!.firstId - 1 <= position.acked_id) {
+      const gone = this.segments.shift()!;
+      this.readSegment--;
+      await unlink(gone.path).catch(() => {});
+      this.totalBytes -= gone.size;
+    }
+    this.wakeAll(this.roomWaiters);
+  }
+
+  // ---- damage ---------------------------------------------------------------
+
+  private async quarantine(seg: Segment, start: number, end: number, reason: string): Promise<void> {
+    // Recovery and delivery can both meet the same damage: it is moved and counted once.
+    const key = `${seg.firstId}@${start}`;
+    if (this.quarantined.has(key)) return;
+    this.quarantined.add(key);
+    const dir = join(this.opts.dir, 'quarantine');
+    await mkdir(dir, { recursive: true });
+    const target = join(dir, `${segmentName(seg.firstId)}@${start}-${end}.bad`);
+    const src = await open(seg.path, 'r');
+    try {
+      const bytes = Buffer.allocUnsafe(end - start);
+      await src.read(bytes, 0, bytes.length, start);
+      await writeFileAtomic(target, bytes);
+    } finally {
+      await src.close();
+    }
+    this.counters.quarantinedRecords++;
+    this.counters.quarantinedBytes += end - start;
+    this.opts.logger.error({ segment: seg.path, offset: start, bytes: end - start, reason, movedTo: target }, 'buffer: damaged bytes quarantined; every other record is delivered');
+  }
+
+  // ---- close ------------------------------------------------------------------
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    this.closed = true;
+    clearTimeout(this.syncTimer);
+    clearTimeout(this.ackTimer);
+    this.wakeAll(this.dataWaiters);
+    this.wakeAll(this.roomWaiters);
+    await this.persistAck();
+    await this.reader?.close();
+    await this.active?.close();
+  }
+
+  private wakeAll(waiters: (() => void)[]): void {
+    for (const w of waiters.splice(0)) w();
+  }
+}
+

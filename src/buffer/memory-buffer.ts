@@ -1,0 +1,134 @@
+import type { EventBatch } from '../../outputs/types.js';
+import type { BufferStats, OutputBuffer, TakenBatch } from './types.js';
+
+export interface MemoryBufferOptions {
+  readonly maxSize: number;
+  readonly whenFull: 'block' | 'drop_newest';
+  /** With no disk, "durable" means acknowledged by the output: checkpoints move only then. */
+  readonly onDurable: (seq: number) => void;
+}
+
+interface Entry {
+  readonly seq: number;
+  readonly firstId: number;
+  readonly records: readonly string[];
+  readonly times: readonly number[];
+  readonly bytes: number;
+}
+
+/**
+ * `buffer.type: memory`: a bounded in-memory queue for users who want no disk.
+ * A crash loses nothing either: file checkpoints advance only when the output
+ * acknowledges, so unacknowledged events are read again from the source files.
+ */
+export class MemoryBuffer implements OutputBuffer {
+  private readonly entries: Entry[] = [];
+  private nextId = 0;
+  private ackedId = -1;
+  /** The next record to hand out. */
+  private cursor = 0;
+  private bytes = 0;
+  private droppedEvents = 0;
+  private closed = false;
+  private takingStopped = false;
+  private readonly dataWaiters: (() => void)[] = [];
+  private readonly roomWaiters: (() => void)[] = [];
+
+  constructor(private readonly opts: MemoryBufferOptions) {}
+
+  async open(): Promise<void> {}
+
+  get drained(): boolean {
+    return this.ackedId >= this.nextId - 1;
+  }
+
+  stats(): BufferStats {
+    return { bytes: this.bytes, pending: this.nextId - 1 - this.ackedId, droppedEvents: this.droppedEvents, quarantinedRecords: 0, quarantinedBytes: 0 };
+  }
+
+  async append(batch: EventBatch): Promise<void> {
+    let bytes = 0;
+    for (const r of batch.records) bytes += r.length;
+    let records = batch.records;
+    if (this.bytes + bytes > this.opts.maxSize && !this.drained) {
+      if (this.opts.whenFull === 'drop_newest') {
+        this.droppedEvents += records.length;
+        records = [];
+        bytes = 0;
+      } else {
+        while (this.bytes + bytes > this.opts.maxSize && !this.drained && !this.closed) {
+          await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+        }
+      }
+    }
+    // An empty entry (nothing, or all dropped) still carries its seq, reported in order with the rest.
+    this.entries.push({ seq: batch.seq, firstId: this.nextId, records, times: batch.times, bytes });
+    this.nextId += records.length;
+    this.bytes += bytes;
+    this.settle();
+    for (const w of this.dataWaiters.splice(0)) w();
+  }
+
+  stopTaking(): void {
+    this.takingStopped = true;
+    for (const w of this.dataWaiters.splice(0)) w();
+  }
+
+  async take(maxEvents: number, maxBytes: number): Promise<TakenBatch | null> {
+    for (;;) {
+      if (this.closed || this.takingStopped) return null;
+      if (this.cursor < this.nextId) return this.collect(maxEvents, maxBytes);
+      await new Promise<void>((resolve) => this.dataWaiters.push(resolve));
+    }
+  }
+
+  private collect(maxEvents: number, maxBytes: number): TakenBatch {
+    const records: string[] = [];
+    const times: number[] = [];
+    let bytes = 0;
+    const firstId = this.cursor;
+    for (const e of this.entries) {
+      if (e.firstId + e.records.length <= this.cursor) continue;
+      for (let i = this.cursor - e.firstId; i < e.records.length && records.length < maxEvents && bytes < maxBytes; i++) {
+        records.push(e.records[i]!);
+        times.push(e.times[i]!);
+        bytes += e.records[i]!.length;
+        this.cursor++;
+      }
+      if (records.length >= maxEvents || bytes >= maxBytes) break;
+    }
+    return { firstId, lastId: this.cursor - 1, records, times, bytes };
+  }
+
+  ack(lastId: number): void {
+    if (lastId <= this.ackedId) return;
+    this.ackedId = lastId;
+    this.settle();
+  }
+
+  rewind(): void {
+    this.cursor = this.ackedId + 1;
+  }
+
+  async flush(): Promise<void> {}
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const w of this.dataWaiters.splice(0)) w();
+    for (const w of this.roomWaiters.splice(0)) w();
+  }
+
+  /** Frees acknowledged entries, reporting their seqs in order. */
+  private settle(): void {
+    let freed = false;
+    while (this.entries.length > 0) {
+      const e = this.entries[0]!;
+      if (e.firstId + e.records.length - 1 > this.ackedId) break;
+      this.entries.shift();
+      this.bytes -= e.bytes;
+      freed = true;
+      this.opts.onDurable(e.seq);
+    }
+    if (freed) for (const w of this.roomWaiters.splice(0)) w();
+  }
+}

@@ -1,0 +1,86 @@
+import { crc32 } from 'node:zlib';
+
+/**
+ * The on-disk record format of the buffer's segment files:
+ *
+ *   segment = MAGIC record*
+ *   record  = u32 LE length of payload | u32 LE crc32(payload) | payload
+ *   payload = f64 LE record id | f64 LE event time (epoch ms) | UTF-8 event JSON
+ *
+ * The id is inside the checked payload, so a reader never derives ids by
+ * counting (a skipped, damaged record cannot shift the ids after it). The
+ * event's source position travels inside its JSON (`log.file.path`,
+ * `log.offset`, `event.id`).
+ */
+export const MAGIC = Buffer.from('LSBUF\x00\x01\n', 'latin1');
+export const HEADER_BYTES = 8;
+const PAYLOAD_FIXED = 16;
+/** A length above this is damage, not a record (an event is capped far below by max_line_bytes). */
+export const MAX_RECORD_BYTES = 256 * 1024 * 1024;
+
+export interface DecodedRecord {
+  readonly id: number;
+  readonly time: number;
+  readonly json: string;
+  /** Offset just past the record in its segment. */
+  readonly end: number;
+}
+
+/** Frames a run of events with consecutive ids starting at `firstId`, into one buffer for one write. */
+export function encodeRecords(firstId: number, records: readonly string[], times: readonly number[]): Buffer {
+  let total = 0;
+  const bodies = new Array<Buffer>(records.length);
+  for (let i = 0; i < records.length; i++) {
+    bodies[i] = Buffer.from(records[i]!, 'utf8');
+    total += HEADER_BYTES + PAYLOAD_FIXED + bodies[i]!.length;
+  }
+  const out = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (let i = 0; i < records.length; i++) {
+    const body = bodies[i]!;
+    const payloadStart = at + HEADER_BYTES;
+    out.writeUInt32LE(PAYLOAD_FIXED + body.length, at);
+    out.writeDoubleLE(firstId + i, payloadStart);
+    out.writeDoubleLE(times[i] ?? 0, payloadStart + 8);
+    body.copy(out, payloadStart + PAYLOAD_FIXED);
+    const end = payloadStart + PAYLOAD_FIXED + body.length;
+    out.writeUInt32LE(crc32(out.subarray(payloadStart, end)), at + 4);
+    at = end;
+  }
+  return out;
+}
+
+export type DecodeResult =
+  | { kind: 'record'; record: DecodedRecord }
+  /** Not enough bytes in the buffer for the whole record: read more (or, at the file's end, a torn tail). */
+  | { kind: 'incomplete'; need: number }
+  | { kind: 'corrupt'; reason: string };
+
+/**
+ * Decodes the record at `buf[at]`, whose first byte sits at file offset `fileOffset`.
+ * `available` is how many bytes of `buf` from `at` are valid.
+ */
+export function decodeRecord(buf: Buffer, at: number, available: number, fileOffset: number): DecodeResult {
+  if (available < HEADER_BYTES) return { kind: 'incomplete', need: HEADER_BYTES };
+  const len = buf.readUInt32LE(at);
+  if (len < PAYLOAD_FIXED || len > MAX_RECORD_BYTES) return { kind: 'corrupt', reason: `impossible record length ${len}` };
+  if (available < HEADER_BYTES + len) return { kind: 'incomplete', need: HEADER_BYTES + len };
+  const payload = buf.subarray(at + HEADER_BYTES, at + HEADER_BYTES + len);
+  if (crc32(payload) !== buf.readUInt32LE(at + 4)) return { kind: 'corrupt', reason: 'CRC mismatch' };
+  const id = payload.readDoubleLE(0);
+  if (!Number.isSafeInteger(id) || id < 0) return { kind: 'corrupt', reason: `impossible record id ${id}` };
+  return {
+    kind: 'record',
+    record: { id, time: payload.readDoubleLE(8), json: payload.toString('utf8', PAYLOAD_FIXED), end: fileOffset + HEADER_BYTES + len },
+  };
+}
+
+/** `seg-<first id, 16 hex digits>.log`: names sort in id order. */
+export function segmentName(firstId: number): string {
+  return `seg-${firstId.toString(16).padStart(16, '0')}.log`;
+}
+
+export function segmentFirstId(name: string): number | undefined {
+  const m = /^seg-([0-9a-f]{16})\.log$/.exec(name);
+  return m ? Number.parseInt(m[1]!, 16) : undefined;
+}

@@ -1,0 +1,50 @@
+import type { EventBatch } from '../../outputs/types.js';
+
+/** Records taken from a buffer for delivery: consecutive ids `firstId..lastId`. */
+export interface TakenBatch {
+  readonly firstId: number;
+  readonly lastId: number;
+  readonly records: string[];
+  readonly times: number[];
+  readonly bytes: number;
+}
+
+export interface BufferStats {
+  /** Bytes held (segments on disk, or queued in memory). */
+  bytes: number;
+  /** Records appended and not yet acknowledged. */
+  pending: number;
+  droppedEvents: number;
+  quarantinedRecords: number;
+  quarantinedBytes: number;
+}
+
+/**
+ * One output's queue between the pipeline and the output (DESIGN §1).
+ * The pipeline appends; the output's delivery loop takes, and acknowledges
+ * what its destination durably has. Records leave only when acknowledged.
+ */
+export interface OutputBuffer {
+  open(): Promise<void>;
+  /**
+   * Appends a pipeline batch. Resolves when taken in; with `when_full: block`
+   * that waits for room, which is how a slow output slows reading.
+   * The buffer reports the batch's `seq` durable (onDurable) once it is.
+   */
+  append(batch: EventBatch): Promise<void>;
+  /** The next records not yet taken, up to the limits; waits for some; null once closed. */
+  take(maxEvents: number, maxBytes: number): Promise<TakenBatch | null>;
+  /** Every record up to `lastId` reached its destination. */
+  ack(lastId: number): void;
+  /** Taken but never acknowledged (the output was rebuilt): hand them out again, oldest first. */
+  rewind(): void;
+  /** Makes appended records durable now and reports them. */
+  flush(): Promise<void>;
+  /** From now on take() returns null (waiting ones too); appends and acks still work. */
+  stopTaking(): void;
+  /** Persists the acknowledged position and releases files. */
+  close(): Promise<void>;
+  /** Nothing appended is left unacknowledged. */
+  readonly drained: boolean;
+  stats(): BufferStats;
+}

@@ -1,0 +1,79 @@
+import type { OutputBuffer } from '../buffer/types.js';
+import type { Logger } from '../log.js';
+import type { Output } from '../../outputs/types.js';
+
+const RETRY_MIN_MS = 500;
+const RETRY_MAX_MS = 30_000;
+
+export interface DeliveryLimits {
+  readonly maxEvents: number;
+  readonly maxBytes: number;
+}
+
+/**
+ * One output's delivery loop: take a batch from its buffer, write it, and let
+ * the output's durability reports acknowledge it in the buffer. A failed
+ * output may have lost what it had not made durable, so on failure the loop
+ * closes it, builds a fresh one and rewinds the buffer to the oldest
+ * unacknowledged record, with exponential backoff and jitter. Retries live
+ * here only; nothing is held in memory that the buffer does not hold.
+ */
+export class OutputDelivery {
+  private output: Output;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly buffer: OutputBuffer,
+    private readonly create: (onDurable: (seq: number) => void) => Output,
+    private readonly limits: DeliveryLimits,
+    private readonly logger: Logger,
+  ) {
+    this.output = this.build();
+  }
+
+  get name(): string {
+    return this.output.name;
+  }
+
+  async start(): Promise<void> {
+    await this.output.start();
+    this.loop = this.run();
+  }
+
+  /** Stops taking, lets the write in flight finish, flushes and closes the output (its last acknowledgements land). */
+  async stop(): Promise<void> {
+    this.buffer.stopTaking();
+    await this.loop;
+    await this.output.close();
+  }
+
+  private async run(): Promise<void> {
+    for (let failures = 0; ; ) {
+      const batch = await this.buffer.take(this.limits.maxEvents, this.limits.maxBytes);
+      if (!batch) return;
+      try {
+        await this.output.write({ seq: batch.lastId, records: batch.records, times: batch.times });
+        failures = 0;
+      } catch (err) {
+        const wait = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** failures++) * (0.5 + Math.random() / 2);
+        this.logger.error(
+          { output: this.output.name, err: (err as Error).message, retryInMs: Math.round(wait) },
+          'output failed; rebuilding it and delivering again from the oldest unacknowledged record',
+        );
+        await new Promise((r) => setTimeout(r, wait));
+        await this.output.close().catch(() => {});
+        this.output = this.build();
+        await this.output.start().catch(() => {}); // a start that fails shows again as a write failure
+        this.buffer.rewind();
+      }
+    }
+  }
+
+  private build(): Output {
+    const output: Output = this.create((seq) => {
+      // A replaced instance's late report says nothing about the new one's writes.
+      if (output === this.output) this.buffer.ack(seq);
+    });
+    return output;
+  }
+}

@@ -1,0 +1,66 @@
+import { join } from 'node:path';
+import { outputRegistry, type NamedOutputConfig, type OutputFactory } from '../../outputs/registry.js';
+import { DiskBuffer } from '../buffer/disk-buffer.js';
+import { MemoryBuffer } from '../buffer/memory-buffer.js';
+import type { OutputBuffer } from '../buffer/types.js';
+import type { Logger } from '../log.js';
+import { OutputDelivery } from './delivery.js';
+
+export interface BufferDefaults {
+  path: string;
+  type: 'disk' | 'memory';
+  max_size: number;
+  when_full: 'block' | 'drop_newest';
+  sync_interval: number;
+  segment_size: number;
+}
+
+/** What one file or stdout request takes from the buffer at most. */
+const DELIVERY_LIMITS = { maxEvents: 10_000, maxBytes: 5 * 1024 * 1024 };
+
+/**
+ * One output's lane: its buffer (disk segments under `<buffer.path>/buffers/<name>`,
+ * or memory) and the delivery loop that feeds the output from it.
+ */
+export class OutputLane {
+  private constructor(
+    readonly index: number,
+    readonly config: NamedOutputConfig,
+    readonly buffer: OutputBuffer,
+    readonly delivery: OutputDelivery,
+  ) {}
+
+  static async create(
+    index: number,
+    config: NamedOutputConfig,
+    defaults: BufferDefaults,
+    onDurable: (seq: number) => void,
+    logger: Logger,
+  ): Promise<OutputLane> {
+    const own = config.buffer ?? {};
+    const settings = {
+      maxSize: own.max_size ?? defaults.max_size,
+      whenFull: own.when_full ?? defaults.when_full,
+      onDurable,
+    };
+    const buffer =
+      (own.type ?? defaults.type) === 'memory'
+        ? new MemoryBuffer(settings)
+        : new DiskBuffer({
+            ...settings,
+            dir: join(defaults.path, 'buffers', config.name),
+            syncInterval: defaults.sync_interval,
+            segmentSize: defaults.segment_size,
+            logger: logger.child({ output: config.name }),
+          });
+    // The registry pairs each type's schema with its factory; the union loses that pairing.
+    const create = (await outputRegistry[config.type].load()) as OutputFactory<NamedOutputConfig>;
+    const outputLogger = logger.child({ output: config.name });
+    const delivery = new OutputDelivery(buffer, (ack) => create(config, { logger: outputLogger, onDurable: ack }), DELIVERY_LIMITS, logger);
+    return new OutputLane(index, config, buffer, delivery);
+  }
+
+  wants(input: string): boolean {
+    return !this.config.inputs || this.config.inputs.includes(input);
+  }
+}
