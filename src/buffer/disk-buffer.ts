@@ -220,10 +220,16 @@ export class DiskBuffer implements OutputBuffer {
   async flush(): Promise<void> {
     if (this.syncing) await this.syncing;
     this.syncing = (async () => {
-      await this.writeChain;
+      // What completed writes hold: a write waiting for room must not hold back reports for earlier ones.
       const seq = this.lastWrittenSeq;
       if (seq === this.lastDurableSeq) return;
-      await this.active?.sync();
+      const fh = this.active;
+      try {
+        await fh?.sync();
+      } catch (err) {
+        // A rollover closed it meanwhile, after syncing it itself.
+        if (fh === this.active) throw err;
+      }
       this.lastDurableSeq = seq;
       this.opts.onDurable(seq);
     })();
