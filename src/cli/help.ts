@@ -9,6 +9,7 @@ Commands:
   run        run the shipper (the daemon)
   validate   check a config file and print every problem in it
   parse      parse log lines from a file or stdin and print events as NDJSON
+  buffer     inspect or verify the outputs' buffers on disk (inspect, verify)
 
 Options:
   -h, --help     show this help, or a command's help: logship COMMAND --help
@@ -67,4 +68,30 @@ Options:
       --read-time TIME     the time given to events without their own, and "now"
                            for year inference (default: now); fix it for goldens
   -h, --help               show this help
+`;
+
+export const bufferHelp = `Usage: logship buffer inspect --path DIR [--json]
+       logship buffer verify --path DIR
+
+Reads the on-disk buffers and changes nothing (a torn tail is cut and damage
+quarantined by logship run on its next start, not here). DIR is the state
+directory (buffer.path, holding buffers/<output>/) or one output's buffer
+directory (holding seg-*.log, ack.json, quarantine/).
+
+  inspect  per output: segments, records (not yet acknowledged / all valid),
+           bytes, the oldest unacknowledged record's time, the acknowledged
+           position (id, segment, offset) and the quarantined files
+  verify   checks the CRC of every record in every segment; prints
+           "N segments, M records, all CRCs good" and exits 0, or names each
+           damaged place on stderr and exits 1:
+             logship: …/seg-0000000000000000.log: offset 1234: CRC mismatch (52 bytes up to offset 1286)
+           A buffer that logship run is writing may show a torn tail.
+
+Options:
+  -p, --path DIR  the state directory or an output's buffer directory
+      --json      inspect: print JSON instead of a table
+  -h, --help      show this help
+
+Exit codes: 0 ok, 1 DIR missing or holding no buffer, or (verify) damage found,
+2 usage error.
 `;

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Env } from '../config/substitute.js';
-import { mainHelp, parseHelp, runHelp, validateHelp } from './help.js';
+import { bufferHelp, mainHelp, parseHelp, runHelp, validateHelp } from './help.js';
 
 /** Exit codes (contract): 0 ok, 1 bad config or input, 2 usage error. */
 export const EXIT_OK = 0;
@@ -27,6 +27,12 @@ const parseOptions = {
   input: { type: 'string' },
   expect: { type: 'string' },
   'read-time': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const bufferOptions = {
+  path: { type: 'string', short: 'p' },
+  json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -77,6 +83,21 @@ const commands: Record<string, Command> = {
         readTime: values['read-time'],
         file: positionals[0] ?? '-',
       });
+    },
+  },
+  buffer: {
+    help: bufferHelp,
+    run: async (args) => {
+      const { values, positionals } = parse('logship buffer', args, bufferOptions, true);
+      if (values.help) return printHelp(bufferHelp);
+      const [sub, ...extra] = positionals;
+      if (sub === undefined) throw new UsageError('missing subcommand: inspect or verify (see logship buffer --help)');
+      if (sub !== 'inspect' && sub !== 'verify') throw new UsageError(`unknown subcommand "${sub}" (subcommands: inspect, verify; see logship buffer --help)`);
+      if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}" (see logship buffer --help)`);
+      if (!values.path) throw new UsageError(`missing --path DIR (see logship buffer --help)`);
+      if (values.json && sub === 'verify') throw new UsageError('--json is an option of logship buffer inspect (see logship buffer --help)');
+      const { bufferInspectCommand, bufferVerifyCommand } = await import('./buffer.js');
+      return sub === 'inspect' ? bufferInspectCommand(values.path, values.json === true) : bufferVerifyCommand(values.path);
     },
   },
 };

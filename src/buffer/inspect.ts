@@ -1,0 +1,284 @@
+import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { decodeRecord, HEADER_BYTES, MAGIC, segmentFirstId, segmentName } from './segment-format.js';
+import { SegmentReader } from './segment-reader.js';
+
+/**
+ * Read-only scanning of buffers on disk, for `logship buffer inspect` and
+ * `logship buffer verify`. Nothing here writes, creates or truncates: it reads
+ * segment names, `ack.json`, the `quarantine/` folder and every record of every
+ * segment (streamed a chunk at a time by SegmentReader), and reports damage
+ * instead of repairing it. Repair is DiskBuffer's job on its next start.
+ */
+
+/** The path given does not exist or holds no buffer: exit 1, not a usage error. */
+export class BufferPathError extends Error {}
+
+export interface BufferLocation {
+  /** The output's name (its directory's name). */
+  readonly name: string;
+  readonly dir: string;
+}
+
+export interface AckPosition {
+  readonly acked_id: number;
+  /** First id of the segment replay starts in, and the byte offset in it. */
+  readonly segment: number;
+  readonly offset: number;
+}
+
+/** One damaged or incomplete place in a segment. */
+export interface Damage {
+  readonly file: string;
+  /** Byte range [offset, end) that holds no valid record. */
+  readonly offset: number;
+  readonly end: number;
+  readonly reason: string;
+  /** An incomplete record at the end of the last segment: a crash mid-write, cut on the next start. */
+  readonly torn: boolean;
+}
+
+export interface SegmentScan {
+  readonly file: string;
+  readonly firstId: number;
+  readonly bytes: number;
+  /** Valid records in the segment, and those of them above the acknowledged id. */
+  readonly records: number;
+  readonly unacked: number;
+}
+
+export interface OutputScan {
+  readonly name: string;
+  readonly dir: string;
+  readonly segments: SegmentScan[];
+  /** Bytes of the segment files. */
+  readonly bytes: number;
+  /** Valid records in the segments, and those not yet acknowledged. */
+  readonly records: number;
+  readonly unacked: number;
+  /** The id and event time (epoch ms) of the first unacknowledged record. */
+  readonly firstUnackedId: number | undefined;
+  /** The oldest event time among unacknowledged records (epoch ms; records without a time are left out). */
+  readonly oldestUnackedTime: number | undefined;
+  /** The persisted position, undefined when there is no ack.json or it is unreadable. */
+  readonly ack: AckPosition | undefined;
+  /** Why ack.json could not be used (the buffer then replays everything on its next start). */
+  readonly ackError: string | undefined;
+  readonly quarantine: { readonly files: number; readonly bytes: number };
+  readonly damage: Damage[];
+}
+
+/**
+ * The buffers under `path`: the state directory (`buffer.path`, holding
+ * `buffers/<output>/`), its `buffers/` directory, or one output's buffer
+ * directory (holding `seg-*.log`, `ack.json` or `quarantine/`).
+ */
+export async function locateBuffers(path: string): Promise<BufferLocation[]> {
+  let entries: string[];
+  try {
+    if (!(await stat(path)).isDirectory()) throw new BufferPathError(`${path} is not a directory`);
+    entries = await readdir(path);
+  } catch (err) {
+    if (err instanceof BufferPathError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new BufferPathError(`${path} does not exist`);
+    throw new BufferPathError(`${path} cannot be read (${code ?? (err as Error).message})`);
+  }
+  if (looksLikeBuffer(entries)) return [{ name: basename(path) || path, dir: path }];
+  const parent = entries.includes('buffers') ? join(path, 'buffers') : path;
+  const found: BufferLocation[] = [];
+  const names = parent === path ? entries : await readdir(parent).catch(() => [] as string[]);
+  for (const name of names.sort()) {
+    const dir = join(parent, name);
+    const isDir = await stat(dir).then((s) => s.isDirectory(), () => false);
+    if (!isDir) continue;
+    // Under buffers/ every directory is an output's buffer; elsewhere only those that look like one.
+    if (parent !== path || looksLikeBuffer(await readdir(dir).catch(() => [] as string[]))) found.push({ name, dir });
+  }
+  if (found.length === 0) {
+    throw new BufferPathError(`${path} holds no buffer (expected buffer.path with buffers/<output>/, or an output's buffer directory with seg-*.log files)`);
+  }
+  return found;
+}
+
+function looksLikeBuffer(entries: readonly string[]): boolean {
+  return entries.some((n) => n === 'ack.json' || n === 'quarantine' || segmentFirstId(n) !== undefined);
+}
+
+/** Reads ack.json the way DiskBuffer does: missing is no position, anything unusable is an error. */
+export async function readAck(dir: string): Promise<{ ack: AckPosition | undefined; error: string | undefined }> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, 'ack.json'), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ack: undefined, error: undefined };
+    return { ack: undefined, error: (err as Error).message };
+  }
+  try {
+    const a = JSON.parse(text) as Partial<AckPosition> | null;
+    if (a && Number.isSafeInteger(a.acked_id) && Number.isSafeInteger(a.segment) && Number.isSafeInteger(a.offset)) {
+      return { ack: { acked_id: a.acked_id!, segment: a.segment!, offset: a.offset! }, error: undefined };
+    }
+    return { ack: undefined, error: 'acked_id, segment or offset missing' };
+  } catch (err) {
+    return { ack: undefined, error: (err as Error).message };
+  }
+}
+
+/** Scans one output's buffer directory: every record of every segment, read-only. */
+export async function scanOutput(loc: BufferLocation): Promise<OutputScan> {
+  const { ack, error: ackError } = await readAck(loc.dir);
+  const ackedId = ack?.acked_id ?? -1;
+  const names = (await readdir(loc.dir))
+    .flatMap((n) => {
+      const id = segmentFirstId(n);
+      return id === undefined ? [] : [{ name: n, firstId: id }];
+    })
+    .sort((a, b) => a.firstId - b.firstId);
+
+  const segments: SegmentScan[] = [];
+  const damage: Damage[] = [];
+  let bytes = 0;
+  let records = 0;
+  let unacked = 0;
+  let firstUnackedId: number | undefined;
+  let oldestUnackedTime: number | undefined;
+  for (const [i, { name, firstId }] of names.entries()) {
+    const file = join(loc.dir, name);
+    const size = (await stat(file)).size;
+    let segRecords = 0;
+    let segUnacked = 0;
+    await scanSegment(file, size, i === names.length - 1, damage, (id, time) => {
+      segRecords++;
+      if (id <= ackedId) return;
+      segUnacked++;
+      if (firstUnackedId === undefined || id < firstUnackedId) firstUnackedId = id;
+      if (Number.isFinite(time) && time > 0 && (oldestUnackedTime === undefined || time < oldestUnackedTime)) oldestUnackedTime = time;
+    });
+    segments.push({ file, firstId, bytes: size, records: segRecords, unacked: segUnacked });
+    bytes += size;
+    records += segRecords;
+    unacked += segUnacked;
+  }
+  return {
+    name: loc.name,
+    dir: loc.dir,
+    segments,
+    bytes,
+    records,
+    unacked,
+    firstUnackedId,
+    oldestUnackedTime,
+    ack,
+    ackError,
+    quarantine: await quarantineStats(loc.dir),
+    damage,
+  };
+}
+
+async function quarantineStats(dir: string): Promise<{ files: number; bytes: number }> {
+  const qdir = join(dir, 'quarantine');
+  const names = await readdir(qdir).catch(() => [] as string[]);
+  let files = 0;
+  let bytes = 0;
+  for (const n of names) {
+    const s = await stat(join(qdir, n)).catch(() => undefined);
+    if (!s?.isFile()) continue;
+    files++;
+    bytes += s.size;
+  }
+  return { files, bytes };
+}
+
+/**
+ * Streams every record of one segment to `onRecord` and every damaged place to
+ * `damage`. Unlike a plain SegmentReader pass, a record whose length runs past
+ * the end of the segment is only called torn when no valid record follows it:
+ * a damaged length field in the middle of a segment is damage, and the records
+ * after it are still counted.
+ */
+export async function scanSegment(
+  file: string,
+  size: number,
+  isLast: boolean,
+  damage: Damage[],
+  onRecord: (id: number, time: number) => void,
+): Promise<void> {
+  if (size < MAGIC.length) {
+    damage.push({
+      file,
+      offset: 0,
+      end: size,
+      torn: isLast,
+      reason: isLast ? 'segment shorter than its header (a crash while it was created)' : 'segment shorter than its header',
+    });
+    return;
+  }
+  const fh = await open(file, 'r');
+  try {
+    const head = Buffer.alloc(MAGIC.length);
+    await fh.read(head, 0, MAGIC.length, 0);
+    if (!head.equals(MAGIC)) damage.push({ file, offset: 0, end: MAGIC.length, torn: false, reason: 'bad segment header (not a logship buffer segment)' });
+
+    let from = MAGIC.length;
+    while (from < size) {
+      // Opened past the header: the header was checked above, and a bad one must not stop the scan.
+      const reader = await SegmentReader.open(file, from);
+      from = size;
+      try {
+        for (let item = await reader.next(size, true); item; item = await reader.next(size, true)) {
+          if (item.kind === 'record') onRecord(item.record.id, item.record.time);
+          else if (item.kind === 'damage') damage.push({ file, offset: item.start, end: item.end, torn: false, reason: item.reason });
+          else {
+            const resume = await nextRecordStart(fh, item.start + 1, size);
+            if (resume !== undefined) {
+              damage.push({ file, offset: item.start, end: resume, torn: false, reason: await overrunReason(fh, item.start, size) });
+              from = resume;
+              break;
+            }
+            damage.push({
+              file,
+              offset: item.start,
+              end: size,
+              torn: isLast,
+              reason: isLast ? 'torn record at the end of the last segment (a crash mid-write; cut on the next start)' : 'incomplete record at the end of a closed segment',
+            });
+          }
+        }
+      } finally {
+        await reader.close();
+      }
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The first offset in [from, size) where a whole, CRC-valid record starts. */
+async function nextRecordStart(fh: Awaited<ReturnType<typeof open>>, from: number, size: number): Promise<number | undefined> {
+  const len = size - from;
+  if (len < HEADER_BYTES) return undefined;
+  const rest = Buffer.allocUnsafe(len);
+  let got = 0;
+  while (got < len) {
+    const { bytesRead } = await fh.read(rest, got, len - got, from + got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  for (let i = 0; i + HEADER_BYTES <= got; i++) {
+    if (decodeRecord(rest, i, got - i, from + i).kind === 'record') return from + i;
+  }
+  return undefined;
+}
+
+async function overrunReason(fh: Awaited<ReturnType<typeof open>>, at: number, size: number): Promise<string> {
+  if (size - at < HEADER_BYTES) return 'incomplete record header';
+  const head = Buffer.alloc(4);
+  await fh.read(head, 0, 4, at);
+  return `record length ${head.readUInt32LE(0)} runs past the end of the segment (a damaged length)`;
+}
+
+/** `seg-….log` for an ack position's segment id. */
+export function ackSegmentName(ack: AckPosition): string {
+  return segmentName(ack.segment);
+}
