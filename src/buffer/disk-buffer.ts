@@ -62,6 +62,7 @@ export class DiskBuffer implements OutputBuffer {
   private closed = false;
   private takingStopped = false;
   private rewindPending = false;
+  private interrupted = false;
   private readonly quarantined = new Set<string>();
   private readonly dataWaiters: (() => void)[] = [];
   private readonly roomWaiters: (() => void)[] = [];
@@ -99,6 +100,19 @@ export class DiskBuffer implements OutputBuffer {
     this.totalBytes = names.reduce((n, s) => n + s.size, 0);
 
     const last = this.segments.at(-1);
+    if (last && last.size < MAGIC.length) {
+      // Created but never given its header (a crash right after the create): give it one.
+      const fh = await open(last.path, 'r+');
+      try {
+        await fh.truncate(0);
+        await fh.write(MAGIC, 0, MAGIC.length, 0);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      this.totalBytes += MAGIC.length - last.size;
+      last.size = MAGIC.length;
+    }
     if (last) {
       this.nextId = await this.recoverTail(last);
       this.active = await open(last.path, 'r+');
@@ -159,6 +173,7 @@ export class DiskBuffer implements OutputBuffer {
   }
 
   private async write(batch: EventBatch): Promise<void> {
+    if (this.closed || this.interrupted) return;
     if (batch.records.length === 0) {
       this.lastWrittenSeq = batch.seq;
       this.scheduleSync();
@@ -174,10 +189,12 @@ export class DiskBuffer implements OutputBuffer {
         return;
       }
       // Room comes from acknowledged segments being freed; an empty buffer takes any batch.
-      while (this.totalBytes + bytes.length > this.opts.maxSize && !this.drained && !this.closed) {
+      while (this.totalBytes + bytes.length > this.opts.maxSize && !this.drained && !this.closed && !this.interrupted) {
         await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
       }
     }
+    // Not taken in: not reported durable, so the checkpoint stays before it and its lines are read again.
+    if (this.closed || this.interrupted) return;
     let seg = this.segments.at(-1)!;
     if (seg.size > MAGIC.length && seg.size + bytes.length > this.segmentSize) seg = await this.rollover();
     await this.active!.write(bytes, 0, bytes.length, seg.size);
@@ -217,8 +234,15 @@ export class DiskBuffer implements OutputBuffer {
     }, this.opts.syncInterval);
   }
 
+  /** Shutdown ran out of time: appends waiting for room (and later ones) return without appending. */
+  interrupt(): void {
+    this.interrupted = true;
+    this.wakeAll(this.roomWaiters);
+  }
+
   async flush(): Promise<void> {
-    if (this.syncing) await this.syncing;
+    // One sync at a time: callers that waited on the same one must not each report the same seq again.
+    while (this.syncing) await this.syncing;
     this.syncing = (async () => {
       // What completed writes hold: a write waiting for room must not hold back reports for earlier ones.
       const seq = this.lastWrittenSeq;
@@ -266,7 +290,8 @@ export class DiskBuffer implements OutputBuffer {
     while (records.length < maxEvents && bytes < maxBytes) {
       const seg = this.segments[this.readSegment]!;
       const isActive = this.readSegment === this.segments.length - 1;
-      const item = await this.reader!.next(seg.size, !isActive);
+      // seg.size moves only after a write completed, so below it a record is never legitimately incomplete.
+      const item = await this.reader!.next(seg.size, true);
       if (item === null) {
         if (isActive) break;
         await this.reader!.close();

@@ -1,6 +1,6 @@
-import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { decodeRecord, HEADER_BYTES, MAGIC, segmentFirstId, segmentName } from './segment-format.js';
+import { MAGIC, segmentFirstId, segmentName } from './segment-format.js';
 import { SegmentReader } from './segment-reader.js';
 
 /**
@@ -192,10 +192,8 @@ async function quarantineStats(dir: string): Promise<{ files: number; bytes: num
 
 /**
  * Streams every record of one segment to `onRecord` and every damaged place to
- * `damage`. Unlike a plain SegmentReader pass, a record whose length runs past
- * the end of the segment is only called torn when no valid record follows it:
- * a damaged length field in the middle of a segment is damage, and the records
- * after it are still counted.
+ * `damage`, with the same reader the buffer delivers through (a damaged length
+ * followed by valid records is damage; only a record cut at the very end is torn).
  */
 export async function scanSegment(
   file: string,
@@ -214,68 +212,24 @@ export async function scanSegment(
     });
     return;
   }
-  const fh = await open(file, 'r');
+  const reader = await SegmentReader.open(file, 0);
   try {
-    const head = Buffer.alloc(MAGIC.length);
-    await fh.read(head, 0, MAGIC.length, 0);
-    if (!head.equals(MAGIC)) damage.push({ file, offset: 0, end: MAGIC.length, torn: false, reason: 'bad segment header (not a logship buffer segment)' });
-
-    let from = MAGIC.length;
-    while (from < size) {
-      // Opened past the header: the header was checked above, and a bad one must not stop the scan.
-      const reader = await SegmentReader.open(file, from);
-      from = size;
-      try {
-        for (let item = await reader.next(size, true); item; item = await reader.next(size, true)) {
-          if (item.kind === 'record') onRecord(item.record.id, item.record.time);
-          else if (item.kind === 'damage') damage.push({ file, offset: item.start, end: item.end, torn: false, reason: item.reason });
-          else {
-            const resume = await nextRecordStart(fh, item.start + 1, size);
-            if (resume !== undefined) {
-              damage.push({ file, offset: item.start, end: resume, torn: false, reason: await overrunReason(fh, item.start, size) });
-              from = resume;
-              break;
-            }
-            damage.push({
-              file,
-              offset: item.start,
-              end: size,
-              torn: isLast,
-              reason: isLast ? 'torn record at the end of the last segment (a crash mid-write; cut on the next start)' : 'incomplete record at the end of a closed segment',
-            });
-          }
-        }
-      } finally {
-        await reader.close();
+    for (let item = await reader.next(size, true); item; item = await reader.next(size, true)) {
+      if (item.kind === 'record') onRecord(item.record.id, item.record.time);
+      else if (item.kind === 'damage') damage.push({ file, offset: item.start, end: item.end, torn: false, reason: item.reason });
+      else {
+        damage.push({
+          file,
+          offset: item.start,
+          end: size,
+          torn: isLast,
+          reason: isLast ? 'torn record at the end of the last segment (a crash mid-write; cut on the next start)' : 'incomplete record at the end of a closed segment',
+        });
       }
     }
   } finally {
-    await fh.close();
+    await reader.close();
   }
-}
-
-/** The first offset in [from, size) where a whole, CRC-valid record starts. */
-async function nextRecordStart(fh: Awaited<ReturnType<typeof open>>, from: number, size: number): Promise<number | undefined> {
-  const len = size - from;
-  if (len < HEADER_BYTES) return undefined;
-  const rest = Buffer.allocUnsafe(len);
-  let got = 0;
-  while (got < len) {
-    const { bytesRead } = await fh.read(rest, got, len - got, from + got);
-    if (bytesRead === 0) break;
-    got += bytesRead;
-  }
-  for (let i = 0; i + HEADER_BYTES <= got; i++) {
-    if (decodeRecord(rest, i, got - i, from + i).kind === 'record') return from + i;
-  }
-  return undefined;
-}
-
-async function overrunReason(fh: Awaited<ReturnType<typeof open>>, at: number, size: number): Promise<string> {
-  if (size - at < HEADER_BYTES) return 'incomplete record header';
-  const head = Buffer.alloc(4);
-  await fh.read(head, 0, 4, at);
-  return `record length ${head.readUInt32LE(0)} runs past the end of the segment (a damaged length)`;
 }
 
 /** `seg-….log` for an ack position's segment id. */

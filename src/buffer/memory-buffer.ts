@@ -30,6 +30,7 @@ export class MemoryBuffer implements OutputBuffer {
   private bytes = 0;
   private droppedEvents = 0;
   private closed = false;
+  private interrupted = false;
   private takingStopped = false;
   private readonly dataWaiters: (() => void)[] = [];
   private readonly roomWaiters: (() => void)[] = [];
@@ -46,7 +47,13 @@ export class MemoryBuffer implements OutputBuffer {
     return { bytes: this.bytes, pending: this.nextId - 1 - this.ackedId, droppedEvents: this.droppedEvents, quarantinedRecords: 0, quarantinedBytes: 0 };
   }
 
+  interrupt(): void {
+    this.interrupted = true;
+    for (const w of this.roomWaiters.splice(0)) w();
+  }
+
   async append(batch: EventBatch): Promise<void> {
+    if (this.closed || this.interrupted) return;
     let bytes = 0;
     for (const r of batch.records) bytes += r.length;
     let records = batch.records;
@@ -56,9 +63,10 @@ export class MemoryBuffer implements OutputBuffer {
         records = [];
         bytes = 0;
       } else {
-        while (this.bytes + bytes > this.opts.maxSize && !this.drained && !this.closed) {
+        while (this.bytes + bytes > this.opts.maxSize && !this.drained && !this.closed && !this.interrupted) {
           await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
         }
+        if (this.closed || this.interrupted) return;
       }
     }
     // An empty entry (nothing, or all dropped) still carries its seq, reported in order with the rest.

@@ -31,16 +31,17 @@ export class SegmentReader {
     this.bufStart = pos;
   }
 
+  /** A damaged segment header, reported before the first record. */
+  private headerDamage = false;
+
   static async open(path: string, offset: number): Promise<SegmentReader> {
     const fh = await open(path, 'r');
     const reader = new SegmentReader(path, fh, Math.max(offset, MAGIC.length));
     if (offset < MAGIC.length) {
       const head = Buffer.alloc(MAGIC.length);
       const { bytesRead } = await fh.read(head, 0, MAGIC.length, 0);
-      if (bytesRead === MAGIC.length && !head.equals(MAGIC)) {
-        await fh.close();
-        throw new Error(`${path} is not a logship buffer segment (bad magic)`);
-      }
+      // Damage like any other: reported, and the records after it are still read.
+      reader.headerDamage = bytesRead === MAGIC.length && !head.equals(MAGIC);
     }
     return reader;
   }
@@ -51,6 +52,10 @@ export class SegmentReader {
    * `limit` is reported as torn rather than waited for.
    */
   async next(limit: number, final: boolean): Promise<ScanItem | null> {
+    if (this.headerDamage) {
+      this.headerDamage = false;
+      return { kind: 'damage', start: 0, end: MAGIC.length, reason: 'bad segment header (not a logship buffer segment)' };
+    }
     for (;;) {
       if (this.pos >= limit) return null;
       const at = this.pos - this.bufStart;
@@ -67,7 +72,16 @@ export class SegmentReader {
         }
         if (!final) return null;
         const start = this.pos;
-        this.pos = limit;
+        // A damaged length can look like a record running past the end: if a
+        // whole record follows, this is damage to skip, not a torn tail to cut.
+        const resume = await this.resync(start + 1, limit);
+        this.pos = resume ?? limit;
+        this.bufStart = this.pos;
+        this.bufLen = 0;
+        if (resume !== undefined) {
+          const claimed = this.bufLen === 0 ? await this.lengthAt(start) : 0;
+          return { kind: 'damage', start, end: resume, reason: `record length ${claimed} runs past the end of the segment (a damaged length)` };
+        }
         return { kind: 'torn', start };
       }
       const start = this.pos;
@@ -77,6 +91,12 @@ export class SegmentReader {
       this.bufLen = 0;
       return { kind: 'damage', start, end: this.pos, reason: r.reason };
     }
+  }
+
+  private async lengthAt(offset: number): Promise<number> {
+    const head = Buffer.alloc(4);
+    await this.fh.read(head, 0, 4, offset);
+    return head.readUInt32LE(0);
   }
 
   async close(): Promise<void> {

@@ -40,6 +40,12 @@ export interface OutputBuffer {
   rewind(): void;
   /** Makes appended records durable now and reports them. */
   flush(): Promise<void>;
+  /**
+   * Shutdown ran out of time: appends waiting for room, and later ones, return
+   * without appending. They are never reported durable, so the checkpoint stays
+   * before them and their lines are read again on the next start.
+   */
+  interrupt(): void;
   /** From now on take() returns null (waiting ones too); appends and acks still work. */
   stopTaking(): void;
   /** Persists the acknowledged position and releases files. */

@@ -135,6 +135,8 @@ export class Agent {
     setTimeout(() => {
       this.logger.warn('shutdown timeout reached; stopping without reading files to their end');
       for (const t of this.tailers) t.abort();
+      // A full buffer behind a dead output would hold the pipeline forever; what it does not take is read again next start.
+      for (const lane of this.lanes) lane.buffer.interrupt();
     }, this.cfg.shutdown.timeout).unref();
   }
 

@@ -279,9 +279,14 @@ describe('SegmentReader', () => {
     ]);
   });
 
-  it('refuses a file that does not start with the segment magic', async () => {
+  it('reports a damaged segment header as damage and still reads the records after it', async () => {
     const { path } = await segment(Buffer.concat([Buffer.from('NOTMAGIC'), encodeRecords(0, jsons(1), [])]), false);
-    await expect(SegmentReader.open(path, 0)).rejects.toThrow(/not a logship buffer segment/);
+    const reader = await SegmentReader.open(path, 0);
+    const size = (await import('node:fs')).statSync(path).size;
+    expect(await reader.next(size, true)).toEqual({ kind: 'damage', start: 0, end: 8, reason: 'bad segment header (not a logship buffer segment)' });
+    const item = await reader.next(size, true);
+    expect(item?.kind).toBe('record');
+    await reader.close();
   });
 
   it('reads an empty segment (magic only) as no records', async () => {
