@@ -101,6 +101,12 @@ export const configSchema = z
       .prefault({}),
     checkpoint: z.strictObject({ interval: duration().default(1000) }).prefault({}),
     shutdown: z.strictObject({ timeout: duration().default(30_000) }).prefault({}),
+    /** `/livez`, `/readyz`, `/metrics` on `host:port` (off when left out; `127.0.0.1:0` picks a port). */
+    server: z
+      .strictObject({
+        listen: z.string().regex(/^(?:\[[0-9a-fA-F:]+\]|[^\s:]+):\d{1,5}$/, 'expected host:port, like 0.0.0.0:2020'),
+      })
+      .optional(),
     log: z
       .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') })
       .prefault({}),

@@ -9,6 +9,8 @@ import type { InputConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { Tailer } from '../tail/tailer.js';
 import type { TailedFile } from '../tail/tailed-file.js';
+import { createMetrics } from '../server/metrics.js';
+import { StatusServer } from '../server/http-server.js';
 import { EventEncoder } from './event-builder.js';
 import { OutputLane, type BufferDefaults } from './output-lane.js';
 
@@ -37,6 +39,7 @@ export interface AgentConfig {
   buffer: BufferDefaults;
   checkpoint: { interval: number };
   shutdown: { timeout: number };
+  server?: { listen: string } | undefined;
 }
 
 /**
@@ -53,6 +56,7 @@ export class Agent {
   private tailers: Tailer[] = [];
   private checkpointTimer: NodeJS.Timeout | undefined;
   private stopping = false;
+  private ready = false;
   private stopAt: number | undefined;
   private saving: Promise<void> = Promise.resolve();
   private saveQueued = false;
@@ -108,6 +112,8 @@ export class Agent {
       return this.pump(input, tailer, chains.get(input.name)!, new EventEncoder(input.fields, host));
     });
 
+    const status = this.cfg.server ? await this.startStatusServer(this.cfg.server.listen) : undefined;
+    this.ready = true;
     this.checkpointTimer = setInterval(() => void this.saveCheckpoint(), this.cfg.checkpoint.interval);
     const statsTimer = setInterval(() => this.logStats('stats'), STATS_INTERVAL_MS).unref();
     try {
@@ -118,6 +124,7 @@ export class Agent {
       await this.drainOutputs();
       await this.saveCheckpoint();
       this.logStats('final stats');
+      await status?.close();
     }
   }
 
@@ -129,6 +136,7 @@ export class Agent {
   stop(): void {
     if (this.stopping) return;
     this.stopping = true;
+    this.ready = false; // draining: /readyz says so
     this.stopAt = Date.now();
     this.logger.info({ timeoutMs: this.cfg.shutdown.timeout }, 'stopping: draining tracked files');
     for (const t of this.tailers) t.stop();
@@ -188,6 +196,16 @@ export class Agent {
       }
       await lane.buffer.close().catch((err: Error) => this.logger.error({ output: lane.config.name, err: err.message }, 'buffer close failed'));
     }
+  }
+
+  private async startStatusServer(listen: string): Promise<StatusServer> {
+    const registry = createMetrics({
+      inputs: () => [...this.stats].map(([input, st]) => ({ input, events: st.events, parseFailures: st.parseFailures, tailer: st.tailer.counters() })),
+      outputs: () => this.lanes.map((l) => ({ output: l.config.name, buffer: l.buffer.stats() })),
+    });
+    const server = new StatusServer(registry, () => this.ready, this.logger);
+    await server.listen(listen);
+    return server;
   }
 
   /** One line per input with its counters (truncated lines, rotations, truncations with loss…). */
