@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { baseConfig, requireEngine, sleep, useHarness, writeConfig, type LogshipProcess } from '../support/logship-process.js';
 import { checkNumbered, OutputReader, summarize, waitForNumbered } from '../support/output.js';
 import { startWriter } from '../support/writer.js';
+import { prng } from '../support/prng.js';
 
 const TOTAL = 100_000;
 const WRITER_RATE = 4_000; // lines/s: the writer runs ~25 s, through all the kills
@@ -33,16 +34,6 @@ const IN_FLIGHT_WINDOW_MS = CHECKPOINT_MS + SYNC_MS + 1_500;
 const MAX_DUPLICATES = 50_000;
 
 // Small seeded PRNG, so a failing schedule can be replayed with LOGSHIP_CRASH_SEED.
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('crash and restart', () => {
   const h = useHarness();
@@ -52,7 +43,7 @@ describe('crash and restart', () => {
     `kill -9 at ${KILLS} random moments during a ${TOTAL.toLocaleString('en')}-line run: every line at least once, duplicates bounded, ids stable`,
     async () => {
       const seed = Number(process.env.LOGSHIP_CRASH_SEED ?? Date.now() % 1_000_000);
-      const rand = mulberry32(seed);
+      const rand = prng(seed);
       const root = await h.tmp('crash');
       const log = path.join(root, 'logs', 'app.log');
       const cfg = await writeConfig(

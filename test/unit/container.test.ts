@@ -8,6 +8,7 @@ import { Rfc3339Cache } from '../../parsers/container/time.js';
 import type { ContainerDecoder, ContainerLine } from '../../parsers/container/types.js';
 import { parseTime } from '../../parsers/timestamp.js';
 import { ParseFailure } from '../../parsers/types.js';
+import { prng } from '../support/prng.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/parsers/', import.meta.url));
 const T0 = Date.UTC(2024, 0, 2, 3, 4, 5, 123);
@@ -24,17 +25,6 @@ function failure(r: ContainerLine | ParseFailure): ParseFailure {
   return r as ParseFailure;
 }
 
-/** mulberry32: a small seeded PRNG, so a failing iteration can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const int = (r: () => number, n: number) => Math.floor(r() * n);
 

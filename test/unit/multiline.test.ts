@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { prng } from '../support/prng.js';
 import {
   MULTILINE_PRESETS,
   MultilineAssembler,
@@ -31,17 +32,6 @@ function run(config: MultilineConfig, lines: string[], preset?: MultilinePreset)
 
 const texts = (rs: AssembledRecord[]) => rs.map((r) => r.text);
 
-/** mulberry32: a small seeded PRNG, so a failing property run can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const TS = /^\d{4}-\d\d-\d\d /;
 
