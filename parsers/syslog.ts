@@ -456,32 +456,33 @@ function timestamp3164(s: string, i: number, ctx: ParserContext): { end: number;
   const md = monthDayClock(s, i);
   if (md !== undefined) return { end: md.end, ms: yearlessTimeToEpoch(md.t, ctx) };
   // `Oct 11 2024 22:14:15`
+  const date = monthDay(s, i);
+  if (date === undefined) return undefined;
+  const year = digitsAt(s, date.end, 4);
+  if (year < 0 || s[date.end + 4] !== ' ') return undefined;
+  const clock = clockAt(s, date.end + 5);
+  if (clock === undefined) return undefined;
+  return { end: clock.end, ms: localTimeToEpoch({ year, month: date.month, day: date.day, hour: clock.hour, minute: clock.minute, second: clock.second, ms: clock.ms }, ctx) };
+}
+
+/** `Mon dd ` (day space-padded or not); `end` is just past the space after the day. */
+function monthDay(s: string, i: number): { month: number; day: number; end: number } | undefined {
   const month = monthAt(s, i);
   if (month === 0 || s[i + 3] !== ' ') return undefined;
   let j = i + 4;
   if (s[j] === ' ') j++;
   const dEnd = digitRunEnd(s, j);
   if (dEnd === j || dEnd - j > 2 || s[dEnd] !== ' ') return undefined;
-  const day = Number(s.slice(j, dEnd));
-  const year = digitsAt(s, dEnd + 1, 4);
-  if (year < 0 || s[dEnd + 5] !== ' ') return undefined;
-  const clock = clockAt(s, dEnd + 6);
-  if (clock === undefined) return undefined;
-  return { end: clock.end, ms: localTimeToEpoch({ year, month, day, hour: clock.hour, minute: clock.minute, second: clock.second, ms: clock.ms }, ctx) };
+  return { month, day: Number(s.slice(j, dEnd)), end: dEnd + 1 };
 }
 
 /** `Mon dd hh:mm:ss[.frac]` (day space-padded or not). */
 function monthDayClock(s: string, i: number): { end: number; t: Omit<WallTime, 'year'> } | undefined {
-  const month = monthAt(s, i);
-  if (month === 0 || s[i + 3] !== ' ') return undefined;
-  let j = i + 4;
-  if (s[j] === ' ') j++;
-  const dEnd = digitRunEnd(s, j);
-  if (dEnd === j || dEnd - j > 2 || s[dEnd] !== ' ') return undefined;
-  const day = Number(s.slice(j, dEnd));
-  const clock = clockAt(s, dEnd + 1);
+  const date = monthDay(s, i);
+  if (date === undefined) return undefined;
+  const clock = clockAt(s, date.end);
   if (clock === undefined) return undefined;
-  return { end: clock.end, t: { month, day, hour: clock.hour, minute: clock.minute, second: clock.second, ms: clock.ms } };
+  return { end: clock.end, t: { month: date.month, day: date.day, hour: clock.hour, minute: clock.minute, second: clock.second, ms: clock.ms } };
 }
 
 /**
