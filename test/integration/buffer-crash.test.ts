@@ -24,7 +24,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { baseConfig, requireEngine, sleep, useHarness, writeConfig, type LogshipProcess } from '../support/logship-process.js';
 import { checkNumbered, OutputReader, parseNumbered, summarize, waitForNumbered } from '../support/output.js';
 import { startWriter } from '../support/writer.js';
-import { bufferDir, checkpointOffset, mulberry32, readAck, readSegments, waitForLog } from '../support/buffer-files.js';
+import { bufferDir, checkpointOffset, readAck, readSegments, waitForLog } from '../support/buffer-files.js';
+import { prng } from '../support/prng.js';
 
 const KILLS = 30;
 const LINE_BYTES = 100; // the writer's default: line n starts at byte (n - 1) * 100
@@ -82,7 +83,7 @@ describe('buffer: kill -9 at random moments', () => {
     `kill -9 at ${KILLS} random moments (appends, fsyncs, rollovers, ack/unlink): every line arrives, duplicates within the un-acked window, ids stable`,
     async () => {
       const seed = Number(process.env.LOGSHIP_CRASH_SEED ?? Date.now() % 1_000_000);
-      const rand = mulberry32(seed);
+      const rand = prng(seed);
       console.log(`[buffer-crash] seed ${seed} (replay with LOGSHIP_CRASH_SEED=${seed})`);
       h.note(`buffer-crash seed ${seed}`);
       const root = await h.tmp('bcrash');

@@ -1,8 +1,8 @@
 // Reads logship's on-disk state the way a test (not logship) sees it: the
 // buffer's segment files decoded independently of src/buffer (so a test does
 // not trust the code it checks), ack.json, checkpoints.json, directory sizes,
-// the `final stats` log lines, and a process's RSS. Also a seeded PRNG and a
-// collector for logship's stdout that can stop reading (a slow output).
+// the `final stats` log lines, and a process's RSS. Also a collector for
+// logship's stdout that can stop reading (a slow output).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -199,18 +199,6 @@ export function fileSize(file: string): number {
 
 export const MiB = 1024 * 1024;
 export const mib = (n: number) => `${(n / MiB).toFixed(1)} MiB`;
-
-/** Small seeded PRNG, so a failing schedule can be replayed from its printed seed. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** What the test keeps of one event read from logship's stdout. */
 export interface StdoutEvent {
