@@ -63,6 +63,7 @@ export class DiskBuffer implements OutputBuffer {
   private takingStopped = false;
   private rewindPending = false;
   private interrupted = false;
+  private persisting: Promise<void> = Promise.resolve();
   private readonly quarantined = new Set<string>();
   private readonly dataWaiters: (() => void)[] = [];
   private readonly roomWaiters: (() => void)[] = [];
@@ -320,6 +321,13 @@ export class DiskBuffer implements OutputBuffer {
   ack(lastId: number): void {
     if (lastId <= this.ackedId) return;
     this.ackedId = lastId;
+    if (this.roomWaiters.length > 0 && !this.closed) {
+      // An append is waiting for room: free acknowledged segments now, not at the next tick.
+      clearTimeout(this.ackTimer);
+      this.ackTimer = undefined;
+      void this.persistAck().catch((err: Error) => this.opts.logger.error({ dir: this.opts.dir, err: err.message }, 'buffer ack position write failed; retrying'));
+      return;
+    }
     if (!this.ackTimer && !this.closed) {
       this.ackTimer = setTimeout(() => {
         this.ackTimer = undefined;
@@ -343,8 +351,15 @@ export class DiskBuffer implements OutputBuffer {
     this.reader = await SegmentReader.open(seg.path, seg.firstId === target.segment ? target.offset : 0);
   }
 
+  /** One ack write at a time (the timer's and a waiting append's share the temp file). */
+  private persistAck(): Promise<void> {
+    const next = this.persisting.then(() => this.writeAck());
+    this.persisting = next.catch(() => {});
+    return next;
+  }
+
   /** Persists the acknowledged position (fsynced), then frees the segments it covers. */
-  private async persistAck(): Promise<void> {
+  private async writeAck(): Promise<void> {
     let pos: { segment: number; offset: number } | undefined;
     while (this.taken.length > 0 && this.taken[0]!.lastId <= this.ackedId) pos = this.taken.shift();
     if (!pos) return;

@@ -23,6 +23,10 @@ interface InputStats {
   lastParseFailure: string | undefined;
 }
 
+function delay<T>(ms: number, value: T): Promise<T> {
+  return new Promise((resolve) => setTimeout(() => resolve(value), ms).unref());
+}
+
 function groupBySource(records: readonly ChainRecord[]): Map<object, ChainRecord[]> {
   const groups = new Map<object, ChainRecord[]>();
   for (const r of records) {
@@ -56,6 +60,7 @@ export class Agent {
   private tailers: Tailer[] = [];
   private checkpointTimer: NodeJS.Timeout | undefined;
   private stopping = false;
+  private timedOut = false;
   private ready = false;
   private stopAt: number | undefined;
   private saving: Promise<void> = Promise.resolve();
@@ -108,6 +113,9 @@ export class Agent {
         },
       });
       this.tailers.push(tailer);
+      // A signal that came while the pipeline was being built applies to it too.
+      if (this.stopping) tailer.stop();
+      if (this.timedOut) tailer.abort();
       this.stats.get(input.name)!.tailer = tailer;
       return this.pump(input, tailer, chains.get(input.name)!, new EventEncoder(input.fields, host));
     });
@@ -141,6 +149,7 @@ export class Agent {
     this.logger.info({ timeoutMs: this.cfg.shutdown.timeout }, 'stopping: draining tracked files');
     for (const t of this.tailers) t.stop();
     setTimeout(() => {
+      this.timedOut = true;
       this.logger.warn('shutdown timeout reached; stopping without reading files to their end');
       for (const t of this.tailers) t.abort();
       // A full buffer behind a dead output would hold the pipeline forever; what it does not take is read again next start.
@@ -190,7 +199,9 @@ export class Agent {
     if (undelivered.length > 0) this.logger.warn({ outputs: undelivered }, 'shutdown timeout: undelivered events stay in the buffer for the next start');
     for (const lane of this.lanes) {
       try {
-        await lane.delivery.stop();
+        // An output stuck in a write (a stalled pipe, a hung socket) cannot hold the stop past the deadline.
+        const stopped = await Promise.race([lane.delivery.stop().then(() => true), delay(Math.max(0, deadline - Date.now()) + 1000, false)]);
+        if (!stopped) this.logger.warn({ output: lane.config.name }, 'output did not finish its last write by the shutdown deadline; its unacknowledged events stay in the buffer');
       } catch (err) {
         this.logger.error({ output: lane.config.name, err: (err as Error).message }, 'output did not close cleanly; what it did not acknowledge is delivered again next start');
       }

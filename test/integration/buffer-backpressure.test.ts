@@ -217,13 +217,13 @@ describe('slow output: backpressure from a full disk buffer to the tailer', () =
     300_000,
   );
 
-  // Known bug (it.fails: passes while the bug is there; flip to `it` once fixed).
+  // Found by these tests (a bug once, seen failing before its fix).
   // SIGTERM while the process reading logship's stdout is stalled: the
   // shutdown timeout fires and logs "undelivered events stay in the buffer",
   // but OutputDelivery.stop() awaits its loop, which awaits StdoutOutput.write()
   // waiting for a 'drain' that never comes (and close() awaits that write too),
   // so logship never exits; DESIGN §2 wants exit 0 within shutdown.timeout.
-  it.fails('known bug: SIGTERM while the stdout reader is stalled never exits (a pending stdout write holds shutdown)', async () => {
+  it('SIGTERM while the stdout reader is stalled exits 0 within the shutdown timeout (a stuck stdout write cannot hold it)', async () => {
     const root = await h.tmp('bp-term');
     const state = path.join(root, 'state');
     const log = path.join(root, 'logs', 'app.log');

@@ -272,14 +272,14 @@ describe('buffer: kill -9 at random moments', () => {
     240_000,
   );
 
-  // Known bug (it.fails: passes while the bug is there; flip to `it` once fixed).
+  // Found by these tests (a bug once, seen failing before its fix).
   // Found by this test's final stop: Agent.stop() stops the tailers that exist;
   // one that arrives while run() is still starting (opening buffers, loading
   // parser modules) finds none, and the tailers created afterwards are never
   // stopped, so logship runs on after SIGTERM. A slow-loading parser module
   // holds the window open here; a buffer replaying a large last segment, or a
   // busy machine, opens it for real (seen in 1 of 30 restarts).
-  it.fails('known bug: a SIGTERM during start-up (before the tailers exist) is lost: logship never stops', async () => {
+  it('a SIGTERM during start-up (before the tailers exist) still stops logship', async () => {
     const root = await h.tmp('bcrash-early-term');
     const marker = path.join(root, 'module-loading');
     const modulePath = path.join(root, 'slow-parser.mjs');
