@@ -2,7 +2,6 @@
 // built by real DiskBuffer appends, then `node dist/cli.js buffer …` as a child
 // process; exit codes, streams, exact numbers and offsets.
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -11,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiskBuffer } from '../../src/buffer/disk-buffer.js';
-import { HEADER_BYTES, MAGIC, segmentFirstId } from '../../src/buffer/segment-format.js';
+import { HEADER_BYTES, segmentFirstId } from '../../src/buffer/segment-format.js';
+import { endWhenIdle, range, recordOffsets, segs, snapshot } from '../support/buffer-test-kit.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(ROOT, 'dist/cli.js');
@@ -62,11 +62,6 @@ async function build(dir: string, batches: number, ack: number, pad = 1000): Pro
  * which makes it return null; a take still reading is left alone, so nothing is missed
  * however slow the machine. Peeks at the buffer's private waiter list to know.
  */
-function endWhenIdle(b: DiskBuffer): NodeJS.Timeout {
-  return setInterval(() => {
-    if ((b as unknown as { dataWaiters: unknown[] }).dataWaiters.length > 0) b.stopTaking();
-  }, 10);
-}
 
 /** Takes everything a reopened buffer delivers. */
 async function deliverAll(dir: string): Promise<{ ns: number[]; stats: ReturnType<DiskBuffer['stats']> }> {
@@ -85,24 +80,8 @@ async function deliverAll(dir: string): Promise<{ ns: number[]; stats: ReturnTyp
   return { ns, stats };
 }
 
-function recordOffsets(bytes: Buffer): number[] {
-  const out: number[] = [];
-  for (let at = MAGIC.length; at + HEADER_BYTES <= bytes.length; at += HEADER_BYTES + bytes.readUInt32LE(at)) out.push(at);
-  return out;
-}
 
-async function snapshot(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    const p = path.join(e.parentPath, e.name);
-    const s = await stat(p);
-    out[p] = e.isFile() ? `${s.size} ${s.mtimeMs} ${createHash('sha1').update(await readFile(p)).digest('hex')}` : 'dir';
-  }
-  return out;
-}
 
-const segs = async (dir: string) => (await readdir(dir)).filter((n) => segmentFirstId(n) !== undefined).sort();
-const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 
 interface InspectJson {
   path: string;

@@ -9,9 +9,10 @@ import { basename, join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DiskBuffer, type DiskBufferOptions } from '../../src/buffer/disk-buffer.js';
-import { encodeRecords, HEADER_BYTES, MAGIC, segmentFirstId } from '../../src/buffer/segment-format.js';
+import { encodeRecords, HEADER_BYTES, segmentFirstId } from '../../src/buffer/segment-format.js';
 import type { TakenBatch } from '../../src/buffer/types.js';
 import type { Logger } from '../../src/log.js';
+import { endWhenIdle, recordOffsets } from '../support/buffer-test-kit.js';
 
 // The buffer's fs calls, recorded in order (with the onDurable reports) to check its protocol.
 const fsLog = vi.hoisted(() => ({
@@ -93,12 +94,6 @@ const batch = (seq: number, from: number, count: number, pad = 0) => ({
 });
 /** Encoded size of `count` records like rec(n, pad) (n of the same digit count). */
 const encodedSize = (from: number, count: number, pad: number) => encodeRecords(from, batch(0, from, count, pad).records, []).length;
-/** File offset of every record in a segment's bytes (walking the length fields). */
-function recordOffsets(bytes: Buffer): number[] {
-  const out: number[] = [];
-  for (let at = MAGIC.length; at + HEADER_BYTES <= bytes.length; at += HEADER_BYTES + bytes.readUInt32LE(at)) out.push(at);
-  return out;
-}
 const ns = (b: TakenBatch | null) => (b ? b.records.map((r) => (JSON.parse(r) as { n: number }).n) : []);
 
 function buffer(over: Partial<DiskBufferOptions> = {}): DiskBuffer {
@@ -120,11 +115,6 @@ function buffer(over: Partial<DiskBufferOptions> = {}): DiskBuffer {
  * which makes it return null; a take still reading is left alone, so nothing is missed
  * however slow the machine. Peeks at the buffer's private waiter list to know.
  */
-function endWhenIdle(b: DiskBuffer): NodeJS.Timeout {
-  return setInterval(() => {
-    if ((b as unknown as { dataWaiters: unknown[] }).dataWaiters.length > 0) b.stopTaking();
-  }, 10);
-}
 
 /** Takes until nothing is left. */
 async function takeAll(b: DiskBuffer, maxEvents = 1000): Promise<number[]> {

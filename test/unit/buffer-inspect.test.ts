@@ -1,6 +1,5 @@
 // src/buffer/inspect.ts, the read-only scanning behind `logship buffer inspect|verify`.
-import { createHash } from 'node:crypto';
-import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -8,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DiskBuffer } from '../../src/buffer/disk-buffer.js';
 import { BufferPathError, locateBuffers, readAck, scanOutput } from '../../src/buffer/inspect.js';
 import { encodeRecords, HEADER_BYTES, MAGIC, segmentFirstId } from '../../src/buffer/segment-format.js';
+import { recordOffsets, segs, snapshot } from '../support/buffer-test-kit.js';
 
 let root: string;
 beforeEach(async () => {
@@ -35,24 +35,8 @@ async function build(dir: string, batches: number, ackThrough: number): Promise<
   await b.close();
 }
 
-function recordOffsets(bytes: Buffer): number[] {
-  const out: number[] = [];
-  for (let at = MAGIC.length; at + HEADER_BYTES <= bytes.length; at += HEADER_BYTES + bytes.readUInt32LE(at)) out.push(at);
-  return out;
-}
 
-/** Names, sizes, mtimes and content hashes of every file under `dir`. */
-async function snapshot(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    const p = join(e.parentPath, e.name);
-    const s = await stat(p);
-    out[p] = e.isFile() ? `${s.size} ${s.mtimeMs} ${createHash('sha1').update(await readFile(p)).digest('hex')}` : 'dir';
-  }
-  return out;
-}
 
-const segs = async (dir: string) => (await readdir(dir)).filter((n) => segmentFirstId(n) !== undefined).sort();
 
 describe('locateBuffers', () => {
   it('finds the outputs under a state dir, under its buffers/ dir, or one output dir', async () => {

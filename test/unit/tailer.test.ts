@@ -45,6 +45,8 @@ function input(dir: string, over: Partial<InputConfig> = {}): InputConfig {
     exclude: [],
     start_at: 'beginning',
     parser: 'plain',
+    keep_original: false,
+    fields_under: 'attributes',
     fields: {},
     max_line_bytes: 1024,
     poll_interval: 20,
