@@ -76,6 +76,19 @@ export class Agent {
 
   /** Runs until stop() and the drain that follows complete. */
   async run(): Promise<void> {
+    const host = hostname();
+    // Parsers first: a user module that fails to load stops the start before any buffer or file is opened.
+    const chains = new Map<string, ParserChain>();
+    for (const input of this.cfg.inputs) {
+      const stats: InputStats = { tailer: undefined as unknown as Tailer, events: 0, parseFailures: 0, lastParseFailure: undefined };
+      this.stats.set(input.name, stats);
+      const onFailure = (reason: string) => {
+        // Counted, and the latest reason shown in the stats line: never a log line per event.
+        stats.parseFailures++;
+        stats.lastParseFailure = reason;
+      };
+      chains.set(input.name, new ParserChain(await buildChainSpec(input), onFailure));
+    }
     const resume = await this.store.load();
     this.tracker = new DeliveryTracker(this.cfg.outputs.length);
     const statePath = resolve(this.cfg.buffer.path);
@@ -89,19 +102,6 @@ export class Agent {
     for (const lane of this.lanes) await lane.buffer.open();
     for (const lane of this.lanes) await lane.delivery.start();
 
-    const host = hostname();
-    // Parsers first: a user module that fails to load stops the start, before any file is opened.
-    const chains = new Map<string, ParserChain>();
-    for (const input of this.cfg.inputs) {
-      const stats: InputStats = { tailer: undefined as unknown as Tailer, events: 0, parseFailures: 0, lastParseFailure: undefined };
-      this.stats.set(input.name, stats);
-      const onFailure = (reason: string) => {
-        // Counted, and the latest reason shown in the stats line: never a log line per event.
-        stats.parseFailures++;
-        stats.lastParseFailure = reason;
-      };
-      chains.set(input.name, new ParserChain(await buildChainSpec(input), onFailure));
-    }
     const loops = this.cfg.inputs.map((input) => {
       const tailer = new Tailer({
         input,
@@ -121,7 +121,7 @@ export class Agent {
     });
 
     const status = this.cfg.server ? await this.startStatusServer(this.cfg.server.listen) : undefined;
-    this.ready = true;
+    this.ready = !this.stopping;
     this.checkpointTimer = setInterval(() => void this.saveCheckpoint(), this.cfg.checkpoint.interval);
     const statsTimer = setInterval(() => this.logStats('stats'), STATS_INTERVAL_MS).unref();
     try {
