@@ -115,7 +115,7 @@ export class DiskBuffer implements OutputBuffer {
       last.size = MAGIC.length;
     }
     if (last) {
-      this.nextId = await this.recoverTail(last);
+      this.nextId = (await this.cleanTail(last)) ?? (await this.recoverTail(last));
       this.active = await open(last.path, 'r+');
     } else {
       this.nextId = this.ackedId + 1;
@@ -129,6 +129,25 @@ export class DiskBuffer implements OutputBuffer {
     if (this.segments.length > 1 || this.nextId - 1 > this.ackedId) {
       this.opts.logger.info({ dir: this.opts.dir, segments: this.segments.length, bytes: this.totalBytes, pending: this.nextId - 1 - this.ackedId }, 'buffer replays its backlog');
     }
+  }
+
+  /**
+   * After a clean close the tail is known (`tail.json`): no scan, so a large
+   * backlog opens as fast as an empty buffer. The file is removed at once, so
+   * a crash later in this run falls back to the scan.
+   */
+  private async cleanTail(last: Segment): Promise<number | undefined> {
+    const file = join(this.opts.dir, 'tail.json');
+    let tail: { segment?: unknown; size?: unknown; next_id?: unknown };
+    try {
+      tail = JSON.parse(await readFile(file, 'utf8')) as typeof tail;
+    } catch {
+      return undefined;
+    }
+    await unlink(file);
+    await fsyncDir(this.opts.dir);
+    if (tail.segment !== last.firstId || tail.size !== last.size || !Number.isSafeInteger(tail.next_id)) return undefined;
+    return Math.max(tail.next_id as number, this.ackedId + 1);
   }
 
   /** Scans the last segment: cuts a torn tail, quarantines damage; returns the next record id. */
@@ -412,6 +431,9 @@ export class DiskBuffer implements OutputBuffer {
     await this.persistAck();
     await this.reader?.close();
     await this.active?.close();
+    // Everything is synced: the next open may trust where the last segment ends.
+    const last = this.segments.at(-1);
+    if (last) await writeFileAtomic(join(this.opts.dir, 'tail.json'), JSON.stringify({ segment: last.firstId, size: last.size, next_id: this.nextId }));
   }
 
   private wakeAll(waiters: (() => void)[]): void {

@@ -417,6 +417,8 @@ describe('DiskBuffer: crash recovery', () => {
     const recLen = offsets[5]! - at;
     bytes[at + HEADER_BYTES + 30]! ^= 0x01;
     await writeFile(path, bytes);
+    // As after a crash (no clean-close tail record): recovery scans the last segment.
+    await rm(join(dir, 'tail.json'));
 
     const again = buffer();
     await again.open();
@@ -426,6 +428,44 @@ describe('DiskBuffer: crash recovery', () => {
     expect(await readdir(join(dir, 'quarantine'))).toHaveLength(1);
     // The segment is left as it was (the damage is copied out, not cut): new records follow it.
     expect((await stat(path)).size).toBe(bytes.length);
+    await again.close();
+  });
+
+  it('after a clean close the next open trusts the recorded tail (no scan), once; damage made meanwhile is still found at delivery', async () => {
+    const b = buffer();
+    await b.open();
+    await b.append(batch(1, 0, 10, 50));
+    await b.close();
+    expect(JSON.parse(await readFile(join(dir, 'tail.json'), 'utf8'))).toMatchObject({ segment: 0, next_id: 10 });
+    const [file] = await segFiles();
+    const path = join(dir, file!);
+    const bytes = await readFile(path);
+    bytes[recordOffsets(bytes)[4]! + HEADER_BYTES + 30]! ^= 0x01;
+    await writeFile(path, bytes);
+
+    const again = buffer();
+    await again.open();
+    // Used once: a crash from here on must fall back to the scan.
+    await expect(stat(join(dir, 'tail.json'))).rejects.toThrow();
+    expect(again.stats().quarantinedRecords).toBe(0);
+    await again.append(batch(2, 10, 2, 50));
+    expect(await takeAll(again)).toEqual([0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11]);
+    expect(again.stats().quarantinedRecords).toBe(1);
+    await again.close();
+  });
+
+  it('a recorded tail that no longer matches the last segment is ignored: the segment is scanned', async () => {
+    const b = buffer();
+    await b.open();
+    await b.append(batch(1, 0, 5, 50));
+    await b.close();
+    const [file] = await segFiles();
+    // Records appended by a later run that then crashed: the file grew past the recorded size.
+    await appendFile(join(dir, file!), encodeRecords(5, ['{"n":5}', '{"n":6}'], [0, 0]));
+    const again = buffer();
+    await again.open();
+    await again.append(batch(2, 7, 1, 50));
+    expect(await takeAll(again)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     await again.close();
   });
 
