@@ -6,6 +6,7 @@ import { fsyncDir, writeFileAtomic } from '../util/atomic-write.js';
 import { encodeRecords, MAGIC, segmentFirstId, segmentName } from './segment-format.js';
 import { SegmentReader } from './segment-reader.js';
 import type { BufferStats, OutputBuffer, TakenBatch } from './types.js';
+import { waitFor } from './wait.js';
 
 export interface DiskBufferOptions {
   readonly dir: string;
@@ -291,12 +292,16 @@ export class DiskBuffer implements OutputBuffer {
     for (const w of this.dataWaiters.splice(0)) w();
   }
 
-  async take(maxEvents: number, maxBytes: number): Promise<TakenBatch | null> {
+  take(maxEvents: number, maxBytes: number): Promise<TakenBatch | null>;
+  take(maxEvents: number, maxBytes: number, maxWaitMs: number): Promise<TakenBatch | null | 'idle'>;
+  async take(maxEvents: number, maxBytes: number, maxWaitMs = Infinity): Promise<TakenBatch | null | 'idle'> {
+    const until = Date.now() + maxWaitMs;
     for (;;) {
       if (this.closed || this.takingStopped) return null;
       const batch = await this.readSome(maxEvents, maxBytes);
       if (batch) return batch;
-      await new Promise<void>((resolve) => this.dataWaiters.push(resolve));
+      if (Date.now() >= until) return 'idle';
+      await waitFor(this.dataWaiters, until - Date.now());
     }
   }
 

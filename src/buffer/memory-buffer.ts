@@ -1,5 +1,6 @@
 import type { EventBatch } from '../../outputs/types.js';
 import type { BufferStats, OutputBuffer, TakenBatch } from './types.js';
+import { waitFor } from './wait.js';
 
 export interface MemoryBufferOptions {
   readonly maxSize: number;
@@ -82,11 +83,15 @@ export class MemoryBuffer implements OutputBuffer {
     for (const w of this.dataWaiters.splice(0)) w();
   }
 
-  async take(maxEvents: number, maxBytes: number): Promise<TakenBatch | null> {
+  take(maxEvents: number, maxBytes: number): Promise<TakenBatch | null>;
+  take(maxEvents: number, maxBytes: number, maxWaitMs: number): Promise<TakenBatch | null | 'idle'>;
+  async take(maxEvents: number, maxBytes: number, maxWaitMs = Infinity): Promise<TakenBatch | null | 'idle'> {
+    const until = Date.now() + maxWaitMs;
     for (;;) {
       if (this.closed || this.takingStopped) return null;
       if (this.cursor < this.nextId) return this.collect(maxEvents, maxBytes);
-      await new Promise<void>((resolve) => this.dataWaiters.push(resolve));
+      if (Date.now() >= until) return 'idle';
+      await waitFor(this.dataWaiters, until - Date.now());
     }
   }
 

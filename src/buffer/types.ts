@@ -32,8 +32,12 @@ export interface OutputBuffer {
    * The buffer reports the batch's `seq` durable (onDurable) once it is.
    */
   append(batch: EventBatch): Promise<void>;
-  /** The next records not yet taken, up to the limits; waits for some; null once closed. */
+  /**
+   * The next records not yet taken, up to the limits; waits for some, at most
+   * `maxWaitMs` ('idle' then); null once closed.
+   */
   take(maxEvents: number, maxBytes: number): Promise<TakenBatch | null>;
+  take(maxEvents: number, maxBytes: number, maxWaitMs: number): Promise<TakenBatch | null | 'idle'>;
   /** Every record up to `lastId` reached its destination. */
   ack(lastId: number): void;
   /** Taken but never acknowledged (the output was rebuilt): hand them out again, oldest first. */

@@ -100,7 +100,7 @@ export class Agent {
       this.lanes.push(await OutputLane.create(i, config, { ...this.cfg.buffer, path: statePath }, onDurable, this.logger));
     }
     for (const lane of this.lanes) await lane.buffer.open();
-    for (const lane of this.lanes) await lane.delivery.start();
+    for (const lane of this.lanes) lane.delivery.start();
 
     const loops = this.cfg.inputs.map((input) => {
       const tailer = new Tailer({

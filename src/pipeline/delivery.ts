@@ -4,6 +4,7 @@ import type { Output } from '../../outputs/types.js';
 
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
+const IDLE_FLUSH_MS = 1000;
 
 export interface DeliveryLimits {
   readonly maxEvents: number;
@@ -35,8 +36,8 @@ export class OutputDelivery {
     return this.output.name;
   }
 
-  async start(): Promise<void> {
-    await this.output.start();
+  /** Starts the loop; an output that cannot start yet is retried like a failed write. */
+  start(): void {
     this.loop = this.run();
   }
 
@@ -48,10 +49,21 @@ export class OutputDelivery {
   }
 
   private async run(): Promise<void> {
+    let started = false;
     for (let failures = 0; ; ) {
-      const batch = await this.buffer.take(this.limits.maxEvents, this.limits.maxBytes);
-      if (!batch) return;
       try {
+        if (!started) {
+          await this.output.start();
+          started = true;
+        }
+        const batch = await this.buffer.take(this.limits.maxEvents, this.limits.maxBytes, IDLE_FLUSH_MS);
+        if (!batch) return;
+        if (batch === 'idle') {
+          // Nothing new, but records still unacknowledged: make the output sync them now; an output
+          // that failed in the background (a sticky write error) says so here, and is retried.
+          if (!this.buffer.drained) await this.output.flush();
+          continue;
+        }
         await this.output.write({ seq: batch.lastId, records: batch.records, times: batch.times });
         failures = 0;
       } catch (err) {
@@ -63,7 +75,7 @@ export class OutputDelivery {
         await new Promise((r) => setTimeout(r, wait));
         await this.output.close().catch(() => {});
         this.output = this.build();
-        await this.output.start().catch(() => {}); // a start that fails shows again as a write failure
+        started = false;
         this.buffer.rewind();
       }
     }
