@@ -6,7 +6,7 @@ import { fsyncDir, writeFileAtomic } from '../util/atomic-write.js';
 import { encodeRecords, MAGIC, segmentFirstId, segmentName } from './segment-format.js';
 import { SegmentReader } from './segment-reader.js';
 import type { BufferStats, OutputBuffer, TakenBatch } from './types.js';
-import { waitFor } from './wait.js';
+import { takeOrWait } from './wait.js';
 
 export interface DiskBufferOptions {
   readonly dir: string;
@@ -294,15 +294,8 @@ export class DiskBuffer implements OutputBuffer {
 
   take(maxEvents: number, maxBytes: number): Promise<TakenBatch | null>;
   take(maxEvents: number, maxBytes: number, maxWaitMs: number): Promise<TakenBatch | null | 'idle'>;
-  async take(maxEvents: number, maxBytes: number, maxWaitMs = Infinity): Promise<TakenBatch | null | 'idle'> {
-    const until = Date.now() + maxWaitMs;
-    for (;;) {
-      if (this.closed || this.takingStopped) return null;
-      const batch = await this.readSome(maxEvents, maxBytes);
-      if (batch) return batch;
-      if (Date.now() >= until) return 'idle';
-      await waitFor(this.dataWaiters, until - Date.now());
-    }
+  take(maxEvents: number, maxBytes: number, maxWaitMs = Infinity): Promise<TakenBatch | null | 'idle'> {
+    return takeOrWait(() => this.readSome(maxEvents, maxBytes), () => this.closed || this.takingStopped, this.dataWaiters, maxWaitMs);
   }
 
   private async readSome(maxEvents: number, maxBytes: number): Promise<TakenBatch | null> {

@@ -1,6 +1,6 @@
 import type { EventBatch } from '../../outputs/types.js';
 import type { BufferStats, OutputBuffer, TakenBatch } from './types.js';
-import { waitFor } from './wait.js';
+import { takeOrWait } from './wait.js';
 
 export interface MemoryBufferOptions {
   readonly maxSize: number;
@@ -85,14 +85,8 @@ export class MemoryBuffer implements OutputBuffer {
 
   take(maxEvents: number, maxBytes: number): Promise<TakenBatch | null>;
   take(maxEvents: number, maxBytes: number, maxWaitMs: number): Promise<TakenBatch | null | 'idle'>;
-  async take(maxEvents: number, maxBytes: number, maxWaitMs = Infinity): Promise<TakenBatch | null | 'idle'> {
-    const until = Date.now() + maxWaitMs;
-    for (;;) {
-      if (this.closed || this.takingStopped) return null;
-      if (this.cursor < this.nextId) return this.collect(maxEvents, maxBytes);
-      if (Date.now() >= until) return 'idle';
-      await waitFor(this.dataWaiters, until - Date.now());
-    }
+  take(maxEvents: number, maxBytes: number, maxWaitMs = Infinity): Promise<TakenBatch | null | 'idle'> {
+    return takeOrWait(() => (this.cursor < this.nextId ? this.collect(maxEvents, maxBytes) : null), () => this.closed || this.takingStopped, this.dataWaiters, maxWaitMs);
   }
 
   private collect(maxEvents: number, maxBytes: number): TakenBatch {

@@ -18,3 +18,23 @@ export function waitFor(waiters: (() => void)[], ms: number): Promise<void> {
     waiters.push(wake);
   });
 }
+
+/**
+ * The take() both buffers share: `read` what is there, else wait for news
+ * (`waiters`) up to `maxWaitMs`; null once `ended()`, 'idle' on the timeout.
+ */
+export async function takeOrWait<T>(
+  read: () => Promise<T | null> | T | null,
+  ended: () => boolean,
+  waiters: (() => void)[],
+  maxWaitMs: number,
+): Promise<T | null | 'idle'> {
+  const until = Date.now() + maxWaitMs;
+  for (;;) {
+    if (ended()) return null;
+    const got = await read();
+    if (got) return got;
+    if (Date.now() >= until) return 'idle';
+    await waitFor(waiters, until - Date.now());
+  }
+}
