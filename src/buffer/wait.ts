@@ -35,6 +35,8 @@ export async function takeOrWait<T>(
     const got = await read();
     if (got) return got;
     if (Date.now() >= until) return 'idle';
+    // Checked again after the read's await: a close() in between woke no one.
+    if (ended()) return null;
     await waitFor(waiters, until - Date.now());
   }
 }
