@@ -68,7 +68,9 @@ export class DiskBuffer implements OutputBuffer {
   private readonly quarantined = new Set<string>();
   private readonly dataWaiters: (() => void)[] = [];
   private readonly roomWaiters: (() => void)[] = [];
-  private readonly counters = { droppedEvents: 0, quarantinedRecords: 0, quarantinedBytes: 0 };
+  private readonly counters = { droppedEvents: 0, quarantinedRecords: 0, quarantinedBytes: 0, lostRecords: 0 };
+  /** Highest record id read from the current read segment (gap check at its end). */
+  private lastSeenId = -1;
   private readonly segmentSize: number;
 
   constructor(private readonly opts: DiskBufferOptions) {
@@ -312,13 +314,16 @@ export class DiskBuffer implements OutputBuffer {
       const item = await this.reader!.next(seg.size, true);
       if (item === null) {
         if (isActive) break;
+        this.checkGap(seg, this.segments[this.readSegment + 1]!.firstId);
         await this.reader!.close();
         this.readSegment++;
+        this.lastSeenId = -1;
         this.reader = await SegmentReader.open(this.segments[this.readSegment]!.path, 0);
         continue;
       }
       if (item.kind === 'record') {
         const r = item.record;
+        this.lastSeenId = Math.max(this.lastSeenId, r.id);
         if (r.id <= this.ackedId || r.id <= lastId) continue;
         if (firstId < 0) firstId = r.id;
         lastId = r.id;
@@ -328,7 +333,10 @@ export class DiskBuffer implements OutputBuffer {
         continue;
       }
       if (item.kind === 'damage') await this.quarantine(seg, item.start, item.end, item.reason);
-      else await this.quarantine(seg, item.start, seg.size, 'incomplete record at the end of a closed segment');
+      else {
+        await this.quarantine(seg, item.start, seg.size, 'incomplete record at the end of a closed segment');
+        this.lastSeenId++; // that cut record is the one quarantined: not missing twice
+      }
     }
     if (records.length === 0) return null;
     this.taken.push({ lastId, segment: this.segments[this.readSegment]!.firstId, offset: this.reader!.pos });
@@ -361,6 +369,7 @@ export class DiskBuffer implements OutputBuffer {
   private async doRewind(): Promise<void> {
     this.rewindPending = false;
     this.taken.length = 0;
+    this.lastSeenId = -1;
     const target = this.persisted;
     await this.reader?.close();
     this.readSegment = Math.max(0, this.segments.findIndex((s) => s.firstId === target.segment));
@@ -394,6 +403,21 @@ export class DiskBuffer implements OutputBuffer {
   }
 
   // ---- damage ---------------------------------------------------------------
+
+  /**
+   * A closed segment must end just before the next one's first id. When it
+   * ends earlier (cut short on disk), the missing records cannot be read back:
+   * say how many, once, and count them, so nothing is lost silently.
+   */
+  private checkGap(seg: Segment, nextFirstId: number): void {
+    const lastPresent = Math.max(this.lastSeenId, this.ackedId, seg.firstId - 1);
+    const missing = nextFirstId - 1 - lastPresent;
+    const key = `${seg.firstId}@gap`;
+    if (missing <= 0 || this.quarantined.has(key)) return;
+    this.quarantined.add(key);
+    this.counters.lostRecords += missing;
+    this.opts.logger.error({ segment: seg.path, firstMissingId: lastPresent + 1, missing }, 'buffer: segment cut short on disk; these records cannot be delivered');
+  }
 
   private async quarantine(seg: Segment, start: number, end: number, reason: string): Promise<void> {
     // Recovery and delivery can both meet the same damage: it is moved and counted once.

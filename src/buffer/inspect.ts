@@ -148,13 +148,23 @@ export async function scanOutput(loc: BufferLocation): Promise<OutputScan> {
     const size = (await stat(file)).size;
     let segRecords = 0;
     let segUnacked = 0;
+    let lastId = firstId - 1;
+    const damageBefore = damage.length;
     await scanSegment(file, size, i === names.length - 1, damage, (id, time) => {
       segRecords++;
+      lastId = Math.max(lastId, id);
       if (id <= ackedId) return;
       segUnacked++;
       if (firstUnackedId === undefined || id < firstUnackedId) firstUnackedId = id;
       if (Number.isFinite(time) && time > 0 && (oldestUnackedTime === undefined || time < oldestUnackedTime)) oldestUnackedTime = time;
     });
+    // A closed segment must reach the next one's first id; short of it, records are gone (cut on disk).
+    const nextFirst = names[i + 1]?.firstId;
+    // (A tail already reported as damaged covers the record it cut.)
+    const tailReported = damage.slice(damageBefore).some((d) => d.end === size);
+    if (nextFirst !== undefined && !tailReported && lastId + 1 < nextFirst && nextFirst - 1 > ackedId) {
+      damage.push({ file, offset: size, end: size, torn: false, reason: `segment ends at record ${lastId} but the next starts at ${nextFirst}: ${nextFirst - 1 - Math.max(lastId, ackedId)} records cut off` });
+    }
     segments.push({ file, firstId, bytes: size, records: segRecords, unacked: segUnacked });
     bytes += size;
     records += segRecords;

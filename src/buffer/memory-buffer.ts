@@ -45,7 +45,7 @@ export class MemoryBuffer implements OutputBuffer {
   }
 
   stats(): BufferStats {
-    return { bytes: this.bytes, pending: this.nextId - 1 - this.ackedId, droppedEvents: this.droppedEvents, quarantinedRecords: 0, quarantinedBytes: 0 };
+    return { bytes: this.bytes, pending: this.nextId - 1 - this.ackedId, droppedEvents: this.droppedEvents, quarantinedRecords: 0, quarantinedBytes: 0, lostRecords: 0 };
   }
 
   interrupt(): void {

@@ -17,6 +17,8 @@ export interface BufferStats {
   droppedEvents: number;
   quarantinedRecords: number;
   quarantinedBytes: number;
+  /** Records known to be gone: a segment cut short on disk (counted by the gap in ids). */
+  lostRecords: number;
 }
 
 /**

@@ -47,5 +47,6 @@ export function createMetrics(source: MetricsSource): Registry {
   perOutput('logship_buffer_dropped_events_total', 'Events dropped because the buffer was full (when_full: drop_newest).', (b) => b.droppedEvents);
   perOutput('logship_buffer_quarantined_records_total', 'Damaged places in buffer segments moved to quarantine/.', (b) => b.quarantinedRecords);
   perOutput('logship_buffer_quarantined_bytes_total', 'Bytes moved to quarantine/.', (b) => b.quarantinedBytes);
+  perOutput('logship_buffer_lost_records_total', 'Records of a segment cut short on disk, known by the gap in ids.', (b) => b.lostRecords);
   return registry;
 }

@@ -794,6 +794,29 @@ describe('DiskBuffer: damage and shutdown edge cases', () => {
     await third.close();
   });
 
+  it('a closed segment cut short on disk: the records after the cut are counted as lost, once, and the rest delivered', async () => {
+    const b = buffer();
+    await b.open();
+    for (let s = 0; s < 12; s++) await b.append(batch(s + 1, s * 10, 10, 1000));
+    await b.close();
+    const files = await segFiles();
+    expect(files.length).toBeGreaterThan(1);
+    const path = join(dir, files[0]!);
+    const bytes = await readFile(path);
+    const offsets = recordOffsets(bytes);
+    const next = segmentFirstId(files[1]!)!;
+    expect(next).toBeGreaterThan(6);
+    // Keep records 0..4 whole: cut exactly at record 5's start.
+    await writeFile(path, bytes.subarray(0, offsets[5]!));
+    const { logger, lines } = capturing();
+    const again = buffer({ logger });
+    await again.open();
+    expect(await takeAll(again)).toEqual(range(0, 120).filter((n) => n < 5 || n >= next));
+    expect(again.stats().lostRecords).toBe(next - 5);
+    expect(lines.filter((l) => /cut short/.test(l.msg))).toHaveLength(1);
+    await again.close();
+  });
+
   it('a segment with a damaged header does not stop delivery of the other segments', async () => {
     const b = buffer();
     await b.open();

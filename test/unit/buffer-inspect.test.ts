@@ -169,13 +169,27 @@ describe('scanOutput', () => {
     expect(scan.unacked).toBe(scan.records);
   });
 
+  it('reports records missing between segments: a closed segment cut short at a record boundary', async () => {
+    const dir = join(root, 'out');
+    await build(dir, 12, -1);
+    const [first, second] = await segs(dir);
+    const path = join(dir, first!);
+    const bytes = await readFile(path);
+    await writeFile(path, bytes.subarray(0, recordOffsets(bytes)[5]!));
+    const next = segmentFirstId(second!)!;
+    const scan = await scanOutput({ name: 'out', dir });
+    expect(scan.damage).toEqual([
+      { file: path, offset: recordOffsets(bytes)[5]!, end: recordOffsets(bytes)[5]!, torn: false, reason: `segment ends at record 4 but the next starts at ${next}: ${next - 5} records cut off` },
+    ]);
+  });
+
   it('reports a segment shorter than its header', async () => {
     const dir = join(root, 'out');
     await build(dir, 1, -1);
-    await writeFile(join(dir, 'seg-0000000000000100.log'), '');
+    await writeFile(join(dir, 'seg-000000000000000a.log'), '');
     const scan = await scanOutput({ name: 'out', dir });
     expect(scan.damage).toEqual([
-      { file: join(dir, 'seg-0000000000000100.log'), offset: 0, end: 0, torn: true, reason: 'segment shorter than its header (a crash while it was created)' },
+      { file: join(dir, 'seg-000000000000000a.log'), offset: 0, end: 0, torn: true, reason: 'segment shorter than its header (a crash while it was created)' },
     ]);
     expect(scan.records).toBe(10);
   });
