@@ -15,15 +15,13 @@
  */
 import { ParseFailure, setField, lineModule } from './types.js';
 import type { Fields, ParseResult, ParserContext, ParserModule } from './types.js';
-import { zonedToUtc } from './timestamp.js';
+import { yearlessToUtc, zonedToUtc } from './timestamp.js';
 import { normalizeLevel } from './level.js';
 import type { Level } from './level.js';
 
 // ---------------------------------------------------------------------------
 // Helpers shared by the format parsers (syslog, access-log, error-log, klog).
 // ---------------------------------------------------------------------------
-
-const DAY_MS = 86_400_000;
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 
@@ -116,28 +114,9 @@ export function localTimeToEpoch(t: WallTime, ctx: ParserContext): number | unde
   }
 }
 
-/**
- * Epoch ms of a year-less wall-clock time (RFC 3164, klog): the latest year
- * that puts it no more than a day after `ctx.now()` (so `Dec 31 23:59` read on
- * Jan 1 is last year's, and `Jan 1 00:00` read on Dec 31 at 23:30 in a zone
- * ahead of UTC is next year's). Feb 29 goes back to the latest leap year.
- */
+/** Epoch ms of a year-less wall-clock time (RFC 3164, klog), the year inferred from `ctx.now()` (see yearlessToUtc). */
 export function yearlessTimeToEpoch(t: Omit<WallTime, 'year'>, ctx: ParserContext): number | undefined {
-  let now: number;
-  try {
-    now = ctx.now();
-  } catch {
-    return undefined;
-  }
-  if (!Number.isFinite(now)) return undefined;
-  const nowYear = new Date(now).getUTCFullYear();
-  for (let year = nowYear + 1; year >= nowYear - 8; year--) {
-    if (t.day > daysInMonth(year, t.month)) continue;
-    const v = localTimeToEpoch({ ...t, year }, ctx);
-    if (v === undefined) return undefined;
-    if (v <= now + DAY_MS) return v;
-  }
-  return undefined;
+  return yearlessToUtc(t, ctx.timezone, () => ctx.now());
 }
 
 /**

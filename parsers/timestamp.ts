@@ -467,6 +467,25 @@ function inferYear(
   return undefined;
 }
 
+/**
+ * The instant of a wall-clock time without a year (RFC 3164, klog) in
+ * `timezone` (undefined = UTC): the latest year that puts it no more than a
+ * day after `now()`; Feb 29 goes back to the last leap year. Undefined for a
+ * time no calendar has (Feb 30, 25:00; second 60 is a leap second), an unknown
+ * zone, or a clock that fails.
+ */
+export function yearlessToUtc(fields: Omit<TimeFields, 'year'>, timezone: string | undefined, now: () => number): number | undefined {
+  const { month, day, hour, minute, second, ms } = fields;
+  if (!(month >= 1 && month <= 12 && day >= 1 && hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 60 && ms >= 0 && ms <= 999)) {
+    return undefined;
+  }
+  try {
+    return inferYear(month, day, 0, hour * HOUR + minute * MINUTE + second * SECOND + ms, undefined, timezone, now);
+  } catch {
+    return undefined;
+  }
+}
+
 /** A time of day without a date: today in the zone, or yesterday if today's is over an hour ahead of now. */
 function inferDate(tod: number, fixedOffset: number | undefined, tz: string | undefined, clock: Clock): number | undefined {
   const zone = fixedOffset === undefined ? getZone(tz) : undefined;
