@@ -12,6 +12,7 @@
  */
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { fsyncDir } from '../../src/util/atomic-write.js';
 
 export type Compression = 'none' | 'gzip';
 
@@ -106,16 +107,10 @@ function directoriesToSync(dir: string, firstCreated: string | undefined): strin
 }
 
 async function syncDirectory(label: string, dir: string): Promise<void> {
-  let fh: FileHandle | undefined;
   try {
-    fh = await open(dir, 'r');
-    await fh.sync();
+    await fsyncDir(dir);
   } catch (err) {
-    // Some filesystems cannot fsync a directory (EINVAL); their entries are as
-    // durable as they will get, and refusing to write would help no one.
-    if (errorCode(err) !== 'EINVAL') throw fsError(label, 'fsync directory', dir, err);
-  } finally {
-    await fh?.close().catch(() => {});
+    throw fsError(label, 'fsync directory', dir, err);
   }
 }
 

@@ -20,10 +20,15 @@ export async function writeFileAtomic(file: string, data: string | Buffer): Prom
   await fsyncDir(dir);
 }
 
+/** Makes a directory's entries (a create, a rename, an unlink) durable. */
 export async function fsyncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
   try {
     await fh.sync();
+  } catch (err) {
+    // Some filesystems cannot fsync a directory (EINVAL); their entries are as
+    // durable as they will get, and refusing to go on would help no one.
+    if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
   } finally {
     await fh.close();
   }
