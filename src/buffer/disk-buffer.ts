@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { EventBatch } from '../../outputs/types.js';
 import type { Logger } from '../log.js';
 import { fsyncDir, writeFileAtomic } from '../util/atomic-write.js';
+import { readAck, writeAck, type AckPosition } from './ack-file.js';
 import { encodeRecords, MAGIC, segmentFirstId, segmentName } from './segment-format.js';
 import { SegmentReader } from './segment-reader.js';
 import type { BufferStats, OutputBuffer, TakenBatch } from './types.js';
@@ -24,13 +25,6 @@ interface Segment {
   readonly firstId: number;
   readonly path: string;
   size: number;
-}
-
-interface AckPosition {
-  acked_id: number;
-  /** Segment and byte offset just past the acknowledged record: where replay starts. */
-  segment: number;
-  offset: number;
 }
 
 /**
@@ -175,16 +169,11 @@ export class DiskBuffer implements OutputBuffer {
   }
 
   private async loadAck(): Promise<AckPosition> {
-    try {
-      const a = JSON.parse(await readFile(join(this.opts.dir, 'ack.json'), 'utf8')) as AckPosition;
-      if (Number.isSafeInteger(a.acked_id) && Number.isSafeInteger(a.segment) && Number.isSafeInteger(a.offset)) return a;
-      throw new Error('fields missing');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-        this.opts.logger.error({ dir: this.opts.dir, err: (err as Error).message }, 'buffer ack position unreadable: replaying the whole buffer (duplicates, not loss)');
-      }
-      return { acked_id: -1, segment: 0, offset: 0 };
+    const { ack, error } = await readAck(this.opts.dir);
+    if (error !== undefined) {
+      this.opts.logger.error({ dir: this.opts.dir, err: error }, 'buffer ack position unreadable: replaying the whole buffer (duplicates, not loss)');
     }
+    return ack ?? { acked_id: -1, segment: 0, offset: 0 };
   }
 
   // ---- append -------------------------------------------------------------
@@ -390,7 +379,7 @@ export class DiskBuffer implements OutputBuffer {
     while (this.taken.length > 0 && this.taken[0]!.lastId <= this.ackedId) pos = this.taken.shift();
     if (!pos) return;
     const position: AckPosition = { acked_id: this.ackedId, segment: pos.segment, offset: pos.offset };
-    await writeFileAtomic(join(this.opts.dir, 'ack.json'), JSON.stringify(position));
+    await writeAck(this.opts.dir, position);
     this.persisted = position;
     // Only now, with the position on disk, may fully acknowledged segments go.
     while (this.segments.length > 1 && this.readSegment > 0 && this.segments[1]!.firstId - 1 <= position.acked_id) {

@@ -1,7 +1,10 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { MAGIC, segmentFirstId, segmentName } from './segment-format.js';
 import { SegmentReader } from './segment-reader.js';
+import { readAck, type AckPosition } from './ack-file.js';
+
+export { readAck, type AckPosition };
 
 /**
  * Read-only scanning of buffers on disk, for `logship buffer inspect` and
@@ -18,13 +21,6 @@ export interface BufferLocation {
   /** The output's name (its directory's name). */
   readonly name: string;
   readonly dir: string;
-}
-
-export interface AckPosition {
-  readonly acked_id: number;
-  /** First id of the segment replay starts in, and the byte offset in it. */
-  readonly segment: number;
-  readonly offset: number;
 }
 
 /** One damaged or incomplete place in a segment. */
@@ -103,26 +99,6 @@ export async function locateBuffers(path: string): Promise<BufferLocation[]> {
 
 function looksLikeBuffer(entries: readonly string[]): boolean {
   return entries.some((n) => n === 'ack.json' || n === 'quarantine' || segmentFirstId(n) !== undefined);
-}
-
-/** Reads ack.json the way DiskBuffer does: missing is no position, anything unusable is an error. */
-export async function readAck(dir: string): Promise<{ ack: AckPosition | undefined; error: string | undefined }> {
-  let text: string;
-  try {
-    text = await readFile(join(dir, 'ack.json'), 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ack: undefined, error: undefined };
-    return { ack: undefined, error: (err as Error).message };
-  }
-  try {
-    const a = JSON.parse(text) as Partial<AckPosition> | null;
-    if (a && Number.isSafeInteger(a.acked_id) && Number.isSafeInteger(a.segment) && Number.isSafeInteger(a.offset)) {
-      return { ack: { acked_id: a.acked_id!, segment: a.segment!, offset: a.offset! }, error: undefined };
-    }
-    return { ack: undefined, error: 'acked_id, segment or offset missing' };
-  } catch (err) {
-    return { ack: undefined, error: (err as Error).message };
-  }
 }
 
 /** Scans one output's buffer directory: every record of every segment, read-only. */
