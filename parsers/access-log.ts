@@ -18,7 +18,8 @@
  */
 import { ParseFailure, lineModule } from './types.js';
 import type { Fields, ParseResult, ParserModule } from './types.js';
-import { digitRunEnd, digitsAt, monthAt, offsetTimeToEpoch } from './syslog.js';
+import { digitRunEnd } from './syslog.js';
+import { parseClfTime } from './timestamp.js';
 
 /** Index of the closing quote of the quoted value opening at `s[i]` (`"`); backslash escapes the next character. -1 when unterminated. */
 export function closingQuote(s: string, i: number): number {
@@ -112,25 +113,9 @@ function setQuery(query: string, fields: Fields): void {
   if (q !== '') fields['url.query'] = q;
 }
 
-/** `10/Oct/2000:13:55:36 -0700` (the inside of `[...]`) → epoch ms. */
+/** `10/Oct/2000:13:55:36 -0700` (the inside of `[...]`, exactly that shape: access logs always carry the offset) → epoch ms. */
 export function clfTime(s: string): number | undefined {
-  // dd/Mon/yyyy:hh:mm:ss ±hhmm  (26 characters)
-  if (s.length !== 26 || s[2] !== '/' || s[6] !== '/' || s[11] !== ':' || s[14] !== ':' || s[17] !== ':' || s[20] !== ' ') {
-    return undefined;
-  }
-  const day = digitsAt(s, 0, 2);
-  const month = monthAt(s, 3);
-  const year = digitsAt(s, 7, 4);
-  const hour = digitsAt(s, 12, 2);
-  const minute = digitsAt(s, 15, 2);
-  const second = digitsAt(s, 18, 2);
-  const sign = s[21];
-  const oh = digitsAt(s, 22, 2);
-  const om = digitsAt(s, 24, 2);
-  if (day < 0 || month === 0 || year < 0 || hour < 0 || minute < 0 || second < 0 || oh < 0 || om < 0) return undefined;
-  if ((sign !== '+' && sign !== '-') || om > 59) return undefined;
-  const offset = (sign === '-' ? -1 : 1) * (oh * 60 + om);
-  return offsetTimeToEpoch({ year, month, day, hour, minute, second, ms: 0 }, offset);
+  return s.length === 26 ? parseClfTime(s) : undefined;
 }
 
 /** Parses one access-log line (combined or common). */

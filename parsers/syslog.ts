@@ -94,7 +94,7 @@ export function validWallTime(t: WallTime): boolean {
 }
 
 /** Epoch ms of a wall-clock time in the given offset (minutes east of UTC). */
-export function offsetTimeToEpoch(t: WallTime, offsetMinutes: number): number | undefined {
+function offsetTimeToEpoch(t: WallTime, offsetMinutes: number): number | undefined {
   if (!validWallTime(t)) return undefined;
   const d = new Date(0);
   d.setUTCFullYear(t.year, t.month - 1, t.day);

@@ -651,6 +651,15 @@ function parseClf(s: string, a: number, b: number, tz: string | undefined): numb
   return inRange(local - off);
 }
 
+/** A common/combined log format time alone (`10/Oct/2000:13:55:36 -0700`, no brackets). */
+export function parseClfTime(text: string, timezone?: string): number | undefined {
+  try {
+    return parseClf(text, 0, text.length, timezone);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * RFC 3164 `Oct 11 22:14:15`, `Oct  1 22:14:15` (also `Oct 1`, `Oct 01`), an
  * optional fraction, an optional year before the time (`Oct 11 2023 22:14:15`,
