@@ -11,7 +11,7 @@ import { Tailer } from '../tail/tailer.js';
 import type { TailedFile } from '../tail/tailed-file.js';
 import { createMetrics } from '../server/metrics.js';
 import { StatusServer } from '../server/http-server.js';
-import { EventEncoder } from './event-builder.js';
+import { EventEncoder } from './event-encoder.js';
 import { OutputLane, type BufferDefaults } from './output-lane.js';
 
 const STATS_INTERVAL_MS = 60_000;
