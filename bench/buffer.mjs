@@ -39,7 +39,7 @@ function batches(total) {
   for (let seq = 1, n = 0; n < total; seq++) {
     const records = [];
     for (let i = 0; i < BATCH && n < total; i++, n++) records.push(lines[n % lines.length]);
-    out.push({ seq, records, times: records.map(() => 1.7e12) });
+    out.push({ seq, records, times: records.map(() => 1.7e12), ids: records.map((_, i) => `${seq.toString(16)}-${i}`) });
   }
   return out;
 }

@@ -11,6 +11,8 @@ export interface EventBatch {
   readonly records: readonly string[];
   /** Each event's `@timestamp` in epoch milliseconds, same order as `records`. */
   readonly times: readonly number[];
+  /** Each event's `event.id` (also inside its JSON), same order as `records`. */
+  readonly ids: readonly string[];
 }
 
 export interface OutputContext {

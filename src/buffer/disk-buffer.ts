@@ -4,7 +4,7 @@ import type { EventBatch } from '../../outputs/types.js';
 import type { Logger } from '../log.js';
 import { fsyncDir, writeFileAtomic } from '../util/atomic-write.js';
 import { readAck, writeAck, type AckPosition } from './ack-file.js';
-import { encodeRecords, MAGIC, segmentFirstId, segmentName } from './segment-format.js';
+import { encodeRecords, MAGIC, MAGIC_FAMILY, segmentFirstId, segmentName } from './segment-format.js';
 import { SegmentReader } from './segment-reader.js';
 import type { BufferStats, OutputBuffer, TakenBatch } from './types.js';
 import { takeOrWait } from './wait.js';
@@ -91,7 +91,10 @@ export class DiskBuffer implements OutputBuffer {
       return id === undefined ? [] : [{ firstId: id, path: join(this.opts.dir, n), size: 0 }];
     });
     names.sort((a, b) => a.firstId - b.firstId);
-    for (const s of names) s.size = (await stat(s.path)).size;
+    for (const s of names) {
+      s.size = (await stat(s.path)).size;
+      await refuseOtherFormat(s.path);
+    }
     // A crash between the ack position's fsync and the unlink leaves fully acknowledged segments: finish the job.
     while (names.length > 1 && names[1]!.firstId - 1 <= this.ackedId) await unlink(names.shift()!.path);
     this.segments = names;
@@ -191,7 +194,7 @@ export class DiskBuffer implements OutputBuffer {
       this.scheduleSync();
       return;
     }
-    const bytes = encodeRecords(this.nextId, batch.records, batch.times);
+    const bytes = encodeRecords(this.nextId, batch.records, batch.times, batch.ids);
     if (this.totalBytes + bytes.length > this.opts.maxSize && !this.drained) {
       if (this.opts.whenFull === 'drop_newest') {
         this.counters.droppedEvents += batch.records.length;
@@ -293,6 +296,7 @@ export class DiskBuffer implements OutputBuffer {
     if (this.rewindPending) await this.doRewind();
     const records: string[] = [];
     const times: number[] = [];
+    const ids: string[] = [];
     let bytes = 0;
     let firstId = -1;
     let lastId = -1;
@@ -318,6 +322,7 @@ export class DiskBuffer implements OutputBuffer {
         lastId = r.id;
         records.push(r.json);
         times.push(r.time);
+        ids.push(r.eventId);
         bytes += r.json.length;
         continue;
       }
@@ -329,7 +334,7 @@ export class DiskBuffer implements OutputBuffer {
     }
     if (records.length === 0) return null;
     this.taken.push({ lastId, segment: this.segments[this.readSegment]!.firstId, offset: this.reader!.pos });
-    return { firstId, lastId, records, times, bytes };
+    return { firstId, lastId, records, times, ids, bytes };
   }
 
   ack(lastId: number): void {
@@ -452,3 +457,19 @@ export class DiskBuffer implements OutputBuffer {
   }
 }
 
+/** Records of another format version cannot be read as ours; refusing to start says so instead of quarantining them all. */
+async function refuseOtherFormat(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(MAGIC.length);
+    const { bytesRead } = await fh.read(head, 0, MAGIC.length, 0);
+    const family = MAGIC_FAMILY.length;
+    if (bytesRead === MAGIC.length && head.subarray(0, family).equals(MAGIC_FAMILY) && head[family] !== MAGIC[family]) {
+      throw new Error(
+        `${path} is in buffer format v${head[family]} and this logship reads v${MAGIC[family]}: deliver it with the logship that wrote it, or move the buffer directory aside`,
+      );
+    }
+  } finally {
+    await fh.close();
+  }
+}

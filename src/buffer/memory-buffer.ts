@@ -14,6 +14,7 @@ interface Entry {
   readonly firstId: number;
   readonly records: readonly string[];
   readonly times: readonly number[];
+  readonly ids: readonly string[];
   readonly bytes: number;
 }
 
@@ -71,7 +72,7 @@ export class MemoryBuffer implements OutputBuffer {
       }
     }
     // An empty entry (nothing, or all dropped) still carries its seq, reported in order with the rest.
-    this.entries.push({ seq: batch.seq, firstId: this.nextId, records, times: batch.times, bytes });
+    this.entries.push({ seq: batch.seq, firstId: this.nextId, records, times: batch.times, ids: batch.ids, bytes });
     this.nextId += records.length;
     this.bytes += bytes;
     this.settle();
@@ -92,6 +93,7 @@ export class MemoryBuffer implements OutputBuffer {
   private collect(maxEvents: number, maxBytes: number): TakenBatch {
     const records: string[] = [];
     const times: number[] = [];
+    const ids: string[] = [];
     let bytes = 0;
     const firstId = this.cursor;
     for (const e of this.entries) {
@@ -99,12 +101,13 @@ export class MemoryBuffer implements OutputBuffer {
       for (let i = this.cursor - e.firstId; i < e.records.length && records.length < maxEvents && bytes < maxBytes; i++) {
         records.push(e.records[i]!);
         times.push(e.times[i]!);
+        ids.push(e.ids[i]!);
         bytes += e.records[i]!.length;
         this.cursor++;
       }
       if (records.length >= maxEvents || bytes >= maxBytes) break;
     }
-    return { firstId, lastId: this.cursor - 1, records, times, bytes };
+    return { firstId, lastId: this.cursor - 1, records, times, ids, bytes };
   }
 
   ack(lastId: number): void {

@@ -5,45 +5,58 @@ import { crc32 } from 'node:zlib';
  *
  *   segment = MAGIC record*
  *   record  = u32 LE length of payload | u32 LE crc32(payload) | payload
- *   payload = f64 LE record id | f64 LE event time (epoch ms) | UTF-8 event JSON
+ *   payload = f64 LE record id | f64 LE event time (epoch ms)
+ *             | u8 length of event id | event id (ASCII) | UTF-8 event JSON
  *
- * The id is inside the checked payload, so a reader never derives ids by
- * counting (a skipped, damaged record cannot shift the ids after it). The
- * event's source position travels inside its JSON (`log.file.path`,
- * `log.offset`, `event.id`).
+ * The record id is inside the checked payload, so a reader never derives ids
+ * by counting (a skipped, damaged record cannot shift the ids after it). The
+ * event id (`event.id`, also inside the JSON) travels beside it so an output
+ * that keys documents by it (Elasticsearch `_id`) never parses the JSON. The
+ * event's source position travels inside its JSON (`log.file.path`, `log.offset`).
  */
-export const MAGIC = Buffer.from('LSBUF\x00\x01\n', 'latin1');
+export const MAGIC = Buffer.from('LSBUF\x00\x02\n', 'latin1');
+/** The header's first bytes, the same in every format version: a different last byte is another version. */
+export const MAGIC_FAMILY = MAGIC.subarray(0, 6);
 export const HEADER_BYTES = 8;
-const PAYLOAD_FIXED = 16;
+const PAYLOAD_FIXED = 17;
+/** Event ids are hashes plus an offset; the length byte bounds them. */
+export const MAX_EVENT_ID_BYTES = 255;
 /** A length above this is damage, not a record (an event is capped far below by max_line_bytes). */
 export const MAX_RECORD_BYTES = 256 * 1024 * 1024;
 
 export interface DecodedRecord {
   readonly id: number;
   readonly time: number;
+  readonly eventId: string;
   readonly json: string;
   /** Offset just past the record in its segment. */
   readonly end: number;
 }
 
 /** Frames a run of events with consecutive ids starting at `firstId`, into one buffer for one write. */
-export function encodeRecords(firstId: number, records: readonly string[], times: readonly number[]): Buffer {
+export function encodeRecords(firstId: number, records: readonly string[], times: readonly number[], ids: readonly string[] = []): Buffer {
   let total = 0;
   const bodies = new Array<Buffer>(records.length);
   for (let i = 0; i < records.length; i++) {
+    const id = ids[i] ?? '';
+    if (id.length > MAX_EVENT_ID_BYTES || Buffer.byteLength(id) !== id.length) throw new Error(`event id ${JSON.stringify(id.slice(0, 64))} is not ASCII of at most ${MAX_EVENT_ID_BYTES} bytes`);
     bodies[i] = Buffer.from(records[i]!, 'utf8');
-    total += HEADER_BYTES + PAYLOAD_FIXED + bodies[i]!.length;
+    total += HEADER_BYTES + PAYLOAD_FIXED + id.length + bodies[i]!.length;
   }
   const out = Buffer.allocUnsafe(total);
   let at = 0;
   for (let i = 0; i < records.length; i++) {
     const body = bodies[i]!;
+    const id = ids[i] ?? '';
     const payloadStart = at + HEADER_BYTES;
-    out.writeUInt32LE(PAYLOAD_FIXED + body.length, at);
+    const jsonStart = payloadStart + PAYLOAD_FIXED + id.length;
+    out.writeUInt32LE(PAYLOAD_FIXED + id.length + body.length, at);
     out.writeDoubleLE(firstId + i, payloadStart);
     out.writeDoubleLE(times[i] ?? 0, payloadStart + 8);
-    body.copy(out, payloadStart + PAYLOAD_FIXED);
-    const end = payloadStart + PAYLOAD_FIXED + body.length;
+    out[payloadStart + 16] = id.length;
+    out.write(id, payloadStart + PAYLOAD_FIXED, 'latin1');
+    body.copy(out, jsonStart);
+    const end = jsonStart + body.length;
     out.writeUInt32LE(crc32(out.subarray(payloadStart, end)), at + 4);
     at = end;
   }
@@ -69,9 +82,17 @@ export function decodeRecord(buf: Buffer, at: number, available: number, fileOff
   if (crc32(payload) !== buf.readUInt32LE(at + 4)) return { kind: 'corrupt', reason: 'CRC mismatch' };
   const id = payload.readDoubleLE(0);
   if (!Number.isSafeInteger(id) || id < 0) return { kind: 'corrupt', reason: `impossible record id ${id}` };
+  const jsonStart = PAYLOAD_FIXED + payload[16]!;
+  if (jsonStart > len) return { kind: 'corrupt', reason: `event id length ${payload[16]} past the record's end` };
   return {
     kind: 'record',
-    record: { id, time: payload.readDoubleLE(8), json: payload.toString('utf8', PAYLOAD_FIXED), end: fileOffset + HEADER_BYTES + len },
+    record: {
+      id,
+      time: payload.readDoubleLE(8),
+      eventId: payload.toString('latin1', PAYLOAD_FIXED, jsonStart),
+      json: payload.toString('utf8', jsonStart),
+      end: fileOffset + HEADER_BYTES + len,
+    },
   };
 }
 

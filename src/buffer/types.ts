@@ -6,6 +6,7 @@ export interface TakenBatch {
   readonly lastId: number;
   readonly records: string[];
   readonly times: number[];
+  readonly ids: string[];
   readonly bytes: number;
 }
 

@@ -169,7 +169,7 @@ export class Agent {
         const pending = chain.pendingStart(file);
         const endOffset = pending === undefined ? file.resumeOffset : Math.min(pending, file.resumeOffset);
         const seq = this.tracker.dispatched(file, endOffset, mask);
-        const batch = { seq, records: recs.map((r) => encoder.encode(r, file)), times: recs.map((r) => r.time) };
+        const batch = encoder.encodeBatch(seq, recs, file);
         stats.events += recs.length;
         // Into every buffer; a full one (when_full: block) holds reading here.
         await Promise.all(lanes.map((l) => l.buffer.append(batch)));

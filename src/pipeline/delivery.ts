@@ -64,7 +64,7 @@ export class OutputDelivery {
           if (!this.buffer.drained) await this.output.flush();
           continue;
         }
-        await this.output.write({ seq: batch.lastId, records: batch.records, times: batch.times });
+        await this.output.write({ seq: batch.lastId, records: batch.records, times: batch.times, ids: batch.ids });
         failures = 0;
       } catch (err) {
         const wait = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** failures++) * (0.5 + Math.random() / 2);

@@ -1,4 +1,5 @@
 import type { ChainRecord } from '../../parsers/chain.js';
+import type { EventBatch } from '../../outputs/types.js';
 import type { SourceRef } from '../tail/line-batch.js';
 
 /**
@@ -14,12 +15,26 @@ export class EventEncoder {
     this.staticFields = Object.entries({ 'host.name': hostName, ...fields }).map(([k, v]) => [k.split('.'), v]);
   }
 
-  encode(rec: ChainRecord, source: SourceRef): string {
+  /** One file's records as a pipeline batch: each event's JSON, time and id. */
+  encodeBatch(seq: number, recs: readonly ChainRecord[], source: SourceRef): EventBatch {
+    const records = new Array<string>(recs.length);
+    const times = new Array<number>(recs.length);
+    const ids = new Array<string>(recs.length);
+    for (let i = 0; i < recs.length; i++) {
+      const rec = recs[i]!;
+      ids[i] = eventId(source.key, rec.offset);
+      records[i] = this.encode(rec, source, ids[i]!);
+      times[i] = rec.time;
+    }
+    return { seq, records, times, ids };
+  }
+
+  private encode(rec: ChainRecord, source: SourceRef, id: string): string {
     const event = rec.event;
     const log = objectAt(event, 'log');
     log.file = { path: source.path };
     log.offset = rec.offset;
-    objectAt(event, 'event').id = eventId(source.key, rec.offset);
+    objectAt(event, 'event').id = id;
     for (const [path, value] of this.staticFields) {
       let node = event;
       for (let i = 0; i < path.length - 1; i++) node = objectAt(node, path[i]!);

@@ -42,6 +42,7 @@ const batch = (seq: number, from: number, count: number, pad: number) => ({
   seq,
   records: Array.from({ length: count }, (_, i) => JSON.stringify({ n: from + i, message: 'm'.repeat(pad) })),
   times: Array.from({ length: count }, (_, i) => T0 + (from + i) * 1000),
+  ids: Array.from({ length: count }, (_, i) => `e${from + i}`),
 });
 
 /** Appends `batches` batches of 10, takes and acknowledges the first `ack` records (whole batches). */

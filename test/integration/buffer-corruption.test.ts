@@ -78,6 +78,8 @@ async function fillBuffer(h: Harness, label: string): Promise<Filled> {
   await Promise.race([first.done, sleep(5_000)]);
   const buf = bufferDir(state, 'out');
   const segments = readSegments(buf);
+  // Every record carries its event id beside the JSON, equal to the JSON's own event.id.
+  for (const seg of segments) for (const r of seg.records) expect(r.eventId).toBe((JSON.parse(r.json) as { event: { id: string } }).event.id);
   return { root, state, buf, cfgPath, firstRun: new Set(first.events.map((e) => e.n)), segments };
 }
 

@@ -10,14 +10,15 @@ import { crc32 } from 'node:zlib';
 import type { LogshipProcess } from './logship-process.js';
 import { field, parseNumbered } from './output.js';
 
-/** Segment format (src/buffer/segment-format.ts): MAGIC, then u32 len | u32 crc32(payload) | payload(f64 id, f64 time, json). */
-export const SEGMENT_MAGIC = Buffer.from('LSBUF\x00\x01\n', 'latin1');
+/** Segment format (src/buffer/segment-format.ts): MAGIC, then u32 len | u32 crc32(payload) | payload(f64 id, f64 time, u8 n, event id (n bytes), json). */
+export const SEGMENT_MAGIC = Buffer.from('LSBUF\x00\x02\n', 'latin1');
 export const RECORD_HEADER = 8;
-export const PAYLOAD_FIXED = 16;
+export const PAYLOAD_FIXED = 17;
 
 export interface SegmentRecord {
   id: number;
   time: number;
+  eventId: string;
   json: string;
   /** Byte range of the whole record (header included) in its segment. */
   start: number;
@@ -70,7 +71,15 @@ export function readSegment(file: string): SegmentFile {
       break;
     }
     const end = at + RECORD_HEADER + len;
-    seg.records.push({ id: payload.readDoubleLE(0), time: payload.readDoubleLE(8), json: payload.toString('utf8', PAYLOAD_FIXED), start: at, end });
+    const jsonAt = PAYLOAD_FIXED + payload[16]!;
+    seg.records.push({
+      id: payload.readDoubleLE(0),
+      time: payload.readDoubleLE(8),
+      eventId: payload.toString('latin1', PAYLOAD_FIXED, jsonAt),
+      json: payload.toString('utf8', jsonAt),
+      start: at,
+      end,
+    });
     at = end;
   }
   seg.trailing = buf.length - at;

@@ -91,6 +91,7 @@ const batch = (seq: number, from: number, count: number, pad = 0) => ({
   seq,
   records: Array.from({ length: count }, (_, i) => rec(from + i, pad)),
   times: Array.from({ length: count }, (_, i) => T0 + from + i),
+  ids: Array.from({ length: count }, (_, i) => `e${from + i}`),
 });
 /** Encoded size of `count` records like rec(n, pad) (n of the same digit count). */
 const encodedSize = (from: number, count: number, pad: number) => encodeRecords(from, batch(0, from, count, pad).records, []).length;
@@ -145,13 +146,20 @@ const segFiles = async () => (await readdir(dir)).filter((n) => segmentFirstId(n
 const ackFile = async () => JSON.parse(await readFile(join(dir, 'ack.json'), 'utf8')) as { acked_id: number; segment: number; offset: number };
 
 describe('DiskBuffer: append, take, acknowledge, reopen', () => {
+  it('refuses to open segments of another format version, naming the file', async () => {
+    const name = 'seg-0000000000000000.log';
+    await writeFile(join(dir, name), Buffer.concat([Buffer.from('LSBUF\x00\x01\n', 'latin1'), Buffer.from('whatever v1 held')]));
+    await expect(buffer().open()).rejects.toThrow(new RegExp(`${name} is in buffer format v1 and this logship reads v2`));
+    expect((await readFile(join(dir, name))).length).toBe(24); // left as it was
+  });
+
   it('hands records out in order with consecutive ids, times and byte counts', async () => {
     const b = buffer();
     await b.open();
     await b.append(batch(1, 0, 5));
     await b.append(batch(2, 5, 5));
     const t = await b.take(7, 1 << 30);
-    expect(t).toMatchObject({ firstId: 0, lastId: 6, times: range(0, 7).map((i) => T0 + i) });
+    expect(t).toMatchObject({ firstId: 0, lastId: 6, times: range(0, 7).map((i) => T0 + i), ids: range(0, 7).map((i) => `e${i}`) });
     expect(ns(t)).toEqual(range(0, 7));
     expect(t!.bytes).toBe(t!.records.reduce((n, r) => n + r.length, 0));
     expect(ns(await b.take(100, 1 << 30))).toEqual([7, 8, 9]);
@@ -252,7 +260,7 @@ describe('DiskBuffer: durability reports', () => {
     await b.open();
     await b.append(batch(1, 0, 2));
     await b.flush();
-    await b.append({ seq: 2, records: [], times: [] });
+    await b.append({ seq: 2, records: [], times: [], ids: [] });
     await b.flush();
     expect(onDurable.mock.calls).toEqual([[1], [2]]);
     await b.close();

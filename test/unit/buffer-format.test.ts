@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeRecord, encodeRecords, HEADER_BYTES, MAGIC, MAX_RECORD_BYTES, segmentFirstId, segmentName } from '../../src/buffer/segment-format.js';
 import { SegmentReader, type ScanItem } from '../../src/buffer/segment-reader.js';
 
-const PAYLOAD_FIXED = 16;
+const PAYLOAD_FIXED = 17;
 
 let dir: string;
 beforeAll(async () => {
@@ -41,11 +41,12 @@ function payload(id: number, time: number, json: string): Buffer {
 
 const JSONS = ['{"message":"a"}', '{"message":"héllo wörld ✓ 🚀"}', '{}', `{"message":"${'x'.repeat(3000)}"}`];
 const TIMES = [1_700_000_000_000, 1_700_000_000_001.5, 0, -5];
+const IDS = ['1f3094814577db56000000000000', 'a', '', 'x'.repeat(255)];
 
 describe('encodeRecords / decodeRecord', () => {
-  it('round-trips ids, times, JSON (multi-byte UTF-8) and end offsets', () => {
-    const buf = encodeRecords(41, JSONS, TIMES);
-    const expectedLen = JSONS.reduce((n, j) => n + HEADER_BYTES + PAYLOAD_FIXED + Buffer.byteLength(j), 0);
+  it('round-trips ids, times, event ids, JSON (multi-byte UTF-8) and end offsets', () => {
+    const buf = encodeRecords(41, JSONS, TIMES, IDS);
+    const expectedLen = JSONS.reduce((n, j, i) => n + HEADER_BYTES + PAYLOAD_FIXED + IDS[i]!.length + Buffer.byteLength(j), 0);
     expect(buf.length).toBe(expectedLen);
     const base = 1000; // as if the buffer sat at file offset 1000
     let at = 0;
@@ -55,19 +56,32 @@ describe('encodeRecords / decodeRecord', () => {
       if (r.kind !== 'record') return;
       expect(r.record.id).toBe(41 + i);
       expect(r.record.time).toBe(TIMES[i]);
+      expect(r.record.eventId).toBe(IDS[i]);
       expect(r.record.json).toBe(JSONS[i]);
-      const len = HEADER_BYTES + PAYLOAD_FIXED + Buffer.byteLength(JSONS[i]!);
+      const len = HEADER_BYTES + PAYLOAD_FIXED + IDS[i]!.length + Buffer.byteLength(JSONS[i]!);
       expect(r.record.end).toBe(base + at + len);
       at += len;
     }
     expect(at).toBe(buf.length);
   });
 
-  it('writes a missing time as 0 and an empty run as an empty buffer', () => {
+  it('writes a missing time as 0, a missing event id as empty and an empty run as an empty buffer', () => {
     const buf = encodeRecords(0, ['{"a":1}'], []);
     const r = decodeRecord(buf, 0, buf.length, 0);
-    expect(r).toMatchObject({ kind: 'record', record: { id: 0, time: 0, json: '{"a":1}' } });
+    expect(r).toMatchObject({ kind: 'record', record: { id: 0, time: 0, eventId: '', json: '{"a":1}' } });
     expect(encodeRecords(5, [], []).length).toBe(0);
+  });
+
+  it('refuses an event id that is not ASCII or longer than its length byte', () => {
+    expect(() => encodeRecords(0, ['{}'], [0], ['x'.repeat(256)])).toThrow(/at most 255 bytes/);
+    expect(() => encodeRecords(0, ['{}'], [0], ['é'])).toThrow(/not ASCII/);
+  });
+
+  it('reports an event id length that runs past the record as damage', () => {
+    const buf = encodeRecords(0, ['{}'], [0], ['abc']);
+    buf[8 + 16] = 250; // the id length byte
+    buf.writeUInt32LE(crc32(buf.subarray(8)), 4);
+    expect(decodeRecord(buf, 0, buf.length, 0)).toMatchObject({ kind: 'corrupt', reason: expect.stringMatching(/event id length 250/) });
   });
 
   it('frames length and CRC32 of the payload in little endian', () => {

@@ -20,6 +20,7 @@ const batch = (seq: number, from: number, count: number, pad = 0) => ({
   seq,
   records: Array.from({ length: count }, (_, i) => JSON.stringify({ n: from + i, pad: 'x'.repeat(pad) })),
   times: Array.from({ length: count }, (_, i) => T0 + (from + i) * 1000),
+  ids: Array.from({ length: count }, (_, i) => `e${from + i}`),
 });
 
 /** A real buffer: `batches` of 10 ~1 KiB records, the first `ackThrough + 1` acknowledged. */

@@ -13,6 +13,7 @@ const batch = (seq: number, from: number, count: number, pad = 0) => ({
   seq,
   records: Array.from({ length: count }, (_, i) => rec(from + i, pad)),
   times: Array.from({ length: count }, (_, i) => T0 + from + i),
+  ids: Array.from({ length: count }, (_, i) => `e${from + i}`),
 });
 const chars = (from: number, count: number, pad: number) => batch(0, from, count, pad).records.reduce((n, r) => n + r.length, 0);
 const ns = (b: TakenBatch | null) => (b ? b.records.map((r) => (JSON.parse(r) as { n: number }).n) : []);
@@ -92,12 +93,12 @@ describe('MemoryBuffer: take and acknowledge', () => {
     const onDurable = vi.fn();
     const b = memory({ onDurable });
     await b.append(batch(1, 0, 2));
-    await b.append({ seq: 2, records: [], times: [] });
+    await b.append({ seq: 2, records: [], times: [], ids: [] });
     expect(onDurable).not.toHaveBeenCalled();
     b.ack((await b.take(10, 1 << 30))!.lastId);
     expect(onDurable.mock.calls).toEqual([[1], [2]]);
     // With nothing pending, an empty batch is done at once.
-    await b.append({ seq: 3, records: [], times: [] });
+    await b.append({ seq: 3, records: [], times: [], ids: [] });
     expect(onDurable.mock.calls).toEqual([[1], [2], [3]]);
   });
 });

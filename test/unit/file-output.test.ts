@@ -43,7 +43,7 @@ let counter = 0;
 function batch(seq: number, n: number, time = DAY1, times?: number[]): EventBatch {
   const records: string[] = [];
   for (let i = 0; i < n; i++) records.push(JSON.stringify({ '@timestamp': new Date(times?.[i] ?? time).toISOString(), message: `event ${counter++} of batch ${seq}` }));
-  return { seq, records, times: times ?? records.map(() => time) };
+  return { seq, records, times: times ?? records.map(() => time), ids: records.map((_, i) => `${seq}-${i}`) };
 }
 
 /** Object files under root, relative, in key order (stamps sort by creation). */
@@ -217,7 +217,7 @@ describe('file output', () => {
     await out.start();
     const big = 'x'.repeat(1000);
     const records = Array.from({ length: 9000 }, (_, i) => JSON.stringify({ i, big }));
-    await out.write({ seq: 1, records, times: records.map(() => DAY1) });
+    await out.write({ seq: 1, records, times: records.map(() => DAY1), ids: records.map((_, i) => `id-${i}`) });
     expect(durable).toEqual([1]);
   });
 

@@ -15,7 +15,7 @@ afterEach(() => {
 
 function batch(seq: number, n: number, size = 10): EventBatch {
   const records = Array.from({ length: n }, (_, i) => JSON.stringify({ seq, i, pad: 'p'.repeat(size) }));
-  return { seq, records, times: records.map(() => 0) };
+  return { seq, records, times: records.map(() => 0), ids: records.map((_, i) => `${seq}-${i}`) };
 }
 
 function ndjson(...batches: EventBatch[]): string {
@@ -85,7 +85,7 @@ describe('stdout output', () => {
     const { out, durable } = setup(stream);
     await out.start();
     await out.write(batch(1, 1));
-    await out.write({ seq: 2, records: [], times: [] });
+    await out.write({ seq: 2, records: [], times: [], ids: [] });
     await out.write(batch(3, 1));
     expect(durable).toEqual([]);
     releaseAll();
