@@ -15,8 +15,21 @@ export interface EventBatch {
   readonly ids: readonly string[];
 }
 
+/**
+ * Counters an output keeps by outcome, owned by its lane so they survive the
+ * output being rebuilt; exposed as `logship_output_events_total{outcome}` and
+ * `logship_output_requests_total{outcome}` and in the stats log lines.
+ */
+export interface OutputCounters {
+  readonly events: Record<string, number>;
+  readonly requests: Record<string, number>;
+}
+
 export interface OutputContext {
   readonly logger: Logger;
+  readonly counters: OutputCounters;
+  /** logship's state directory (`buffer.path`), for files an output keeps (a dead-letter file). */
+  readonly stateDir: string;
   /**
    * Called by the output when every batch up to and including `seq` is durably
    * handed off (for `file`: written and fsynced). Calls must be monotonic.

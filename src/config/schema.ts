@@ -81,6 +81,7 @@ const inputSchema = inputFields.superRefine((input, ctx) => {
 const outputSchema = z.discriminatedUnion('type', [
   outputRegistry.file.schema,
   outputRegistry.stdout.schema,
+  outputRegistry.elasticsearch.schema,
 ]);
 
 export const configSchema = z

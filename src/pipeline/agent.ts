@@ -212,7 +212,7 @@ export class Agent {
   private async startStatusServer(listen: string): Promise<StatusServer> {
     const registry = createMetrics({
       inputs: () => [...this.stats].map(([input, st]) => ({ input, events: st.events, parseFailures: st.parseFailures, tailer: st.tailer.counters() })),
-      outputs: () => this.lanes.map((l) => ({ output: l.config.name, buffer: l.buffer.stats() })),
+      outputs: () => this.lanes.map((l) => ({ output: l.config.name, buffer: l.buffer.stats(), counters: l.counters })),
     });
     const server = new StatusServer(registry, () => this.ready, this.logger);
     await server.listen(listen);
@@ -224,7 +224,7 @@ export class Agent {
     for (const [input, { tailer, events, parseFailures, lastParseFailure }] of this.stats) {
       this.logger.info({ input, events, parseFailures, lastParseFailure, ...tailer.counters(), inFlightBatches: this.tracker.inFlight() }, msg);
     }
-    for (const lane of this.lanes) this.logger.info({ output: lane.config.name, buffer: lane.buffer.stats() }, msg);
+    for (const lane of this.lanes) this.logger.info({ output: lane.config.name, buffer: lane.buffer.stats(), ...lane.counters }, msg);
   }
 
   /**

@@ -1,15 +1,17 @@
-import type { OutputBuffer } from '../buffer/types.js';
+import type { OutputBuffer, TakenBatch } from '../buffer/types.js';
 import type { Logger } from '../log.js';
+import type { BatchLimits } from '../../outputs/registry.js';
 import type { Output } from '../../outputs/types.js';
 
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
 const IDLE_FLUSH_MS = 1000;
-
-export interface DeliveryLimits {
-  readonly maxEvents: number;
-  readonly maxBytes: number;
-}
+/**
+ * While lingering, a pause this long with nothing appended means the input is
+ * idle (it reads in bursts; at the end of its files it polls every 250 ms):
+ * the batch goes at once rather than waiting out the linger.
+ */
+const IDLE_GAP_MS = 50;
 
 /**
  * One output's delivery loop: take a batch from its buffer, write it, and let
@@ -26,7 +28,7 @@ export class OutputDelivery {
   constructor(
     private readonly buffer: OutputBuffer,
     private readonly create: (onDurable: (seq: number) => void) => Output,
-    private readonly limits: DeliveryLimits,
+    private readonly limits: BatchLimits,
     private readonly logger: Logger,
   ) {
     this.output = this.build();
@@ -64,7 +66,8 @@ export class OutputDelivery {
           if (!this.buffer.drained) await this.output.flush();
           continue;
         }
-        await this.output.write({ seq: batch.lastId, records: batch.records, times: batch.times, ids: batch.ids });
+        const full = await this.linger(batch);
+        await this.output.write({ seq: full.lastId, records: full.records, times: full.times, ids: full.ids });
         failures = 0;
       } catch (err) {
         const wait = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** failures++) * (0.5 + Math.random() / 2);
@@ -79,6 +82,29 @@ export class OutputDelivery {
         this.buffer.rewind();
       }
     }
+  }
+
+  /** Adds what keeps arriving to a batch, until it is full, `lingerMs` passed, or the input went idle. */
+  private async linger(batch: TakenBatch): Promise<TakenBatch> {
+    const { maxEvents, maxBytes, lingerMs } = this.limits;
+    const until = Date.now() + lingerMs;
+    // take() hands out fresh arrays: the first batch's grow in place.
+    const { records, times, ids } = batch;
+    let { lastId, bytes } = batch;
+    while (records.length < maxEvents && bytes < maxBytes) {
+      const left = until - Date.now();
+      if (left <= 0) break;
+      const more = await this.buffer.take(maxEvents - records.length, maxBytes - bytes, Math.min(IDLE_GAP_MS, left));
+      if (more === null || more === 'idle') break;
+      for (let i = 0; i < more.records.length; i++) {
+        records.push(more.records[i]!);
+        times.push(more.times[i]!);
+        ids.push(more.ids[i]!);
+      }
+      lastId = more.lastId;
+      bytes += more.bytes;
+    }
+    return { firstId: batch.firstId, lastId, records, times, ids, bytes };
   }
 
   private build(): Output {

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { outputRegistry, type NamedOutputConfig, type OutputFactory } from '../../outputs/registry.js';
+import { outputRegistry, type BatchLimits, type NamedOutputConfig, type OutputFactory } from '../../outputs/registry.js';
+import type { OutputCounters } from '../../outputs/types.js';
 import { DiskBuffer } from '../buffer/disk-buffer.js';
 import { MemoryBuffer } from '../buffer/memory-buffer.js';
 import type { OutputBuffer } from '../buffer/types.js';
@@ -15,9 +16,6 @@ export interface BufferDefaults {
   segment_size: number;
 }
 
-/** What one file or stdout request takes from the buffer at most. */
-const DELIVERY_LIMITS = { maxEvents: 10_000, maxBytes: 5 * 1024 * 1024 };
-
 /**
  * One output's lane: its buffer (disk segments under `<buffer.path>/buffers/<name>`,
  * or memory) and the delivery loop that feeds the output from it.
@@ -28,6 +26,8 @@ export class OutputLane {
     readonly config: NamedOutputConfig,
     readonly buffer: OutputBuffer,
     readonly delivery: OutputDelivery,
+    /** The output's outcome counters, kept across rebuilds of the output. */
+    readonly counters: OutputCounters,
   ) {}
 
   static async create(
@@ -54,10 +54,18 @@ export class OutputLane {
             logger: logger.child({ output: config.name }),
           });
     // The registry pairs each type's schema with its factory; the union loses that pairing.
-    const create = (await outputRegistry[config.type].load()) as OutputFactory<NamedOutputConfig>;
+    const entry = outputRegistry[config.type];
+    const create = (await entry.load()) as OutputFactory<NamedOutputConfig>;
+    const limits = (entry.limits as (c: NamedOutputConfig) => BatchLimits)(config);
     const outputLogger = logger.child({ output: config.name });
-    const delivery = new OutputDelivery(buffer, (ack) => create(config, { logger: outputLogger, onDurable: ack }), DELIVERY_LIMITS, logger);
-    return new OutputLane(index, config, buffer, delivery);
+    const counters: OutputCounters = { events: {}, requests: {} };
+    const delivery = new OutputDelivery(
+      buffer,
+      (ack) => create(config, { logger: outputLogger, onDurable: ack, counters, stateDir: defaults.path }),
+      limits,
+      logger,
+    );
+    return new OutputLane(index, config, buffer, delivery, counters);
   }
 
   wants(input: string): boolean {

@@ -1,11 +1,12 @@
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BufferStats } from '../buffer/types.js';
+import type { OutputCounters } from '../../outputs/types.js';
 import type { TailerStats } from '../tail/tailer.js';
 
 /** What the agent exposes to the metrics: read at scrape time, so the hot path keeps plain counters. */
 export interface MetricsSource {
   inputs(): { input: string; events: number; parseFailures: number; tailer: TailerStats & { truncatedLines: number; filesTracked: number } }[];
-  outputs(): { output: string; buffer: BufferStats }[];
+  outputs(): { output: string; buffer: BufferStats; counters: OutputCounters }[];
 }
 
 /**
@@ -47,6 +48,18 @@ export function createMetrics(source: MetricsSource): Registry {
   perOutput('logship_buffer_dropped_events_total', 'Events dropped because the buffer was full (when_full: drop_newest).', (b) => b.droppedEvents);
   perOutput('logship_buffer_quarantined_records_total', 'Damaged places in buffer segments moved to quarantine/.', (b) => b.quarantinedRecords);
   perOutput('logship_buffer_quarantined_bytes_total', 'Bytes moved to quarantine/.', (b) => b.quarantinedBytes);
+  const byOutcome = (name: string, help: string, pick: (c: OutputCounters) => Record<string, number>) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['output', 'outcome'],
+      registers: [registry],
+      collect() {
+        for (const o of source.outputs()) for (const [outcome, n] of Object.entries(pick(o.counters))) this.set({ output: o.output, outcome }, n);
+      },
+    });
+  byOutcome('logship_output_events_total', 'Events by what the destination did with them (indexed, duplicate, retried, dead_lettered).', (c) => c.events);
+  byOutcome('logship_output_requests_total', 'Requests to the destination by outcome (sent, failed, split).', (c) => c.requests);
   perOutput('logship_buffer_lost_records_total', 'Records of a segment cut short on disk, known by the gap in ids.', (b) => b.lostRecords);
   return registry;
 }

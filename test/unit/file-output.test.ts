@@ -33,7 +33,7 @@ function tempDir(): string {
 function setup(raw: Record<string, unknown>, options?: FileOutputOptions) {
   const config = { ...fileOutputSchema.parse({ type: 'file', ...raw }), name: 'test' };
   const durable: number[] = [];
-  const out = createFileOutput(config, { logger, onDurable: (seq) => durable.push(seq) }, options);
+  const out = createFileOutput(config, { logger, counters: { events: {}, requests: {} }, stateDir: tmpdir(), onDurable: (seq) => durable.push(seq) }, options);
   outputs.push(out);
   return { out, durable, root: config.path };
 }
@@ -157,6 +157,8 @@ describe('file output', () => {
     const durable: number[] = [];
     const out = createFileOutput(config, {
       logger,
+      counters: { events: {}, requests: {} },
+      stateDir: tmpdir(),
       onDurable: (seq) => {
         durable.push(seq);
         events.push(`durable ${seq}`);
@@ -228,6 +230,8 @@ describe('file output', () => {
     const durable: number[] = [];
     const out = createFileOutput(config, {
       logger,
+      counters: { events: {}, requests: {} },
+      stateDir: tmpdir(),
       onDurable: (seq) => {
         expect(seq).toBeLessThanOrEqual(written);
         durable.push(seq);

@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { Writable } from 'node:stream';
@@ -41,7 +42,7 @@ function heldStream(highWaterMark: number) {
 
 function setup(stream?: Writable) {
   const durable: number[] = [];
-  const out = createStdoutOutput(config, { logger, onDurable: (s) => durable.push(s) }, stream ? { stream } : undefined);
+  const out = createStdoutOutput(config, { logger, counters: { events: {}, requests: {} }, stateDir: tmpdir(), onDurable: (s) => durable.push(s) }, stream ? { stream } : undefined);
   return { out, durable };
 }
 

@@ -1,0 +1,143 @@
+/**
+ * The `elasticsearch` output: batches from the buffer as `_bulk` requests,
+ * every document a `create` with `_id` = event.id, every item accounted for.
+ *
+ *   config.ts          what can be configured
+ *   client.ts          the official client: connections, auth, TLS, gzip (its retries off)
+ *   server-version.ts  GET / → the media types this server major accepts
+ *   target.ts          index name from @timestamp, or the data stream
+ *   encoding.ts        action lines + documents, bodies cut at batch.max_bytes
+ *   request.ts         one _bulk request
+ *   response.ts        per item: done / retry / dead letter; per request: retry / split
+ *   batch-delivery.ts  the loop over one batch until all of it is accounted for
+ *   dead-letter.ts     the rotating NDJSON file of documents ES refuses
+ *   outcomes.ts        counters and one log line per distinct error reason
+ *   index-template.ts  optional ECS template bootstrap
+ *
+ * Up to `concurrency` batches are in flight; a batch is reported durable (and
+ * so acknowledged in the buffer) only when it and every batch before it are
+ * accounted for, so acknowledgements stay in order.
+ */
+import { join } from 'node:path';
+import type { Client } from '@elastic/elasticsearch';
+import type { OutputFactory } from '../registry.js';
+import type { EventBatch, Output, OutputContext } from '../types.js';
+import { deliverBatch, type BatchDeliveryOptions } from './batch-delivery.js';
+import { createClient } from './client.js';
+import type { ElasticsearchOutputConfig } from './config.js';
+import { DeadLetterFile } from './dead-letter.js';
+import { BulkItems } from './encoding.js';
+import { installTemplates } from './index-template.js';
+import { Outcomes } from './outcomes.js';
+import { bulkSender } from './request.js';
+import { detectDialect } from './server-version.js';
+import { createTarget, type Target } from './target.js';
+
+type Config = ElasticsearchOutputConfig & { name: string };
+
+export const createElasticsearchOutput = ((config: Config, ctx: OutputContext) => new ElasticsearchOutput(config, ctx)) satisfies OutputFactory<ElasticsearchOutputConfig>;
+
+interface InFlight {
+  readonly seq: number;
+  done: boolean;
+  promise: Promise<void>;
+}
+
+export class ElasticsearchOutput implements Output {
+  readonly name: string;
+  private readonly target: Target;
+  private readonly outcomes: Outcomes;
+  private readonly deadLetters: DeadLetterFile;
+  private client: Client | undefined;
+  private delivery: BatchDeliveryOptions | undefined;
+  /** Batches written and not yet reported, oldest first. */
+  private readonly inFlight: InFlight[] = [];
+  private error: Error | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly config: Config,
+    private readonly ctx: OutputContext,
+  ) {
+    this.name = config.name;
+    this.target = createTarget(config);
+    this.outcomes = new Outcomes(ctx.counters, ctx.logger);
+    const dl = config.dead_letter;
+    this.deadLetters = new DeadLetterFile(dl.path ?? join(ctx.stateDir, 'dead_letter', `${config.name}.ndjson`), dl.max_bytes, dl.max_files, ctx.logger, () => {
+      ctx.counters.events.dead_letter_files_dropped = (ctx.counters.events.dead_letter_files_dropped ?? 0) + 1;
+    });
+  }
+
+  async start(): Promise<void> {
+    const client = await createClient(this.config, this.ctx.logger);
+    this.client = client;
+    const dialect = await detectDialect(client, this.config.api_version);
+    if (this.config.index_template.enabled) {
+      const installed = await installTemplates(client, dialect, this.target, this.config.index_template).catch((err: unknown) => {
+        throw new Error(`cannot install the index template: ${(err as Error).message}`, { cause: err });
+      });
+      this.ctx.logger.info({ ...installed, pattern: this.target.pattern }, 'index template installed');
+    }
+    this.ctx.logger.info({ version: dialect.version, target: this.target.pattern, dataStream: this.target.dataStream }, 'elasticsearch output ready');
+    this.delivery = {
+      send: bulkSender(client, dialect),
+      deadLetters: this.deadLetters,
+      outcomes: this.outcomes,
+      maxBytes: this.config.batch.max_bytes,
+      initialBackoffMs: this.config.retry.initial_backoff,
+      maxBackoffMs: this.config.retry.max_backoff,
+      maxRetryMs: this.config.retry.max_duration,
+    };
+  }
+
+  /** Starts the batch; waits while `concurrency` batches are in flight. */
+  async write(batch: EventBatch): Promise<void> {
+    this.throwIfFailed();
+    if (!this.delivery) throw new Error(`elasticsearch output "${this.name}": write before start`);
+    const entry: InFlight = { seq: batch.seq, done: false, promise: Promise.resolve() };
+    entry.promise = (batch.records.length === 0 ? Promise.resolve() : deliverBatch(new BulkItems(batch, this.target), this.delivery)).then(
+      () => {
+        entry.done = true;
+        this.reportInOrder();
+      },
+      (err: unknown) => {
+        // The batch's fate is unknown (a dead-letter write failed): nothing after it may be reported; rebuild and resend.
+        this.error ??= err instanceof Error ? err : new Error(String(err));
+      },
+    );
+    this.inFlight.push(entry);
+    while (this.inFlight.filter((f) => !f.done).length >= this.config.concurrency && this.error === undefined) {
+      await Promise.race(this.inFlight.filter((f) => !f.done).map((f) => f.promise));
+    }
+    this.throwIfFailed();
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all(this.inFlight.map((f) => f.promise));
+    this.outcomes.flush();
+    this.throwIfFailed();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await Promise.all(this.inFlight.map((f) => f.promise));
+    } finally {
+      this.outcomes.flush();
+      await this.deadLetters.close();
+      await this.client?.close();
+    }
+    this.throwIfFailed();
+  }
+
+  private reportInOrder(): void {
+    let seq: number | undefined;
+    while (this.inFlight[0]?.done) seq = this.inFlight.shift()!.seq;
+    if (seq !== undefined && this.error === undefined) this.ctx.onDurable(seq);
+  }
+
+  private throwIfFailed(): void {
+    if (this.error) throw new Error(`elasticsearch output "${this.name}": ${this.error.message}`, { cause: this.error });
+  }
+}

@@ -1,0 +1,67 @@
+import type { Logger } from '../../src/log.js';
+import type { OutputCounters } from '../types.js';
+import type { ItemError, RequestFailure } from './response.js';
+
+const SUMMARY_INTERVAL_MS = 10_000;
+
+interface Reason {
+  readonly outcome: string;
+  readonly status: number | undefined;
+  readonly type: string;
+  /** The first reason seen under this key, as ES wrote it. */
+  readonly example: string;
+  count: number;
+}
+
+/**
+ * Counts every item and request by outcome, and logs errors as one line per
+ * distinct reason with a count (every 10 s and at close), never one per
+ * document: a 429 storm over 100,000 items is a handful of lines.
+ */
+export class Outcomes {
+  private readonly reasons = new Map<string, Reason>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly counters: OutputCounters,
+    private readonly logger: Logger,
+  ) {}
+
+  items(outcome: 'indexed' | 'duplicate' | 'retried' | 'dead_lettered', n: number): void {
+    if (n > 0) this.counters.events[outcome] = (this.counters.events[outcome] ?? 0) + n;
+  }
+
+  requests(outcome: 'sent' | 'failed' | 'split', n = 1): void {
+    this.counters.requests[outcome] = (this.counters.requests[outcome] ?? 0) + n;
+  }
+
+  itemError(outcome: 'retried' | 'dead_lettered', e: ItemError): void {
+    this.note(outcome, e.status, e.type, e.reason);
+  }
+
+  requestError(f: RequestFailure): void {
+    this.note('request_failed', f.status, 'request', f.reason);
+  }
+
+  /** Logs what accumulated since the last summary. */
+  flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const r of this.reasons.values()) {
+      this.logger[r.outcome === 'dead_lettered' ? 'error' : 'warn'](
+        { outcome: r.outcome, status: r.status, errorType: r.type, reason: r.example, count: r.count },
+        r.outcome === 'request_failed' ? 'elasticsearch requests failed; retrying' : `elasticsearch items ${r.outcome === 'retried' ? 'rejected; retrying them' : 'dead-lettered'}`,
+      );
+    }
+    this.reasons.clear();
+  }
+
+  private note(outcome: string, status: number | undefined, type: string, reason: string): void {
+    // ES quotes ids and values ('…'), brackets field names ([…]); ids, values and counts vary per document, the shape is the reason.
+    const key = `${outcome}|${status}|${type}|${reason.replace(/'[^']*'/g, "'?'").replace(/\d+/g, 'N')}`;
+    const known = this.reasons.get(key);
+    if (known) known.count++;
+    else this.reasons.set(key, { outcome, status, type, example: reason.slice(0, 500), count: 1 });
+    this.timer ??= setTimeout(() => this.flush(), SUMMARY_INTERVAL_MS).unref();
+  }
+}

@@ -1,0 +1,23 @@
+import type { Client } from '@elastic/elasticsearch';
+import { readBulkResponse, type BulkAnswer } from './response.js';
+import type { ServerDialect } from './server-version.js';
+
+/** Per item only what classification needs: the status and, for failures, the error (ES drops the rest). */
+const FILTER_PATH = 'errors,items.*.status,items.*.error';
+
+export type SendBulk = (body: string, count: number) => Promise<BulkAnswer>;
+
+/**
+ * One `_bulk` request with the body we built (not helpers.bulk: it drops
+ * per-item 5xx and cannot say which documents a failed request held).
+ * Throws on any request-level failure; the caller classifies and retries.
+ */
+export function bulkSender(client: Client, dialect: ServerDialect): SendBulk {
+  return async (body, count) => {
+    const response = await client.transport.request(
+      { method: 'POST', path: '/_bulk', querystring: { filter_path: FILTER_PATH }, bulkBody: body },
+      { headers: { ...dialect.bulkHeaders }, maxRetries: 0 },
+    );
+    return readBulkResponse(response, count);
+  };
+}

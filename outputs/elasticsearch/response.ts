@@ -1,0 +1,103 @@
+/**
+ * Classification of what Elasticsearch answered, per item and per request.
+ *
+ * Per item: 2xx → indexed; 409 on `create` → already delivered (our `_id` is
+ * deterministic, so this is a retry or a restart meeting its own earlier
+ * write); 429 and 5xx → retried alone; any other 4xx (mapping and parsing
+ * errors) → dead letter: sending it again would get the same answer.
+ * Per request: every failure is retried whole, except 413 (the body is too
+ * big), which splits the request.
+ */
+
+export type ItemOutcome = 'indexed' | 'duplicate' | 'retry' | 'dead_letter';
+
+export interface ItemError {
+  readonly status: number;
+  readonly type: string;
+  readonly reason: string;
+}
+
+export function classifyItem(status: number): ItemOutcome {
+  if (status >= 200 && status < 300) return 'indexed';
+  if (status === 409) return 'duplicate';
+  // 0: an item without a status (a proxy's mangled answer) proves nothing; send it again.
+  if (status === 429 || status >= 500 || status === 0) return 'retry';
+  return 'dead_letter';
+}
+
+/** One bulk response, read positionally: item i answers document i of the request. */
+export interface BulkAnswer {
+  /** Per item; undefined entries are 2xx (errors: false needs no per-item look). */
+  readonly statuses: readonly number[] | undefined;
+  readonly errors: readonly (ItemError | undefined)[] | undefined;
+}
+
+/**
+ * Reads `{ errors, items: [{ create: { status, error } }] }`. A body that is
+ * not that shape, or has another item count, is a request failure: nothing in
+ * it can be trusted per item.
+ */
+export function readBulkResponse(body: unknown, sent: number): BulkAnswer {
+  if (typeof body !== 'object' || body === null) throw new BulkResponseError(`the bulk response is not JSON (got ${typeof body})`);
+  const { errors, items } = body as { errors?: unknown; items?: unknown };
+  if (typeof errors !== 'boolean') throw new BulkResponseError('the bulk response has no "errors" flag');
+  if (!Array.isArray(items) || items.length !== sent) {
+    throw new BulkResponseError(`the bulk response has ${Array.isArray(items) ? items.length : 'no'} items for ${sent} documents sent`);
+  }
+  if (!errors) return { statuses: undefined, errors: undefined };
+  const statuses = new Array<number>(sent);
+  const itemErrors = new Array<ItemError | undefined>(sent);
+  for (let i = 0; i < sent; i++) {
+    const item = items[i] as Record<string, { status?: unknown; error?: unknown } | undefined> | null;
+    const result = item && (item.create ?? item.index ?? Object.values(item)[0]);
+    const status = typeof result?.status === 'number' ? result.status : 0;
+    statuses[i] = status;
+    if (status >= 300 || status === 0) itemErrors[i] = readItemError(status, result?.error);
+  }
+  return { statuses, errors: itemErrors };
+}
+
+export class BulkResponseError extends Error {}
+
+function readItemError(status: number, error: unknown): ItemError {
+  if (status === 0) return { status, type: 'invalid_response', reason: 'the bulk response item has no status' };
+  if (typeof error === 'object' && error !== null) {
+    const e = error as { type?: unknown; reason?: unknown; caused_by?: { type?: unknown; reason?: unknown } };
+    const cause = e.caused_by && typeof e.caused_by.reason === 'string' ? ` (caused by ${String(e.caused_by.type)}: ${e.caused_by.reason})` : '';
+    return { status, type: String(e.type ?? 'unknown'), reason: `${String(e.reason ?? '')}${cause}` };
+  }
+  return { status, type: 'unknown', reason: typeof error === 'string' ? error : `status ${status}` };
+}
+
+export interface RequestFailure {
+  /** HTTP status when the server answered. */
+  readonly status: number | undefined;
+  /** What happened, safe to log (no credentials). */
+  readonly reason: string;
+  /** 413: the body was too large; split the request rather than send it again. */
+  readonly tooLarge: boolean;
+}
+
+/** What a failed request (a thrown client error) means; every one of them is retried. */
+export function describeRequestError(err: unknown): RequestFailure {
+  const e = err as { name?: string; message?: string; meta?: { statusCode?: number; body?: unknown } };
+  const status = e.name === 'ResponseError' ? e.meta?.statusCode : undefined;
+  let reason: string;
+  if (err instanceof BulkResponseError) reason = err.message;
+  else if (status !== undefined) {
+    const body = e.meta?.body as { error?: { type?: unknown; reason?: unknown } | string } | string | undefined;
+    const error = typeof body === 'object' && body !== null ? body.error : undefined;
+    const detail = typeof error === 'object' && error !== null ? `${String(error.type)}: ${String(error.reason)}` : typeof error === 'string' ? error : '';
+    reason = `HTTP ${status}${detail ? ` ${detail}` : ''}`;
+  } else if (e.name === 'ProductNotSupportedError') {
+    reason = 'the server did not identify as Elasticsearch (no X-Elastic-Product header)';
+  } else {
+    reason = `${e.name ?? 'Error'}: ${e.message ?? String(err)}`;
+  }
+  return { status, reason: withoutUserinfo(reason).slice(0, 1000), tooLarge: status === 413 };
+}
+
+/** A node URL may carry `user:password@`; a message never does. */
+function withoutUserinfo(text: string): string {
+  return text.replace(/\/\/[^/@\s]*@/g, '//[redacted]@');
+}

@@ -1,0 +1,39 @@
+import { compileStrftime } from '../../src/util/strftime.js';
+import type { ElasticsearchOutputConfig } from './config.js';
+
+/** Where each event goes: an index named from its @timestamp, or one data stream. */
+export interface Target {
+  /** The index (or data stream) for an event with this @timestamp (epoch ms). */
+  indexFor(time: number): string;
+  /** An index pattern covering every name `indexFor` can produce (for the index template). */
+  readonly pattern: string;
+  readonly dataStream: boolean;
+  /**
+   * The document as sent: for a data stream, `data_stream.{type,dataset,namespace}`
+   * are added (as Elastic's own shippers do) unless the event has a data_stream field.
+   */
+  document(json: string): string;
+}
+
+export function createTarget(config: Pick<ElasticsearchOutputConfig, 'index' | 'data_stream'>): Target {
+  if (config.data_stream) {
+    const { type, dataset, namespace } = config.data_stream;
+    const name = `${type}-${dataset}-${namespace}`;
+    const fields = `,"data_stream":${JSON.stringify({ type, dataset, namespace })}}`;
+    return {
+      indexFor: () => name,
+      pattern: name,
+      dataStream: true,
+      // A textual check: a data_stream key anywhere in the event means the user set it; a duplicate key would be rejected by ES.
+      document: (json) => (json.includes('"data_stream"') ? json : json.length <= 2 ? `{${fields.slice(1)}` : json.slice(0, -1) + fields),
+    };
+  }
+  const format = compileStrftime(config.index!);
+  return {
+    // An event without a usable time (NaN) is filed under now rather than under "NaN".
+    indexFor: (time) => format(Number.isFinite(time) ? time : Date.now()),
+    pattern: config.index!.replace(/%./g, (s) => (s === '%%' ? '%' : '*')).replace(/\*+/g, '*'),
+    dataStream: false,
+    document: (json) => json,
+  };
+}
