@@ -524,7 +524,8 @@ export class EsServer {
   /**
    * The next `count` requests get their connection destroyed without a response. By default
    * before anything is done; with `afterProcessing` the request takes effect first (documents
-   * are indexed) and only the response is lost, the ambiguous case a shipper must retry.
+   * are indexed) and only the response is lost, the ambiguous case a shipper must retry; those
+   * resets hit processed `_bulk` requests only (answered 200; not ones failed by requestFaults).
    */
   resetConnections(count: number, opts: { afterProcessing?: boolean } = {}): void {
     this.resetsLeft = count;
@@ -703,10 +704,8 @@ export class EsServer {
       req.socket.destroy();
       return;
     }
-    if (this.resetsLeft > 0) {
-      this.resetsLeft--;
-      resetAfter = true;
-    }
+    // Decided when the answer is ready: only a processed _bulk (status 200) loses its answer.
+    if (this.resetsLeft > 0 && url.pathname.endsWith('/_bulk')) resetAfter = true;
     this.handle(req, res, record, url, resetAfter).catch((err: unknown) => {
       if (err instanceof EsHttpError) return;
       process.stderr.write(`EsServer: ${req.method} ${req.url} failed: ${err instanceof Error ? err.stack : String(err)}\n`);
@@ -888,7 +887,8 @@ export class EsServer {
     headers['Content-Length'] = String(payload.length);
     const finish = () => {
       if (res.destroyed) return;
-      if (ctx.resetAfter) {
+      if (ctx.resetAfter && status === 200 && this.resetAfterProcessing && this.resetsLeft > 0) {
+        this.resetsLeft--;
         this.stats.connectionResets++;
         req.socket.destroy();
         return;

@@ -1,0 +1,387 @@
+// Issue 5: the elasticsearch output through `logship run`, against the
+// ES-compatible server in test/support (or a real cluster with LOGSHIP_ES_URL;
+// the tests that need fault injection skip there). Every document is checked
+// by id: nothing lost, nothing twice, every refusal in the dead-letter file.
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { combineItemFaults, randomItemFaults, rejectWhere } from '../support/es-server.js';
+import { esOutput, logLines, shippedDocs, waitForDocs } from '../support/es-shipping.js';
+import { esTarget, usingRealEs, type EsTarget } from '../support/es-target.js';
+import { baseConfig, requireEngine, sleep, useHarness, writeConfig, type LogshipProcess } from '../support/logship-process.js';
+import { checkNumbered, parseNumbered, summarize } from '../support/output.js';
+import { formatLines } from '../support/writer.js';
+
+const fake = !usingRealEs();
+
+/** A config reading `<root>/logs/*.log` (plain lines) into the elasticsearch output. */
+async function esConfig(root: string, target: EsTarget, output: Record<string, unknown>, input: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Promise<string> {
+  const base = baseConfig(root, [{ name: 'app', paths: [path.join(root, 'logs', '*.log')], ...input }]);
+  return writeConfig(root, { ...base, outputs: [esOutput(target, output)], ...extra });
+}
+
+function deadLetters(root: string, output = 'es'): Record<string, unknown>[] {
+  let text: string;
+  try {
+    text = readFileSync(path.join(root, 'state', 'dead_letter', `${output}.ndjson`), 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+async function waitUntil(what: string, done: () => boolean | Promise<boolean>, proc: LogshipProcess, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (!proc.running || Date.now() > deadline) throw new Error(`${proc.running ? 'timed out' : 'logship exited'} waiting for ${what}\n${proc.describe()}`);
+    await sleep(200);
+  }
+}
+
+const finalOutputStats = (proc: LogshipProcess) =>
+  proc.logRecords().find((r) => r.msg === 'final stats' && r.output === 'es') as { events?: Record<string, number>; requests?: Record<string, number> } | undefined;
+
+describe('elasticsearch output', () => {
+  const h = useHarness();
+  let target: EsTarget;
+  beforeAll(async () => {
+    requireEngine();
+    target = await esTarget();
+  });
+  afterAll(() => target?.close());
+
+  it('100,000 events: exactly 100,000 distinct _ids, each equal to the event.id of its document', async () => {
+    const N = 100_000;
+    const index = 'ls-100k';
+    await target.deleteIndices(index);
+    const root = await h.tmp('es-100k');
+    writeFileSync(path.join(root, 'logs', 'app.log'), formatLines(1, N));
+    const proc = h.start(await esConfig(root, target, { index }));
+    await waitForDocs(target, index, N, { proc });
+    await sleep(500); // anything extra would show up now
+    const ids = await target.ids(index);
+    expect(ids.length).toBe(N);
+    expect(new Set(ids).size).toBe(N);
+    const docs = await shippedDocs(target, index);
+    const mismatched = docs.filter((d) => d.raw._id !== d.id);
+    expect(mismatched.slice(0, 3), 'documents whose _id is not their event.id').toEqual([]);
+    const report = checkNumbered(docs, { last: N });
+    expect(report, summarize(report)).toMatchObject({ missing: [], duplicates: 0, idCollisions: [], missingIds: 0, unexpected: 0 });
+    expect((await proc.stop()).code).toBe(0);
+    expect(finalOutputStats(proc)?.events?.indexed).toBe(N);
+    if (target.server) expect(target.server.stats.duplicates409).toBe(0);
+  });
+
+  it.skipIf(!fake)('5 % per-item 429s and 1 % 503s are retried alone until delivered exactly once; 0.5 % mapping errors go to the dead-letter file with their reason', async () => {
+    const server = target.server!;
+    const N = 40_000;
+    const index = 'ls-faults';
+    const rejected = (n: number) => n % 200 === 7;
+    const R = Array.from({ length: N }, (_, i) => i + 1).filter(rejected).length;
+    server.itemFaults(
+      combineItemFaults(
+        rejectWhere((source) => {
+          const num = parseNumbered((JSON.parse(source) as { message: string }).message);
+          return num !== undefined && rejected(num.n);
+        }),
+        randomItemFaults({ seed: 5, rate429: 0.05, rate503: 0.01 }),
+      ),
+    );
+    const before = { ...server.stats };
+    try {
+      const root = await h.tmp('es-faults');
+      writeFileSync(path.join(root, 'logs', 'app.log'), formatLines(1, N));
+      const proc = h.start(await esConfig(root, target, { index }));
+      await waitForDocs(target, index, N - R, { proc });
+      await waitUntil(`${R} dead letters`, () => deadLetters(root).length >= R, proc);
+      await sleep(500);
+      expect((await proc.stop()).code).toBe(0);
+
+      const docs = await shippedDocs(target, index);
+      const report = checkNumbered(docs, { last: N });
+      expect(report.duplicates, summarize(report)).toBe(0);
+      expect(report.missing).toEqual(Array.from({ length: N }, (_, i) => i + 1).filter(rejected));
+      // Never a success sent again: a re-sent create would have been answered 409.
+      expect(server.stats.duplicates409 - before.duplicates409).toBe(0);
+      const injected = server.stats.failedItems - before.failedItems;
+      expect(injected).toBeGreaterThan(N * 0.05);
+
+      const letters = deadLetters(root);
+      expect(letters.length).toBe(R);
+      const lettered = letters.map((l) => parseNumbered((l.event as { message: string }).message)!.n).sort((a, b) => a - b);
+      expect(lettered).toEqual(report.missing);
+      for (const l of letters) {
+        expect(l).toMatchObject({ index, status: 400, error: { type: 'document_parsing_exception', reason: expect.stringContaining('failed to parse') } });
+        expect(l._id).toBe((l.event as { event: { id: string } }).event.id);
+      }
+
+      // Counted, and logged as one line per distinct reason with its count, not one per document.
+      const stats = finalOutputStats(proc)!;
+      expect(stats.events).toMatchObject({ indexed: N - R, dead_lettered: R, retried: injected });
+      const retriedLines = logLines(proc, 'elasticsearch items rejected; retrying them');
+      expect(retriedLines.reduce((n, r) => n + (r.count as number), 0)).toBe(injected);
+      expect(new Set(retriedLines.map((r) => r.status))).toEqual(new Set([429, 503]));
+      expect(retriedLines.length).toBeLessThan(20);
+      const deadLines = logLines(proc, 'elasticsearch items dead-lettered');
+      expect(deadLines.reduce((n, r) => n + (r.count as number), 0)).toBe(R);
+      expect(deadLines.length).toBeLessThan(10);
+    } finally {
+      server.itemFaults(undefined);
+    }
+  });
+
+  it.skipIf(!fake)('request-level failures (503, 429, 500, connection resets after indexing) are retried whole; the 409s of what was indexed count as done', async () => {
+    const N = 6_000;
+    const index = 'ls-requests';
+    const root = await h.tmp('es-requests');
+    writeFileSync(path.join(root, 'logs', 'app.log'), formatLines(1, N));
+    const own = await esTarget();
+    try {
+      const s = own.server!;
+      s.requestFaults({ status: 503, count: 3 });
+      s.requestFaults({ status: 429, count: 2 });
+      s.requestFaults({ status: 500, count: 1 });
+      s.resetConnections(3, { afterProcessing: true });
+      const proc = h.start(await esConfig(root, own, { index, batch: { max_bytes: '256KiB', timeout: '1s' } }));
+      await waitForDocs(own, index, N, { proc });
+      await sleep(500);
+      expect((await proc.stop()).code).toBe(0);
+      const report = checkNumbered(await shippedDocs(own, index), { last: N });
+      expect(report, summarize(report)).toMatchObject({ missing: [], duplicates: 0 });
+      expect(s.stats.requestFailures).toBe(6);
+      expect(s.stats.connectionResets).toBe(3);
+      // The resets lost the answers to requests that were indexed: sent again, they met 409s, counted as done.
+      expect(s.stats.duplicates409).toBeGreaterThan(0);
+      const stats = finalOutputStats(proc)!;
+      expect(stats.requests!.failed).toBe(9);
+      // Every item counted once, as indexed or as already there (a reset can also lose the answer holding the 409s).
+      expect(stats.events!.duplicate).toBeGreaterThan(0);
+      expect(stats.events!.duplicate).toBeLessThanOrEqual(s.stats.duplicates409);
+      expect(stats.events!.indexed + stats.events!.duplicate).toBe(N);
+      expect(deadLetters(root)).toEqual([]);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it.skipIf(!fake)('413 splits the request until it fits; a document too large alone is dead-lettered', async () => {
+    const N = 6_000;
+    const index = 'ls-413';
+    const root = await h.tmp('es-413');
+    // 100-byte lines; one line of 300 KiB that no request under the limit can hold.
+    writeFileSync(path.join(root, 'logs', 'app.log'), formatLines(1, 3000) + formatLines(3001, 3001, '', 300 * 1024) + formatLines(3002, N));
+    const limited = await esTarget({ maxContentLength: 256 * 1024 });
+    try {
+      const s = limited.server!;
+      const proc = h.start(await esConfig(root, limited, { index, compression: 'none', batch: { max_bytes: '2MiB', timeout: '1s' } }));
+      await waitForDocs(limited, index, N - 1, { proc });
+      await waitUntil('the oversized document in the dead-letter file', () => deadLetters(root).length >= 1, proc);
+      await sleep(500);
+      expect((await proc.stop()).code).toBe(0);
+      const report = checkNumbered(await shippedDocs(limited, index), { last: N });
+      expect(report.duplicates, summarize(report)).toBe(0);
+      expect(report.missing).toEqual([3001]);
+      expect(s.requests.some((r) => r.status === 413)).toBe(true);
+      expect(s.stats.duplicates409).toBe(0);
+      const letters = deadLetters(root);
+      expect(letters).toHaveLength(1);
+      expect(letters[0]).toMatchObject({ status: 413, error: { type: 'request_entity_too_large' } });
+      expect(parseNumbered((letters[0]!.event as { message: string }).message)?.n).toBe(3001);
+      const stats = finalOutputStats(proc)!;
+      expect(stats.requests!.split).toBeGreaterThan(0);
+      expect(stats.events!.indexed).toBe(N - 1);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('data stream mode: create into logs-<dataset>-<namespace> with the data_stream fields; gzip bodies by default', async () => {
+    const ds = 'logs-checkout-prod';
+    await target.deleteIndices(ds);
+    const root = await h.tmp('es-ds');
+    const lines = Array.from({ length: 500 }, (_, i) => JSON.stringify({ time: new Date(Date.UTC(2024, 4, 1, 12, 0, i % 60)).toISOString(), level: 'info', msg: `line-${String(i + 1).padStart(6, '0')} paid` }));
+    writeFileSync(path.join(root, 'logs', 'app.log'), lines.join('\n') + '\n');
+    const proc = h.start(await esConfig(root, target, { index: undefined, data_stream: { dataset: 'checkout', namespace: 'prod' } }, { parser: 'json' }));
+    await waitForDocs(target, ds, 500, { proc });
+    const docs = await target.docs(ds);
+    expect(docs).toHaveLength(500);
+    for (const d of docs) expect(d.source).toMatchObject({ data_stream: { type: 'logs', dataset: 'checkout', namespace: 'prod' }, log: { level: 'info' } });
+    if (target.server) {
+      expect(target.server.dataStreams()).toContain(ds);
+      const bulks = target.server.requests.filter((r) => r.path.endsWith('/_bulk'));
+      expect(bulks.length).toBeGreaterThan(0);
+      for (const r of bulks) {
+        expect(r.gzip).toBe(true);
+        expect(r.headers['content-encoding']).toBe('gzip');
+        const actions = r.decoded.toString('utf8').split('\n').filter((_, i) => i % 2 === 0 && _ !== '');
+        for (const a of actions) expect(Object.keys(JSON.parse(a) as object)).toEqual(['create']);
+        expect(gunzipSync(r.body).equals(r.decoded)).toBe(true);
+      }
+    }
+    expect((await proc.stop()).code).toBe(0);
+  });
+
+  it('index names from each event\'s @timestamp (logs-%Y.%m.%d), uncompressed with compression: none', async () => {
+    await target.deleteIndices('ls-days-*');
+    const root = await h.tmp('es-days');
+    const day = (d: number, i: number) => JSON.stringify({ time: new Date(Date.UTC(2024, 1, 28 + d, 23, 59, i % 60)).toISOString(), msg: `event ${d}/${i}` });
+    const lines = [...Array.from({ length: 30 }, (_, i) => day(0, i)), ...Array.from({ length: 20 }, (_, i) => day(1, i)), ...Array.from({ length: 10 }, (_, i) => day(2, i))];
+    writeFileSync(path.join(root, 'logs', 'app.log'), lines.join('\n') + '\n');
+    const proc = h.start(await esConfig(root, target, { index: 'ls-days-%Y.%m.%d', compression: 'none' }, { parser: 'json' }));
+    await waitForDocs(target, 'ls-days-*', 60, { proc });
+    // 2024 is a leap year: Feb 28, Feb 29, Mar 1.
+    expect(await target.count('ls-days-2024.02.28')).toBe(30);
+    expect(await target.count('ls-days-2024.02.29')).toBe(20);
+    expect(await target.count('ls-days-2024.03.01')).toBe(10);
+    for (const d of await target.docs('ls-days-2024.02.29')) expect((d.source as { '@timestamp': string })['@timestamp'].slice(0, 10)).toBe('2024-02-29');
+    if (target.server) {
+      const bulks = target.server.requests.filter((r) => r.path.endsWith('/_bulk') && r.decoded.includes('ls-days-'));
+      expect(bulks.length).toBeGreaterThan(0);
+      for (const r of bulks) expect(r.gzip).toBe(false);
+    }
+    expect((await proc.stop()).code).toBe(0);
+  });
+
+  describe.skipIf(!fake).each([
+    { version: '8.15.3', major: 8 },
+    { version: '9.1.0', major: 9 },
+  ])('against a $version server', ({ version, major }) => {
+    it(`asks GET / with plain JSON, then sends compatible-with=${major} media types it accepts`, async () => {
+      const server = await esTarget({ version });
+      try {
+        const root = await h.tmp(`es-v${major}`);
+        writeFileSync(path.join(root, 'logs', 'app.log'), formatLines(1, 1000));
+        const proc = h.start(await esConfig(root, server, { index: `ls-v${major}` }));
+        await waitForDocs(server, `ls-v${major}`, 1000, { proc });
+        const s = server.server!;
+        const root0 = s.requests.find((r) => r.path === '/');
+        expect(root0?.headers.accept).toBe('application/json');
+        const bulks = s.requests.filter((r) => r.path === '/_bulk');
+        expect(bulks.length).toBeGreaterThan(0);
+        for (const r of bulks) {
+          expect(r.status).toBe(200);
+          expect(r.headers['content-type']).toBe(`application/vnd.elasticsearch+x-ndjson; compatible-with=${major}`);
+          expect(r.headers.accept).toBe(`application/vnd.elasticsearch+json; compatible-with=${major}`);
+        }
+        expect(proc.logRecords().find((r) => r.msg === 'elasticsearch output ready')).toMatchObject({ version });
+        expect((await proc.stop()).code).toBe(0);
+      } finally {
+        await server.close();
+      }
+    });
+  });
+
+  describe.skipIf(!fake)('credentials', () => {
+    const PASSWORD = 's3cr3t-Pa55word-never-logged';
+    const API_KEY = 'VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==';
+    const TOKEN = 'bearer-token-never-logged-0123456789';
+
+    it.each([
+      { scheme: 'basic auth with password_file', auth: { username: 'shipper', password: PASSWORD }, header: `Basic ${Buffer.from(`shipper:${PASSWORD}`).toString('base64')}`, secret: PASSWORD },
+      { scheme: 'an API key from the environment', auth: { apiKey: API_KEY }, header: `ApiKey ${API_KEY}`, secret: API_KEY },
+      { scheme: 'a bearer token', auth: { bearer: TOKEN }, header: `Bearer ${TOKEN}`, secret: TOKEN },
+    ])('sends $scheme as the server expects, and never logs it', async ({ auth, header, secret }) => {
+      const server = await esTarget({ auth });
+      try {
+        const root = await h.tmp('es-auth');
+        writeFileSync(path.join(root, 'logs', 'app.log'), formatLines(1, 200));
+        writeFileSync(path.join(root, 'password'), `${PASSWORD}\n`);
+        const authConfig =
+          'username' in auth ? { username: 'shipper', password_file: path.join(root, 'password') } : 'apiKey' in auth ? { api_key: '${ES_API_KEY}' } : { bearer_token: TOKEN };
+        // Some requests fail first, so error paths log too: none of them may carry the secret.
+        server.server!.requestFaults({ status: 503, count: 2 });
+        const proc = h.start(await esConfig(root, server, { index: 'ls-auth', auth: authConfig, retry: { initial_backoff: '10ms', max_backoff: '50ms' } }), { ES_API_KEY: API_KEY });
+        await waitForDocs(server, 'ls-auth', 200, { proc });
+        const bulks = server.server!.requests.filter((r) => r.path === '/_bulk');
+        expect(bulks.length).toBeGreaterThan(2);
+        for (const r of bulks) expect(r.headers.authorization).toBe(header);
+        expect((await proc.stop()).code).toBe(0);
+        expect(proc.stderr).not.toContain(secret);
+        expect(proc.stderr).not.toContain(header);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('a wrong password is a loud, retried request failure that names no secret, and nothing is acknowledged', async () => {
+      const server = await esTarget({ auth: { username: 'shipper', password: PASSWORD } });
+      try {
+        const root = await h.tmp('es-auth-wrong');
+        writeFileSync(path.join(root, 'logs', 'app.log'), formatLines(1, 50));
+        const proc = h.start(await esConfig(root, server, { index: 'ls-wrong', auth: { username: 'shipper', password: 'wrong-password-xyz' } }, {}, { shutdown: { timeout: '2s' } }));
+        await waitUntil('a 401 logged', () => proc.stderr.includes('401'), proc, 30_000);
+        expect(server.server!.count('ls-wrong')).toBe(0);
+        expect(proc.stderr).not.toContain('wrong-password-xyz');
+        expect(proc.stderr).not.toContain(Buffer.from('shipper:wrong-password-xyz').toString('base64'));
+        // Undelivered at the shutdown deadline: it stays in the buffer, nothing dead-lettered.
+        expect((await proc.stop()).code).toBe(0);
+        expect(proc.logRecords().some((r) => r.msg === 'shutdown timeout: undelivered events stay in the buffer for the next start')).toBe(true);
+        expect(deadLetters(root)).toEqual([]);
+      } finally {
+        await server.close();
+      }
+    });
+  });
+
+  it.skipIf(!fake)('index_template: installs the ECS component template and an index template for the index pattern at start', async () => {
+    const server = await esTarget();
+    try {
+      const root = await h.tmp('es-template');
+      writeFileSync(path.join(root, 'logs', 'app.log'), formatLines(1, 10));
+      const proc = h.start(await esConfig(root, server, { index: 'app-logs-%Y.%m.%d', index_template: { enabled: true, name: 'app' } }));
+      await waitForDocs(server, 'app-logs-*', 10, { proc });
+      const s = server.server!;
+      const component = s.componentTemplates.get('app-ecs-mappings') as { template: { mappings: { properties: Record<string, unknown> } } };
+      expect(component.template.mappings.properties).toMatchObject({ '@timestamp': { type: 'date' }, event: { properties: { id: { type: 'keyword' } } } });
+      expect(s.indexTemplates.get('app')).toMatchObject({ index_patterns: ['app-logs-*.*.*'], composed_of: ['app-ecs-mappings'], priority: 200 });
+      expect((await proc.stop()).code).toBe(0);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it.skipIf(!fake)('retry.max_duration: items still refused after it are dead-lettered with the last reason; the rest are indexed', async () => {
+    const server = target.server!;
+    const index = 'ls-maxdur';
+    server.itemFaults((item) => {
+      const n = item.index === index ? parseNumbered((JSON.parse(item.source) as { message: string }).message)?.n : undefined;
+      return n !== undefined && n % 10 === 3 ? 429 : undefined;
+    });
+    try {
+      const root = await h.tmp('es-maxdur');
+      writeFileSync(path.join(root, 'logs', 'app.log'), formatLines(1, 100));
+      const proc = h.start(await esConfig(root, target, { index, retry: { initial_backoff: '20ms', max_backoff: '100ms', max_duration: '1s' } }));
+      // line-000003, 13, 23, … 93: 10 of 100 are always refused.
+      await waitForDocs(target, index, 90, { proc });
+      await waitUntil('10 dead letters', () => deadLetters(root).length >= 10, proc);
+      const letters = deadLetters(root);
+      expect(letters.map((l) => parseNumbered((l.event as { message: string }).message)!.n).sort((a, b) => a - b)).toEqual([3, 13, 23, 33, 43, 53, 63, 73, 83, 93]);
+      for (const l of letters) expect(l).toMatchObject({ status: 429, error: { reason: expect.stringContaining('retry.max_duration') } });
+      expect((await proc.stop()).code).toBe(0);
+    } finally {
+      server.itemFaults(undefined);
+    }
+  });
+
+  it('exposes the outcome counters on /metrics', async () => {
+    const index = 'ls-metrics';
+    await target.deleteIndices(index);
+    const root = await h.tmp('es-metrics');
+    writeFileSync(path.join(root, 'logs', 'app.log'), formatLines(1, 300));
+    const proc = h.start(await esConfig(root, target, { index }, {}, { server: { listen: '127.0.0.1:0' } }));
+    await waitForDocs(target, index, 300, { proc });
+    let port: number | undefined;
+    await waitUntil('the status server', () => (port = proc.logRecords().find((r) => r.msg === 'status server listening (/livez /readyz /metrics)')?.port as number) !== undefined, proc);
+    let text = '';
+    await waitUntil('indexed 300 on /metrics', async () => {
+      text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      return text.includes('logship_output_events_total{output="es",outcome="indexed"} 300');
+    }, proc, 10_000);
+    expect(text).toMatch(/logship_output_requests_total\{output="es",outcome="sent"\} [1-9]/);
+    expect((await proc.stop()).code).toBe(0);
+  });
+});

@@ -1,0 +1,70 @@
+// What the Elasticsearch integration tests share: the output's config for a
+// target (fake or real), the documents a target holds as ShippedEvents (so
+// checkNumbered counts lines, copies and id stability), and waiting for them.
+import type { EsTarget } from './es-target.js';
+import { sleep, type LogshipProcess } from './logship-process.js';
+import { field, type ShippedEvent } from './output.js';
+
+/** The `elasticsearch` output for `target`, with short backoffs so a test does not wait out production ones. */
+export function esOutput(target: EsTarget, over: Record<string, unknown> = {}): Record<string, unknown> {
+  const auth = target.auth;
+  return {
+    type: 'elasticsearch',
+    name: 'es',
+    hosts: target.url,
+    index: 'logship-test',
+    retry: { initial_backoff: '50ms', max_backoff: '1s' },
+    batch: { max_bytes: '1MiB', timeout: '200ms' },
+    ...(auth && {
+      auth: 'username' in auth ? { username: auth.username, password: auth.password } : 'apiKey' in auth ? { api_key: auth.apiKey } : { bearer_token: auth.bearer },
+    }),
+    ...over,
+  };
+}
+
+/** A target's documents seen as shipped events: message, event.id and the index (as `object`). */
+export async function shippedDocs(target: EsTarget, index: string): Promise<ShippedEvent[]> {
+  return (await target.docs(index)).map(({ id, source }) => {
+    const raw = source as Record<string, unknown>;
+    return {
+      raw: { ...raw, _id: id },
+      message: String(raw.message ?? ''),
+      path: field(raw, 'log.file.path') as string | undefined,
+      offset: field(raw, 'log.offset') as number | undefined,
+      id: field(raw, 'event.id') as string | undefined,
+      tags: (raw.tags as string[] | undefined) ?? [],
+      object: id,
+    };
+  });
+}
+
+/** Polls until `index` holds at least `n` documents; fails early when logship exits or nothing moves for `stallMs`. */
+export async function waitForDocs(target: EsTarget, index: string, n: number, opts: { proc?: LogshipProcess; timeoutMs?: number; stallMs?: number } = {}): Promise<number> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
+  const stallMs = opts.stallMs ?? 30_000;
+  let last = -1;
+  let lastChange = Date.now();
+  for (;;) {
+    const count = await target.count(index);
+    if (count >= n) return count;
+    if (count !== last) {
+      last = count;
+      lastChange = Date.now();
+    }
+    const why =
+      opts.proc && !opts.proc.running
+        ? 'logship exited'
+        : Date.now() > deadline
+          ? 'timed out'
+          : Date.now() - lastChange > stallMs
+            ? `no new documents for ${stallMs / 1000} s`
+            : undefined;
+    if (why) throw new Error(`${why} waiting for ${n} documents in ${index}: it holds ${count}${opts.proc ? `\n${opts.proc.describe()}` : ''}`);
+    await sleep(200);
+  }
+}
+
+/** logship's log records with this message. */
+export function logLines(proc: LogshipProcess, msg: string): Record<string, unknown>[] {
+  return proc.logRecords().filter((r) => r.msg === msg);
+}
