@@ -53,7 +53,11 @@ export const elasticsearchOutputSchema = z
     hosts: z.union([z.string(), z.array(z.string()).min(1)]).transform((h, ctx) => {
       const list = Array.isArray(h) ? h : [h];
       for (const [i, url] of list.entries()) {
-        if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) ctx.addIssue({ code: 'custom', path: [i], message: `expected an http:// or https:// URL, got ${JSON.stringify(url)}` });
+        if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
+          // A URL may carry `user:password@`: the message shows it without.
+          const shown = JSON.stringify(url.replace(/\/\/[^/@\s]*@/, '//[redacted]@'));
+          ctx.addIssue({ code: 'custom', path: Array.isArray(h) ? [i] : [], message: `expected an http:// or https:// URL, got ${shown}` });
+        }
       }
       return list;
     }),

@@ -54,22 +54,21 @@ export class DeadLetterFile {
   }
 
   private async write(bytes: Buffer): Promise<void> {
-    if (this.fh && this.size > 0 && this.size + bytes.length > this.maxBytes) await this.rotate();
-    const fh = this.fh ?? (await this.openFile());
+    if (!this.fh) await this.openFile();
+    if (this.size > 0 && this.size + bytes.length > this.maxBytes) {
+      await this.rotate();
+      await this.openFile();
+    }
+    const fh = this.fh!;
     await fh.write(bytes);
     await fh.sync();
     this.size += bytes.length;
   }
 
-  private async openFile(): Promise<FileHandle> {
+  private async openFile(): Promise<void> {
     await mkdir(dirname(this.path), { recursive: true });
     this.fh = await open(this.path, 'a');
     this.size = (await this.fh.stat()).size;
-    if (this.size > 0 && this.size >= this.maxBytes) {
-      await this.rotate();
-      return this.openFile();
-    }
-    return this.fh;
   }
 
   private async rotate(): Promise<void> {

@@ -10,7 +10,7 @@ export class BulkItems {
   readonly actions: string[];
   readonly docs: readonly string[];
   readonly indexes: string[];
-  /** Characters each item adds to a body (≈ bytes: the JSON is mostly ASCII). */
+  /** UTF-8 bytes each item adds to a body. */
   readonly sizes: Int32Array;
 
   constructor(
@@ -33,7 +33,8 @@ export class BulkItems {
       }
       this.indexes[i] = index;
       this.actions[i] = `${prefix}${JSON.stringify(batch.ids[i])}}}`;
-      this.sizes[i] = this.actions[i]!.length + this.docs[i]!.length + 2;
+      // The action line is ASCII (index names and ids are); the document may not be.
+      this.sizes[i] = this.actions[i]!.length + Buffer.byteLength(this.docs[i]!) + 2;
     }
   }
 

@@ -57,8 +57,10 @@ export class Outcomes {
   }
 
   private note(outcome: string, status: number | undefined, type: string, reason: string): void {
-    // ES quotes ids and values ('…'), brackets field names ([…]); ids, values and counts vary per document, the shape is the reason.
-    const key = `${outcome}|${status}|${type}|${reason.replace(/'[^']*'/g, "'?'").replace(/\d+/g, 'N')}`;
+    // ES quotes ids and values ('…'), brackets field names ([…]), and ends a parsing error with the
+    // value's preview; ids, values and counts vary per document, the shape is the reason.
+    const shape = reason.replace(/Preview of field's value: .*$/s, '').replace(/'[^']*'/g, "'?'").replace(/\d+/g, 'N');
+    const key = `${outcome}|${status}|${type}|${shape}`;
     const known = this.reasons.get(key);
     if (known) known.count++;
     else this.reasons.set(key, { outcome, status, type, example: reason.slice(0, 500), count: 1 });

@@ -1,6 +1,9 @@
 import { compileStrftime } from '../../src/util/strftime.js';
 import type { ElasticsearchOutputConfig } from './config.js';
 
+/** The largest epoch ms a Date represents (ECMAScript: ±8.64e15). */
+const MAX_DATE_MS = 8.64e15;
+
 /** Where each event goes: an index named from its @timestamp, or one data stream. */
 export interface Target {
   /** The index (or data stream) for an event with this @timestamp (epoch ms). */
@@ -24,14 +27,15 @@ export function createTarget(config: Pick<ElasticsearchOutputConfig, 'index' | '
       indexFor: () => name,
       pattern: name,
       dataStream: true,
-      // A textual check: a data_stream key anywhere in the event means the user set it; a duplicate key would be rejected by ES.
-      document: (json) => (json.includes('"data_stream"') ? json : json.length <= 2 ? `{${fields.slice(1)}` : json.slice(0, -1) + fields),
+      // A textual check: a data_stream key (a quote-colon pair never occurs unescaped inside a JSON string)
+      // anywhere in the event means the user set it; a duplicate key would be rejected by ES.
+      document: (json) => (json.includes('"data_stream":') ? json : json.length <= 2 ? `{${fields.slice(1)}` : json.slice(0, -1) + fields),
     };
   }
   const format = compileStrftime(config.index!);
   return {
-    // An event without a usable time (NaN) is filed under now rather than under "NaN".
-    indexFor: (time) => format(Number.isFinite(time) ? time : Date.now()),
+    // An event without a usable time (NaN, or past what a Date holds) is filed under now rather than under "NaN".
+    indexFor: (time) => format(Math.abs(time) <= MAX_DATE_MS ? time : Date.now()),
     pattern: config.index!.replace(/%./g, (s) => (s === '%%' ? '%' : '*')).replace(/\*+/g, '*'),
     dataStream: false,
     document: (json) => json,

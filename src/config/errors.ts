@@ -181,6 +181,7 @@ export function issueToProblems(
         if (!hasKey(data, path)) return one(`required, one of ${values(options)}`);
         return one(`expected one of ${values(options)}${got(value, secret)}`);
       }
+      if (!hasKey(data, path)) return one('required');
       const types = unionOfTypes(issue.errors);
       if (types) return one(`${types}${got(value, secret)}`);
       return one(secret ? 'invalid value' : issue.message);

@@ -79,7 +79,8 @@ export function parseConfigText(text: string, sourceName: string, env: Env = pro
     // The environment is where secrets live (`url: ${ES_URL}` may carry a
     // password), so a value that came from it is never echoed either.
     const fromEnv = new Set(substitution.substituted.map(formatPath));
-    const hidden = (path: ConfigPath) => isSecretPath(path) || fromEnv.has(formatPath(path));
+    // A problem inside such a value (`hosts[0]` of `hosts: ${ES_URL}`) is hidden as well.
+    const hidden = (path: ConfigPath) => isSecretPath(path) || path.some((_, i) => fromEnv.has(formatPath(path.slice(0, i + 1))));
     const schemaProblems = (result.error?.issues ?? [])
       .flatMap((issue) => issueToProblems(issue, data, hidden))
       .filter((p) => !failed.has(formatPath(p.path)))
