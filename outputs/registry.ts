@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Output, OutputContext } from './types.js';
 import { elasticsearchOutputSchema } from './elasticsearch/config.js';
+import { actionLineBytes } from './elasticsearch/target.js';
 import { fileOutputSchema } from './file/config.js';
 import { stdoutOutputSchema } from './stdout/config.js';
 
@@ -10,10 +11,12 @@ export interface BatchLimits {
   readonly maxBytes: number;
   /** How long a batch may wait for more events while they keep coming (0: send what is there). */
   readonly lingerMs: number;
+  /** Bytes the output adds per event (an ES action line), counted against maxBytes. */
+  readonly recordOverhead: number;
 }
 
 /** What one file or stdout write takes from the buffer at most. */
-const LOCAL_LIMITS: BatchLimits = { maxEvents: 10_000, maxBytes: 5 * 1024 * 1024, lingerMs: 0 };
+const LOCAL_LIMITS: BatchLimits = { maxEvents: 10_000, maxBytes: 5 * 1024 * 1024, lingerMs: 0, recordOverhead: 1 };
 
 /**
  * Output types by name. The schema is loaded eagerly (validate needs it); the
@@ -33,7 +36,12 @@ export const outputRegistry = {
   elasticsearch: {
     schema: elasticsearchOutputSchema,
     load: async () => (await import('./elasticsearch/index.js')).createElasticsearchOutput,
-    limits: (c: z.output<typeof elasticsearchOutputSchema>): BatchLimits => ({ maxEvents: c.batch.max_events, maxBytes: c.batch.max_bytes, lingerMs: c.batch.timeout }),
+    limits: (c: z.output<typeof elasticsearchOutputSchema>): BatchLimits => ({
+      maxEvents: c.batch.max_events,
+      maxBytes: c.batch.max_bytes,
+      lingerMs: c.batch.timeout,
+      recordOverhead: actionLineBytes(c),
+    }),
   },
 } as const;
 

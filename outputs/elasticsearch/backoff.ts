@@ -3,6 +3,3 @@ export function backoffMs(attempt: number, initialMs: number, maxMs: number): nu
   return Math.random() * Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

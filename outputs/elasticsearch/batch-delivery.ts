@@ -1,4 +1,5 @@
-import { backoffMs, sleep } from './backoff.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffMs } from './backoff.js';
 import type { DeadLetter, DeadLetterFile } from './dead-letter.js';
 import type { BulkItems } from './encoding.js';
 import type { Outcomes } from './outcomes.js';
@@ -9,11 +10,12 @@ export interface BatchDeliveryOptions {
   readonly send: SendBulk;
   readonly deadLetters: DeadLetterFile;
   readonly outcomes: Outcomes;
-  readonly maxBytes: number;
   readonly initialBackoffMs: number;
   readonly maxBackoffMs: number;
-  /** Items still answered 429/5xx this long after their first failure are dead-lettered; undefined = never. */
+  /** Items still answered 429/5xx this long after the batch's first refusal are dead-lettered; undefined = never. */
   readonly maxRetryMs: number | undefined;
+  /** Aborted when the output failed: every batch stops retrying (the buffer still holds them all). */
+  readonly signal: AbortSignal;
 }
 
 /**
@@ -21,92 +23,88 @@ export interface BatchDeliveryOptions {
  * (409: already there), or written to the dead-letter file. Items answered
  * 429/5xx are sent again alone, after a backoff, never the items that
  * succeeded; a failed request is sent again whole (split in two on 413).
- * Resolves only when the batch may be acknowledged.
+ * Resolves only when the batch may be acknowledged; rejects when it must be
+ * delivered again by a rebuilt output (401/403: credentials may have been
+ * rotated, and a rebuild reads them again).
  */
 export async function deliverBatch(items: BulkItems, opts: BatchDeliveryOptions): Promise<void> {
   const { outcomes } = opts;
   let pending = Array.from({ length: items.length }, (_, i) => i);
-  const lastError = new Map<number, ItemError>();
-  let firstItemFailure: number | undefined;
+  let firstRefusal: number | undefined;
   for (let round = 0; pending.length > 0; round++) {
-    const retry: number[] = [];
-    const dead: DeadLetter[] = [];
-    for (const chunk of items.chunks(pending, opts.maxBytes)) await sendChunk(items, chunk, opts, { retry, dead, lastError });
+    const answered: Round = { retry: [], errors: [], dead: [] };
+    await sendUntilAnswered(items, pending, opts, answered);
+    const { retry, errors } = answered;
+    let { dead } = answered;
+    firstRefusal ??= retry.length > 0 ? Date.now() : undefined;
+    const giveUp = retry.length > 0 && opts.maxRetryMs !== undefined && Date.now() - firstRefusal! >= opts.maxRetryMs;
+    if (giveUp) {
+      const why = `still failing after retry.max_duration (${opts.maxRetryMs} ms): `;
+      dead = dead.concat(retry.map((i, k) => letter(items, i, { ...errors[k]!, reason: why + errors[k]!.reason })));
+    }
+    for (const e of errors) outcomes.itemError(giveUp ? 'dead_lettered' : 'retried', e);
     await opts.deadLetters.append(dead);
     outcomes.items('dead_lettered', dead.length);
-    if (retry.length === 0) return;
-    firstItemFailure ??= Date.now();
-    if (opts.maxRetryMs !== undefined && Date.now() - firstItemFailure >= opts.maxRetryMs) {
-      const givenUp = retry.map((i) => {
-        const e = lastError.get(i)!;
-        return letter(items, i, { ...e, reason: `still failing after retry.max_duration (${opts.maxRetryMs} ms): ${e.reason}` });
-      });
-      await opts.deadLetters.append(givenUp);
-      outcomes.items('dead_lettered', givenUp.length);
-      return;
-    }
+    if (retry.length === 0 || giveUp) return;
     outcomes.items('retried', retry.length);
-    await sleep(backoffMs(round, opts.initialBackoffMs, opts.maxBackoffMs));
+    await sleep(backoffMs(round, opts.initialBackoffMs, opts.maxBackoffMs), undefined, { signal: opts.signal });
     pending = retry;
   }
 }
 
-interface RoundResult {
+interface Round {
+  /** Items to send again, and the error each got. */
   readonly retry: number[];
+  readonly errors: ItemError[];
   readonly dead: DeadLetter[];
-  readonly lastError: Map<number, ItemError>;
 }
 
-/** Sends items `chunk` until the request is answered, sorting each item into done, retry or dead. */
-async function sendChunk(items: BulkItems, chunk: number[], opts: BatchDeliveryOptions, out: RoundResult): Promise<void> {
+/** Sends items `which` until the request is answered, sorting each item into done, retry or dead. */
+async function sendUntilAnswered(items: BulkItems, which: number[], opts: BatchDeliveryOptions, out: Round): Promise<void> {
   const { outcomes } = opts;
   for (let attempt = 0; ; attempt++) {
+    if (opts.signal.aborted) throw opts.signal.reason;
     let answer;
     try {
       outcomes.requests('sent');
-      answer = await opts.send(items.body(chunk), chunk.length);
+      answer = await opts.send(items.body(which), which.length);
     } catch (err) {
       const failure = describeRequestError(err);
       outcomes.requests('failed');
       outcomes.requestError(failure);
+      if (failure.status === 401 || failure.status === 403) throw new Error(`the server refused the credentials: ${failure.reason}`);
       if (failure.tooLarge) {
-        if (chunk.length === 1) {
+        if (which.length === 1) {
           const e = { status: 413, type: 'request_entity_too_large', reason: `the document alone is larger than the server accepts (http.max_content_length): ${failure.reason}` };
           outcomes.itemError('dead_lettered', e);
-          out.dead.push(letter(items, chunk[0]!, e));
+          out.dead.push(letter(items, which[0]!, e));
           return;
         }
         outcomes.requests('split');
-        const half = chunk.length >> 1;
-        await sendChunk(items, chunk.slice(0, half), opts, out);
-        await sendChunk(items, chunk.slice(half), opts, out);
+        const half = which.length >> 1;
+        await sendUntilAnswered(items, which.slice(0, half), opts, out);
+        await sendUntilAnswered(items, which.slice(half), opts, out);
         return;
       }
-      await sleep(backoffMs(attempt, opts.initialBackoffMs, opts.maxBackoffMs));
+      await sleep(backoffMs(attempt, opts.initialBackoffMs, opts.maxBackoffMs), undefined, { signal: opts.signal });
       continue;
     }
     if (answer.statuses === undefined) {
-      outcomes.items('indexed', chunk.length);
+      outcomes.items('indexed', which.length);
       return;
     }
     let indexed = 0;
     let duplicates = 0;
-    for (let k = 0; k < chunk.length; k++) {
-      const status = answer.statuses[k]!;
-      const outcome = classifyItem(status);
+    for (let k = 0; k < which.length; k++) {
+      const outcome = classifyItem(answer.statuses[k]!);
       if (outcome === 'indexed') indexed++;
       else if (outcome === 'duplicate') duplicates++;
-      else {
-        const e = answer.errors![k]!;
-        const i = chunk[k]!;
-        if (outcome === 'retry') {
-          out.retry.push(i);
-          out.lastError.set(i, e);
-          outcomes.itemError('retried', e);
-        } else {
-          out.dead.push(letter(items, i, e));
-          outcomes.itemError('dead_lettered', e);
-        }
+      else if (outcome === 'retry') {
+        out.retry.push(which[k]!);
+        out.errors.push(answer.errors![k]!);
+      } else {
+        out.dead.push(letter(items, which[k]!, answer.errors![k]!));
+        outcomes.itemError('dead_lettered', answer.errors![k]!);
       }
     }
     outcomes.items('indexed', indexed);

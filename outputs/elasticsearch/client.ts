@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { Client } from '@elastic/elasticsearch';
 import type { Logger } from '../../src/log.js';
 import type { ElasticsearchOutputConfig } from './config.js';
+import { withoutUserinfo } from './response.js';
 
 /** The ESM entry of the client does not re-export its options type. */
 type ClientOptions = ConstructorParameters<typeof Client>[0];
@@ -24,7 +25,7 @@ export async function createClient(config: ElasticsearchOutputConfig, logger: Lo
     const tls = config.tls;
     if (!tls.verify) {
       logger.warn(
-        { output: config.name, hosts: config.hosts },
+        { hosts: config.hosts.map(withoutUserinfo) },
         'TLS CERTIFICATE VERIFICATION IS OFF (tls.verify: false): anyone on the path can read and alter what is sent, credentials included',
       );
     }

@@ -69,6 +69,8 @@ export class DeadLetterFile {
     await mkdir(dirname(this.path), { recursive: true });
     this.fh = await open(this.path, 'a');
     this.size = (await this.fh.stat()).size;
+    // A new file's name must survive a power cut as well as its lines.
+    if (this.size === 0) await fsyncDir(dirname(this.path));
   }
 
   private async rotate(): Promise<void> {

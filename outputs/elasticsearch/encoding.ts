@@ -4,14 +4,14 @@ import type { Target } from './target.js';
 /**
  * One batch ready for `_bulk`: each event's action line (`create` with its
  * index and `_id` = event.id) and document, built once however many times an
- * item is sent again. The body of a request is the NDJSON of some of them.
+ * item is sent again. The body of a request is the NDJSON of some of them;
+ * the batch's size was bounded by the delivery loop (batch.max_bytes counts
+ * the action lines), so the first request carries all of it.
  */
 export class BulkItems {
   readonly actions: string[];
   readonly docs: readonly string[];
   readonly indexes: string[];
-  /** UTF-8 bytes each item adds to a body. */
-  readonly sizes: Int32Array;
 
   constructor(
     readonly batch: EventBatch,
@@ -21,7 +21,6 @@ export class BulkItems {
     this.actions = new Array<string>(n);
     this.indexes = new Array<string>(n);
     this.docs = target.dataStream ? batch.records.map((r) => target.document(r)) : batch.records;
-    this.sizes = new Int32Array(n);
     let lastIndex = '';
     let prefix = '';
     for (let i = 0; i < n; i++) {
@@ -33,8 +32,6 @@ export class BulkItems {
       }
       this.indexes[i] = index;
       this.actions[i] = `${prefix}${JSON.stringify(batch.ids[i])}}}`;
-      // The action line is ASCII (index names and ids are); the document may not be.
-      this.sizes[i] = this.actions[i]!.length + Buffer.byteLength(this.docs[i]!) + 2;
     }
   }
 
@@ -47,22 +44,5 @@ export class BulkItems {
     let out = '';
     for (const i of which) out += `${this.actions[i]}\n${this.docs[i]}\n`;
     return out;
-  }
-
-  /** `which` cut into runs whose bodies stay within `maxBytes` (an item bigger than that goes alone). */
-  *chunks(which: readonly number[], maxBytes: number): Generator<number[]> {
-    let chunk: number[] = [];
-    let bytes = 0;
-    for (const i of which) {
-      const size = this.sizes[i]!;
-      if (chunk.length > 0 && bytes + size > maxBytes) {
-        yield chunk;
-        chunk = [];
-        bytes = 0;
-      }
-      chunk.push(i);
-      bytes += size;
-    }
-    if (chunk.length > 0) yield chunk;
   }
 }

@@ -6,7 +6,7 @@
  *   client.ts          the official client: connections, auth, TLS, gzip (its retries off)
  *   server-version.ts  GET / → the media types this server major accepts
  *   target.ts          index name from @timestamp, or the data stream
- *   encoding.ts        action lines + documents, bodies cut at batch.max_bytes
+ *   encoding.ts        action lines + documents → NDJSON bodies
  *   request.ts         one _bulk request
  *   response.ts        per item: done / retry / dead letter; per request: retry / split
  *   batch-delivery.ts  the loop over one batch until all of it is accounted for
@@ -30,6 +30,7 @@ import { BulkItems } from './encoding.js';
 import { installTemplates } from './index-template.js';
 import { Outcomes } from './outcomes.js';
 import { bulkSender } from './request.js';
+import { describeRequestError } from './response.js';
 import { detectDialect } from './server-version.js';
 import { createTarget, type Target } from './target.js';
 
@@ -53,6 +54,8 @@ export class ElasticsearchOutput implements Output {
   /** Batches written and not yet reported, oldest first. */
   private readonly inFlight: InFlight[] = [];
   private error: Error | undefined;
+  /** Stops every batch's retries once one failed: the output is rebuilt and the buffer resends them. */
+  private readonly abort = new AbortController();
   private closed = false;
 
   constructor(
@@ -74,7 +77,7 @@ export class ElasticsearchOutput implements Output {
     const dialect = await detectDialect(client, this.config.api_version);
     if (this.config.index_template.enabled) {
       const installed = await installTemplates(client, dialect, this.target, this.config.index_template).catch((err: unknown) => {
-        throw new Error(`cannot install the index template: ${(err as Error).message}`, { cause: err });
+        throw new Error(`cannot install the index template: ${describeRequestError(err).reason}`, { cause: err });
       });
       this.ctx.logger.info({ ...installed, pattern: this.target.pattern }, 'index template installed');
     }
@@ -83,7 +86,7 @@ export class ElasticsearchOutput implements Output {
       send: bulkSender(client, dialect),
       deadLetters: this.deadLetters,
       outcomes: this.outcomes,
-      maxBytes: this.config.batch.max_bytes,
+      signal: this.abort.signal,
       initialBackoffMs: this.config.retry.initial_backoff,
       maxBackoffMs: this.config.retry.max_backoff,
       maxRetryMs: this.config.retry.max_duration,
@@ -101,8 +104,11 @@ export class ElasticsearchOutput implements Output {
         this.reportInOrder();
       },
       (err: unknown) => {
-        // The batch's fate is unknown (a dead-letter write failed): nothing after it may be reported; rebuild and resend.
+        // Not accounted for (refused credentials, a failed dead-letter write): nothing after it may be
+        // reported; the output is rebuilt and the buffer sends it again.
         this.error ??= err instanceof Error ? err : new Error(String(err));
+        this.abort.abort(this.error);
+        entry.done = true;
       },
     );
     this.inFlight.push(entry);

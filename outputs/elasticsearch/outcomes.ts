@@ -4,8 +4,17 @@ import type { ItemError, RequestFailure } from './response.js';
 
 const SUMMARY_INTERVAL_MS = 10_000;
 
+const MESSAGES = {
+  retried: 'elasticsearch items rejected; retrying them',
+  dead_lettered: 'elasticsearch items dead-lettered',
+  request_failed: 'elasticsearch requests failed; retrying',
+  request_split: 'elasticsearch requests too large (413); splitting them',
+} as const;
+
+type ReasonOutcome = keyof typeof MESSAGES;
+
 interface Reason {
-  readonly outcome: string;
+  readonly outcome: ReasonOutcome;
   readonly status: number | undefined;
   readonly type: string;
   /** The first reason seen under this key, as ES wrote it. */
@@ -40,7 +49,7 @@ export class Outcomes {
   }
 
   requestError(f: RequestFailure): void {
-    this.note('request_failed', f.status, 'request', f.reason);
+    this.note(f.tooLarge ? 'request_split' : 'request_failed', f.status, 'request', f.reason);
   }
 
   /** Logs what accumulated since the last summary. */
@@ -50,13 +59,13 @@ export class Outcomes {
     for (const r of this.reasons.values()) {
       this.logger[r.outcome === 'dead_lettered' ? 'error' : 'warn'](
         { outcome: r.outcome, status: r.status, errorType: r.type, reason: r.example, count: r.count },
-        r.outcome === 'request_failed' ? 'elasticsearch requests failed; retrying' : `elasticsearch items ${r.outcome === 'retried' ? 'rejected; retrying them' : 'dead-lettered'}`,
+        MESSAGES[r.outcome],
       );
     }
     this.reasons.clear();
   }
 
-  private note(outcome: string, status: number | undefined, type: string, reason: string): void {
+  private note(outcome: ReasonOutcome, status: number | undefined, type: string, reason: string): void {
     // ES quotes ids and values ('…'), brackets field names ([…]), and ends a parsing error with the
     // value's preview; ids, values and counts vary per document, the shape is the reason.
     const shape = reason.replace(/Preview of field's value: .*$/s, '').replace(/'[^']*'/g, "'?'").replace(/\d+/g, 'N');

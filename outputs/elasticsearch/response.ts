@@ -98,6 +98,6 @@ export function describeRequestError(err: unknown): RequestFailure {
 }
 
 /** A node URL may carry `user:password@`; a message never does. */
-function withoutUserinfo(text: string): string {
+export function withoutUserinfo(text: string): string {
   return text.replace(/\/\/[^/@\s]*@/g, '//[redacted]@');
 }

@@ -11,8 +11,8 @@ export interface ServerDialect {
   readonly jsonHeaders: Readonly<Record<string, string>>;
 }
 
-/** Plain JSON is accepted by every version; the root document tells which one answered. */
-const PLAIN = { accept: 'application/json' };
+/** Plain JSON is accepted by every version (the client's default content-type would say compatible-with=9). */
+const PLAIN = { accept: 'application/json', 'content-type': 'application/json' };
 
 export function dialectFor(major: number, version: string): ServerDialect {
   // 7.x predates the versioned media types of the 8.x+ clients; plain ones mean "this version".

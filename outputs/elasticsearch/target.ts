@@ -18,6 +18,19 @@ export interface Target {
   document(json: string): string;
 }
 
+/** Our event ids: a 16-hex-digit identity hash and a 12-hex-digit offset (src/pipeline/event-encoder.ts). */
+const EVENT_ID_LENGTH = 28;
+
+/**
+ * What each document adds to a bulk body besides its JSON: the action line
+ * and two newlines. The delivery loop counts it against batch.max_bytes, so
+ * one batch from the buffer is one request of at most that size.
+ */
+export function actionLineBytes(config: Pick<ElasticsearchOutputConfig, 'index' | 'data_stream'>): number {
+  const index = createTarget(config).indexFor(Date.UTC(2024, 0, 1));
+  return `{"create":{"_index":${JSON.stringify(index)},"_id":""}}`.length + EVENT_ID_LENGTH + 2;
+}
+
 export function createTarget(config: Pick<ElasticsearchOutputConfig, 'index' | 'data_stream'>): Target {
   if (config.data_stream) {
     const { type, dataset, namespace } = config.data_stream;

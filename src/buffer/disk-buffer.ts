@@ -287,12 +287,12 @@ export class DiskBuffer implements OutputBuffer {
   }
 
   take(maxEvents: number, maxBytes: number): Promise<TakenBatch | null>;
-  take(maxEvents: number, maxBytes: number, maxWaitMs: number): Promise<TakenBatch | null | 'idle'>;
-  take(maxEvents: number, maxBytes: number, maxWaitMs = Infinity): Promise<TakenBatch | null | 'idle'> {
-    return takeOrWait(() => this.readSome(maxEvents, maxBytes), () => this.closed || this.takingStopped, this.dataWaiters, maxWaitMs);
+  take(maxEvents: number, maxBytes: number, maxWaitMs: number, recordOverhead?: number): Promise<TakenBatch | null | 'idle'>;
+  take(maxEvents: number, maxBytes: number, maxWaitMs = Infinity, recordOverhead = 0): Promise<TakenBatch | null | 'idle'> {
+    return takeOrWait(() => this.readSome(maxEvents, maxBytes, recordOverhead), () => this.closed || this.takingStopped, this.dataWaiters, maxWaitMs);
   }
 
-  private async readSome(maxEvents: number, maxBytes: number): Promise<TakenBatch | null> {
+  private async readSome(maxEvents: number, maxBytes: number, recordOverhead: number): Promise<TakenBatch | null> {
     if (this.rewindPending) await this.doRewind();
     const records: string[] = [];
     const times: number[] = [];
@@ -323,7 +323,7 @@ export class DiskBuffer implements OutputBuffer {
         records.push(r.json);
         times.push(r.time);
         ids.push(r.eventId);
-        bytes += r.json.length;
+        bytes += r.jsonBytes + recordOverhead;
         continue;
       }
       if (item.kind === 'damage') await this.quarantine(seg, item.start, item.end, item.reason);

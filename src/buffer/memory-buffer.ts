@@ -85,12 +85,13 @@ export class MemoryBuffer implements OutputBuffer {
   }
 
   take(maxEvents: number, maxBytes: number): Promise<TakenBatch | null>;
-  take(maxEvents: number, maxBytes: number, maxWaitMs: number): Promise<TakenBatch | null | 'idle'>;
-  take(maxEvents: number, maxBytes: number, maxWaitMs = Infinity): Promise<TakenBatch | null | 'idle'> {
-    return takeOrWait(() => (this.cursor < this.nextId ? this.collect(maxEvents, maxBytes) : null), () => this.closed || this.takingStopped, this.dataWaiters, maxWaitMs);
+  take(maxEvents: number, maxBytes: number, maxWaitMs: number, recordOverhead?: number): Promise<TakenBatch | null | 'idle'>;
+  take(maxEvents: number, maxBytes: number, maxWaitMs = Infinity, recordOverhead = 0): Promise<TakenBatch | null | 'idle'> {
+    return takeOrWait(() => (this.cursor < this.nextId ? this.collect(maxEvents, maxBytes, recordOverhead) : null), () => this.closed || this.takingStopped, this.dataWaiters, maxWaitMs);
   }
 
-  private collect(maxEvents: number, maxBytes: number): TakenBatch {
+  /** Counts characters, not UTF-8 bytes: close enough for a memory queue, and free. */
+  private collect(maxEvents: number, maxBytes: number, recordOverhead: number): TakenBatch {
     const records: string[] = [];
     const times: number[] = [];
     const ids: string[] = [];
@@ -102,7 +103,7 @@ export class MemoryBuffer implements OutputBuffer {
         records.push(e.records[i]!);
         times.push(e.times[i]!);
         ids.push(e.ids[i]!);
-        bytes += e.records[i]!.length;
+        bytes += e.records[i]!.length + recordOverhead;
         this.cursor++;
       }
       if (records.length >= maxEvents || bytes >= maxBytes) break;

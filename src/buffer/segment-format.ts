@@ -29,6 +29,8 @@ export interface DecodedRecord {
   readonly time: number;
   readonly eventId: string;
   readonly json: string;
+  /** The JSON's size in UTF-8 bytes, as stored. */
+  readonly jsonBytes: number;
   /** Offset just past the record in its segment. */
   readonly end: number;
 }
@@ -91,6 +93,7 @@ export function decodeRecord(buf: Buffer, at: number, available: number, fileOff
       time: payload.readDoubleLE(8),
       eventId: payload.toString('latin1', PAYLOAD_FIXED, jsonStart),
       json: payload.toString('utf8', jsonStart),
+      jsonBytes: len - jsonStart,
       end: fileOffset + HEADER_BYTES + len,
     },
   };

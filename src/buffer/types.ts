@@ -7,6 +7,7 @@ export interface TakenBatch {
   readonly records: string[];
   readonly times: number[];
   readonly ids: string[];
+  /** What was counted against maxBytes: the events' JSON plus `recordOverhead` each. */
   readonly bytes: number;
 }
 
@@ -36,11 +37,13 @@ export interface OutputBuffer {
    */
   append(batch: EventBatch): Promise<void>;
   /**
-   * The next records not yet taken, up to the limits; waits for some, at most
-   * `maxWaitMs` ('idle' then); null once closed.
+   * The next records not yet taken, up to the limits (a batch closes once it
+   * reaches `maxBytes`, counting each record's JSON plus `recordOverhead`, the
+   * framing its output adds); waits for some, at most `maxWaitMs` ('idle'
+   * then); null once closed.
    */
   take(maxEvents: number, maxBytes: number): Promise<TakenBatch | null>;
-  take(maxEvents: number, maxBytes: number, maxWaitMs: number): Promise<TakenBatch | null | 'idle'>;
+  take(maxEvents: number, maxBytes: number, maxWaitMs: number, recordOverhead?: number): Promise<TakenBatch | null | 'idle'>;
   /** Every record up to `lastId` reached its destination. */
   ack(lastId: number): void;
   /** Taken but never acknowledged (the output was rebuilt): hand them out again, oldest first. */

@@ -58,7 +58,7 @@ export class OutputDelivery {
           await this.output.start();
           started = true;
         }
-        const batch = await this.buffer.take(this.limits.maxEvents, this.limits.maxBytes, IDLE_FLUSH_MS);
+        const batch = await this.buffer.take(this.limits.maxEvents, this.limits.maxBytes, IDLE_FLUSH_MS, this.limits.recordOverhead);
         if (!batch) return;
         if (batch === 'idle') {
           // Nothing new, but records still unacknowledged: make the output sync them now; an output
@@ -94,7 +94,7 @@ export class OutputDelivery {
     while (records.length < maxEvents && bytes < maxBytes) {
       const left = until - Date.now();
       if (left <= 0) break;
-      const more = await this.buffer.take(maxEvents - records.length, maxBytes - bytes, Math.min(IDLE_GAP_MS, left));
+      const more = await this.buffer.take(maxEvents - records.length, maxBytes - bytes, Math.min(IDLE_GAP_MS, left), this.limits.recordOverhead);
       if (more === null || more === 'idle') break;
       for (let i = 0; i < more.records.length; i++) {
         records.push(more.records[i]!);

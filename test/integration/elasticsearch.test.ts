@@ -73,7 +73,12 @@ describe('elasticsearch output', () => {
     expect(report, summarize(report)).toMatchObject({ missing: [], duplicates: 0, idCollisions: [], missingIds: 0, unexpected: 0 });
     expect((await proc.stop()).code).toBe(0);
     expect(finalOutputStats(proc)?.events?.indexed).toBe(N);
-    if (target.server) expect(target.server.stats.duplicates409).toBe(0);
+    if (target.server) {
+      expect(target.server.stats.duplicates409).toBe(0);
+      // batch.max_bytes (1 MiB here) bounds each body, action lines included; a batch closes once it reaches it.
+      const bodies = target.server.requests.filter((r) => r.path === '/_bulk').map((r) => r.decoded.length);
+      expect(Math.max(...bodies)).toBeLessThanOrEqual(1024 * 1024 + 1024);
+    }
   });
 
   it.skipIf(!fake)('5 % per-item 429s and 1 % 503s are retried alone until delivered exactly once; 0.5 % mapping errors go to the dead-letter file with their reason', async () => {
@@ -186,6 +191,7 @@ describe('elasticsearch output', () => {
       expect(report.duplicates, summarize(report)).toBe(0);
       expect(report.missing).toEqual([3001]);
       expect(s.requests.some((r) => r.status === 413)).toBe(true);
+      expect(logLines(proc, 'elasticsearch requests too large (413); splitting them').length).toBeGreaterThan(0);
       expect(s.stats.duplicates409).toBe(0);
       const letters = deadLetters(root);
       expect(letters).toHaveLength(1);
@@ -307,19 +313,21 @@ describe('elasticsearch output', () => {
       }
     });
 
-    it('a wrong password is a loud, retried request failure that names no secret, and nothing is acknowledged', async () => {
+    it('a refused password is a loud failure naming no secret; the output is rebuilt and a rotated password_file is read again', async () => {
       const server = await esTarget({ auth: { username: 'shipper', password: PASSWORD } });
       try {
         const root = await h.tmp('es-auth-wrong');
         writeFileSync(path.join(root, 'logs', 'app.log'), formatLines(1, 50));
-        const proc = h.start(await esConfig(root, server, { index: 'ls-wrong', auth: { username: 'shipper', password: 'wrong-password-xyz' } }, {}, { shutdown: { timeout: '2s' } }));
-        await waitUntil('a 401 logged', () => proc.stderr.includes('401'), proc, 30_000);
+        const file = path.join(root, 'password');
+        writeFileSync(file, 'wrong-password-xyz\n');
+        const proc = h.start(await esConfig(root, server, { index: 'ls-wrong', auth: { username: 'shipper', password_file: file } }));
+        await waitUntil('a 401 logged', () => proc.stderr.includes('HTTP 401'), proc, 30_000);
         expect(server.server!.count('ls-wrong')).toBe(0);
-        expect(proc.stderr).not.toContain('wrong-password-xyz');
-        expect(proc.stderr).not.toContain(Buffer.from('shipper:wrong-password-xyz').toString('base64'));
-        // Undelivered at the shutdown deadline: it stays in the buffer, nothing dead-lettered.
+        writeFileSync(file, `${PASSWORD}\n`);
+        await waitForDocs(server, 'ls-wrong', 50, { proc, timeoutMs: 60_000 });
         expect((await proc.stop()).code).toBe(0);
-        expect(proc.logRecords().some((r) => r.msg === 'shutdown timeout: undelivered events stay in the buffer for the next start')).toBe(true);
+        expect(proc.logRecords().some((r) => r.msg === 'output failed; rebuilding it and delivering again from the oldest unacknowledged record')).toBe(true);
+        for (const secret of ['wrong-password-xyz', PASSWORD, Buffer.from('shipper:wrong-password-xyz').toString('base64')]) expect(proc.stderr).not.toContain(secret);
         expect(deadLetters(root)).toEqual([]);
       } finally {
         await server.close();
@@ -361,6 +369,9 @@ describe('elasticsearch output', () => {
       const letters = deadLetters(root);
       expect(letters.map((l) => parseNumbered((l.event as { message: string }).message)!.n).sort((a, b) => a - b)).toEqual([3, 13, 23, 33, 43, 53, 63, 73, 83, 93]);
       for (const l of letters) expect(l).toMatchObject({ status: 429, error: { reason: expect.stringContaining('retry.max_duration') } });
+      await proc.stop();
+      expect(logLines(proc, 'elasticsearch items dead-lettered').reduce((n, r) => n + (r.count as number), 0)).toBe(10);
+      expect(finalOutputStats(proc)!.events).toMatchObject({ indexed: 90, dead_lettered: 10 });
       expect((await proc.stop()).code).toBe(0);
     } finally {
       server.itemFaults(undefined);

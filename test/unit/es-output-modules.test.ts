@@ -9,7 +9,7 @@ import { BulkItems } from '../../outputs/elasticsearch/encoding.js';
 import { Outcomes } from '../../outputs/elasticsearch/outcomes.js';
 import { BulkResponseError, classifyItem, describeRequestError, readBulkResponse } from '../../outputs/elasticsearch/response.js';
 import { dialectFor } from '../../outputs/elasticsearch/server-version.js';
-import { createTarget } from '../../outputs/elasticsearch/target.js';
+import { actionLineBytes, createTarget } from '../../outputs/elasticsearch/target.js';
 import type { EventBatch, OutputCounters } from '../../outputs/types.js';
 import type { Logger } from '../../src/log.js';
 
@@ -412,72 +412,14 @@ describe('encoding.ts: BulkItems', () => {
     expect(lines[1]).toEqual({ ...(JSON.parse(batch.records[0]!) as object), data_stream: { type: 'logs', dataset: 'app', namespace: 'default' } });
   });
 
-  it('an item’s size is what it adds to a body', () => {
-    const batch = makeBatch([T, T, T], (i) => i * 37);
-    const items = new BulkItems(batch, createTarget({ index: 'logs-%Y' }));
-    for (let i = 0; i < 3; i++) expect(items.sizes[i]).toBe(items.body([i]).length);
-    expect(items.body([0, 1, 2]).length).toBe(items.sizes[0]! + items.sizes[1]! + items.sizes[2]!);
-  });
-
-  /** Checks every chunking invariant; returns the chunks. */
-  function checkChunks(items: BulkItems, which: number[], maxBytes: number): number[][] {
-    const chunks = [...items.chunks(which, maxBytes)];
-    // Every item exactly once, in order.
-    expect(chunks.flat()).toEqual(which);
-    for (const [k, chunk] of chunks.entries()) {
-      expect(chunk.length).toBeGreaterThan(0);
-      const length = items.body(chunk).length;
-      // Within the limit, unless a single item is bigger, which then goes alone.
-      if (length > maxBytes) expect(chunk).toHaveLength(1);
-      // Not cut early: the next chunk's first item would not have fit.
-      const next = chunks[k + 1];
-      if (next) expect(length + items.body([next[0]!]).length).toBeGreaterThan(maxBytes);
-    }
-    return chunks;
-  }
-
-  it('chunks respect max bytes; an oversized item goes alone', () => {
-    const batch = makeBatch([T, T, T, T, T], (i) => [10, 10, 5000, 10, 10][i]!);
-    const items = new BulkItems(batch, createTarget({ index: 'logs' }));
-    const small = items.sizes[0]!;
-    const chunks = checkChunks(items, [0, 1, 2, 3, 4], small * 2 + 5);
-    expect(chunks).toEqual([[0, 1], [2], [3, 4]]);
-  });
-
-  it('everything fits in one chunk when max bytes allows', () => {
-    const batch = makeBatch([T, T, T, T]);
-    const items = new BulkItems(batch, createTarget({ index: 'logs' }));
-    expect([...items.chunks([0, 1, 2, 3], 10 * 1024 * 1024)]).toEqual([[0, 1, 2, 3]]);
-    expect([...items.chunks([], 100)]).toEqual([]);
-  });
-
-  it('property: random sizes, limits and subsets (seeded)', () => {
-    for (let seed = 1; seed <= 200; seed++) {
-      const rand = prng(seed);
-      const n = 1 + Math.floor(rand() * 60);
-      const big = rand() < 0.3;
-      const times = Array.from({ length: n }, () => Date.UTC(2024, 4, 1) + Math.floor(rand() * 3 * 86_400_000));
-      const batch = makeBatch(times, () => Math.floor(rand() * (big ? 4000 : 400)));
-      const items = new BulkItems(batch, createTarget({ index: 'logs-%Y.%m.%d' }));
-      const maxBytes = 50 + Math.floor(rand() * 3000);
-      const all = Array.from({ length: n }, (_, i) => i);
-      // A retry round sends a subset, in order.
-      const subset = all.filter(() => rand() < 0.5);
-      for (const which of [all, subset]) {
-        const chunks = checkChunks(items, which, maxBytes);
-        const total = which.reduce((s, i) => s + items.sizes[i]!, 0);
-        expect(chunks.reduce((s, c) => s + items.body(c).length, 0)).toBe(total);
+  it('actionLineBytes is exactly what an item adds to a body besides its document', () => {
+    for (const config of [{ index: 'logs-%Y.%m.%d' }, { index: 'plain' }, { data_stream: { type: 'logs' as const, dataset: 'app', namespace: 'prod' } }]) {
+      const batch = makeBatch([T, T, T]);
+      const ids = batch.ids.map((_, i) => `${'a'.repeat(16)}${String(i).padStart(12, '0')}`); // the shape of real event ids
+      const items = new BulkItems({ ...batch, ids }, createTarget(config));
+      for (let i = 0; i < 3; i++) {
+        expect(Buffer.byteLength(items.body([i])) - Buffer.byteLength(items.docs[i]!), JSON.stringify(config)).toBe(actionLineBytes(config));
       }
-    }
-  });
-
-  it('chunks stay within max bytes in UTF-8 bytes for non-ASCII documents', () => {
-    const records = Array.from({ length: 20 }, (_, i) => JSON.stringify({ message: `注文処理に失敗しました ${i} `.repeat(20) }));
-    const batch: EventBatch = { seq: 1, records, times: records.map(() => T), ids: records.map((_, i) => `id-${i}`) };
-    const items = new BulkItems(batch, createTarget({ index: 'logs' }));
-    const maxBytes = 4096;
-    for (const chunk of items.chunks(batch.ids.map((_, i) => i), maxBytes)) {
-      if (chunk.length > 1) expect(Buffer.byteLength(items.body(chunk))).toBeLessThanOrEqual(maxBytes);
     }
   });
 });
