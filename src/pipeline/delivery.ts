@@ -24,6 +24,12 @@ const IDLE_GAP_MS = 50;
 export class OutputDelivery {
   private output: Output;
   private loop: Promise<void> | undefined;
+  /**
+   * Failures since the output last made progress. Reset by an acknowledgement,
+   * not by a write returning: an output that takes writes and fails them later
+   * (requests in flight) would otherwise be rebuilt at the shortest backoff forever.
+   */
+  private failures = 0;
 
   constructor(
     private readonly buffer: OutputBuffer,
@@ -52,7 +58,7 @@ export class OutputDelivery {
 
   private async run(): Promise<void> {
     let started = false;
-    for (let failures = 0; ; ) {
+    for (;;) {
       try {
         if (!started) {
           await this.output.start();
@@ -68,9 +74,8 @@ export class OutputDelivery {
         }
         const full = await this.linger(batch);
         await this.output.write({ seq: full.lastId, records: full.records, times: full.times, ids: full.ids });
-        failures = 0;
       } catch (err) {
-        const wait = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** failures++) * (0.5 + Math.random() / 2);
+        const wait = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** this.failures++) * (0.5 + Math.random() / 2);
         this.logger.error(
           { output: this.output.name, err: (err as Error).message, retryInMs: Math.round(wait) },
           'output failed; rebuilding it and delivering again from the oldest unacknowledged record',
@@ -110,7 +115,9 @@ export class OutputDelivery {
   private build(): Output {
     const output: Output = this.create((seq) => {
       // A replaced instance's late report says nothing about the new one's writes.
-      if (output === this.output) this.buffer.ack(seq);
+      if (output !== this.output) return;
+      this.failures = 0;
+      this.buffer.ack(seq);
     });
     return output;
   }

@@ -320,13 +320,18 @@ describe('elasticsearch output', () => {
         writeFileSync(path.join(root, 'logs', 'app.log'), formatLines(1, 50));
         const file = path.join(root, 'password');
         writeFileSync(file, 'wrong-password-xyz\n');
-        const proc = h.start(await esConfig(root, server, { index: 'ls-wrong', auth: { username: 'shipper', password_file: file } }));
-        await waitUntil('a 401 logged', () => proc.stderr.includes('HTTP 401'), proc, 30_000);
+        // api_version given: start() asks nothing, so the 401s come from _bulk requests in flight.
+        const proc = h.start(await esConfig(root, server, { index: 'ls-wrong', api_version: 9, auth: { username: 'shipper', password_file: file } }));
+        const rebuilds = () => logLines(proc, 'output failed; rebuilding it and delivering again from the oldest unacknowledged record');
+        await waitUntil('three rebuilds after 401s', () => rebuilds().length >= 3, proc, 30_000);
+        expect(proc.stderr).toContain('HTTP 401');
+        // Writes that return before their requests fail must not reset the backoff: it keeps growing.
+        const waits = rebuilds().map((r) => r.retryInMs as number);
+        expect(waits[2]!).toBeGreaterThan(waits[0]!);
         expect(server.server!.count('ls-wrong')).toBe(0);
         writeFileSync(file, `${PASSWORD}\n`);
         await waitForDocs(server, 'ls-wrong', 50, { proc, timeoutMs: 60_000 });
         expect((await proc.stop()).code).toBe(0);
-        expect(proc.logRecords().some((r) => r.msg === 'output failed; rebuilding it and delivering again from the oldest unacknowledged record')).toBe(true);
         for (const secret of ['wrong-password-xyz', PASSWORD, Buffer.from('shipper:wrong-password-xyz').toString('base64')]) expect(proc.stderr).not.toContain(secret);
         expect(deadLetters(root)).toEqual([]);
       } finally {
