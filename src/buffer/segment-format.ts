@@ -35,30 +35,33 @@ export interface DecodedRecord {
   readonly end: number;
 }
 
-/** Frames a run of events with consecutive ids starting at `firstId`, into one buffer for one write. */
+/**
+ * Frames a run of events with consecutive ids starting at `firstId`, into one
+ * buffer for one write. Each JSON is encoded straight into that buffer (its
+ * size known from Buffer.byteLength): no intermediate Buffer per event.
+ */
 export function encodeRecords(firstId: number, records: readonly string[], times: readonly number[], ids: readonly string[] = []): Buffer {
   let total = 0;
-  const bodies = new Array<Buffer>(records.length);
+  const sizes = new Int32Array(records.length);
   for (let i = 0; i < records.length; i++) {
     const id = ids[i] ?? '';
     if (id.length > MAX_EVENT_ID_BYTES || Buffer.byteLength(id) !== id.length) throw new Error(`event id ${JSON.stringify(id.slice(0, 64))} is not ASCII of at most ${MAX_EVENT_ID_BYTES} bytes`);
-    bodies[i] = Buffer.from(records[i]!, 'utf8');
-    total += HEADER_BYTES + PAYLOAD_FIXED + id.length + bodies[i]!.length;
+    sizes[i] = Buffer.byteLength(records[i]!);
+    total += HEADER_BYTES + PAYLOAD_FIXED + id.length + sizes[i]!;
   }
   const out = Buffer.allocUnsafe(total);
   let at = 0;
   for (let i = 0; i < records.length; i++) {
-    const body = bodies[i]!;
     const id = ids[i] ?? '';
     const payloadStart = at + HEADER_BYTES;
     const jsonStart = payloadStart + PAYLOAD_FIXED + id.length;
-    out.writeUInt32LE(PAYLOAD_FIXED + id.length + body.length, at);
+    out.writeUInt32LE(PAYLOAD_FIXED + id.length + sizes[i]!, at);
     out.writeDoubleLE(firstId + i, payloadStart);
     out.writeDoubleLE(times[i] ?? 0, payloadStart + 8);
     out[payloadStart + 16] = id.length;
     out.write(id, payloadStart + PAYLOAD_FIXED, 'latin1');
-    body.copy(out, jsonStart);
-    const end = jsonStart + body.length;
+    out.write(records[i]!, jsonStart, 'utf8');
+    const end = jsonStart + sizes[i]!;
     out.writeUInt32LE(crc32(out.subarray(payloadStart, end)), at + 4);
     at = end;
   }
