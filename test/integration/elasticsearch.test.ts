@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { combineItemFaults, randomItemFaults, rejectWhere } from '../support/es-server.js';
 import { esOutput, logLines, shippedDocs, waitForDocs } from '../support/es-shipping.js';
 import { esTarget, usingRealEs, type EsTarget } from '../support/es-target.js';
-import { baseConfig, requireEngine, sleep, useHarness, writeConfig, type LogshipProcess } from '../support/logship-process.js';
+import { baseConfig, REPO_ROOT, requireEngine, sleep, useHarness, writeConfig, type LogshipProcess } from '../support/logship-process.js';
 import { checkNumbered, parseNumbered, summarize } from '../support/output.js';
 import { formatLines } from '../support/writer.js';
 
@@ -337,6 +337,49 @@ describe('elasticsearch output', () => {
       } finally {
         await server.close();
       }
+    });
+  });
+
+  describe.skipIf(!fake)('TLS', () => {
+    const tlsFile = (name: string) => path.join(REPO_ROOT, 'fixtures', 'tls', name);
+    const serverTls = { key: readFileSync(tlsFile('server.key')), cert: readFileSync(tlsFile('server.crt')) };
+
+    async function shipOver(name: string, serverOpts: Parameters<typeof esTarget>[0], tls: Record<string, unknown>, expectDelivered: boolean) {
+      const server = await esTarget(serverOpts);
+      try {
+        expect(server.url.startsWith('https://')).toBe(true);
+        const root = await h.tmp(`es-tls-${name}`);
+        writeFileSync(path.join(root, 'logs', 'app.log'), formatLines(1, 100));
+        const proc = h.start(await esConfig(root, server, { index: 'ls-tls', tls }, {}, { shutdown: { timeout: '1s' } }));
+        if (expectDelivered) await waitForDocs(server, 'ls-tls', 100, { proc });
+        // A server that wants a client certificate just drops the connection (TLS 1.3): undici says "other side closed".
+        else await waitUntil('a refused TLS connection logged', () => /certificate|self.signed|unable to verify|other side closed/i.test(proc.stderr), proc, 30_000);
+        expect((await proc.stop()).code).toBe(0);
+        if (!expectDelivered) expect(server.server!.count('ls-tls')).toBe(0);
+        return proc;
+      } finally {
+        await server.close();
+      }
+    }
+
+    it('verifies the server against ca_file and delivers', async () => {
+      const proc = await shipOver('ca', { tls: serverTls }, { ca_file: tlsFile('ca.crt') }, true);
+      expect(proc.stderr).not.toContain('TLS CERTIFICATE VERIFICATION IS OFF');
+    });
+
+    it('refuses a server its trust store does not vouch for: nothing delivered, the reason logged', async () => {
+      await shipOver('untrusted', { tls: serverTls }, {}, false);
+    });
+
+    it('tls.verify: false delivers to that server, with a loud warning', async () => {
+      const proc = await shipOver('noverify', { tls: serverTls }, { verify: false }, true);
+      expect(proc.logRecords().find((r) => typeof r.msg === 'string' && r.msg.startsWith('TLS CERTIFICATE VERIFICATION IS OFF'))).toMatchObject({ level: expect.anything() });
+    });
+
+    it('presents cert_file/key_file to a server that requires a client certificate', async () => {
+      const mtls = { tls: { ...serverTls, ca: readFileSync(tlsFile('ca.crt')) } };
+      await shipOver('mtls', mtls, { ca_file: tlsFile('ca.crt'), cert_file: tlsFile('client.crt'), key_file: tlsFile('client.key') }, true);
+      await shipOver('mtls-nocert', mtls, { ca_file: tlsFile('ca.crt') }, false);
     });
   });
 

@@ -11,6 +11,7 @@
 // resetConnections, down/up) so a test drives them in-process.
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { promisify } from 'node:util';
 import { gunzip, gzipSync, inflate } from 'node:zlib';
@@ -33,6 +34,8 @@ export interface EsServerOptions {
   maxContentLength?: number;
   /** Index names matching these (with `*`) are data streams, like ES's built-in `logs-*-*` template. Default ['logs-*-*']. */
   dataStreamPatterns?: string[];
+  /** Serve HTTPS with this key and certificate; with `ca`, also require a client certificate signed by it. */
+  tls?: { key: Buffer; cert: Buffer; ca?: Buffer };
 }
 
 /** What an item-fault rule is shown for every `create`/`index` item of a _bulk request. */
@@ -430,7 +433,8 @@ export class EsServer {
   readonly stats: EsServerStats = freshStats();
   readonly version: string;
 
-  private readonly server: http.Server;
+  private readonly server: http.Server | https.Server;
+  private readonly scheme: 'http' | 'https';
   private readonly sockets = new Set<Socket>();
   private readonly major: number;
   private readonly auth: EsAuth | undefined;
@@ -464,7 +468,12 @@ export class EsServer {
     this.dataStreamPatterns = opts.dataStreamPatterns ?? ['logs-*-*'];
     this.boundPort = opts.port ?? 0;
     this.routes = this.buildRoutes();
-    this.server = http.createServer((req, res) => this.onRequest(req, res));
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => this.onRequest(req, res);
+    this.scheme = opts.tls ? 'https' : 'http';
+    this.server = opts.tls
+      ? https.createServer({ key: opts.tls.key, cert: opts.tls.cert, ...(opts.tls.ca && { ca: opts.tls.ca, requestCert: true, rejectUnauthorized: true }) }, handler)
+      : http.createServer(handler);
+    // A TLS server's 'connection' is the raw socket: destroying it ends the TLS session too.
     this.server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
@@ -483,7 +492,7 @@ export class EsServer {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.boundPort}`;
+    return `${this.scheme}://127.0.0.1:${this.boundPort}`;
   }
 
   /** The last 1000 requests, oldest first. */
