@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DiskBuffer, type DiskBufferOptions } from '../../src/buffer/disk-buffer.js';
 import { encodeRecords, HEADER_BYTES, segmentFirstId } from '../../src/buffer/segment-format.js';
 import type { TakenBatch } from '../../src/buffer/types.js';
-import type { Logger } from '../../src/log.js';
+import { capturing } from '../support/log-capture.js';
 import { endWhenIdle, recordOffsets } from '../support/buffer-test-kit.js';
 
 // The buffer's fs calls, recorded in order (with the onDurable reports) to check its protocol.
@@ -62,16 +62,6 @@ vi.setConfig({ testTimeout: 30_000 });
 
 const silent = pino({ level: 'silent' });
 
-interface LogLine {
-  level: number;
-  msg: string;
-  [k: string]: unknown;
-}
-function capturing(): { logger: Logger; lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const logger = pino({ level: 'trace' }, { write: (s: string) => void lines.push(JSON.parse(s) as LogLine) });
-  return { logger, lines };
-}
 
 let dir: string;
 beforeEach(async () => {

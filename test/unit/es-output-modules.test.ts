@@ -11,33 +11,12 @@ import { BulkResponseError, classifyItem, describeRequestError, readBulkResponse
 import { dialectFor } from '../../outputs/elasticsearch/server-version.js';
 import { actionLineBytes, createTarget } from '../../outputs/elasticsearch/target.js';
 import type { EventBatch, OutputCounters } from '../../outputs/types.js';
-import type { Logger } from '../../src/log.js';
+import { capturing } from '../support/log-capture.js';
+import { prng } from '../support/prng.js';
 
 const silent = pino({ level: 'silent' });
 
-interface LogLine {
-  level: number;
-  msg: string;
-  [k: string]: unknown;
-}
 
-function capturing(): { logger: Logger; lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const logger = pino({ level: 'trace' }, { write: (s: string) => void lines.push(JSON.parse(s) as LogLine) });
-  return { logger, lines };
-}
-
-/** mulberry32: a small seeded PRNG, so a failing case can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const dirs: string[] = [];
 afterEach(() => {
