@@ -1,0 +1,92 @@
+// The delivery loop's batching for outputs with a linger (elasticsearch):
+// events that keep coming are merged into one write up to the limits, and an
+// idle input sends what there is at once instead of waiting out the linger.
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryBuffer } from '../../src/buffer/memory-buffer.js';
+import { OutputDelivery } from '../../src/pipeline/delivery.js';
+import type { EventBatch, Output } from '../../outputs/types.js';
+
+const silent = pino({ level: 'silent' });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** An output that records its writes and reports each durable at once. */
+function recordingOutput(onDurable: (seq: number) => void, writes: EventBatch[]): Output {
+  return {
+    name: 'rec',
+    start: async () => {},
+    write: async (b) => {
+      writes.push(b);
+      onDurable(b.seq);
+    },
+    flush: async () => {},
+    close: async () => {},
+  };
+}
+
+const batch = (seq: number, from: number, n: number): EventBatch => ({
+  seq,
+  records: Array.from({ length: n }, (_, i) => JSON.stringify({ n: from + i })),
+  times: Array.from({ length: n }, () => 0),
+  ids: Array.from({ length: n }, (_, i) => `id-${from + i}`),
+});
+
+let stop: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await stop?.();
+  stop = undefined;
+});
+
+function setup(limits: { maxEvents: number; maxBytes: number; lingerMs: number; recordOverhead: number }) {
+  const buffer = new MemoryBuffer({ maxSize: 1 << 30, whenFull: 'block', onDurable: () => {} });
+  const writes: EventBatch[] = [];
+  const delivery = new OutputDelivery(buffer, (ack) => recordingOutput(ack, writes), limits, silent);
+  stop = () => delivery.stop();
+  return { buffer, writes, delivery };
+}
+
+describe('delivery loop: linger', () => {
+  it('an idle input sends at once: a 10-minute linger does not hold a lone batch', async () => {
+    const { buffer, writes, delivery } = setup({ maxEvents: 1000, maxBytes: 1 << 20, lingerMs: 600_000, recordOverhead: 0 });
+    delivery.start();
+    await buffer.append(batch(1, 0, 3));
+    // Bounded only by the test's timeout (far below the linger): it must come after the idle gap.
+    while (writes.length === 0) await sleep(10);
+    expect(writes[0]!.records.map((r) => (JSON.parse(r) as { n: number }).n)).toEqual([0, 1, 2]);
+    expect(writes[0]!.ids).toEqual(['id-0', 'id-1', 'id-2']);
+    expect(buffer.drained).toBe(true);
+  });
+
+  it('events that keep coming are merged into one write, up to max_events, ids and times kept in step', async () => {
+    const { buffer, writes, delivery } = setup({ maxEvents: 20, maxBytes: 1 << 20, lingerMs: 600_000, recordOverhead: 0 });
+    delivery.start();
+    for (let k = 0; k < 8; k++) {
+      await buffer.append(batch(k + 1, k * 5, 5));
+      await sleep(5);
+    }
+    while (writes.reduce((n, w) => n + w.records.length, 0) < 40) await sleep(10);
+    // At least one write holds more than one appended batch, and none more than max_events.
+    expect(Math.max(...writes.map((w) => w.records.length))).toBeGreaterThan(5);
+    for (const w of writes) {
+      expect(w.records.length).toBeLessThanOrEqual(20);
+      expect(w.ids).toEqual(w.records.map((r) => `id-${(JSON.parse(r) as { n: number }).n}`));
+      expect(w.times).toHaveLength(w.records.length);
+    }
+    const all = writes.flatMap((w) => w.records.map((r) => (JSON.parse(r) as { n: number }).n));
+    expect(all).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    expect(buffer.drained).toBe(true);
+  });
+
+  it('counts recordOverhead against max_bytes: a batch closes once records plus overhead reach it', async () => {
+    const { buffer, writes, delivery } = setup({ maxEvents: 1000, maxBytes: 1000, lingerMs: 0, recordOverhead: 90 });
+    await buffer.append(batch(1, 0, 30)); // records of ~8 chars: ~98 counted each
+    delivery.start();
+    while (writes.reduce((n, w) => n + w.records.length, 0) < 30) await sleep(10);
+    for (const w of writes.slice(0, -1)) {
+      const counted = w.records.reduce((n, r) => n + r.length + 90, 0);
+      expect(counted).toBeGreaterThanOrEqual(1000);
+      expect(counted - (w.records.at(-1)!.length + 90)).toBeLessThan(1000);
+    }
+    expect(writes.length).toBeGreaterThan(2);
+  });
+});
