@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+// One timed end-to-end run: the shared bench's fake ES sink on 127.0.0.1,
+// `logship run` (with optional node flags) shipping the json corpus to it,
+// done when the sink holds every event. Prints the seconds from logship's
+// start to the last document. For paired A/B runs, e.g.:
+//   hyperfine -r 5 "node bench/es-e2e.mjs --node-flags=--max-semi-space-size=64" "node bench/es-e2e.mjs"
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const { values } = parseArgs({
+  options: {
+    corpus: { type: 'string', default: '/tmp/bench-data/json-1000000.log' },
+    events: { type: 'string', default: '1000000' },
+    port: { type: 'string', default: '19301' },
+    'node-flags': { type: 'string', default: '' },
+    buffer: { type: 'string', default: 'disk' },
+  },
+});
+const events = Number(values.events);
+const url = `http://127.0.0.1:${values.port}`;
+const dir = mkdtempSync(path.join(tmpdir(), 'logship-es-e2e-'));
+const config = path.join(dir, 'logship.yaml');
+writeFileSync(
+  config,
+  JSON.stringify({
+    inputs: [{ paths: [values.corpus], parser: 'json' }],
+    outputs: [{ type: 'elasticsearch', name: 'es', hosts: url, index: 'bench', compression: 'none', batch: { max_bytes: '5MiB', max_events: 16000 } }],
+    buffer: { path: path.join(dir, 'state'), type: values.buffer },
+    log: { level: 'warn' },
+  }),
+);
+
+const sink = spawn(process.execPath, [path.join(here, '../../shared/bench/sink.mjs'), '--port', values.port], { stdio: 'ignore' });
+const docs = async () => ((await (await fetch(`${url}/__stats`)).json()).docs);
+for (let i = 0; ; i++) {
+  try {
+    await docs();
+    break;
+  } catch {
+    if (i > 100) throw new Error('the sink did not start');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+const flags = values['node-flags'] ? values['node-flags'].split(' ') : [];
+const t0 = performance.now();
+const logship = spawn(process.execPath, [...flags, path.join(here, '../dist/cli.js'), 'run', '--config', config], { stdio: 'ignore' });
+while ((await docs()) < events) await new Promise((r) => setTimeout(r, 50));
+const seconds = (performance.now() - t0) / 1000;
+logship.kill('SIGTERM');
+await new Promise((r) => logship.once('exit', r));
+sink.kill('SIGTERM');
+rmSync(dir, { recursive: true, force: true });
+console.log(JSON.stringify({ events, seconds: Number(seconds.toFixed(3)), events_per_s: Math.round(events / seconds), nodeFlags: values['node-flags'] }));
