@@ -24,8 +24,10 @@ export interface BatchDeliveryOptions {
  * 429/5xx are sent again alone, after a backoff, never the items that
  * succeeded; a failed request is sent again whole (split in two on 413).
  * Resolves only when the batch may be acknowledged; rejects when it must be
- * delivered again by a rebuilt output (401/403: credentials may have been
- * rotated, and a rebuild reads them again).
+ * delivered again by a rebuilt output: a request refused with a 4xx other
+ * than 408/413/429 is never the documents' fault (we build the JSON), so it is
+ * the config, the credentials (a rebuild reads rotated ones) or a proxy, and
+ * it is reported as the output failing, with its growing backoff.
  */
 export async function deliverBatch(items: BulkItems, opts: BatchDeliveryOptions): Promise<void> {
   const { outcomes } = opts;
@@ -72,7 +74,11 @@ async function sendUntilAnswered(items: BulkItems, which: number[], opts: BatchD
       const failure = describeRequestError(err);
       outcomes.requests('failed');
       outcomes.requestError(failure);
-      if (failure.status === 401 || failure.status === 403) throw new Error(`the server refused the credentials: ${failure.reason}`);
+      if (refusesRequest(failure.status)) {
+        throw new Error(
+          failure.status === 401 || failure.status === 403 ? `the server refused the credentials: ${failure.reason}` : `the server refused the request: ${failure.reason}`,
+        );
+      }
       if (failure.tooLarge) {
         if (which.length === 1) {
           const e = { status: 413, type: 'request_entity_too_large', reason: `the document alone is larger than the server accepts (http.max_content_length): ${failure.reason}` };
@@ -111,6 +117,11 @@ async function sendUntilAnswered(items: BulkItems, which: number[], opts: BatchD
     outcomes.items('duplicate', duplicates);
     return;
   }
+}
+
+/** A whole-request 4xx that sending again cannot fix (408 timeouts, 413 sizes and 429 load can be). */
+function refusesRequest(status: number | undefined): boolean {
+  return status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 413 && status !== 429;
 }
 
 function letter(items: BulkItems, i: number, e: ItemError): DeadLetter {

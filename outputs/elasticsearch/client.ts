@@ -20,6 +20,9 @@ export async function createClient(config: ElasticsearchOutputConfig, logger: Lo
     requestTimeout: config.request_timeout,
     compression: config.compression === 'gzip',
     auth: await readAuth(config.auth),
+    // The default ('replace') deep-copies each error's request, body included: a gzipped 5 MiB body
+    // becomes an object of a million keys per failed attempt. We log only the status and reason.
+    redaction: { type: 'remove' },
   };
   if (config.tls) {
     const tls = config.tls;

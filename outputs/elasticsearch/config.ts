@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { bufferOverrideSchema } from '../../src/config/buffer-schema.js';
 import { duration, size } from '../../src/config/units.js';
 import { compileStrftime } from '../../src/util/strftime.js';
+import { withoutUserinfo } from './response.js';
 
 /** ES index names: lower case, none of `\ / * ? " < > | , # :` or spaces, not starting with `-_+`, at most 255 bytes. */
 const BAD_INDEX_CHAR = /[\\/*?"<>|,# :A-Z]/;
@@ -55,7 +56,7 @@ export const elasticsearchOutputSchema = z
       for (const [i, url] of list.entries()) {
         if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
           // A URL may carry `user:password@`: the message shows it without.
-          const shown = JSON.stringify(url.replace(/\/\/[^/@\s]*@/, '//[redacted]@'));
+          const shown = JSON.stringify(withoutUserinfo(url));
           ctx.addIssue({ code: 'custom', path: Array.isArray(h) ? [i] : [], message: `expected an http:// or https:// URL, got ${shown}` });
         }
       }
@@ -109,10 +110,14 @@ export const elasticsearchOutputSchema = z
       .prefault({}),
     /** Bulk requests in flight at once. */
     concurrency: z.number().int().min(1).max(64).default(2),
-    request_timeout: duration().default(30_000),
+    request_timeout: duration()
+      .default(30_000)
+      .refine((ms) => ms > 0, { message: 'must be more than 0 (0 would let a request hang forever)' }),
     retry: z
       .strictObject({
-        initial_backoff: duration().default(200),
+        initial_backoff: duration()
+          .default(200)
+          .refine((ms) => ms > 0, { message: 'must be more than 0' }),
         max_backoff: duration().default(30_000),
         /** Items still answered 429/5xx after this long go to the dead-letter file; unset = retry without limit. */
         max_duration: duration().optional(),

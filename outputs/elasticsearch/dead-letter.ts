@@ -2,6 +2,7 @@ import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises
 import { dirname } from 'node:path';
 import type { Logger } from '../../src/log.js';
 import { fsyncDir } from '../../src/util/atomic-write.js';
+import { writeAll } from '../../src/util/write-all.js';
 
 export interface DeadLetter {
   readonly index: string;
@@ -60,8 +61,14 @@ export class DeadLetterFile {
       await this.openFile();
     }
     const fh = this.fh!;
-    await fh.write(bytes);
-    await fh.sync();
+    try {
+      await writeAll(fh, bytes, null);
+      await fh.sync();
+    } catch (err) {
+      // Leave no torn line for the next append to be glued onto.
+      await fh.truncate(this.size).catch(() => {});
+      throw err;
+    }
     this.size += bytes.length;
   }
 

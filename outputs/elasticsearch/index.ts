@@ -18,6 +18,7 @@
  * so acknowledged in the buffer) only when it and every batch before it are
  * accounted for, so acknowledgements stay in order.
  */
+import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
 import type { OutputFactory } from '../registry.js';
@@ -63,6 +64,8 @@ export class ElasticsearchOutput implements Output {
     private readonly ctx: OutputContext,
   ) {
     this.name = config.name;
+    // Every backoff of every batch in flight listens to the one signal (Node warns past 10).
+    setMaxListeners(0, this.abort.signal);
     this.target = createTarget(config);
     this.outcomes = new Outcomes(ctx.counters, ctx.logger);
     const dl = config.dead_letter;
@@ -131,8 +134,11 @@ export class ElasticsearchOutput implements Output {
       await Promise.all(this.inFlight.map((f) => f.promise));
     } finally {
       this.outcomes.flush();
-      await this.deadLetters.close();
-      await this.client?.close();
+      try {
+        await this.deadLetters.close();
+      } finally {
+        await this.client?.close();
+      }
     }
     this.throwIfFailed();
   }

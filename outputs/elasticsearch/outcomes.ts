@@ -3,6 +3,8 @@ import type { OutputCounters } from '../types.js';
 import type { ItemError, RequestFailure } from './response.js';
 
 const SUMMARY_INTERVAL_MS = 10_000;
+/** Distinct reasons kept per summary; past that they are only counted (strict mappings can name a field per document). */
+const MAX_REASONS = 100;
 
 const MESSAGES = {
   retried: 'elasticsearch items rejected; retrying them',
@@ -29,6 +31,7 @@ interface Reason {
  */
 export class Outcomes {
   private readonly reasons = new Map<string, Reason>();
+  private suppressed = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -63,16 +66,22 @@ export class Outcomes {
       );
     }
     this.reasons.clear();
+    if (this.suppressed > 0) {
+      this.logger.warn({ count: this.suppressed, distinctReasonsShown: MAX_REASONS }, 'elasticsearch errors with more distinct reasons than shown; counted only');
+      this.suppressed = 0;
+    }
   }
 
   private note(outcome: ReasonOutcome, status: number | undefined, type: string, reason: string): void {
     // ES quotes ids and values ('…'), brackets field names ([…]), and ends a parsing error with the
     // value's preview; ids, values and counts vary per document, the shape is the reason.
     const shape = reason.replace(/Preview of field's value: .*$/s, '').replace(/'[^']*'/g, "'?'").replace(/\d+/g, 'N');
-    const key = `${outcome}|${status}|${type}|${shape}`;
+    const key = `${outcome}|${status}|${type}|${shape.slice(0, 300)}`;
     const known = this.reasons.get(key);
     if (known) known.count++;
-    else this.reasons.set(key, { outcome, status, type, example: reason.slice(0, 500), count: 1 });
+    else if (this.reasons.size >= MAX_REASONS) this.suppressed++;
+    // The example leaves out the preview of the refused value: a log line should not carry document content.
+    else this.reasons.set(key, { outcome, status, type, example: reason.replace(/Preview of field's value: .*$/s, "Preview of field's value: […]").slice(0, 500), count: 1 });
     this.timer ??= setTimeout(() => this.flush(), SUMMARY_INTERVAL_MS).unref();
   }
 }

@@ -3,10 +3,12 @@
  *
  * Per item: 2xx → indexed; 409 on `create` → already delivered (our `_id` is
  * deterministic, so this is a retry or a restart meeting its own earlier
- * write); 429 and 5xx → retried alone; any other 4xx (mapping and parsing
- * errors) → dead letter: sending it again would get the same answer.
- * Per request: every failure is retried whole, except 413 (the body is too
- * big), which splits the request.
+ * write); 400 (mapping and parsing errors: the document itself) → dead
+ * letter, since sending it again would get the same answer; anything else
+ * (429, 5xx, and 401/403/404 per item: privileges, a write block, a missing
+ * index with auto-create off) → retried alone: the cluster, not the document,
+ * is what has to change.
+ * Per request: see batch-delivery.ts.
  */
 
 export type ItemOutcome = 'indexed' | 'duplicate' | 'retry' | 'dead_letter';
@@ -20,9 +22,8 @@ export interface ItemError {
 export function classifyItem(status: number): ItemOutcome {
   if (status >= 200 && status < 300) return 'indexed';
   if (status === 409) return 'duplicate';
-  // 0: an item without a status (a proxy's mangled answer) proves nothing; send it again.
-  if (status === 429 || status >= 500 || status === 0) return 'retry';
-  return 'dead_letter';
+  if (status === 400) return 'dead_letter';
+  return 'retry';
 }
 
 /** One bulk response, read positionally: item i answers document i of the request. */
@@ -52,7 +53,7 @@ export function readBulkResponse(body: unknown, sent: number): BulkAnswer {
     const result = item && (item.create ?? item.index ?? Object.values(item)[0]);
     const status = typeof result?.status === 'number' ? result.status : 0;
     statuses[i] = status;
-    if (status >= 300 || status === 0) itemErrors[i] = readItemError(status, result?.error);
+    if (status < 200 || status >= 300) itemErrors[i] = readItemError(status, result?.error);
   }
   return { statuses, errors: itemErrors };
 }
@@ -97,7 +98,7 @@ export function describeRequestError(err: unknown): RequestFailure {
   return { status, reason: withoutUserinfo(reason).slice(0, 1000), tooLarge: status === 413 };
 }
 
-/** A node URL may carry `user:password@`; a message never does. */
+/** A node URL may carry `user:password@` (a password may hold `@` or spaces); a message never does. */
 export function withoutUserinfo(text: string): string {
-  return text.replace(/\/\/[^/@\s]*@/g, '//[redacted]@');
+  return text.replace(/\/\/[^/?#]*@/g, '//[redacted]@');
 }

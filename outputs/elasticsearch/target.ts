@@ -22,13 +22,15 @@ export interface Target {
 const EVENT_ID_LENGTH = 28;
 
 /**
- * What each document adds to a bulk body besides its JSON: the action line
- * and two newlines. The delivery loop counts it against batch.max_bytes, so
- * one batch from the buffer is one request of at most that size.
+ * What each document adds to a bulk body besides its JSON: the action line,
+ * two newlines and, for a data stream, its fields. The delivery loop counts it
+ * against batch.max_bytes, so one batch from the buffer is one request of
+ * about that size.
  */
 export function actionLineBytes(config: Pick<ElasticsearchOutputConfig, 'index' | 'data_stream'>): number {
-  const index = createTarget(config).indexFor(Date.UTC(2024, 0, 1));
-  return `{"create":{"_index":${JSON.stringify(index)},"_id":""}}`.length + EVENT_ID_LENGTH + 2;
+  const target = createTarget(config);
+  const added = target.document('{"a":1}').length - '{"a":1}'.length;
+  return `{"create":{"_index":${JSON.stringify(target.indexFor(Date.UTC(2024, 0, 1)))},"_id":""}}`.length + EVENT_ID_LENGTH + 2 + added;
 }
 
 export function createTarget(config: Pick<ElasticsearchOutputConfig, 'index' | 'data_stream'>): Target {

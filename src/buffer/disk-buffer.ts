@@ -5,6 +5,7 @@ import type { Logger } from '../log.js';
 import { fsyncDir, writeFileAtomic } from '../util/atomic-write.js';
 import { readAck, writeAck, type AckPosition } from './ack-file.js';
 import { encodeRecords, MAGIC, MAGIC_FAMILY, segmentFirstId, segmentName } from './segment-format.js';
+import { writeAll } from '../util/write-all.js';
 import { SegmentReader } from './segment-reader.js';
 import type { BufferStats, OutputBuffer, TakenBatch } from './types.js';
 import { takeOrWait } from './wait.js';
@@ -212,7 +213,7 @@ export class DiskBuffer implements OutputBuffer {
     if (this.closed || this.interrupted) return;
     let seg = this.segments.at(-1)!;
     if (seg.size > MAGIC.length && seg.size + bytes.length > this.segmentSize) seg = await this.rollover();
-    await this.active!.write(bytes, 0, bytes.length, seg.size);
+    await writeAll(this.active!, bytes, seg.size);
     seg.size += bytes.length;
     this.totalBytes += bytes.length;
     this.nextId += batch.records.length;

@@ -30,6 +30,9 @@ export class OutputDelivery {
    * (requests in flight) would otherwise be rebuilt at the shortest backoff forever.
    */
   private failures = 0;
+  /** Set by stop(): no more rebuilds or starts; a retry wait in progress ends at once. */
+  private stopping = false;
+  private wakeRetry: (() => void) | undefined;
 
   constructor(
     private readonly buffer: OutputBuffer,
@@ -51,7 +54,9 @@ export class OutputDelivery {
 
   /** Stops taking, lets the write in flight finish, flushes and closes the output (its last acknowledgements land). */
   async stop(): Promise<void> {
+    this.stopping = true;
     this.buffer.stopTaking();
+    this.wakeRetry?.();
     await this.loop;
     await this.output.close();
   }
@@ -61,6 +66,8 @@ export class OutputDelivery {
     for (;;) {
       try {
         if (!started) {
+          // An output that never started has nothing to finish: stopping need not wait for it.
+          if (this.stopping) return;
           await this.output.start();
           started = true;
         }
@@ -80,7 +87,16 @@ export class OutputDelivery {
           { output: this.output.name, err: (err as Error).message, retryInMs: Math.round(wait) },
           'output failed; rebuilding it and delivering again from the oldest unacknowledged record',
         );
-        await new Promise((r) => setTimeout(r, wait));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, wait);
+          this.wakeRetry = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wakeRetry = undefined;
+        // What the failed output did not acknowledge stays in the buffer for the next start.
+        if (this.stopping) return;
         await this.output.close().catch(() => {});
         this.output = this.build();
         started = false;

@@ -44,8 +44,13 @@ describe('response.ts: classifyItem', () => {
     [500, 'retry'],
     [503, 'retry'],
     [0, 'retry'],
+    [150, 'retry'],
+    [-1, 'retry'],
     [400, 'dead_letter'],
-    [404, 'dead_letter'],
+    // Not the document's fault: privileges, a write block, a missing index with auto-create off.
+    [401, 'retry'],
+    [403, 'retry'],
+    [404, 'retry'],
   ] as const)('status %d → %s', (status, outcome) => {
     expect(classifyItem(status)).toBe(outcome);
   });
@@ -189,6 +194,8 @@ describe('response.ts: describeRequestError', () => {
       { name: 'ResponseError', meta: { statusCode: 401, body: { error: { type: 'security_exception', reason: 'unable to authenticate for [http://elastic:secret@host:9200/_bulk]' } } } },
     ],
     ['a ResponseError string error', { name: 'ResponseError', meta: { statusCode: 502, body: { error: 'bad gateway to http://user:secret@host:9200' } } }],
+    ['a password holding @', { name: 'ConnectionError', message: 'connect ECONNREFUSED https://elastic:p@ss-secret@host:9200' }],
+    ['a password holding a space', { name: 'ConnectionError', message: 'connect ECONNREFUSED https://elastic:pa secret@host:9200' }],
   ])('a URL password never survives (%s)', (_what, err) => {
     const f = describeRequestError(err);
     expect(f.reason).not.toContain('secret');
@@ -397,7 +404,8 @@ describe('encoding.ts: BulkItems', () => {
       const ids = batch.ids.map((_, i) => `${'a'.repeat(16)}${String(i).padStart(12, '0')}`); // the shape of real event ids
       const items = new BulkItems({ ...batch, ids }, createTarget(config));
       for (let i = 0; i < 3; i++) {
-        expect(Buffer.byteLength(items.body([i])) - Buffer.byteLength(items.docs[i]!), JSON.stringify(config)).toBe(actionLineBytes(config));
+        // The original record, not the document sent: a data stream's added fields count as overhead.
+        expect(Buffer.byteLength(items.body([i])) - Buffer.byteLength(batch.records[i]!), JSON.stringify(config)).toBe(actionLineBytes(config));
       }
     }
   });
@@ -634,6 +642,19 @@ describe('outcomes.ts: Outcomes', () => {
     expect(counters.events).toEqual({ indexed: 18, duplicate: 2, dead_lettered: 1 });
     expect(counters.requests).toEqual({ sent: 2, failed: 1, split: 4 });
     o.flush();
+  });
+
+  it('keeps at most 100 distinct reasons per summary; the rest are counted in one line, and no value preview is logged', () => {
+    const { logger, lines } = capturing();
+    const o = new Outcomes({ events: {}, requests: {} }, logger);
+    for (let i = 0; i < 150; i++) {
+      o.itemError('dead_lettered', { status: 400, type: 'strict_dynamic_mapping_exception', reason: `mapping set to strict, dynamic introduction of [field_${String.fromCharCode(97 + (i % 26))}${String.fromCharCode(97 + Math.floor(i / 26))}] within [_doc] is not allowed. Preview of field's value: 'card 4111-1111'` });
+    }
+    o.flush();
+    const dead = lines.filter((l) => l.msg === 'elasticsearch items dead-lettered');
+    expect(dead).toHaveLength(100);
+    expect(lines.find((l) => l.msg.startsWith('elasticsearch errors with more distinct reasons'))).toMatchObject({ count: 50 });
+    expect(JSON.stringify(lines)).not.toContain('4111');
   });
 
   it('1000 item errors differing only in ids, numbers and quoted values give ONE line with count 1000', () => {

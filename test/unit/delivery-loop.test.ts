@@ -1,6 +1,7 @@
-// The delivery loop's batching for outputs with a linger (elasticsearch):
-// events that keep coming are merged into one write up to the limits, and an
-// idle input sends what there is at once instead of waiting out the linger.
+// The delivery loop (src/pipeline/delivery.ts): batching for outputs with a
+// linger (elasticsearch): events that keep coming are merged into one write up
+// to the limits, and an idle input sends what there is at once instead of
+// waiting out the linger; and stopping while the output keeps failing.
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryBuffer } from '../../src/buffer/memory-buffer.js';
@@ -88,5 +89,32 @@ describe('delivery loop: linger', () => {
       expect(counted - (w.records.at(-1)!.length + 90)).toBeLessThan(1000);
     }
     expect(writes.length).toBeGreaterThan(2);
+  });
+});
+
+describe('delivery loop: stopping', () => {
+  it('stop() returns while the output keeps failing to start, and starts it no more', async () => {
+    const buffer = new MemoryBuffer({ maxSize: 1 << 30, whenFull: 'block', onDurable: () => {} });
+    let starts = 0;
+    const failing = (): Output => ({
+      name: 'down',
+      start: async () => {
+        starts++;
+        throw new Error('cannot reach the destination');
+      },
+      write: async () => {},
+      flush: async () => {},
+      close: async () => {},
+    });
+    const delivery = new OutputDelivery(buffer, failing, { maxEvents: 10, maxBytes: 1 << 20, lingerMs: 0, recordOverhead: 0 }, silent);
+    await buffer.append(batch(1, 0, 3));
+    delivery.start();
+    while (starts < 3) await sleep(20); // backoff 0.5 s, 1 s, … between the attempts
+    // Without the stop flag the loop never reaches take(), so stopTaking() alone could not end it.
+    await delivery.stop();
+    const after = starts;
+    await sleep(1500);
+    expect(starts).toBe(after);
+    expect(buffer.drained).toBe(false); // nothing acknowledged: it stays for the next start
   });
 });
