@@ -224,7 +224,11 @@ export class Agent {
     for (const [input, { tailer, events, parseFailures, lastParseFailure }] of this.stats) {
       this.logger.info({ input, events, parseFailures, lastParseFailure, ...tailer.counters(), inFlightBatches: this.tracker.inFlight() }, msg);
     }
-    for (const lane of this.lanes) this.logger.info({ output: lane.config.name, buffer: lane.buffer.stats(), ...lane.counters }, msg);
+    for (const lane of this.lanes) {
+      // Outputs without outcome counters (file, stdout) keep their line short.
+      const counted = Object.keys(lane.counters.events).length + Object.keys(lane.counters.requests).length > 0;
+      this.logger.info({ output: lane.config.name, buffer: lane.buffer.stats(), ...(counted && lane.counters) }, msg);
+    }
   }
 
   /**
