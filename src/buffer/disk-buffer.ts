@@ -107,7 +107,7 @@ export class DiskBuffer implements OutputBuffer {
       const fh = await open(last.path, 'r+');
       try {
         await fh.truncate(0);
-        await fh.write(MAGIC, 0, MAGIC.length, 0);
+        await writeAll(fh, MAGIC, 0);
         await fh.sync();
       } finally {
         await fh.close();
@@ -225,7 +225,7 @@ export class DiskBuffer implements OutputBuffer {
   private async newSegment(): Promise<Segment> {
     const seg: Segment = { firstId: this.nextId, path: join(this.opts.dir, segmentName(this.nextId)), size: MAGIC.length };
     const fh = await open(seg.path, 'wx');
-    await fh.write(MAGIC, 0, MAGIC.length, 0);
+    await writeAll(fh, MAGIC, 0);
     await fh.sync();
     await fsyncDir(this.opts.dir);
     this.active = fh;

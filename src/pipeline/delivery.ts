@@ -1,4 +1,5 @@
 import type { OutputBuffer, TakenBatch } from '../buffer/types.js';
+import { waitFor } from '../buffer/wait.js';
 import type { Logger } from '../log.js';
 import type { BatchLimits } from '../../outputs/registry.js';
 import type { Output } from '../../outputs/types.js';
@@ -32,7 +33,7 @@ export class OutputDelivery {
   private failures = 0;
   /** Set by stop(): no more rebuilds or starts; a retry wait in progress ends at once. */
   private stopping = false;
-  private wakeRetry: (() => void) | undefined;
+  private readonly retryWaiters: (() => void)[] = [];
 
   constructor(
     private readonly buffer: OutputBuffer,
@@ -56,7 +57,7 @@ export class OutputDelivery {
   async stop(): Promise<void> {
     this.stopping = true;
     this.buffer.stopTaking();
-    this.wakeRetry?.();
+    for (const wake of this.retryWaiters.splice(0)) wake();
     await this.loop;
     await this.output.close();
   }
@@ -87,14 +88,7 @@ export class OutputDelivery {
           { output: this.output.name, err: (err as Error).message, retryInMs: Math.round(wait) },
           'output failed; rebuilding it and delivering again from the oldest unacknowledged record',
         );
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, wait);
-          this.wakeRetry = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        this.wakeRetry = undefined;
+        await waitFor(this.retryWaiters, wait);
         // What the failed output did not acknowledge stays in the buffer for the next start.
         if (this.stopping) return;
         await this.output.close().catch(() => {});
