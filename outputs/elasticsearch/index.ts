@@ -115,8 +115,10 @@ export class ElasticsearchOutput implements Output {
       },
     );
     this.inFlight.push(entry);
-    while (this.inFlight.filter((f) => !f.done).length >= this.config.concurrency && this.error === undefined) {
-      await Promise.race(this.inFlight.filter((f) => !f.done).map((f) => f.promise));
+    for (;;) {
+      const running = this.inFlight.filter((f) => !f.done);
+      if (running.length < this.config.concurrency || this.error !== undefined) break;
+      await Promise.race(running.map((f) => f.promise));
     }
     this.throwIfFailed();
   }

@@ -75,13 +75,14 @@ export class Outcomes {
   private note(outcome: ReasonOutcome, status: number | undefined, type: string, reason: string): void {
     // ES quotes ids and values ('…'), brackets field names ([…]), and ends a parsing error with the
     // value's preview; ids, values and counts vary per document, the shape is the reason.
-    const shape = reason.replace(/Preview of field's value: .*$/s, '').replace(/'[^']*'/g, "'?'").replace(/\d+/g, 'N');
+    // The example leaves out the preview of the refused value: a log line should not carry document content.
+    const withoutPreview = reason.replace(/Preview of field's value: .*$/s, "Preview of field's value: […]");
+    const shape = withoutPreview.replace(/'[^']*'/g, "'?'").replace(/\d+/g, 'N');
     const key = `${outcome}|${status}|${type}|${shape.slice(0, 300)}`;
     const known = this.reasons.get(key);
     if (known) known.count++;
     else if (this.reasons.size >= MAX_REASONS) this.suppressed++;
-    // The example leaves out the preview of the refused value: a log line should not carry document content.
-    else this.reasons.set(key, { outcome, status, type, example: reason.replace(/Preview of field's value: .*$/s, "Preview of field's value: […]").slice(0, 500), count: 1 });
+    else this.reasons.set(key, { outcome, status, type, example: withoutPreview.slice(0, 500), count: 1 });
     this.timer ??= setTimeout(() => this.flush(), SUMMARY_INTERVAL_MS).unref();
   }
 }
