@@ -11,8 +11,8 @@ import { elasticsearchOutputSchema } from '../../outputs/elasticsearch/config.js
 import { createElasticsearchOutput } from '../../outputs/elasticsearch/index.js';
 import type { EventBatch, OutputCounters } from '../../outputs/types.js';
 import { EsServer } from '../support/es-server.js';
+import { sleep } from '../support/logship-process.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const batch = (seq: number, from: number, n: number): EventBatch => ({
   seq,

@@ -12,7 +12,7 @@ import { DiskBuffer, type DiskBufferOptions } from '../../src/buffer/disk-buffer
 import { encodeRecords, HEADER_BYTES, segmentFirstId } from '../../src/buffer/segment-format.js';
 import type { TakenBatch } from '../../src/buffer/types.js';
 import { capturing } from '../support/log-capture.js';
-import { endWhenIdle, recordOffsets } from '../support/buffer-test-kit.js';
+import { batch, endWhenIdle, ns, range, rec, recordOffsets, T0 } from '../support/buffer-test-kit.js';
 
 // The buffer's fs calls, recorded in order (with the onDurable reports) to check its protocol.
 const fsLog = vi.hoisted(() => ({
@@ -74,18 +74,8 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const T0 = Date.UTC(2024, 0, 1);
-/** Record n's JSON: its number, padded to about `pad` bytes. */
-const rec = (n: number, pad = 0) => JSON.stringify({ n, pad: 'x'.repeat(pad) });
-const batch = (seq: number, from: number, count: number, pad = 0) => ({
-  seq,
-  records: Array.from({ length: count }, (_, i) => rec(from + i, pad)),
-  times: Array.from({ length: count }, (_, i) => T0 + from + i),
-  ids: Array.from({ length: count }, (_, i) => `e${from + i}`),
-});
 /** Encoded size of `count` records like rec(n, pad) (n of the same digit count). */
 const encodedSize = (from: number, count: number, pad: number) => encodeRecords(from, batch(0, from, count, pad).records, []).length;
-const ns = (b: TakenBatch | null) => (b ? b.records.map((r) => (JSON.parse(r) as { n: number }).n) : []);
 
 function buffer(over: Partial<DiskBufferOptions> = {}): DiskBuffer {
   return new DiskBuffer({
@@ -131,7 +121,6 @@ async function settled(p: Promise<unknown>, ticks = 20): Promise<boolean> {
   return done;
 }
 
-const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 const segFiles = async () => (await readdir(dir)).filter((n) => segmentFirstId(n) !== undefined).sort();
 const ackFile = async () => JSON.parse(await readFile(join(dir, 'ack.json'), 'utf8')) as { acked_id: number; segment: number; offset: number };
 

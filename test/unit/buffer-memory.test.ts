@@ -3,21 +3,11 @@
 // so onDurable fires only on acknowledgement.
 import { describe, expect, it, vi } from 'vitest';
 import { MemoryBuffer, type MemoryBufferOptions } from '../../src/buffer/memory-buffer.js';
-import type { TakenBatch } from '../../src/buffer/types.js';
+import { batch, ns, range, rec, T0 } from '../support/buffer-test-kit.js';
 
 vi.setConfig({ testTimeout: 20_000 });
 
-const T0 = Date.UTC(2024, 0, 1);
-const rec = (n: number, pad = 0) => JSON.stringify({ n, pad: 'x'.repeat(pad) });
-const batch = (seq: number, from: number, count: number, pad = 0) => ({
-  seq,
-  records: Array.from({ length: count }, (_, i) => rec(from + i, pad)),
-  times: Array.from({ length: count }, (_, i) => T0 + from + i),
-  ids: Array.from({ length: count }, (_, i) => `e${from + i}`),
-});
 const chars = (from: number, count: number, pad: number) => batch(0, from, count, pad).records.reduce((n, r) => n + r.length, 0);
-const ns = (b: TakenBatch | null) => (b ? b.records.map((r) => (JSON.parse(r) as { n: number }).n) : []);
-const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 
 function memory(over: Partial<MemoryBufferOptions> = {}): MemoryBuffer {
   return new MemoryBuffer({ maxSize: 1024 ** 3, whenFull: 'block', onDurable: () => {}, ...over });

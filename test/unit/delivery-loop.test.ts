@@ -7,9 +7,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryBuffer } from '../../src/buffer/memory-buffer.js';
 import { OutputDelivery } from '../../src/pipeline/delivery.js';
 import type { EventBatch, Output } from '../../outputs/types.js';
+import { sleep } from '../support/logship-process.js';
 
 const silent = pino({ level: 'silent' });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** An output that records its writes and reports each durable at once. */
 function recordingOutput(onDurable: (seq: number) => void, writes: EventBatch[]): Output {
