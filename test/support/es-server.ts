@@ -4,20 +4,20 @@
 // the product header, the compatible-with media types (a 9.x client is refused
 // by an 8.x server), authentication, the _bulk wire format and its per-item
 // results (201 created, 409 on a duplicate `create`, data stream rules,
-// filter_path), gzip bodies and http.max_content_length. Everything else
-// answers the way ES answers an endpoint it has no handler for.
+// filter_path on successful answers only: ES turns it off for errors), gzip
+// bodies, http.max_content_length (answered from the headers, before the body
+// is read; on the decompressed size for gzip bodies) and data stream rollover.
+// Everything else answers the way ES answers an endpoint it has no handler for.
 //
-// Faults are injected through plain methods (itemFaults, requestFaults, delay,
-// resetConnections, down/up) so a test drives them in-process.
+// Faults are injected through plain methods (itemFaults, requestFaults,
+// slowResponses, delay, resetConnections, down/up, rollover) so a test drives
+// them in-process.
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { promisify } from 'node:util';
-import { gunzip, gzipSync, inflate } from 'node:zlib';
-
-const gunzipAsync = promisify(gunzip);
-const inflateAsync = promisify(inflate);
+import type { Transform } from 'node:stream';
+import { createGunzip, createInflate, gzipSync } from 'node:zlib';
 
 // ---------------------------------------------------------------- public types
 
@@ -30,8 +30,23 @@ export interface EsServerOptions {
   port?: number;
   /** When set, every request must carry these credentials (else 401 security_exception). */
   auth?: EsAuth;
-  /** http.max_content_length in bytes, checked on the raw and on the decoded body. Default 100 MiB. */
+  /**
+   * http.max_content_length in bytes. Default 100 MiB. It limits the body ES
+   * reads, after Content-Encoding is undone (Netty's decompressor sits before
+   * the size check; elastic/elasticsearch#94408): a plain body whose
+   * Content-Length is over it is refused from the headers, before a byte is
+   * read; a gzip body has no usable Content-Length there, so it is refused
+   * while being decompressed, and the connection is closed (the rest of the
+   * body is still on the wire).
+   */
   maxContentLength?: number;
+  /**
+   * What follows a 413 answered from the headers: `close` (the default, ES 8.18+/9.x:
+   * Netty4HttpContentSizeHandler answers `Connection: close` and closes) or `keep-alive`
+   * (older ES, Netty's HttpObjectAggregator: the body is read and dropped, the
+   * connection kept; the js client broke when this changed, elastic/elasticsearch#121095).
+   */
+  tooLarge?: 'close' | 'keep-alive';
   /** Index names matching these (with `*`) are data streams, like ES's built-in `logs-*-*` template. Default ['logs-*-*']. */
   dataStreamPatterns?: string[];
   /** Serve HTTPS with this key and certificate; with `ca`, also require a client certificate signed by it. */
@@ -48,13 +63,28 @@ export interface BulkItem {
   /** 1 the first time this `_id` reaches _bulk in this index, then 2, 3, … (always 1 without an `_id`). */
   attempt: number;
 }
-export type ItemFaultStatus = 429 | 503 | 400;
+/**
+ * 429/503: load; 400: a mapping error; 403: a missing index privilege
+ * (security_exception); 404: a missing index with auto-create off (index_not_found_exception).
+ */
+export type ItemFaultStatus = 429 | 503 | 400 | 403 | 404;
 export type ItemFaultRule = (item: BulkItem) => ItemFaultStatus | undefined;
 
+export type RequestFaultStatus = 400 | 403 | 404 | 406 | 408 | 413 | 429 | 500 | 502 | 503 | 504;
+
 export interface RequestFault {
-  status: 503 | 429 | 413 | 500;
-  /** How many of the next _bulk requests get it. Default 1. */
+  status: RequestFaultStatus;
+  /** How many of the next matching requests get it. Default 1. */
   count?: number;
+  /**
+   * The answer's body: `es` (default) ES's own JSON error for that status (502/504 have none:
+   * a proxy's JSON-less answer); `html` a proxy's HTML error page (text/html, no product header,
+   * as nginx in front of ES would send it); `truncated` ES's JSON error cut in the middle, the
+   * connection closed before Content-Length bytes were sent.
+   */
+  body?: 'es' | 'html' | 'truncated';
+  /** Which requests it hits: `_bulk` (default), `GET /`, or the template PUTs. */
+  on?: 'bulk' | 'root' | 'template';
 }
 
 export type DownMode = 'refuse' | 'reset' | '503';
@@ -92,6 +122,8 @@ export interface EsServerStats {
   rejected: number;
   /** Injected per-item 429 and 503. */
   failedItems: number;
+  /** 413s answered for http.max_content_length (not injected ones). */
+  tooLarge: number;
   /** Injected whole-request faults: requestFaults() and answers given while down('503'). */
   requestFailures: number;
   /** Connections destroyed by resetConnections() or down('reset'). */
@@ -379,10 +411,21 @@ interface IndexState {
   name: string;
   uuid: string;
   dataStream: boolean;
-  /** `.ds-<name>-<yyyy.MM.dd>-000001` for a data stream, else the name. */
+  /** `.ds-<name>-<yyyy.MM.dd>-00000N` for a data stream (N = generation), else the name. */
   writeIndex: string;
+  generation: number;
+  /** The write index's documents: the only ones a `create` is checked against. */
   docs: Map<string, StoredDoc>;
+  /** A data stream's earlier backing indices, oldest first (rollover). */
+  retired: Array<{ index: string; docs: Map<string, StoredDoc> }>;
   seqNo: number;
+}
+
+interface QueuedFault {
+  status: RequestFaultStatus;
+  left: number;
+  body: NonNullable<RequestFault['body']>;
+  on: NonNullable<RequestFault['on']>;
 }
 
 interface ParsedOp {
@@ -406,6 +449,17 @@ interface Ctx {
   resetAfter: boolean;
 }
 
+interface BodyRead {
+  raw: Buffer;
+  decoded: Buffer;
+  /** The connection failed while the body was read. */
+  aborted: boolean;
+  /** The decoded body passed maxContentLength (reading stopped there). */
+  tooLarge: boolean;
+  /** The gzip/deflate body could not be decoded. */
+  decodeError?: string;
+}
+
 type Handler = (ctx: Ctx, params: string[]) => Promise<void> | void;
 interface Route {
   re: RegExp;
@@ -419,7 +473,7 @@ const SHARDS = { total: 2, successful: 1, failed: 0 };
 function freshStats(): EsServerStats {
   return {
     requests: 0, bulkRequests: 0, itemsReceived: 0, created: 0, duplicates409: 0, updated: 0, deleted: 0,
-    rejected: 0, failedItems: 0, requestFailures: 0, connectionResets: 0, gzipRequests: 0,
+    rejected: 0, failedItems: 0, tooLarge: 0, requestFailures: 0, connectionResets: 0, gzipRequests: 0,
   };
 }
 
@@ -439,6 +493,9 @@ export class EsServer {
   private readonly major: number;
   private readonly auth: EsAuth | undefined;
   private readonly maxContentLength: number;
+  private readonly tooLargeMode: 'close' | 'keep-alive';
+  /** Before 7.14, ES sent no X-Elastic-Product header (the 8.x+ clients refuse its 2xx answers). */
+  private readonly productHeader: boolean;
   private readonly dataStreamPatterns: string[];
   private readonly routes: Route[];
   private readonly indexStates = new Map<string, IndexState>();
@@ -449,7 +506,8 @@ export class EsServer {
   private boundPort: number;
 
   private itemRule: ItemFaultRule | undefined;
-  private readonly requestFaultQueue: Array<{ status: RequestFault['status']; left: number }> = [];
+  private readonly requestFaultQueue: QueuedFault[] = [];
+  private slow = { left: 0, chunkEveryMs: 0 };
   private delayMs = 0;
   private resetsLeft = 0;
   private resetAfterProcessing = false;
@@ -463,6 +521,8 @@ export class EsServer {
     const m = /^(\d+)\.\d+\.\d+/.exec(this.version);
     if (!m) throw new Error(`EsServer: version must look like 9.1.0, got ${this.version}`);
     this.major = Number(m[1]);
+    this.productHeader = this.major > 7 || (this.major === 7 && Number(this.version.split('.')[1]) >= 14);
+    this.tooLargeMode = opts.tooLarge ?? 'close';
     this.auth = opts.auth;
     this.maxContentLength = opts.maxContentLength ?? 100 * 1024 * 1024;
     this.dataStreamPatterns = opts.dataStreamPatterns ?? ['logs-*-*'];
@@ -519,10 +579,37 @@ export class EsServer {
     this.itemRule = rule;
   }
 
-  /** The next `count` (default 1) _bulk requests are answered `status` as a whole, without indexing anything. Queued after earlier calls. */
+  /**
+   * The next `count` (default 1) matching requests are answered `status` as a whole, without
+   * doing anything. Queued after earlier calls (per kind of request).
+   */
   requestFaults(next: RequestFault): void {
     const left = next.count ?? 1;
-    if (left > 0) this.requestFaultQueue.push({ status: next.status, left });
+    if (left > 0) this.requestFaultQueue.push({ status: next.status, left, body: next.body ?? 'es', on: next.on ?? 'bulk' });
+  }
+
+  /**
+   * The next `count` processed _bulk requests (documents indexed) send their headers at once and
+   * then the body a few bytes every `chunkEveryMs`: a response that never stalls long enough for
+   * an idle timeout but takes as long as its length says.
+   */
+  slowResponses(count: number, chunkEveryMs: number): void {
+    this.slow = { left: count, chunkEveryMs };
+  }
+
+  /**
+   * Rolls the data stream `name` over: a new write index `.ds-<name>-<date>-00000N`. Its
+   * documents stay readable (ids, docs, count), but a `create` only checks the write index,
+   * as in ES: the same `_id` sent again after a rollover is a new document, not a 409.
+   */
+  rollover(name: string): string {
+    const state = this.indexStates.get(name);
+    if (!state?.dataStream) throw new Error(`EsServer.rollover: ${name} is not a data stream`);
+    state.retired.push({ index: state.writeIndex, docs: state.docs });
+    state.generation++;
+    state.writeIndex = backingIndexName(name, state.generation);
+    state.docs = new Map();
+    return state.writeIndex;
   }
 
   /** Every response is sent `ms` later (0 turns it off). */
@@ -578,6 +665,7 @@ export class EsServer {
   async clearFaults(): Promise<void> {
     this.itemRule = undefined;
     this.requestFaultQueue.length = 0;
+    this.slow = { left: 0, chunkEveryMs: 0 };
     this.delayMs = 0;
     this.resetsLeft = 0;
     await this.up();
@@ -588,7 +676,7 @@ export class EsServer {
   /** The ids of the indices/data streams matching `index` (a name, `*` pattern or comma list), or of all. */
   ids(index?: string): string[] {
     const out: string[] = [];
-    for (const state of this.resolve(index)) for (const id of state.docs.keys()) out.push(id);
+    for (const state of this.resolve(index)) for (const docs of allDocs(state)) for (const id of docs.keys()) out.push(id);
     return out;
   }
 
@@ -601,14 +689,14 @@ export class EsServer {
   docs(index: string): Array<{ index: string; id: string; source: unknown }> {
     const out: Array<{ index: string; id: string; source: unknown }> = [];
     for (const state of this.resolve(index)) {
-      for (const [id, doc] of state.docs) out.push({ index: state.name, id, source: JSON.parse(doc.source) });
+      for (const docs of allDocs(state)) for (const [id, doc] of docs) out.push({ index: state.name, id, source: JSON.parse(doc.source) });
     }
     return out;
   }
 
   count(index?: string): number {
     let n = 0;
-    for (const state of this.resolve(index)) n += state.docs.size;
+    for (const state of this.resolve(index)) for (const docs of allDocs(state)) n += docs.size;
     return n;
   }
 
@@ -679,11 +767,9 @@ export class EsServer {
   private indexState(name: string, dataStream = this.wouldBeDataStream(name)): IndexState {
     let state = this.indexStates.get(name);
     if (!state) {
-      const d = new Date();
-      const day = `${d.getUTCFullYear()}.${String(d.getUTCMonth() + 1).padStart(2, '0')}.${String(d.getUTCDate()).padStart(2, '0')}`;
       state = {
-        name, uuid: uuid22(), dataStream, writeIndex: dataStream ? `.ds-${name}-${day}-000001` : name,
-        docs: new Map(), seqNo: 0,
+        name, uuid: uuid22(), dataStream, writeIndex: dataStream ? backingIndexName(name, 1) : name, generation: 1,
+        docs: new Map(), retired: [], seqNo: 0,
       };
       this.indexStates.set(name, state);
     }
@@ -732,10 +818,28 @@ export class EsServer {
       req, res, record, method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, body: EMPTY,
       contentType: 'application/json', resetAfter,
     };
-    const { raw, size, aborted } = await this.readBody(req);
-    if (aborted) return;
-    record.body = raw;
-    record.decoded = raw;
+    const encoding = (req.headers['content-encoding'] ?? '').trim().toLowerCase();
+    const decoder = encoding === 'gzip' || encoding === 'x-gzip' ? createGunzip() : encoding === 'deflate' ? createInflate() : undefined;
+    // Netty answers from the headers, before authentication and before a byte of the body is read.
+    // A decompressed body's Content-Length is dropped by the decompressor in front of that check.
+    if (!decoder && Number(req.headers['content-length'] ?? 0) > this.maxContentLength) {
+      this.refuseTooLarge(ctx, this.tooLargeMode === 'close');
+      return;
+    }
+    const read = await this.readBody(req, decoder);
+    if (read.aborted) return;
+    if (read.tooLarge) {
+      // Found while reading: the rest of the body is still coming, so the connection cannot be reused.
+      this.refuseTooLarge(ctx, true);
+      return;
+    }
+    record.body = read.raw;
+    record.decoded = read.decoded;
+    ctx.body = read.decoded;
+    if (decoder && encoding !== 'deflate') {
+      record.gzip = true;
+      this.stats.gzipRequests++;
+    }
     try {
       if (this.downMode === '503') {
         this.stats.requestFailures++;
@@ -745,45 +849,72 @@ export class EsServer {
         });
       }
       this.authenticate(ctx);
-      if (size > this.maxContentLength) throw new EsHttpError(413, undefined);
-      const encoding = (req.headers['content-encoding'] ?? '').trim().toLowerCase();
-      if (encoding === 'gzip' || encoding === 'x-gzip' || encoding === 'deflate') {
-        if (encoding !== 'deflate') {
-          record.gzip = true;
-          this.stats.gzipRequests++;
-        }
-        try {
-          const opts = { maxOutputLength: this.maxContentLength };
-          ctx.body = encoding === 'deflate' ? await inflateAsync(raw, opts) : await gunzipAsync(raw, opts);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new EsHttpError(413, undefined);
-          throw httpError(400, { type: 'illegal_argument_exception', reason: `invalid ${encoding} body: ${String(err)}` });
-        }
-        record.decoded = ctx.body;
-      } else {
-        ctx.body = raw;
-      }
+      if (read.decodeError) throw httpError(400, { type: 'illegal_argument_exception', reason: `invalid ${encoding} body: ${read.decodeError}` });
       this.negotiate(ctx);
+      const fault = this.takeRequestFault(ctx.path === '/' ? 'root' : /^\/_(component|index)_template\//.test(ctx.path) ? 'template' : undefined);
+      if (fault) {
+        this.answerFault(ctx, fault, 0);
+        return;
+      }
       await this.route(ctx);
     } catch (err) {
       if (!(err instanceof EsHttpError)) throw err;
-      this.send(ctx, err.status, err.body, err.headers);
+      this.send(ctx, err.status, err.body, err.headers, { error: true });
     }
   }
 
-  private readBody(req: http.IncomingMessage): Promise<{ raw: Buffer; size: number; aborted: boolean }> {
+  /** The body as received and decoded, stopping (tooLarge) once the decoded bytes pass maxContentLength. */
+  private readBody(req: http.IncomingMessage, decoder: Transform | undefined): Promise<BodyRead> {
     return new Promise((resolve) => {
-      const chunks: Buffer[] = [];
+      const raw: Buffer[] = [];
+      const decoded: Buffer[] = [];
+      let rawSize = 0;
       let size = 0;
-      req.on('data', (chunk: Buffer) => {
+      let settled = false;
+      const done = (r: Omit<BodyRead, 'raw' | 'decoded'>) => {
+        if (settled) return;
+        settled = true;
+        const rawBody = Buffer.concat(raw, rawSize);
+        resolve({ ...r, raw: rawBody, decoded: decoder ? Buffer.concat(decoded, size) : rawBody });
+      };
+      const count = (chunk: Buffer, into: Buffer[]) => {
+        if (settled) return;
         size += chunk.length;
-        if (size <= this.maxContentLength) chunks.push(chunk);
+        if (size > this.maxContentLength) {
+          req.unpipe();
+          decoder?.destroy();
+          done({ aborted: false, tooLarge: true });
+        } else into.push(chunk);
+      };
+      req.on('data', (chunk: Buffer) => {
+        rawSize += chunk.length;
+        if (decoder) raw.push(chunk);
+        else count(chunk, raw);
       });
-      req.on('end', () => {
-        resolve({ raw: size <= this.maxContentLength ? Buffer.concat(chunks, size) : EMPTY, size, aborted: false });
-      });
-      req.on('error', () => resolve({ raw: EMPTY, size, aborted: true }));
+      req.on('error', () => done({ aborted: true, tooLarge: false }));
+      if (decoder) {
+        decoder.on('data', (chunk: Buffer) => count(chunk, decoded));
+        decoder.on('error', (err) => done({ aborted: false, tooLarge: false, decodeError: String(err) }));
+        decoder.on('end', () => done({ aborted: false, tooLarge: false }));
+        req.pipe(decoder);
+      } else {
+        req.on('end', () => done({ aborted: false, tooLarge: false }));
+      }
     });
+  }
+
+  /** Netty's own 413: no body and no product header (it never reaches ES's REST layer). */
+  private refuseTooLarge(ctx: Ctx, close: boolean): void {
+    const { req, res, record } = ctx;
+    this.stats.tooLarge++;
+    record.status = 413;
+    res.writeHead(413, { 'Content-Length': '0', ...(close && { Connection: 'close' }) });
+    if (close) {
+      res.end(() => req.socket.destroy());
+    } else {
+      res.end();
+      req.resume(); // read and dropped, so the connection can carry the next request
+    }
   }
 
   private authenticate(ctx: Ctx): void {
@@ -878,12 +1009,13 @@ export class EsServer {
     ctx.contentType = compat === undefined ? 'application/json' : `application/vnd.elasticsearch+json;compatible-with=${compat}`;
   }
 
-  private send(ctx: Ctx, status: number, body: unknown, extraHeaders: Record<string, string | string[]> = {}): void {
+  /** `error`: an exception's answer, which ES builds with filtering off (AbstractRestChannel.newErrorBuilder). */
+  private send(ctx: Ctx, status: number, body: unknown, extraHeaders: Record<string, string | string[]> = {}, opts: { error?: boolean } = {}): void {
     const { req, res, record } = ctx;
     let payload: Buffer = EMPTY;
-    const headers: Record<string, string | string[]> = { 'X-Elastic-Product': 'Elasticsearch', ...extraHeaders };
+    const headers: Record<string, string | string[]> = { ...(this.productHeader && { 'X-Elastic-Product': 'Elasticsearch' }), ...extraHeaders };
     if (body !== undefined) {
-      const filterPath = ctx.query.get('filter_path');
+      const filterPath = opts.error ? null : ctx.query.get('filter_path');
       const filtered = filterPath ? applyFilterPath(body, filterPath) : body;
       const pretty = ctx.query.has('pretty') && ctx.query.get('pretty') !== 'false';
       payload = Buffer.from(pretty ? `${JSON.stringify(filtered, null, 2)}\n` : JSON.stringify(filtered));
@@ -904,7 +1036,11 @@ export class EsServer {
       }
       record.status = status;
       res.writeHead(status, headers);
-      res.end(req.method === 'HEAD' ? undefined : payload);
+      if (req.method === 'HEAD') res.end();
+      else if (status === 200 && this.slow.left > 0 && ctx.path.endsWith('/_bulk')) {
+        this.slow.left--;
+        this.trickle(res, payload, this.slow.chunkEveryMs);
+      } else res.end(payload);
     };
     if (this.delayMs > 0) {
       const t = setTimeout(() => {
@@ -915,6 +1051,48 @@ export class EsServer {
     } else {
       finish();
     }
+  }
+
+  /** Writes `payload` 8 bytes at a time, one write every `everyMs`, until done or the client leaves. */
+  private trickle(res: http.ServerResponse, payload: Buffer, everyMs: number): void {
+    let at = 0;
+    const next = () => {
+      if (res.destroyed || this.closing) return;
+      if (at >= payload.length) {
+        res.end();
+        return;
+      }
+      res.write(payload.subarray(at, at + 8));
+      at += 8;
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        next();
+      }, everyMs);
+      this.timers.add(t);
+    };
+    next();
+  }
+
+  /** An injected whole-request answer (see RequestFault). */
+  private answerFault(ctx: Ctx, fault: QueuedFault, bytes: number): void {
+    const { req, res, record } = ctx;
+    // A proxy answers these (ES has no 408/502/504 of its own), with its HTML page.
+    if (fault.body === 'html' || fault.status === 408 || fault.status === 502 || fault.status === 504) {
+      const title = `${fault.status} ${http.STATUS_CODES[fault.status]}`;
+      record.status = fault.status;
+      res.writeHead(fault.status, { 'Content-Type': 'text/html' });
+      res.end(`<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`);
+      return;
+    }
+    const err = this.requestFault(fault.status, bytes);
+    if (fault.body === 'truncated') {
+      const text = Buffer.from(JSON.stringify(err.body));
+      record.status = fault.status;
+      res.writeHead(fault.status, { 'X-Elastic-Product': 'Elasticsearch', 'Content-Type': ctx.contentType, 'Content-Length': String(text.length) });
+      res.write(text.subarray(0, text.length >> 1), () => req.socket.destroy());
+      return;
+    }
+    this.send(ctx, err.status, err.body, err.headers, { error: true });
   }
 
   // -------------------------------------------------------------------- routes
@@ -1038,11 +1216,10 @@ export class EsServer {
       parseError = err;
     }
 
-    const fault = this.requestFaultQueue[0];
+    const fault = this.takeRequestFault('bulk');
     if (fault) {
-      if (--fault.left === 0) this.requestFaultQueue.shift();
-      this.stats.requestFailures++;
-      throw this.requestFault(fault.status, ctx.body.length);
+      this.answerFault(ctx, fault, ctx.body.length);
+      return;
     }
     if (parseError) throw parseError;
     ops = ops!;
@@ -1077,8 +1254,32 @@ export class EsServer {
     this.send(ctx, 200, { took: Math.max(0, Math.round(performance.now() - started)), errors, items });
   }
 
-  private requestFault(status: RequestFault['status'], bytes: number): EsHttpError {
+  /** The first queued fault for this kind of request, counted and used up; none for other paths. */
+  private takeRequestFault(on: QueuedFault['on'] | undefined): QueuedFault | undefined {
+    const i = on === undefined ? -1 : this.requestFaultQueue.findIndex((f) => f.on === on);
+    if (i === -1) return undefined;
+    const fault = this.requestFaultQueue[i]!;
+    if (--fault.left === 0) this.requestFaultQueue.splice(i, 1);
+    this.stats.requestFailures++;
+    return fault;
+  }
+
+  /** ES's own answer for an injected status (408/502/504 come from a proxy: see answerFault). */
+  private requestFault(status: RequestFaultStatus, bytes: number): EsHttpError {
     switch (status) {
+      case 400:
+        return httpError(400, { type: 'illegal_argument_exception', reason: 'The bulk request must be terminated by a newline [\\n]' });
+      case 403:
+        return httpError(403, {
+          type: 'security_exception',
+          reason: 'action [indices:data/write/bulk] is unauthorized for user [shipper] with effective roles [viewer], this action is granted by the cluster privileges [all]',
+        });
+      case 404:
+        return httpError(404, {
+          type: 'index_not_found_exception', reason: 'no such index [logs]', 'resource.type': 'index_or_alias', 'resource.id': 'logs', index_uuid: '_na_', index: 'logs',
+        });
+      case 406:
+        return new EsHttpError(406, { error: 'Content-Type header [text/plain] is not supported', status: 406 });
       case 413:
         return new EsHttpError(413, undefined);
       case 429:
@@ -1093,6 +1294,10 @@ export class EsServer {
         return httpError(503, { type: 'cluster_block_exception', reason: 'blocked by: [SERVICE_UNAVAILABLE/2/no master];' });
       case 500:
         return httpError(500, { type: 'illegal_state_exception', reason: 'injected internal server error' });
+      case 408:
+      case 502:
+      case 504:
+        return httpError(status, { type: 'exception', reason: http.STATUS_CODES[status]! });
     }
   }
 
@@ -1289,6 +1494,15 @@ export class EsServer {
           type: 'unavailable_shards_exception',
           reason: `[${indexName}][0] primary shard is not active Timeout: [1m], request: [BulkShardRequest [[${indexName}][0]] containing [1] requests]`,
         }, indexName);
+      case 403:
+        return failure(403, {
+          type: 'security_exception',
+          reason: `action [indices:data/write/bulk[s]] is unauthorized for user [shipper] with effective roles [logs_reader] on indices [${indexName}], this action is granted by the index privileges [create_doc,create,index,write,all]`,
+        }, indexName);
+      case 404:
+        return failure(404, {
+          type: 'index_not_found_exception', reason: `no such index [${op.index}]`, 'resource.type': 'index_expression', 'resource.id': op.index, index_uuid: '_na_', index: op.index,
+        }, op.index);
       case 400: {
         const id = op.id ?? autoId();
         return failure(
@@ -1444,14 +1658,14 @@ export class EsServer {
 
   private countApi(ctx: Ctx, expr: string): void {
     const states = this.resolveOrThrow(expr);
-    const count = states.reduce((n, s) => n + s.docs.size, 0);
+    const count = states.reduce((n, s) => n + allDocs(s).reduce((k, d) => k + d.size, 0), 0);
     this.send(ctx, 200, { count, _shards: { total: states.length, successful: states.length, skipped: 0, failed: 0 } });
   }
 
   private getDoc(ctx: Ctx, index: string, id: string): void {
     const state = this.indexStates.get(index);
     if (!state) throw this.indexNotFound(index);
-    const doc = state.docs.get(id);
+    const doc = allDocs(state).reverse().find((d) => d.has(id))?.get(id);
     if (!doc) {
       this.send(ctx, 404, { _index: state.writeIndex, _id: id, found: false });
       return;
@@ -1517,6 +1731,17 @@ export class EsServer {
     for (const s of states) this.indexStates.delete(s.name);
     this.send(ctx, 200, { acknowledged: true });
   }
+}
+
+/** A data stream's backing index: `.ds-<stream>-<yyyy.MM.dd>-<generation, 6 digits>`. */
+function backingIndexName(stream: string, generation: number): string {
+  const d = new Date();
+  const day = `${d.getUTCFullYear()}.${String(d.getUTCMonth() + 1).padStart(2, '0')}.${String(d.getUTCDate()).padStart(2, '0')}`;
+  return `.ds-${stream}-${day}-${String(generation).padStart(6, '0')}`;
+}
+
+function allDocs(state: IndexState): Array<Map<string, StoredDoc>> {
+  return [...state.retired.map((r) => r.docs), state.docs];
 }
 
 function deepMerge(base: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {

@@ -1,6 +1,7 @@
 // EsServer (test/support/es-server.ts) checked through the real @elastic/elasticsearch 9.x
 // client, and through raw HTTP where the client would hide what is on the wire.
 import http from 'node:http';
+import net from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { Client, errors } from '@elastic/elasticsearch';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -100,7 +101,7 @@ describe('root document and headers', () => {
     expect(head.headers['content-type']).toBe('application/json');
   });
 
-  it('every response carries X-Elastic-Product, whatever its status', async () => {
+  it('every response of ES itself carries X-Elastic-Product, whatever its status (not Netty\'s 413: see http.max_content_length)', async () => {
     const server = await start({ auth: { username: 'u', password: 'p' }, maxContentLength: 100 });
     const basic = { authorization: `Basic ${Buffer.from('u:p').toString('base64')}` };
     const cases: Array<[number, Promise<RawResponse>]> = [
@@ -111,7 +112,6 @@ describe('root document and headers', () => {
       [405, raw(server, 'GET', '/_bulk', { headers: basic })],
       [400, raw(server, 'GET', '/', { headers: { ...basic, accept: 'application/vnd.elasticsearch+json; compatible-with=7' } })],
       [406, raw(server, 'POST', '/_bulk', { headers: { ...basic, 'content-type': 'text/plain' }, body: 'x\n' })],
-      [413, raw(server, 'POST', '/_bulk', { headers: { ...basic, ...NDJSON }, body: 'x'.repeat(101) })],
     ];
     for (const [status, pending] of cases) {
       const res = await pending;
@@ -418,7 +418,7 @@ describe('_bulk', () => {
     expect(server.count('app')).toBe(0);
   });
 
-  it('answers 413 with an empty body when the raw or the decoded body exceeds maxContentLength', async () => {
+  it('answers 413 with an empty body when a plain body, or a gzip body once decoded, exceeds maxContentLength', async () => {
     const server = await start({ maxContentLength: 2000 });
     const big = ndjson(...Array.from({ length: 40 }, (_, i) => [{ create: { _index: 'app' } }, { i, pad: 'x'.repeat(40) }]).flat());
     expect(big.length).toBeGreaterThan(2000);
@@ -875,5 +875,175 @@ describe('esTarget', () => {
     targets.push(target);
     expect(target.server).toBeInstanceOf(EsServer);
     expect(target.server!.version).toBe('8.17.0');
+  });
+});
+
+/** Writes `request` on a fresh socket; resolves with everything received once the server closes it, or once `until` matches. */
+function rawSocket(server: EsServer, request: string | Buffer, until?: RegExp): Promise<{ text: string; closed: boolean; socket: net.Socket }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(server.port, '127.0.0.1');
+    let text = '';
+    const done = (closed: boolean) => resolve({ text, closed, socket });
+    socket.on('data', (d: Buffer) => {
+      text += d.toString('latin1');
+      if (until?.test(text)) done(false);
+    });
+    socket.on('close', () => done(true));
+    socket.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' || err.code === 'EPIPE' ? done(true) : reject(err)));
+    socket.write(request);
+  });
+}
+
+const bulkHead = (length: number, extra = '') =>
+  `POST /_bulk HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-ndjson\r\nContent-Length: ${length}\r\n${extra}\r\n`;
+
+describe('what real Elasticsearch does that a shipper meets', () => {
+  it('filter_path shapes successful answers only: an error keeps its whole body (ES builds errors with filtering off)', async () => {
+    const server = await start();
+    server.requestFaults({ status: 503 });
+    const path = '/_bulk?filter_path=errors,items.*.status,items.*.error';
+    const res = await raw(server, 'POST', path, { headers: NDJSON, body: ndjson({ create: { _index: 'app', _id: 'a' } }, { n: 1 }) });
+    expect(res.status).toBe(503);
+    expect(res.json()).toEqual({
+      error: { root_cause: [{ type: 'cluster_block_exception', reason: 'blocked by: [SERVICE_UNAVAILABLE/2/no master];' }], type: 'cluster_block_exception', reason: 'blocked by: [SERVICE_UNAVAILABLE/2/no master];' },
+      status: 503,
+    });
+    const denied = await start({ auth: { username: 'u', password: 'p' } });
+    const unauthorized = await raw(denied, 'POST', path, { headers: NDJSON, body: ndjson({ create: { _index: 'app' } }, { n: 1 }) });
+    expect(unauthorized.status).toBe(401);
+    expect(unauthorized.json().error.type).toBe('security_exception');
+    // A success is still filtered.
+    const ok = await raw(server, 'POST', path, { headers: NDJSON, body: ndjson({ create: { _index: 'app', _id: 'a' } }, { n: 1 }) });
+    expect(ok.json()).toEqual({ errors: false, items: [{ create: { status: 201 } }] });
+  });
+
+  it('413 from the headers, before the body is sent; by default with Connection: close and no product header (ES 9.x)', async () => {
+    const server = await start({ maxContentLength: 1000 });
+    // Only the headers are written: the answer must not wait for the 5000 bytes announced.
+    const { text, closed } = await rawSocket(server, bulkHead(5000));
+    expect(closed).toBe(true);
+    expect(text).toMatch(/^HTTP\/1\.1 413 /);
+    expect(text.toLowerCase()).toContain('connection: close');
+    expect(text.toLowerCase()).not.toContain('x-elastic-product');
+    expect(server.stats.tooLarge).toBe(1);
+    expect(server.requests.at(-1)).toMatchObject({ path: '/_bulk', status: 413, body: Buffer.alloc(0) });
+  });
+
+  it("tooLarge: 'keep-alive' (older ES, Netty's aggregator) drops the body and keeps the connection for the next request", async () => {
+    const server = await start({ maxContentLength: 1000, tooLarge: 'keep-alive' });
+    const first = await rawSocket(server, bulkHead(5000), /\r\n\r\n/);
+    expect(first.closed).toBe(false);
+    expect(first.text).toMatch(/^HTTP\/1\.1 413 /);
+    expect(first.text.toLowerCase()).not.toContain('connection: close');
+    const second = new Promise<string>((resolve) => {
+      let text = '';
+      first.socket.on('data', (d: Buffer) => {
+        text += d.toString('latin1');
+        if (text.includes('You Know, for Search')) resolve(text);
+      });
+    });
+    first.socket.write('x'.repeat(5000));
+    first.socket.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    expect(await second).toMatch(/^HTTP\/1\.1 200 /);
+    first.socket.destroy();
+  });
+
+  it('a gzip body is measured decompressed: small on the wire, too large once decoded is a 413 that closes the connection in either mode', async () => {
+    for (const tooLarge of ['close', 'keep-alive'] as const) {
+      const server = await start({ maxContentLength: 2000, tooLarge });
+      const zipped = gzipSync(ndjson(...Array.from({ length: 100 }, () => [{ create: { _index: 'app' } }, { pad: 'x'.repeat(40) }]).flat()));
+      expect(zipped.length).toBeLessThan(1000);
+      const { text, closed } = await rawSocket(server, Buffer.concat([Buffer.from(bulkHead(zipped.length, 'Content-Encoding: gzip\r\n')), zipped]));
+      expect(closed).toBe(true);
+      expect(text).toMatch(/^HTTP\/1\.1 413 /);
+      expect(server.count()).toBe(0);
+      // Under the limit decoded, the same size on the wire goes in.
+      const fits = await client(server, { compression: true }).bulk({ operations: [{ create: { _index: 'app' } }, { pad: 'x'.repeat(40) }] });
+      expect(fits.errors).toBe(false);
+    }
+  });
+
+  it('rollover: a new backing index; the same _id created again is a new document, not a 409 (a real duplicate window)', async () => {
+    const server = await start();
+    const es = client(server);
+    const op = [{ create: { _index: 'logs-app-default', _id: 'k' } }, { '@timestamp': '2024-05-01T00:00:00Z', a: 1 }];
+    expect((await es.bulk({ operations: op })).items[0]!.create!.status).toBe(201);
+    expect((await es.bulk({ operations: op })).items[0]!.create!.status).toBe(409);
+    const next = server.rollover('logs-app-default');
+    expect(next).toMatch(/^\.ds-logs-app-default-\d{4}\.\d{2}\.\d{2}-000002$/);
+    const again = (await es.bulk({ operations: op })).items[0]!.create!;
+    expect(again).toMatchObject({ status: 201, _index: next });
+    expect(server.ids('logs-app-default')).toEqual(['k', 'k']);
+    expect(server.count('logs-app-default')).toBe(2);
+    expect(() => server.rollover('plain')).toThrow(/not a data stream/);
+  });
+
+  it('per-item 403 (a missing privilege) and 404 (a missing index, auto-create off) with ES error bodies', async () => {
+    const server = await start();
+    server.itemFaults((item) => (item.id === 'a' ? 403 : item.id === 'b' ? 404 : undefined));
+    const res = await client(server).bulk({ operations: [{ create: { _index: 'app', _id: 'a' } }, { n: 1 }, { create: { _index: 'app', _id: 'b' } }, { n: 2 }, { create: { _index: 'app', _id: 'c' } }, { n: 3 }] });
+    expect(res.items.map((i) => i.create!.status)).toEqual([403, 404, 201]);
+    expect(res.items[0]!.create!.error).toMatchObject({ type: 'security_exception', reason: expect.stringContaining('is unauthorized for user [shipper]') });
+    expect(res.items[1]!.create!.error).toMatchObject({ type: 'index_not_found_exception', reason: 'no such index [app]' });
+    expect(server.ids('app')).toEqual(['c']);
+  });
+
+  it.each([400, 403, 404, 406])('a whole-request %d carries ES\'s JSON error through the client', async (status) => {
+    const server = await start();
+    server.requestFaults({ status: status as 400 });
+    const err = await rejection(client(server).bulk({ operations: [{ create: { _index: 'app' } }, { n: 1 }] }));
+    expect(err).toBeInstanceOf(errors.ResponseError);
+    expect(err.statusCode).toBe(status);
+    expect(err.body.error).toBeTruthy();
+    expect(server.count()).toBe(0);
+  });
+
+  it.each([408, 502, 504])('a whole-request %d is a proxy\'s HTML page (text/html, no product header)', async (status) => {
+    const server = await start();
+    server.requestFaults({ status: status as 502 });
+    const res = await raw(server, 'POST', '/_bulk', { headers: NDJSON, body: ndjson({ create: { _index: 'app' } }, { n: 1 }) });
+    expect(res.status).toBe(status);
+    expect(res.headers['content-type']).toBe('text/html');
+    expect(res.headers['x-elastic-product']).toBeUndefined();
+    expect(res.text).toContain(`<title>${status} ${http.STATUS_CODES[status]}</title>`);
+    expect(server.count()).toBe(0);
+  });
+
+  it('body: html on an ES status and body: truncated (the connection closes mid-body); faults on GET / and on template PUTs', async () => {
+    const server = await start();
+    server.requestFaults({ status: 503, body: 'html' });
+    const html = await raw(server, 'POST', '/_bulk', { headers: NDJSON, body: ndjson({ create: { _index: 'app' } }, { n: 1 }) });
+    expect([html.status, html.headers['content-type']]).toEqual([503, 'text/html']);
+    server.requestFaults({ status: 500, body: 'truncated' });
+    const cut = await rejection(client(server).bulk({ operations: [{ create: { _index: 'app' } }, { n: 1 }] }));
+    expect(cut).toBeInstanceOf(errors.ConnectionError);
+    server.requestFaults({ status: 500, on: 'root' });
+    server.requestFaults({ status: 503, on: 'template' });
+    const es = client(server);
+    // A _bulk does not use up the root's fault.
+    expect((await es.bulk({ operations: [{ create: { _index: 'app' } }, { n: 1 }] })).errors).toBe(false);
+    expect((await rejection(es.info())).statusCode).toBe(500);
+    expect((await es.info()).version.number).toBe('9.1.0');
+    expect((await rejection(es.cluster.putComponentTemplate({ name: 't', template: {} }))).statusCode).toBe(503);
+    expect(server.stats.requestFailures).toBe(4);
+  });
+
+  it('slowResponses: headers at once, the body trickled; the client\'s idle timeout never fires, the whole answer takes its time', async () => {
+    const server = await start();
+    server.slowResponses(1, 20);
+    const started = Date.now();
+    const res = await client(server, { requestTimeout: 1000 }).bulk({ operations: [{ create: { _index: 'app', _id: 'a' } }, { n: 1 }] });
+    expect(res.items[0]!.create!.status).toBe(201);
+    // ~200 bytes at 8 bytes per 20 ms: far past the 1 s timeout the client was given.
+    expect(Date.now() - started).toBeGreaterThan(400);
+  });
+
+  it('before 7.14, ES sent no X-Elastic-Product: the 9.x client refuses its successful answers', async () => {
+    const old = await start({ version: '7.10.2' });
+    const res = await raw(old, 'GET', '/');
+    expect(res.headers['x-elastic-product']).toBeUndefined();
+    expect(await rejection(client(old).info())).toBeInstanceOf(errors.ProductNotSupportedError);
+    const newer = await start({ version: '7.17.0' });
+    expect((await raw(newer, 'GET', '/')).headers['x-elastic-product']).toBe('Elasticsearch');
   });
 });
