@@ -1,5 +1,6 @@
 import type { Client } from '@elastic/elasticsearch';
 import type { ElasticsearchOutputConfig } from './config.js';
+import { withDeadline } from './request.js';
 import type { ServerDialect } from './server-version.js';
 import type { Target } from './target.js';
 
@@ -59,10 +60,13 @@ export async function installTemplates(
   dialect: ServerDialect,
   target: Target,
   settings: ElasticsearchOutputConfig['index_template'],
+  timeoutMs: number,
 ): Promise<{ component: string; index: string }> {
   const component = `${settings.name}-ecs-mappings`;
   const put = (path: string, body: unknown) =>
-    client.transport.request({ method: 'PUT', path, body: body as Record<string, unknown> }, { headers: { ...dialect.jsonHeaders }, maxRetries: 0 });
+    withDeadline(timeoutMs, (signal) =>
+      client.transport.request({ method: 'PUT', path, body: body as Record<string, unknown> }, { headers: { ...dialect.jsonHeaders }, maxRetries: 0, signal }),
+    );
   await put(`/_component_template/${encodeURIComponent(component)}`, {
     template: { mappings: ECS_MAPPINGS },
     _meta: { managed_by: 'logship' },

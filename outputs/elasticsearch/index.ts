@@ -77,16 +77,16 @@ export class ElasticsearchOutput implements Output {
   async start(): Promise<void> {
     const client = await createClient(this.config, this.ctx.logger);
     this.client = client;
-    const dialect = await detectDialect(client, this.config.api_version);
+    const dialect = await detectDialect(client, this.config.api_version, this.config.request_timeout);
     if (this.config.index_template.enabled) {
-      const installed = await installTemplates(client, dialect, this.target, this.config.index_template).catch((err: unknown) => {
+      const installed = await installTemplates(client, dialect, this.target, this.config.index_template, this.config.request_timeout).catch((err: unknown) => {
         throw new Error(`cannot install the index template: ${describeRequestError(err).reason}`, { cause: err });
       });
       this.ctx.logger.info({ ...installed, pattern: this.target.pattern }, 'index template installed');
     }
     this.ctx.logger.info({ version: dialect.version, target: this.target.pattern, dataStream: this.target.dataStream }, 'elasticsearch output ready');
     this.delivery = {
-      send: bulkSender(client, dialect),
+      send: bulkSender(client, dialect, this.config.request_timeout),
       deadLetters: this.deadLetters,
       outcomes: this.outcomes,
       signal: this.abort.signal,

@@ -88,7 +88,14 @@ export function describeRequestError(err: unknown): RequestFailure {
   else if (status !== undefined) {
     const body = e.meta?.body as { error?: { type?: unknown; reason?: unknown } | string } | string | undefined;
     const error = typeof body === 'object' && body !== null ? body.error : undefined;
-    const detail = typeof error === 'object' && error !== null ? `${String(error.type)}: ${String(error.reason)}` : typeof error === 'string' ? error : '';
+    const detail =
+      typeof error === 'object' && error !== null
+        ? `${String(error.type)}: ${String(error.reason)}`
+        : typeof error === 'string'
+          ? error
+          : typeof body === 'string'
+            ? textSummary(body)
+            : '';
     reason = `HTTP ${status}${detail ? ` ${detail}` : ''}`;
   } else if (e.name === 'ProductNotSupportedError') {
     reason = 'the server did not identify as Elasticsearch (no X-Elastic-Product header)';
@@ -96,6 +103,17 @@ export function describeRequestError(err: unknown): RequestFailure {
     reason = `${e.name ?? 'Error'}: ${e.message ?? String(err)}`;
   }
   return { status, reason: withoutUserinfo(reason).slice(0, 1000), tooLarge: status === 413 };
+}
+
+/**
+ * A body that is not ES's JSON (a proxy's error page), on one short line:
+ * `(HTML: <its title>)`, or its first words.
+ */
+function textSummary(body: string): string {
+  const head = body.slice(0, 4096);
+  const title = /<title>([^<]*)<\/title>/i.exec(head)?.[1];
+  const text = (title ?? head.replace(/<[^>]*>/g, ' ')).replace(/\s+/g, ' ').trim().slice(0, 200);
+  return text === '' ? '' : title !== undefined ? `(HTML: ${text})` : `(${text})`;
 }
 
 /** A node URL may carry `user:password@` (a password may hold `@` or spaces); a message never does. */

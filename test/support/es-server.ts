@@ -83,8 +83,8 @@ export interface RequestFault {
    * connection closed before Content-Length bytes were sent.
    */
   body?: 'es' | 'html' | 'truncated';
-  /** Which requests it hits: `_bulk` (default), `GET /`, or the template PUTs. */
-  on?: 'bulk' | 'root' | 'template';
+  /** Which requests it hits: `_bulk` (default), `GET /`, or the PUT of a component or an index template. */
+  on?: 'bulk' | 'root' | 'component_template' | 'index_template';
 }
 
 export type DownMode = 'refuse' | 'reset' | '503';
@@ -851,7 +851,7 @@ export class EsServer {
       this.authenticate(ctx);
       if (read.decodeError) throw httpError(400, { type: 'illegal_argument_exception', reason: `invalid ${encoding} body: ${read.decodeError}` });
       this.negotiate(ctx);
-      const fault = this.takeRequestFault(ctx.path === '/' ? 'root' : /^\/_(component|index)_template\//.test(ctx.path) ? 'template' : undefined);
+      const fault = this.takeRequestFault(faultKind(ctx));
       if (fault) {
         this.answerFault(ctx, fault, 0);
         return;
@@ -1731,6 +1731,15 @@ export class EsServer {
     for (const s of states) this.indexStates.delete(s.name);
     this.send(ctx, 200, { acknowledged: true });
   }
+}
+
+/** Which injected faults a request other than _bulk can get. */
+function faultKind(ctx: Ctx): QueuedFault['on'] | undefined {
+  if (ctx.path === '/') return 'root';
+  if (ctx.method !== 'PUT' && ctx.method !== 'POST') return undefined;
+  if (ctx.path.startsWith('/_component_template/')) return 'component_template';
+  if (ctx.path.startsWith('/_index_template/')) return 'index_template';
+  return undefined;
 }
 
 /** A data stream's backing index: `.ds-<stream>-<yyyy.MM.dd>-<generation, 6 digits>`. */

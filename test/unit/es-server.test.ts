@@ -1018,7 +1018,7 @@ describe('what real Elasticsearch does that a shipper meets', () => {
     const cut = await rejection(client(server).bulk({ operations: [{ create: { _index: 'app' } }, { n: 1 }] }));
     expect(cut).toBeInstanceOf(errors.ConnectionError);
     server.requestFaults({ status: 500, on: 'root' });
-    server.requestFaults({ status: 503, on: 'template' });
+    server.requestFaults({ status: 503, on: 'component_template' });
     const es = client(server);
     // A _bulk does not use up the root's fault.
     expect((await es.bulk({ operations: [{ create: { _index: 'app' } }, { n: 1 }] })).errors).toBe(false);
