@@ -1,8 +1,9 @@
-// deliverBatch (outputs/elasticsearch/batch-delivery.ts) driven through its
-// SendBulk seam with scripted answers: what is retried, what is dead-lettered,
-// what fails the output, and that an aborted output stops retrying. (The HTTP
-// path with the real client is covered by test/integration/elasticsearch*.)
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// deliverBatch (outputs/elasticsearch/batch-delivery.ts) through its SendBulk
+// seam, for the logic no server can provoke: an answer no client would produce
+// and an aborted output. What each status does (per item and per request) runs
+// through the real client against test/support/es-server.ts in
+// test/unit/es-faults.test.ts.
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -39,16 +40,12 @@ const answer = (statuses: number[]) =>
     statuses.length,
   );
 
-/** The client's error shape for an HTTP status. */
-const responseError = (status: number) => Object.assign(new Error(`status ${status}`), { name: 'ResponseError', meta: { statusCode: status, body: { error: { type: 'x', reason: 'y' } } } });
-
-function options(send: SendBulk, signal = new AbortController().signal): { opts: BatchDeliveryOptions; counters: OutputCounters; deadFile: string } {
+function options(send: SendBulk, signal = new AbortController().signal): { opts: BatchDeliveryOptions; counters: OutputCounters } {
   dir = mkdtempSync(join(tmpdir(), 'logship-es-batch-'));
   const counters: OutputCounters = { events: {}, requests: {} };
   const deadFile = join(dir, 'dead.ndjson');
   return {
     counters,
-    deadFile,
     opts: {
       send,
       deadLetters: new DeadLetterFile(deadFile, 1 << 20, 2, silent, () => {}),
@@ -61,50 +58,12 @@ function options(send: SendBulk, signal = new AbortController().signal): { opts:
   };
 }
 
-const ids = (body: string) => body.split('\n').filter((_, i) => i % 2 === 0 && _ !== '').map((a) => (JSON.parse(a) as { create: { _id: string } }).create._id);
-
 describe('deliverBatch', () => {
-  it('sends again only the items answered other than 2xx/409/400 (404 and 403 per item included); 400s are dead-lettered', async () => {
-    const sent: string[][] = [];
-    const script = [[201, 429, 404, 400, 409, 403, 503], [201, 429, 201, 201], [201]];
-    const { opts, counters, deadFile } = options(async (body, count) => {
-      sent.push(ids(body));
-      return answer(script[sent.length - 1]!.slice(0, count));
-    });
-    await deliverBatch(items(7), opts);
-    expect(sent).toEqual([['id-0', 'id-1', 'id-2', 'id-3', 'id-4', 'id-5', 'id-6'], ['id-1', 'id-2', 'id-5', 'id-6'], ['id-2']]);
-    expect(counters.events).toMatchObject({ indexed: 5, duplicate: 1, dead_lettered: 1, retried: 5 });
-    const letters = readFileSync(deadFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { _id: string; status: number });
-    expect(letters).toMatchObject([{ _id: 'id-3', status: 400 }]);
-  });
-
   it('an item without a proper status (a mangled answer) is sent again, not dead-lettered or crashed on', async () => {
     let n = 0;
     const { opts, counters } = options(async () => (n++ === 0 ? answer([150]) : answer([201])));
     await deliverBatch(items(1), opts);
     expect(counters.events).toMatchObject({ indexed: 1, retried: 1 });
-  });
-
-  it.each([503, 500, 429, 408])('a whole request answered %d is sent again whole', async (status) => {
-    let n = 0;
-    const { opts, counters } = options(async (_body, count) => {
-      if (n++ < 2) throw responseError(status);
-      return answer(Array.from({ length: count }, () => 201));
-    });
-    await deliverBatch(items(3), opts);
-    expect(counters.requests).toMatchObject({ sent: 3, failed: 2 });
-    expect(counters.events.indexed).toBe(3);
-  });
-
-  it.each([400, 401, 403, 404, 406])('a whole request answered %d fails the batch (the output is rebuilt): no retry loop, nothing dead-lettered', async (status) => {
-    let n = 0;
-    const { opts, deadFile } = options(async () => {
-      n++;
-      throw responseError(status);
-    });
-    await expect(deliverBatch(items(3), opts)).rejects.toThrow(status === 401 || status === 403 ? /refused the credentials/ : /refused the request/);
-    expect(n).toBe(1);
-    expect(() => readFileSync(deadFile)).toThrow();
   });
 
   it('an aborted output stops retrying a batch the server keeps refusing', async () => {

@@ -179,6 +179,38 @@ describe('the fault menu, through the real client', () => {
     expect(retried.map((l) => [l.status, l.errorType])).toEqual(expect.arrayContaining([[403, 'security_exception'], [404, 'index_not_found_exception']]));
   });
 
+  it('sends again only the items answered other than 2xx/409/400 (per-item 429, 503, 403, 404), alone; 400 is dead-lettered, 409 is done', async () => {
+    const s = await server();
+    const b = batch(1, 0, 7);
+    const n = (id: string | undefined) => Number.parseInt(id!, 16);
+    // Item 4 is already there (a re-send meeting its earlier write).
+    const pre = output(s.url);
+    await pre.out.start();
+    await pre.out.write({ seq: 1, records: [b.records[4]!], times: [b.times[4]!], ids: [b.ids[4]!] });
+    await pre.out.flush();
+    s.itemFaults((item) => {
+      const i = n(item.id);
+      if (i === 1 && item.attempt === 1) return 429;
+      if (i === 2 && item.attempt <= 2) return 404;
+      if (i === 3) return 400;
+      if (i === 5 && item.attempt === 1) return 403;
+      if (i === 6 && item.attempt === 1) return 503;
+      return undefined;
+    });
+    const h = output(s.url);
+    await h.out.start();
+    const from = s.requests.length;
+    await h.out.write(b);
+    await h.out.flush();
+    const sent = s.requests.slice(from).filter((r) => r.path === '/_bulk').map((r) =>
+      r.decoded.toString().split('\n').filter((_, i) => i % 2 === 0 && _ !== '').map((a) => n((JSON.parse(a) as { create: { _id: string } }).create._id)),
+    );
+    expect(sent).toEqual([[0, 1, 2, 3, 4, 5, 6], [1, 2, 5, 6], [2]]);
+    expect(h.counters.events).toMatchObject({ indexed: 5, duplicate: 1, dead_lettered: 1, retried: 5 });
+    expect(deadLetters(h)).toMatchObject([{ _id: b.ids[3], status: 400, error: { type: 'document_parsing_exception' } }]);
+    expect(h.durable).toEqual([1]);
+  });
+
   it.each([
     { status: 400, why: /the server refused the request: HTTP 400 illegal_argument_exception: The bulk request must be terminated/ },
     { status: 403, why: /the server refused the credentials: HTTP 403 security_exception: action \[indices:data\/write\/bulk\] is unauthorized/ },
