@@ -85,6 +85,8 @@ export interface RequestFault {
   body?: 'es' | 'html' | 'truncated';
   /** Which requests it hits: `_bulk` (default), `GET /`, or the PUT of a component or an index template. */
   on?: 'bulk' | 'root' | 'component_template' | 'index_template';
+  /** Only requests whose (decoded) body this accepts; others pass and leave the fault queued. */
+  where?: (body: string) => boolean;
 }
 
 export type DownMode = 'refuse' | 'reset' | '503';
@@ -426,6 +428,7 @@ interface QueuedFault {
   left: number;
   body: NonNullable<RequestFault['body']>;
   on: NonNullable<RequestFault['on']>;
+  where: RequestFault['where'];
 }
 
 interface ParsedOp {
@@ -585,7 +588,7 @@ export class EsServer {
    */
   requestFaults(next: RequestFault): void {
     const left = next.count ?? 1;
-    if (left > 0) this.requestFaultQueue.push({ status: next.status, left, body: next.body ?? 'es', on: next.on ?? 'bulk' });
+    if (left > 0) this.requestFaultQueue.push({ status: next.status, left, body: next.body ?? 'es', on: next.on ?? 'bulk', where: next.where });
   }
 
   /**
@@ -826,6 +829,10 @@ export class EsServer {
       this.refuseTooLarge(ctx, this.tooLargeMode === 'close');
       return;
     }
+    if (decoder && encoding !== 'deflate') {
+      record.gzip = true;
+      this.stats.gzipRequests++;
+    }
     const read = await this.readBody(req, decoder);
     if (read.aborted) return;
     if (read.tooLarge) {
@@ -836,10 +843,6 @@ export class EsServer {
     record.body = read.raw;
     record.decoded = read.decoded;
     ctx.body = read.decoded;
-    if (decoder && encoding !== 'deflate') {
-      record.gzip = true;
-      this.stats.gzipRequests++;
-    }
     try {
       if (this.downMode === '503') {
         this.stats.requestFailures++;
@@ -851,7 +854,7 @@ export class EsServer {
       this.authenticate(ctx);
       if (read.decodeError) throw httpError(400, { type: 'illegal_argument_exception', reason: `invalid ${encoding} body: ${read.decodeError}` });
       this.negotiate(ctx);
-      const fault = this.takeRequestFault(faultKind(ctx));
+      const fault = this.takeRequestFault(ctx, faultKind(ctx));
       if (fault) {
         this.answerFault(ctx, fault, 0);
         return;
@@ -1216,7 +1219,7 @@ export class EsServer {
       parseError = err;
     }
 
-    const fault = this.takeRequestFault('bulk');
+    const fault = this.takeRequestFault(ctx, 'bulk');
     if (fault) {
       this.answerFault(ctx, fault, ctx.body.length);
       return;
@@ -1255,8 +1258,9 @@ export class EsServer {
   }
 
   /** The first queued fault for this kind of request, counted and used up; none for other paths. */
-  private takeRequestFault(on: QueuedFault['on'] | undefined): QueuedFault | undefined {
-    const i = on === undefined ? -1 : this.requestFaultQueue.findIndex((f) => f.on === on);
+  private takeRequestFault(ctx: Ctx, on: QueuedFault['on'] | undefined): QueuedFault | undefined {
+    let text: string | undefined;
+    const i = on === undefined ? -1 : this.requestFaultQueue.findIndex((f) => f.on === on && (!f.where || f.where((text ??= ctx.body.toString('utf8')))));
     if (i === -1) return undefined;
     const fault = this.requestFaultQueue[i]!;
     if (--fault.left === 0) this.requestFaultQueue.splice(i, 1);
