@@ -1461,6 +1461,20 @@ export class EsServer {
         id,
       );
     }
+    const ts = state.dataStream ? parsed['@timestamp'] : undefined;
+    if (ts !== undefined && !(typeof ts === 'number' || (typeof ts === 'string' && !Number.isNaN(Date.parse(ts))))) {
+      // A data stream maps @timestamp as date: anything else fails like a mapping error.
+      const shown = typeof ts === 'string' ? ts : JSON.stringify(ts);
+      return failure(
+        400,
+        {
+          ...shardError('document_parsing_exception', `[1:15] failed to parse field [@timestamp] of type [date] in document with id '${id}'. Preview of field's value: '${shown}'`),
+          caused_by: { type: 'illegal_argument_exception', reason: `failed to parse date field [${shown}] with format [strict_date_optional_time||epoch_millis]` },
+        },
+        state.writeIndex,
+        id,
+      );
+    }
     const held = state.docs.get(id);
     if (held && op.op === 'create') {
       return failure(

@@ -313,6 +313,22 @@ describe('data streams', () => {
     expect(s.count('logs-app-test')).toBe(20);
     expect(new Set(s.ids('logs-app-test')).size).toBe(10);
   });
+  it('an event without a usable @timestamp is refused by the data stream (400) and dead-lettered with ES\'s reason; the others go in', async () => {
+    const s = await server();
+    const h = output(s.url, { index: undefined, data_stream: { dataset: 'app', namespace: 'test' } });
+    await h.out.start();
+    const b = batch(1, 0, 3);
+    (b.records as string[])[1] = JSON.stringify({ message: 'no time', event: { id: b.ids[1] } });
+    (b.records as string[])[2] = JSON.stringify({ '@timestamp': 'not a date', message: 'bad time', event: { id: b.ids[2] } });
+    await h.out.write(b);
+    await h.out.flush();
+    expect(s.count('logs-app-test')).toBe(1);
+    expect(deadLetters(h)).toMatchObject([
+      { _id: b.ids[1], status: 400, error: { type: 'document_parsing_exception', reason: expect.stringContaining('data stream timestamp field [@timestamp] is missing') } },
+      { _id: b.ids[2], status: 400, error: { type: 'document_parsing_exception', reason: expect.stringContaining('failed to parse field [@timestamp] of type [date]') } },
+    ]);
+    expect(h.durable).toEqual([1]);
+  });
 });
 
 describe('GET / and the server behind the URL', () => {

@@ -978,6 +978,16 @@ describe('what real Elasticsearch does that a shipper meets', () => {
     expect(() => server.rollover('plain')).toThrow(/not a data stream/);
   });
 
+  it('a data stream\'s @timestamp must be there and be a date (a date string or epoch millis)', async () => {
+    const server = await start();
+    const ops = (ts: unknown) => [{ create: { _index: 'logs-ts-default' } }, ts === undefined ? { a: 1 } : { '@timestamp': ts }];
+    const res = await client(server).bulk({ operations: [...ops(undefined), ...ops('yesterday'), ...ops({ at: 1 }), ...ops('2024-05-01T00:00:00Z'), ...ops(1714521600000)] });
+    expect(res.items.map((i) => i.create!.status)).toEqual([400, 400, 400, 201, 201]);
+    expect(res.items[0]!.create!.error!.caused_by).toMatchObject({ reason: 'data stream timestamp field [@timestamp] is missing' });
+    expect(res.items[1]!.create!.error).toMatchObject({ type: 'document_parsing_exception', reason: expect.stringContaining('failed to parse field [@timestamp] of type [date]') });
+    expect(server.count('logs-ts-default')).toBe(2);
+  });
+
   it('per-item 403 (a missing privilege) and 404 (a missing index, auto-create off) with ES error bodies', async () => {
     const server = await start();
     server.itemFaults((item) => (item.id === 'a' ? 403 : item.id === 'b' ? 404 : undefined));
