@@ -164,9 +164,9 @@ describe.skipIf(usingRealEs())('elasticsearch faults through logship run', () =>
     const root = await h.tmp('esf-timeout');
     const log = path.join(root, 'logs', 'app.log');
     writeFileSync(log, '');
-    const proc = h.start(await esConfig(root, t, { index: 'f-timeout', request_timeout: '300ms' }));
+    const proc = h.start(await esConfig(root, t, { index: 'f-timeout', request_timeout: '1s' }));
     await waitUntil('the output ready', () => proc.logRecords().some((r) => r.msg === 'elasticsearch output ready'), proc);
-    s.delay(3_000);
+    s.delay(20_000);
     writeFileSync(log, formatLines(1, N));
     await waitUntil('three timed-out requests', () => s.stats.bulkRequests >= 3, proc);
     s.delay(0);

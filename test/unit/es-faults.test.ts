@@ -242,14 +242,14 @@ describe('the fault menu, through the real client', () => {
 
   it('a body trickled slower than request_timeout allows is cut at request_timeout, sent again, and its 409s count as done', async () => {
     const s = await server();
-    // ~1,500 bytes of answer, 8 bytes per 50 ms: ~9 s, far past the 300 ms allowed, yet never idle for 300 ms.
-    s.slowResponses(1, 50);
-    const h = output(s.url, { request_timeout: '300ms' });
+    // 8 bytes every 500 ms: never idle for the 1 s allowed; the answer (~100 bytes gzipped) takes over 6 s.
+    s.slowResponses(1, 500);
+    const h = output(s.url, { request_timeout: '1s' });
     await h.out.start();
     await h.out.write(batch(1, 0, 50));
     await h.out.flush();
-    expect(h.counters.requests.failed).toBe(1);
-    expect(summaries(h.lines, FAILED)[0]!.reason).toMatch(/request_timeout \(300 ms\)/);
+    expect(h.counters.requests.failed).toBeGreaterThanOrEqual(1);
+    expect(summaries(h.lines, FAILED)[0]!.reason).toBe('TimeoutError: no complete answer within request_timeout (1000 ms)');
     expect(h.counters.events).toMatchObject({ duplicate: 50 });
     expect(s.count('app')).toBe(50);
     expect(h.durable).toEqual([1]);
@@ -257,9 +257,9 @@ describe('the fault menu, through the real client', () => {
 
   it('request timeouts end to end: answers held past request_timeout are retried; once they come in time, the re-sent documents are 409s, nothing twice', async () => {
     const s = await server();
-    const h = output(s.url, { request_timeout: '200ms' });
+    const h = output(s.url, { request_timeout: '1s' });
     await h.out.start();
-    s.delay(2_000);
+    s.delay(20_000);
     await h.out.write(batch(1, 0, 40));
     await waitUntil('two timed-out requests', () => (h.counters.requests.failed ?? 0) >= 2);
     s.delay(0);
