@@ -157,6 +157,33 @@ describe.skipIf(usingRealEs())('elasticsearch faults through logship run', () =>
     expect(deadLetters(root)).toEqual([]);
   });
 
+  it('7.17 end to end: found with GET /, plain media types, every line once', async () => {
+    const t = await target({ version: '7.17.0' });
+    const root = await h.tmp('esf-v7');
+    writeFileSync(path.join(root, 'logs', 'app.log'), formatLines(1, 500));
+    const proc = h.start(await esConfig(root, t, { index: 'f-v7' }));
+    await waitForDocs(t, 'f-v7', 500, { proc });
+    expect((await proc.stop()).code).toBe(0);
+    await expectExactlyOnce(t, 'f-v7', 500);
+    expect(proc.logRecords().find((r) => r.msg === 'elasticsearch output ready')).toMatchObject({ version: '7.17.0' });
+    for (const r of t.server!.requests.filter((q) => q.path === '/_bulk')) expect([r.status, r.headers['content-type'], r.headers.accept]).toEqual([200, 'application/x-ndjson', 'application/json']);
+  });
+
+  it('an unreadable password_file: the start fails naming the file (never its contents), retried until it can be read; nothing lost', async () => {
+    const t = await target({ auth: { username: 'shipper', password: 'pw-0123456789' } });
+    const root = await h.tmp('esf-secret');
+    writeFileSync(path.join(root, 'logs', 'app.log'), formatLines(1, 200));
+    const file = path.join(root, 'password');
+    const proc = h.start(await esConfig(root, t, { index: 'f-secret', auth: { username: 'shipper', password_file: file } }));
+    await waitUntil('two rebuilds', () => logLines(proc, REBUILD).length >= 2, proc);
+    for (const r of logLines(proc, REBUILD)) expect(r).toMatchObject({ output: 'es', err: `cannot read the secret file ${file}: ENOENT` });
+    writeFileSync(file, 'pw-0123456789\n');
+    await waitForDocs(t, 'f-secret', 200, { proc });
+    expect((await proc.stop()).code).toBe(0);
+    await expectExactlyOnce(t, 'f-secret', 200);
+    expect(proc.stderr).not.toContain('pw-0123456789');
+  });
+
   it('request timeouts end to end: answers held past request_timeout are sent again; nothing lost, the re-sends absorbed as 409s', async () => {
     const N = 1_000;
     const t = await target();
