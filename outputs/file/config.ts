@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { bufferOverrideSchema } from '../../src/config/buffer-schema.js';
-import { duration, size } from '../../src/config/units.js';
+import { DAY, duration, HOUR, size, TiB } from '../../src/config/units.js';
 import { compileStrftime } from '../../src/util/strftime.js';
 
 export const fileOutputSchema = z.strictObject({
@@ -25,12 +25,12 @@ export const fileOutputSchema = z.strictObject({
   compression: z.enum(['none', 'gzip']).default('none'),
   object: z
     .strictObject({
-      max_bytes: size().default(64 * 1024 * 1024),
-      max_age: duration().default(5 * 60_000),
+      max_bytes: size({ min: 100, max: 1 * TiB }).default(64 * 1024 * 1024),
+      max_age: duration({ min: 100, max: 7 * DAY }).default(5 * 60_000),
     })
     .prefault({}),
   /** How often written data is fsynced; a batch counts as handed off only after its fsync. */
-  sync_interval: duration().default(1000),
+  sync_interval: duration({ min: 10, max: 1 * HOUR }).default(1000),
 });
 
 export type FileOutputConfig = z.output<typeof fileOutputSchema>;
