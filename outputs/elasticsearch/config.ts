@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { bufferOverrideSchema } from '../../src/config/buffer-schema.js';
 import { DAY, duration, HOUR, KiB, MiB, size, TiB } from '../../src/config/units.js';
 import { compileStrftime } from '../../src/util/strftime.js';
-import { withoutUserinfo } from './response.js';
+import { hideUserinfo } from '../../src/config/secrets.js';
 
 /** ES index names: lower case, none of `\ / * ? " < > | , # :` or spaces, not starting with `-_+`, at most 255 bytes. */
 const BAD_INDEX_CHAR = /[\\/*?"<>|,# :A-Z]/;
@@ -55,8 +55,8 @@ export const elasticsearchOutputSchema = z
       const list = Array.isArray(h) ? h : [h];
       for (const [i, url] of list.entries()) {
         if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
-          // A URL may carry `user:password@`: the message shows it without.
-          const shown = JSON.stringify(withoutUserinfo(url));
+          // A URL may carry `user:password@` (its password holding `/ # ?`, or no scheme): the message shows it without.
+          const shown = JSON.stringify(hideUserinfo(url));
           ctx.addIssue({ code: 'custom', path: Array.isArray(h) ? [i] : [], message: `expected an http:// or https:// URL, got ${shown}` });
         }
       }

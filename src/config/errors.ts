@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { SECRET_KEY } from './secrets.js';
 
 /** A path into the config as the user wrote it: `['outputs', 0, 'object', 'max_bytes']`. */
 export type ConfigPath = readonly (string | number)[];
@@ -45,8 +46,6 @@ export function formatPath(path: ConfigPath): string {
   }
   return out === '' ? '(top level)' : out;
 }
-
-const SECRET_KEY = /passw(or)?d|passphrase|secret|token|api[_-]?key|credential|private[_-]?key|access[_-]?key/i;
 
 /**
  * Whether a value under this path must never be echoed. Any segment counts:
