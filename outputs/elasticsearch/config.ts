@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { bufferOverrideSchema } from '../../src/config/buffer-schema.js';
+import { safeName } from '../../src/config/names.js';
 import { DAY, duration, HOUR, KiB, MiB, size, TiB } from '../../src/config/units.js';
 import { compileStrftime } from '../../src/util/strftime.js';
 import { hideUserinfo } from '../../src/config/secrets.js';
@@ -46,7 +47,7 @@ const authSchema = z
 
 export const elasticsearchOutputSchema = z
   .strictObject({
-    name: z.string().min(1).optional(),
+    name: safeName().optional(),
     type: z.literal('elasticsearch'),
     inputs: z.array(z.string().min(1)).min(1).optional(),
     buffer: bufferOverrideSchema.optional(),
@@ -75,7 +76,7 @@ export const elasticsearchOutputSchema = z
         }
       })
       .optional(),
-    /** Write into the data stream `<type>-<dataset>-<namespace>` instead of an index. */
+    /** Write into the data stream `<type>-<dataset>-<namespace>` instead of an index; with neither given, `logs-generic-default`. */
     data_stream: z
       .strictObject({
         type: z.enum(['logs', 'metrics', 'traces']).default('logs'),
@@ -139,8 +140,10 @@ export const elasticsearchOutputSchema = z
       })
       .prefault({}),
   })
-  .superRefine((cfg, ctx) => {
-    if ((cfg.index === undefined) === (cfg.data_stream === undefined)) ctx.addIssue({ code: 'custom', message: 'expected exactly one of index (a name, with %Y.%m.%d patterns) or data_stream ({ type, dataset, namespace })' });
+  // Checked even when other keys failed (`when`): it reads only whether the two keys are there.
+  .refine((cfg) => cfg.index === undefined || cfg.data_stream === undefined, {
+    message: 'expected one of index (a name, with %Y.%m.%d patterns) or data_stream ({ type, dataset, namespace }), not both',
+    when: (payload) => payload.value !== null && typeof payload.value === 'object',
   });
 
 export type ElasticsearchOutputConfig = z.output<typeof elasticsearchOutputSchema>;

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { bufferOverrideSchema } from '../../src/config/buffer-schema.js';
+import { safeName } from '../../src/config/names.js';
 import { DAY, duration, HOUR, size, TiB } from '../../src/config/units.js';
 import { compileStrftime } from '../../src/util/strftime.js';
 
 export const fileOutputSchema = z.strictObject({
-  name: z.string().min(1).optional(),
+  name: safeName().optional(),
   type: z.literal('file'),
   inputs: z.array(z.string().min(1)).min(1).optional(),
   /** This output's buffer, over the top-level `buffer` settings. */

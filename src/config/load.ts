@@ -3,6 +3,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } fro
 import type { NamedOutputConfig } from '../../outputs/registry.js';
 import { ConfigError, formatPath, isSecretPath, issueToProblems, valueAt, type ConfigPath, type Problem } from './errors.js';
 import { scrub, secretsInSource, withSecrets, type SourceSecrets } from './secrets.js';
+import { crossCheck } from './cross-check.js';
 import { configSchema, type Config, type InputConfig } from './schema.js';
 import { substituteEnv, type Env } from './substitute.js';
 
@@ -79,7 +80,8 @@ export function parseConfigText(text: string, sourceName: string, env: Env = pro
   secrets = withEnvironment(secrets, data, substitution.substituted);
 
   const result = configSchema.safeParse(data);
-  if (!result.success || substitution.problems.length > 0) {
+  const crossProblems = crossCheck(data);
+  if (!result.success || substitution.problems.length > 0 || crossProblems.length > 0) {
     // A value whose substitution failed still holds `${VAR}`; the schema's
     // complaint about that text would only repeat the substitution problem.
     const failed = new Set(substitution.problems.map((p) => formatPath(p.path)));
@@ -88,11 +90,11 @@ export function parseConfigText(text: string, sourceName: string, env: Env = pro
     const fromEnv = new Set(substitution.substituted.map(formatPath));
     // A problem inside such a value (`hosts[0]` of `hosts: ${ES_URL}`) is hidden as well.
     const hidden = (path: ConfigPath) => isSecretPath(path) || path.some((_, i) => fromEnv.has(formatPath(path.slice(0, i + 1))));
-    const schemaProblems = (result.error?.issues ?? [])
-      .flatMap((issue) => issueToProblems(issue, data, hidden))
+    const schemaProblems = [...(result.error?.issues ?? []).flatMap((issue) => issueToProblems(issue, data, hidden)), ...crossProblems]
       .filter((p) => !failed.has(formatPath(p.path)))
       .map((p) => ({ ...p, offset: locate(doc, p.path) }));
-    fail(inFileOrder([...substitution.problems, ...schemaProblems]).map(render));
+    // One line per problem: two checks that reach the same verdict on one key say it once.
+    fail([...new Set(inFileOrder([...substitution.problems, ...schemaProblems]).map(render))]);
   }
   return nameAll(result.data);
 }

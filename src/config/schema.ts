@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import { outputRegistry } from '../../outputs/registry.js';
 import { RESERVED_ROOTS } from '../../parsers/normalize.js';
-import { checkParsing } from '../../parsers/setup.js';
+import { parseListenAddress } from '../server/listen-address.js';
 import { DAY, duration, GiB, HOUR, KiB, MiB, size, TiB } from './units.js';
 
 /** Fields every event gets from the pipeline; a static field may not shadow them. */
 const RESERVED_FIELD = /^(?:@timestamp|message|tags|log|event)(?:\.|$)/;
 
-const inputFields = z.strictObject({
+/** An input's keys, each checked on its own; checks across keys (cross-check.ts) run on the raw tree. */
+export const inputFields = z.strictObject({
   name: z.string().min(1).optional(),
   /** Globs (`*`, `**`, `{a,b}`); absolute, or relative to the working directory. */
   paths: z.array(z.string().min(1)).min(1),
@@ -74,9 +75,6 @@ const inputFields = z.strictObject({
   fingerprint_bytes: size({ min: 64, max: 64 * KiB }).default(1024),
 });
 
-const inputSchema = inputFields.superRefine((input, ctx) => {
-  for (const problem of checkParsing(input)) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
-});
 
 const outputSchema = z.discriminatedUnion('type', [
   outputRegistry.file.schema,
@@ -86,7 +84,7 @@ const outputSchema = z.discriminatedUnion('type', [
 
 export const configSchema = z
   .strictObject({
-    inputs: z.array(inputSchema).min(1),
+    inputs: z.array(inputFields).min(1),
     outputs: z.array(outputSchema).min(1),
     /** State directory (checkpoints, one disk buffer per output) and the buffers' defaults. */
     buffer: z
@@ -105,29 +103,15 @@ export const configSchema = z
     /** `/livez`, `/readyz`, `/metrics` on `host:port` (off when left out; `127.0.0.1:0` picks a port). */
     server: z
       .strictObject({
-        listen: z.string().regex(/^(?:\[[0-9a-fA-F:]+\]|[^\s:]+):\d{1,5}$/, 'expected host:port, like 0.0.0.0:2020'),
+        listen: z.string().superRefine((address, ctx) => {
+          const parsed = parseListenAddress(address);
+          if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+        }),
       })
       .optional(),
     log: z
       .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') })
       .prefault({}),
-  })
-  .superRefine((cfg, ctx) => {
-    const names = new Set<string>();
-    cfg.inputs.forEach((input, i) => {
-      const name = input.name ?? `input-${i}`;
-      if (names.has(name)) ctx.addIssue({ code: 'custom', path: ['inputs', i, 'name'], message: `duplicate input name "${name}"` });
-      names.add(name);
-    });
-    const outNames = new Set<string>();
-    cfg.outputs.forEach((output, i) => {
-      const name = output.name ?? `${output.type}-${i}`;
-      if (outNames.has(name)) ctx.addIssue({ code: 'custom', path: ['outputs', i, 'name'], message: `duplicate output name "${name}"` });
-      outNames.add(name);
-      output.inputs?.forEach((ref, j) => {
-        if (!names.has(ref)) ctx.addIssue({ code: 'custom', path: ['outputs', i, 'inputs', j], message: `no input named "${ref}"` });
-      });
-    });
   });
 
 export type Config = z.output<typeof configSchema>;

@@ -94,13 +94,7 @@ describe('elasticsearch output: index or data_stream', () => {
   it('both → a problem on the output', async () => {
     const problems = await problemsOf('hosts: http://es:9200\nindex: logs\ndata_stream: {}');
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(/^outputs\[0\]: expected exactly one of index .* or data_stream/);
-  });
-
-  it('neither → a problem on the output', async () => {
-    const problems = await problemsOf('hosts: http://es:9200');
-    expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(/^outputs\[0\]: expected exactly one of index/);
+    expect(problems[0]).toMatch(/^outputs\[0\]: expected one of index .* or data_stream .*, not both/);
   });
 
   it.each([
