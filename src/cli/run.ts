@@ -31,18 +31,25 @@ export async function runCommand(configPath: string): Promise<number> {
     logger.info({ signal }, 'signal received');
     agent.stop();
   };
+  // Without a handler SIGHUP kills the process (exit 129, no drain); until reload exists it is noted and ignored.
+  const onHangup = () => logger.warn({ signal: 'SIGHUP' }, 'SIGHUP received; reload is not supported yet, ignoring');
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  process.on('SIGHUP', onHangup);
+  let code = 0;
   try {
     await agent.run();
     logger.info('stopped');
-    return 0;
   } catch (err) {
     logger.fatal({ err }, 'logship stopped on an error');
-    return 1;
+    code = 1;
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
     await new Promise<void>((resolve) => logger.flush(() => resolve()));
   }
+  // An abandoned write still holds its socket open: the stop must end at the deadline, not when the socket does.
+  if (agent.abandonedWrites) process.exit(code);
+  // SIGHUP stays ignored to the end: a hangup during the last writes must not kill the process either.
+  return code;
 }
