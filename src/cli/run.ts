@@ -1,6 +1,8 @@
 import { ConfigError, loadConfig } from '../config/load.js';
 import { createLogger } from '../log.js';
 import { Agent } from '../pipeline/agent.js';
+import { preflight } from '../config/preflight.js';
+import { describeSystemError, StartupError } from '../startup-error.js';
 import { printConfigError } from './validate.js';
 
 /**
@@ -17,6 +19,12 @@ export async function runCommand(configPath: string): Promise<number> {
       return 1;
     }
     throw err;
+  }
+  // What would fail at once in the filesystem fails here, in one line each, before anything starts.
+  const problems = await preflight(config);
+  if (problems.length > 0) {
+    printConfigError(new ConfigError(configPath, problems));
+    return 1;
   }
   const logger = createLogger(process.env.LOGSHIP_LOG_LEVEL ?? config.log.level);
   const agent = new Agent(config, logger);
@@ -41,7 +49,10 @@ export async function runCommand(configPath: string): Promise<number> {
     await agent.run();
     logger.info('stopped');
   } catch (err) {
-    logger.fatal({ err }, 'logship stopped on an error');
+    // A cause outside logship (a port in use, a read-only disk) is one line; only a bug keeps its stack.
+    const reason = err instanceof StartupError ? err.message : describeSystemError(err);
+    if (reason !== undefined) logger.fatal({ err: reason }, `logship cannot run: ${reason}`);
+    else logger.fatal({ err }, 'logship stopped on an error');
     code = 1;
   } finally {
     process.off('SIGTERM', onSignal);

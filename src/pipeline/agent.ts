@@ -83,6 +83,16 @@ export class Agent {
 
   /** Runs until stop() and the drain that follows complete. */
   async run(): Promise<void> {
+    // The status server binds first: a port in use stops the start before a file is read or a buffer opened.
+    const status = this.cfg.server ? await this.startStatusServer(this.cfg.server.listen) : undefined;
+    try {
+      await this.runPipeline();
+    } finally {
+      await status?.close();
+    }
+  }
+
+  private async runPipeline(): Promise<void> {
     const host = hostname();
     // Parsers first: a user module that fails to load stops the start before any buffer or file is opened.
     const chains = new Map<string, ParserChain>();
@@ -127,7 +137,6 @@ export class Agent {
       return this.pump(input, tailer, chains.get(input.name)!, new EventEncoder(input.fields, host));
     });
 
-    const status = this.cfg.server ? await this.startStatusServer(this.cfg.server.listen) : undefined;
     this.ready = !this.stopping;
     this.checkpointTimer = setInterval(() => void this.saveCheckpoint(), this.cfg.checkpoint.interval);
     const statsTimer = setInterval(() => this.logStats('stats'), STATS_INTERVAL_MS).unref();
@@ -139,7 +148,6 @@ export class Agent {
       await this.drainOutputs();
       await this.saveCheckpoint();
       this.logStats('final stats');
-      await status?.close();
     }
   }
 
@@ -226,7 +234,8 @@ export class Agent {
 
   private async startStatusServer(listen: string): Promise<StatusServer> {
     const registry = createMetrics({
-      inputs: () => [...this.stats].map(([input, st]) => ({ input, events: st.events, parseFailures: st.parseFailures, tailer: st.tailer.counters() })),
+      // Inputs whose tailer is not built yet (a scrape during the start) are left out.
+      inputs: () => [...this.stats].filter(([, st]) => st.tailer !== undefined).map(([input, st]) => ({ input, events: st.events, parseFailures: st.parseFailures, tailer: st.tailer.counters() })),
       outputs: () => this.lanes.map((l) => ({ output: l.config.name, buffer: l.buffer.stats(), counters: l.counters })),
     });
     const server = new StatusServer(registry, () => this.ready, this.logger);
