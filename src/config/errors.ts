@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { SECRET_KEY } from './secrets.js';
+import { REDACTED, SECRET_KEY } from './secrets.js';
 
 /** A path into the config as the user wrote it: `['outputs', 0, 'object', 'max_bytes']`. */
 export type ConfigPath = readonly (string | number)[];
@@ -64,7 +64,7 @@ export function redact(message: string, value: unknown): string {
   let out = message.replace(/,? got .*$/s, '');
   if ((typeof value === 'string' && value !== '') || typeof value === 'number') {
     const raw = String(value);
-    out = out.split(JSON.stringify(raw)).join('[redacted]').split(raw).join('[redacted]');
+    out = out.split(JSON.stringify(raw)).join(REDACTED).split(raw).join(REDACTED);
   }
   return out;
 }

@@ -84,7 +84,5 @@ export const KiB = 1024;
 export const MiB = 1024 ** 2;
 export const GiB = 1024 ** 3;
 export const TiB = 1024 ** 4;
-export const SECOND = 1000;
-export const MINUTE = 60_000;
 export const HOUR = 3_600_000;
 export const DAY = 86_400_000;
