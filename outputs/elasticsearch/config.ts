@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { bufferOverrideSchema } from '../../src/config/buffer-schema.js';
-import { duration, size } from '../../src/config/units.js';
+import { safeName } from '../../src/config/names.js';
+import { DAY, duration, HOUR, KiB, MiB, size, TiB } from '../../src/config/units.js';
 import { compileStrftime } from '../../src/util/strftime.js';
-import { withoutUserinfo } from './response.js';
+import { hideUserinfo } from '../../src/config/secrets.js';
 
 /** ES index names: lower case, none of `\ / * ? " < > | , # :` or spaces, not starting with `-_+`, at most 255 bytes. */
 const BAD_INDEX_CHAR = /[\\/*?"<>|,# :A-Z]/;
@@ -46,7 +47,7 @@ const authSchema = z
 
 export const elasticsearchOutputSchema = z
   .strictObject({
-    name: z.string().min(1).optional(),
+    name: safeName().optional(),
     type: z.literal('elasticsearch'),
     inputs: z.array(z.string().min(1)).min(1).optional(),
     buffer: bufferOverrideSchema.optional(),
@@ -55,8 +56,8 @@ export const elasticsearchOutputSchema = z
       const list = Array.isArray(h) ? h : [h];
       for (const [i, url] of list.entries()) {
         if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
-          // A URL may carry `user:password@`: the message shows it without.
-          const shown = JSON.stringify(withoutUserinfo(url));
+          // A URL may carry `user:password@` (its password holding `/ # ?`, or no scheme): the message shows it without.
+          const shown = JSON.stringify(hideUserinfo(url));
           ctx.addIssue({ code: 'custom', path: Array.isArray(h) ? [i] : [], message: `expected an http:// or https:// URL, got ${shown}` });
         }
       }
@@ -75,7 +76,7 @@ export const elasticsearchOutputSchema = z
         }
       })
       .optional(),
-    /** Write into the data stream `<type>-<dataset>-<namespace>` instead of an index. */
+    /** Write into the data stream `<type>-<dataset>-<namespace>` instead of an index; with neither given, `logs-generic-default`. */
     data_stream: z
       .strictObject({
         type: z.enum(['logs', 'metrics', 'traces']).default('logs'),
@@ -102,25 +103,22 @@ export const elasticsearchOutputSchema = z
     batch: z
       .strictObject({
         /** Uncompressed bulk body size (actions + documents). */
-        max_bytes: size().default(5 * 1024 * 1024),
+        max_bytes: size({ min: 1 * KiB, max: 100 * MiB }).default(5 * 1024 * 1024),
         max_events: z.number().int().positive().default(20_000),
         /** How long a batch may wait to fill while events keep coming; an idle input sends at once. */
-        timeout: duration().default(1000),
+        timeout: duration({ min: 0, max: 1 * HOUR }).default(1000),
       })
       .prefault({}),
     /** Bulk requests in flight at once. */
     concurrency: z.number().int().min(1).max(64).default(2),
-    request_timeout: duration()
-      .default(30_000)
-      .refine((ms) => ms > 0, { message: 'must be more than 0 (0 would let a request hang forever)' }),
+    /** At least 100ms: 0 would let a request hang forever. */
+    request_timeout: duration({ min: 100, max: 1 * HOUR }).default(30_000),
     retry: z
       .strictObject({
-        initial_backoff: duration()
-          .default(200)
-          .refine((ms) => ms > 0, { message: 'must be more than 0' }),
-        max_backoff: duration().default(30_000),
+        initial_backoff: duration({ min: 1, max: 1 * HOUR }).default(200),
+        max_backoff: duration({ min: 1, max: 1 * HOUR }).default(30_000),
         /** Items still answered 429/5xx after this long go to the dead-letter file; unset = retry without limit. */
-        max_duration: duration().optional(),
+        max_duration: duration({ min: 1, max: 7 * DAY }).optional(),
       })
       .prefault({}),
     dead_letter: z
@@ -128,7 +126,7 @@ export const elasticsearchOutputSchema = z
         /** NDJSON file; default `<buffer.path>/dead_letter/<output name>.ndjson`. */
         path: z.string().min(1).optional(),
         /** A file is rotated (`.1`, `.2`, …) past this size. */
-        max_bytes: size().default(100 * 1024 * 1024),
+        max_bytes: size({ min: 1 * KiB, max: 1 * TiB }).default(100 * 1024 * 1024),
         /** Rotated files kept; the oldest beyond this is deleted (logged, counted). */
         max_files: z.number().int().min(1).default(5),
       })
@@ -142,8 +140,10 @@ export const elasticsearchOutputSchema = z
       })
       .prefault({}),
   })
-  .superRefine((cfg, ctx) => {
-    if ((cfg.index === undefined) === (cfg.data_stream === undefined)) ctx.addIssue({ code: 'custom', message: 'expected exactly one of index (a name, with %Y.%m.%d patterns) or data_stream ({ type, dataset, namespace })' });
+  // Checked even when other keys failed (`when`): it reads only whether the two keys are there.
+  .refine((cfg) => cfg.index === undefined || cfg.data_stream === undefined, {
+    message: 'expected one of index (a name, with %Y.%m.%d patterns) or data_stream ({ type, dataset, namespace }), not both',
+    when: (payload) => payload.value !== null && typeof payload.value === 'object',
   });
 
 export type ElasticsearchOutputConfig = z.output<typeof elasticsearchOutputSchema>;

@@ -33,9 +33,13 @@ export function actionLineBytes(config: Pick<ElasticsearchOutputConfig, 'index' 
   return `{"create":{"_index":${JSON.stringify(target.indexFor(Date.UTC(2024, 0, 1)))},"_id":""}}`.length + EVENT_ID_LENGTH + 2 + added;
 }
 
+/** Where an output with neither `index` nor `data_stream` writes: Elastic's own default, as `data_stream: {}`. */
+export const DEFAULT_DATA_STREAM = { type: 'logs', dataset: 'generic', namespace: 'default' } as const;
+
 export function createTarget(config: Pick<ElasticsearchOutputConfig, 'index' | 'data_stream'>): Target {
-  if (config.data_stream) {
-    const { type, dataset, namespace } = config.data_stream;
+  const dataStream = config.data_stream ?? (config.index === undefined ? DEFAULT_DATA_STREAM : undefined);
+  if (dataStream) {
+    const { type, dataset, namespace } = dataStream;
     const name = `${type}-${dataset}-${namespace}`;
     const fields = `,"data_stream":${JSON.stringify({ type, dataset, namespace })}}`;
     return {

@@ -1,6 +1,8 @@
 import { ConfigError, loadConfig } from '../config/load.js';
 import { createLogger } from '../log.js';
 import { Agent } from '../pipeline/agent.js';
+import { preflight } from '../config/preflight.js';
+import { describeSystemError, StartupError } from '../startup-error.js';
 import { printConfigError } from './validate.js';
 
 /**
@@ -18,6 +20,12 @@ export async function runCommand(configPath: string): Promise<number> {
     }
     throw err;
   }
+  // What would fail at once in the filesystem fails here, in one line each, before anything starts.
+  const problems = await preflight(config);
+  if (problems.length > 0) {
+    printConfigError(new ConfigError(configPath, problems));
+    return 1;
+  }
   const logger = createLogger(process.env.LOGSHIP_LOG_LEVEL ?? config.log.level);
   const agent = new Agent(config, logger);
   let signals = 0;
@@ -31,18 +39,28 @@ export async function runCommand(configPath: string): Promise<number> {
     logger.info({ signal }, 'signal received');
     agent.stop();
   };
+  // Without a handler SIGHUP kills the process (exit 129, no drain); until reload exists it is noted and ignored.
+  const onHangup = () => logger.warn({ signal: 'SIGHUP' }, 'SIGHUP received; reload is not supported yet, ignoring');
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  process.on('SIGHUP', onHangup);
+  let code = 0;
   try {
     await agent.run();
     logger.info('stopped');
-    return 0;
   } catch (err) {
-    logger.fatal({ err }, 'logship stopped on an error');
-    return 1;
+    // A cause outside logship (a port in use, a read-only disk) is one line; only a bug keeps its stack.
+    const reason = err instanceof StartupError ? err.message : describeSystemError(err);
+    if (reason !== undefined) logger.fatal({ err: reason }, `logship cannot run: ${reason}`);
+    else logger.fatal({ err }, 'logship stopped on an error');
+    code = 1;
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
     await new Promise<void>((resolve) => logger.flush(() => resolve()));
   }
+  // An abandoned write still holds its socket open: the stop must end at the deadline, not when the socket does.
+  if (agent.abandonedWrites) process.exit(code);
+  // SIGHUP stays ignored to the end: a hangup during the last writes must not kill the process either.
+  return code;
 }

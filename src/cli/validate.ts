@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from '../config/load.js';
+import { preflight } from '../config/preflight.js';
 import type { Env } from '../config/substitute.js';
 
 /** Prints each problem of a ConfigError as its own `logship: ` line on stderr. */
@@ -14,6 +15,11 @@ export function printConfigError(err: ConfigError): void {
 export async function validateCommand(configPath: string, env: Env = process.env): Promise<number> {
   try {
     const config = await loadConfig(configPath, env);
+    const problems = await preflight(config);
+    if (problems.length > 0) {
+      printConfigError(new ConfigError(configPath, problems));
+      return 1;
+    }
     process.stdout.write(`config OK: ${config.inputs.length} inputs, ${config.outputs.length} outputs\n`);
     return 0;
   } catch (err) {

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { size } from './units.js';
+import { MiB, size, TiB } from './units.js';
 
 /** An output's own buffer settings, over the top-level `buffer` defaults. */
 export const bufferOverrideSchema = z.strictObject({
   type: z.enum(['disk', 'memory']).optional(),
-  max_size: size().optional(),
+  max_size: size({ min: 1 * MiB, max: 16 * TiB }).optional(),
   when_full: z.enum(['block', 'drop_newest']).optional(),
 });

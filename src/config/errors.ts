@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { REDACTED, SECRET_KEY } from './secrets.js';
 
 /** A path into the config as the user wrote it: `['outputs', 0, 'object', 'max_bytes']`. */
 export type ConfigPath = readonly (string | number)[];
@@ -46,8 +47,6 @@ export function formatPath(path: ConfigPath): string {
   return out === '' ? '(top level)' : out;
 }
 
-const SECRET_KEY = /passw(or)?d|passphrase|secret|token|api[_-]?key|credential|private[_-]?key|access[_-]?key/i;
-
 /**
  * Whether a value under this path must never be echoed. Any segment counts:
  * under `credentials:` even an innocent-looking `key` is secret.
@@ -65,7 +64,7 @@ export function redact(message: string, value: unknown): string {
   let out = message.replace(/,? got .*$/s, '');
   if ((typeof value === 'string' && value !== '') || typeof value === 'number') {
     const raw = String(value);
-    out = out.split(JSON.stringify(raw)).join('[redacted]').split(raw).join('[redacted]');
+    out = out.split(JSON.stringify(raw)).join(REDACTED).split(raw).join(REDACTED);
   }
   return out;
 }

@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type { NamedOutputConfig } from '../../outputs/registry.js';
-import { ConfigError, formatPath, isSecretPath, issueToProblems, type ConfigPath, type Problem } from './errors.js';
+import { ConfigError, formatPath, isSecretPath, issueToProblems, valueAt, type ConfigPath, type Problem } from './errors.js';
+import { scrub, secretsInSource, withSecrets, type SourceSecrets } from './secrets.js';
+import { crossCheck } from './cross-check.js';
 import { configSchema, type Config, type InputConfig } from './schema.js';
 import { substituteEnv, type Env } from './substitute.js';
 
@@ -30,6 +32,11 @@ export async function loadConfig(file: string, env: Env = process.env): Promise<
 
 /** Like loadConfig, for text already in hand; `sourceName` labels the ConfigError. */
 export function parseConfigText(text: string, sourceName: string, env: Env = process.env): LoadedConfig {
+  // Whatever goes wrong, no message may carry a secret: every problem is scrubbed on its way out.
+  let secrets = secretsInSource(text);
+  const fail: (problems: string[]) => never = (problems) => {
+    throw new ConfigError(sourceName, problems.map((p) => scrub(p, secrets)));
+  };
   const lines = new LineCounter();
   // prettyErrors off: its messages quote the source line, which may hold a secret.
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
@@ -49,16 +56,16 @@ export function parseConfigText(text: string, sourceName: string, env: Env = pro
       .map((e) => {
         const { line, col } = lines.linePos(e.pos[0]);
         const source = text.slice(lines.lineStarts[line - 1], lines.lineStarts[line] ?? text.length);
-        return `YAML syntax: ${syntaxMessage(e.code, e.message)}${flowHint(source)} (line ${line}, column ${col})`;
+        // The library's text may quote a piece of the line (an escape, a header, an alias): not on a secret's line.
+        const message = secrets.lines.has(line) ? `${e.code.toLowerCase().replaceAll('_', ' ')} in the value of a secret key (value not shown)` : syntaxMessage(e.code, e.message);
+        return `YAML syntax: ${message}${flowHint(source)} (line ${line}, column ${col})`;
       });
-    throw new ConfigError(sourceName, problems);
+    fail(problems);
   }
-  if (doc.contents === null) {
-    throw new ConfigError(sourceName, ['the config is empty: expected a mapping with inputs and outputs']);
-  }
+  if (doc.contents === null) fail(['the config is empty: expected a mapping with inputs and outputs']);
   if (!isMap(doc.contents)) {
     const what = isSeq(doc.contents) ? 'a list' : 'a single value';
-    throw new ConfigError(sourceName, [`the config must be a mapping with inputs and outputs at the top level, got ${what} (line 1)`]);
+    fail([`the config must be a mapping with inputs and outputs at the top level, got ${what} (line 1)`]);
   }
 
   const substitution = substituteEnv(doc, env);
@@ -67,12 +74,14 @@ export function parseConfigText(text: string, sourceName: string, env: Env = pro
   try {
     data = doc.toJS();
   } catch (err) {
-    // yaml refuses alias bombs (maxAliasCount) with an exception, not a doc error.
-    throw new ConfigError(sourceName, [`YAML: ${(err as Error).message}`]);
+    // yaml refuses alias bombs (maxAliasCount) and unknown aliases with an exception, not a doc error.
+    fail([`YAML: ${(err as Error).message}`]);
   }
+  secrets = withEnvironment(secrets, data, substitution.substituted);
 
   const result = configSchema.safeParse(data);
-  if (!result.success || substitution.problems.length > 0) {
+  const crossProblems = crossCheck(data);
+  if (!result.success || substitution.problems.length > 0 || crossProblems.length > 0) {
     // A value whose substitution failed still holds `${VAR}`; the schema's
     // complaint about that text would only repeat the substitution problem.
     const failed = new Set(substitution.problems.map((p) => formatPath(p.path)));
@@ -81,13 +90,24 @@ export function parseConfigText(text: string, sourceName: string, env: Env = pro
     const fromEnv = new Set(substitution.substituted.map(formatPath));
     // A problem inside such a value (`hosts[0]` of `hosts: ${ES_URL}`) is hidden as well.
     const hidden = (path: ConfigPath) => isSecretPath(path) || path.some((_, i) => fromEnv.has(formatPath(path.slice(0, i + 1))));
-    const schemaProblems = (result.error?.issues ?? [])
-      .flatMap((issue) => issueToProblems(issue, data, hidden))
+    const schemaProblems = [...(result.error?.issues ?? []).flatMap((issue) => issueToProblems(issue, data, hidden)), ...crossProblems]
       .filter((p) => !failed.has(formatPath(p.path)))
       .map((p) => ({ ...p, offset: locate(doc, p.path) }));
-    throw new ConfigError(sourceName, inFileOrder([...substitution.problems, ...schemaProblems]).map(render));
+    // One line per problem: two checks that reach the same verdict on one key say it once.
+    fail([...new Set(inFileOrder([...substitution.problems, ...schemaProblems]).map(render))]);
   }
   return nameAll(result.data);
+}
+
+/** The environment's values are secrets under secret keys, and their URLs' userinfo anywhere. */
+function withEnvironment(secrets: SourceSecrets, data: unknown, substituted: readonly ConfigPath[]): SourceSecrets {
+  const secret: string[] = [];
+  const other: string[] = [];
+  for (const path of substituted) {
+    const value = valueAt(data, path);
+    if (typeof value === 'string') (isSecretPath(path) ? secret : other).push(value);
+  }
+  return withSecrets(secrets, secret, other);
 }
 
 /** Top to bottom, as the user reads the file; problems without a line (top-level keys) first. */

@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import { outputRegistry } from '../../outputs/registry.js';
 import { RESERVED_ROOTS } from '../../parsers/normalize.js';
-import { checkParsing } from '../../parsers/setup.js';
-import { duration, size } from './units.js';
+import { parseListenAddress } from '../server/listen-address.js';
+import { DAY, duration, GiB, HOUR, KiB, MiB, size, TiB } from './units.js';
 
 /** Fields every event gets from the pipeline; a static field may not shadow them. */
 const RESERVED_FIELD = /^(?:@timestamp|message|tags|log|event)(?:\.|$)/;
 
-const inputFields = z.strictObject({
+/** An input's keys, each checked on its own; checks across keys (cross-check.ts) run on the raw tree. */
+export const inputFields = z.strictObject({
   name: z.string().min(1).optional(),
   /** Globs (`*`, `**`, `{a,b}`); absolute, or relative to the working directory. */
   paths: z.array(z.string().min(1)).min(1),
@@ -35,8 +36,8 @@ const inputFields = z.strictObject({
       start: z.string().min(1).optional(),
       continue: z.string().min(1).optional(),
       max_lines: z.number().int().positive().optional(),
-      max_bytes: size().optional(),
-      timeout: duration().optional(),
+      max_bytes: size({ min: 1 * KiB, max: 1 * GiB }).optional(),
+      timeout: duration({ min: 10, max: 1 * HOUR }).optional(),
     })
     .optional(),
   /** Zone for timestamps without an offset (IANA name, `UTC` or `+02:00`). */
@@ -61,22 +62,19 @@ const inputFields = z.strictObject({
         if (RESERVED_FIELD.test(key)) ctx.addIssue({ code: 'custom', path: [key], message: 'set by logship for every event; choose another name' });
       }
     }),
-  max_line_bytes: size().default(1024 * 1024),
+  max_line_bytes: size({ min: 256, max: 1 * GiB }).default(1024 * 1024),
   /** stat() of every tracked file; the guarantee behind fs.watch's hints. */
-  poll_interval: duration().default(250),
+  poll_interval: duration({ min: 50, max: 1 * HOUR }).default(250),
   /** Glob re-expansion, to find files that appear later. */
-  rescan_interval: duration().default(2000),
+  rescan_interval: duration({ min: 100, max: 1 * DAY }).default(2000),
   /** How long a rotated or deleted file stays open after its last read, for late writes. */
-  rotate_wait: duration().default(5000),
+  rotate_wait: duration({ min: 100, max: 1 * DAY }).default(5000),
   /** A last line without a newline is emitted (tagged `partial_line`) after this much idle time. */
-  partial_line_timeout: duration().default(5000),
+  partial_line_timeout: duration({ min: 100, max: 1 * DAY }).default(5000),
   /** Bytes at the head of a file hashed into its identity (with dev and inode). */
-  fingerprint_bytes: size().default(1024),
+  fingerprint_bytes: size({ min: 64, max: 64 * KiB }).default(1024),
 });
 
-const inputSchema = inputFields.superRefine((input, ctx) => {
-  for (const problem of checkParsing(input)) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
-});
 
 const outputSchema = z.discriminatedUnion('type', [
   outputRegistry.file.schema,
@@ -86,48 +84,34 @@ const outputSchema = z.discriminatedUnion('type', [
 
 export const configSchema = z
   .strictObject({
-    inputs: z.array(inputSchema).min(1),
+    inputs: z.array(inputFields).min(1),
     outputs: z.array(outputSchema).min(1),
     /** State directory (checkpoints, one disk buffer per output) and the buffers' defaults. */
     buffer: z
       .strictObject({
         path: z.string().min(1).default('./data'),
         type: z.enum(['disk', 'memory']).default('disk'),
-        max_size: size().default(1024 ** 3),
+        max_size: size({ min: 1 * MiB, max: 16 * TiB }).default(1024 ** 3),
         when_full: z.enum(['block', 'drop_newest']).default('block'),
         /** Appended records are fsynced in groups this often; a batch counts as durable only after its fsync. */
-        sync_interval: duration().default(200),
-        segment_size: size().default(64 * 1024 ** 2),
+        sync_interval: duration({ min: 10, max: 1 * HOUR }).default(200),
+        segment_size: size({ min: 64 * KiB, max: 1 * GiB }).default(64 * 1024 ** 2),
       })
       .prefault({}),
-    checkpoint: z.strictObject({ interval: duration().default(1000) }).prefault({}),
-    shutdown: z.strictObject({ timeout: duration().default(30_000) }).prefault({}),
+    checkpoint: z.strictObject({ interval: duration({ min: 100, max: 1 * HOUR }).default(1000) }).prefault({}),
+    shutdown: z.strictObject({ timeout: duration({ min: 100, max: 1 * DAY }).default(30_000) }).prefault({}),
     /** `/livez`, `/readyz`, `/metrics` on `host:port` (off when left out; `127.0.0.1:0` picks a port). */
     server: z
       .strictObject({
-        listen: z.string().regex(/^(?:\[[0-9a-fA-F:]+\]|[^\s:]+):\d{1,5}$/, 'expected host:port, like 0.0.0.0:2020'),
+        listen: z.string().superRefine((address, ctx) => {
+          const parsed = parseListenAddress(address);
+          if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+        }),
       })
       .optional(),
     log: z
       .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') })
       .prefault({}),
-  })
-  .superRefine((cfg, ctx) => {
-    const names = new Set<string>();
-    cfg.inputs.forEach((input, i) => {
-      const name = input.name ?? `input-${i}`;
-      if (names.has(name)) ctx.addIssue({ code: 'custom', path: ['inputs', i, 'name'], message: `duplicate input name "${name}"` });
-      names.add(name);
-    });
-    const outNames = new Set<string>();
-    cfg.outputs.forEach((output, i) => {
-      const name = output.name ?? `${output.type}-${i}`;
-      if (outNames.has(name)) ctx.addIssue({ code: 'custom', path: ['outputs', i, 'name'], message: `duplicate output name "${name}"` });
-      outNames.add(name);
-      output.inputs?.forEach((ref, j) => {
-        if (!names.has(ref)) ctx.addIssue({ code: 'custom', path: ['outputs', i, 'inputs', j], message: `no input named "${ref}"` });
-      });
-    });
   });
 
 export type Config = z.output<typeof configSchema>;

@@ -14,6 +14,9 @@ const DURATION_UNITS: Record<string, number> = {
 const SIZE_RE = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i;
 const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/i;
 
+/** Node's timers take a signed 32-bit delay; past it a timer fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Parses `5MiB`, `512KB`, `1048576` into bytes; undefined when malformed. */
 export function parseSize(input: string | number): number | undefined {
   if (typeof input === 'number') return Number.isSafeInteger(input) && input >= 0 ? input : undefined;
@@ -30,27 +33,56 @@ export function parseDuration(input: string | number): number | undefined {
   if (typeof input === 'number') return undefined;
   const m = DURATION_RE.exec(input.trim());
   if (!m) return undefined;
-  return Math.round(Number(m[1]) * DURATION_UNITS[m[2]!.toLowerCase()]!);
+  const ms = Math.round(Number(m[1]) * DURATION_UNITS[m[2]!.toLowerCase()]!);
+  return Number.isSafeInteger(ms) ? ms : undefined;
 }
 
-/** A zod type accepting `5MiB`-style sizes (or a byte count) and yielding bytes. */
-export const size = () =>
-  z.union([z.string(), z.number()]).transform((v, ctx) => {
-    const n = parseSize(v);
-    if (n === undefined) {
-      ctx.addIssue({ code: 'custom', message: `expected a size like 5MiB, got ${JSON.stringify(v)}` });
-      return z.NEVER;
-    }
-    return n;
-  });
+/** The largest unit that states `n` exactly: `64KiB`, `1500ms`, `24h`. */
+function inUnits(n: number, units: readonly [string, number][]): string {
+  for (const [name, factor] of units) if (n !== 0 && n % factor === 0) return `${n / factor}${name}`;
+  return `${n}${units.at(-1)![0]}`;
+}
+const SIZE_NAMES: [string, number][] = [['TiB', 1024 ** 4], ['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024], ['B', 1]];
+const DURATION_NAMES: [string, number][] = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000], ['ms', 1]];
+export const formatSize = (bytes: number) => inUnits(bytes, SIZE_NAMES);
+export const formatDuration = (ms: number) => inUnits(ms, DURATION_NAMES);
 
-/** A zod type accepting `500ms`/`2s`/`5m` durations and yielding milliseconds. */
-export const duration = () =>
-  z.union([z.string(), z.number()]).transform((v, ctx) => {
-    const n = parseDuration(v);
-    if (n === undefined) {
-      ctx.addIssue({ code: 'custom', message: `expected a duration like 500ms, 2s or 5m, got ${JSON.stringify(v)}` });
-      return z.NEVER;
-    }
-    return n;
+/** The range a key accepts, inclusive, in bytes or milliseconds. Every key states its own. */
+export interface Bounds {
+  min: number;
+  max: number;
+}
+
+/**
+ * A zod type reading `text` with `parse` and checking it against `bounds`; the
+ * messages name the bound in the key's own unit and end in `, got …` (the
+ * part errors.ts leaves out for secret keys).
+ */
+function bounded(kind: string, example: string, parse: (v: string | number) => number | undefined, format: (n: number) => string, { min, max }: Bounds) {
+  return z.union([z.string(), z.number()]).transform((v, ctx) => {
+    const n = parse(v);
+    const shown = typeof v === 'string' ? v.trim() : String(v);
+    if (n === undefined) ctx.addIssue({ code: 'custom', message: `expected ${kind} like ${example}, got ${JSON.stringify(v)}` });
+    else if (n < min) ctx.addIssue({ code: 'custom', message: `expected at least ${format(min)}, got ${shown}` });
+    else if (n > max) ctx.addIssue({ code: 'custom', message: `expected at most ${format(max)}, got ${shown}` });
+    else return n;
+    return z.NEVER;
   });
+}
+
+/** A zod type accepting `5MiB`-style sizes (or a byte count) within `bounds` and yielding bytes. */
+export const size = (bounds: Bounds) => bounded('a size', '5MiB', parseSize, formatSize, bounds);
+
+/** A zod type accepting `500ms`/`2s`/`5m` durations within `bounds` and yielding milliseconds. */
+export const duration = (bounds: Bounds) => {
+  if (bounds.max > MAX_TIMER_MS) throw new Error(`duration bound ${bounds.max} ms overflows Node's timers`);
+  return bounded('a duration', '500ms, 2s or 5m', parseDuration, formatDuration, bounds);
+};
+
+/** Byte and millisecond constants for stating bounds readably. */
+export const KiB = 1024;
+export const MiB = 1024 ** 2;
+export const GiB = 1024 ** 3;
+export const TiB = 1024 ** 4;
+export const HOUR = 3_600_000;
+export const DAY = 86_400_000;

@@ -63,6 +63,13 @@ export class Agent {
   private timedOut = false;
   private ready = false;
   private stopAt: number | undefined;
+  /**
+   * Set when the stop reached `shutdown.timeout` with an output still writing:
+   * that write (a request in flight, a stalled pipe) is abandoned, its records
+   * left unacknowledged in the buffer, and the process must exit without
+   * waiting for its socket.
+   */
+  abandonedWrites = false;
   private saving: Promise<void> = Promise.resolve();
   private saveQueued = false;
   private readonly stats = new Map<string, InputStats>();
@@ -76,6 +83,16 @@ export class Agent {
 
   /** Runs until stop() and the drain that follows complete. */
   async run(): Promise<void> {
+    // The status server binds first: a port in use stops the start before a file is read or a buffer opened.
+    const status = this.cfg.server ? await this.startStatusServer(this.cfg.server.listen) : undefined;
+    try {
+      await this.runPipeline();
+    } finally {
+      await status?.close();
+    }
+  }
+
+  private async runPipeline(): Promise<void> {
     const host = hostname();
     // Parsers first: a user module that fails to load stops the start before any buffer or file is opened.
     const chains = new Map<string, ParserChain>();
@@ -120,7 +137,6 @@ export class Agent {
       return this.pump(input, tailer, chains.get(input.name)!, new EventEncoder(input.fields, host));
     });
 
-    const status = this.cfg.server ? await this.startStatusServer(this.cfg.server.listen) : undefined;
     this.ready = !this.stopping;
     this.checkpointTimer = setInterval(() => void this.saveCheckpoint(), this.cfg.checkpoint.interval);
     const statsTimer = setInterval(() => this.logStats('stats'), STATS_INTERVAL_MS).unref();
@@ -132,7 +148,6 @@ export class Agent {
       await this.drainOutputs();
       await this.saveCheckpoint();
       this.logStats('final stats');
-      await status?.close();
     }
   }
 
@@ -193,15 +208,23 @@ export class Agent {
    */
   private async drainOutputs(): Promise<void> {
     for (const lane of this.lanes) await lane.buffer.flush().catch((err: Error) => this.logger.error({ output: lane.config.name, err: err.message }, 'buffer flush failed'));
-    const deadline = (this.stopAt ?? Date.now()) + this.cfg.shutdown.timeout;
+    const timeoutMs = this.cfg.shutdown.timeout;
+    const deadline = (this.stopAt ?? Date.now()) + timeoutMs;
     while (this.lanes.some((l) => !l.buffer.drained) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    const undelivered = this.lanes.filter((l) => !l.buffer.drained).map((l) => l.config.name);
-    if (undelivered.length > 0) this.logger.warn({ outputs: undelivered }, 'shutdown timeout: undelivered events stay in the buffer for the next start');
+    const undelivered = this.lanes.filter((l) => !l.buffer.drained);
+    if (undelivered.length > 0) {
+      const pendingEvents = Object.fromEntries(undelivered.map((l) => [l.config.name, l.buffer.stats().pending]));
+      this.logger.warn({ outputs: undelivered.map((l) => l.config.name), pendingEvents, timeoutMs }, 'shutdown timeout: undelivered events stay in the buffer for the next start');
+    }
     for (const lane of this.lanes) {
       try {
-        // An output stuck in a write (a stalled pipe, a hung socket) cannot hold the stop past the deadline.
-        const stopped = await Promise.race([lane.delivery.stop().then(() => true), delay(Math.max(0, deadline - Date.now()) + 1000, false)]);
-        if (!stopped) this.logger.warn({ output: lane.config.name }, 'output did not finish its last write by the shutdown deadline; its unacknowledged events stay in the buffer');
+        // The whole stop fits shutdown.timeout: an output stuck in a write (a request in flight, a stalled pipe)
+        // is not waited for past the deadline; what it did not acknowledge stays in the buffer.
+        const stopped = await Promise.race([lane.delivery.stop().then(() => true), delay(Math.max(0, deadline - Date.now()), false)]);
+        if (!stopped) {
+          this.abandonedWrites = true;
+          this.logger.warn({ output: lane.config.name, pendingEvents: lane.buffer.stats().pending, timeoutMs }, 'shutdown deadline reached with a write in flight; abandoning it, its events stay in the buffer for the next start');
+        }
       } catch (err) {
         this.logger.error({ output: lane.config.name, err: (err as Error).message }, 'output did not close cleanly; what it did not acknowledge is delivered again next start');
       }
@@ -211,7 +234,8 @@ export class Agent {
 
   private async startStatusServer(listen: string): Promise<StatusServer> {
     const registry = createMetrics({
-      inputs: () => [...this.stats].map(([input, st]) => ({ input, events: st.events, parseFailures: st.parseFailures, tailer: st.tailer.counters() })),
+      // Inputs whose tailer is not built yet (a scrape during the start) are left out.
+      inputs: () => [...this.stats].filter(([, st]) => st.tailer !== undefined).map(([input, st]) => ({ input, events: st.events, parseFailures: st.parseFailures, tailer: st.tailer.counters() })),
       outputs: () => this.lanes.map((l) => ({ output: l.config.name, buffer: l.buffer.stats(), counters: l.counters })),
     });
     const server = new StatusServer(registry, () => this.ready, this.logger);

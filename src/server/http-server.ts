@@ -2,6 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../log.js';
+import { StartupError, systemReason } from '../startup-error.js';
+import { parseListenAddress } from './listen-address.js';
 
 /**
  * `/livez` (the process runs), `/readyz` (not while starting or draining: a
@@ -16,11 +18,11 @@ export class StatusServer {
     private readonly logger: Logger,
   ) {}
 
-  /** `host:port`; port 0 picks a free one (logged). */
+  /** `host:port`; port 0 picks a free one (logged). A failure is a StartupError naming the address and the cause. */
   async listen(address: string): Promise<AddressInfo> {
-    const at = address.lastIndexOf(':');
-    const host = address.slice(0, at).replace(/^\[|\]$/g, '');
-    const port = Number(address.slice(at + 1));
+    const parsed = parseListenAddress(address);
+    if (typeof parsed === 'string') throw new StartupError(`server.listen ${address}: ${parsed}`);
+    const { host, port } = parsed;
     const server = createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0];
       if (req.method !== 'GET') {
@@ -41,7 +43,7 @@ export class StatusServer {
     });
     this.server = server;
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      server.once('error', (err) => reject(new StartupError(`server.listen ${address}: ${systemReason(err) ?? err.message}`)));
       server.listen(port, host, () => resolve());
     });
     const bound = server.address() as AddressInfo;

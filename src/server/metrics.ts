@@ -1,65 +1,83 @@
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BufferStats } from '../buffer/types.js';
 import type { OutputCounters } from '../../outputs/types.js';
 import type { TailerStats } from '../tail/tailer.js';
 
+type InputView = { input: string; events: number; parseFailures: number; tailer: TailerStats & { truncatedLines: number; filesTracked: number } };
+type OutputView = { output: string; buffer: BufferStats; counters: OutputCounters };
+
 /** What the agent exposes to the metrics: read at scrape time, so the hot path keeps plain counters. */
 export interface MetricsSource {
-  inputs(): { input: string; events: number; parseFailures: number; tailer: TailerStats & { truncatedLines: number; filesTracked: number } }[];
-  outputs(): { output: string; buffer: BufferStats; counters: OutputCounters }[];
+  inputs(): InputView[];
+  outputs(): OutputView[];
 }
+
+/** One metric: its name and type per Prometheus conventions (`_total` counters, units as suffixes), and how it is read. */
+interface MetricDefinition {
+  readonly name: string;
+  readonly type: 'counter' | 'gauge';
+  readonly help: string;
+  readonly labelNames: readonly string[];
+  /** Every labelled value, read from the agent at scrape time. */
+  readonly read: (source: MetricsSource) => Iterable<[Record<string, string>, number]>;
+}
+
+const perInput = (pick: (i: InputView) => number) => (s: MetricsSource) => s.inputs().map((i): [Record<string, string>, number] => [{ input: i.input }, pick(i)]);
+const perOutput = (pick: (b: BufferStats) => number) => (s: MetricsSource) => s.outputs().map((o): [Record<string, string>, number] => [{ output: o.output }, pick(o.buffer)]);
+const byOutcome = (pick: (c: OutputCounters) => Record<string, number>) => (s: MetricsSource) =>
+  s.outputs().flatMap((o) => Object.entries(pick(o.counters)).map(([outcome, n]): [Record<string, string>, number] => [{ output: o.output, outcome }, n]));
+
+/** Prefix of every metric, logship's own and the process/runtime ones from prom-client (`logship_process_cpu_seconds_total`). */
+export const METRIC_PREFIX = 'logship_';
+
+/** Every logship metric, in one place (docs are generated from this list). */
+export const METRICS: readonly MetricDefinition[] = [
+  { name: 'logship_input_events_total', type: 'counter', help: 'Events produced by an input (after parsing and multi-line assembly).', labelNames: ['input'], read: perInput((i) => i.events) },
+  { name: 'logship_input_parse_failures_total', type: 'counter', help: 'Records kept as message with the parse_failure tag.', labelNames: ['input'], read: perInput((i) => i.parseFailures) },
+  { name: 'logship_input_lines_truncated_total', type: 'counter', help: 'Lines cut at max_line_bytes (tagged truncated).', labelNames: ['input'], read: perInput((i) => i.tailer.truncatedLines) },
+  { name: 'logship_input_files_tracked', type: 'gauge', help: 'File generations currently tailed.', labelNames: ['input'], read: perInput((i) => i.tailer.filesTracked) },
+  { name: 'logship_input_rotations_total', type: 'counter', help: 'Rotations detected (rename/create, delete).', labelNames: ['input'], read: perInput((i) => i.tailer.rotations) },
+  { name: 'logship_input_truncations_total', type: 'counter', help: 'Truncations detected (copytruncate, truncate).', labelNames: ['input'], read: perInput((i) => i.tailer.truncations) },
+  { name: 'logship_input_truncations_with_loss_total', type: 'counter', help: 'Truncations whose unread tail was not found in a copy.', labelNames: ['input'], read: perInput((i) => i.tailer.truncationsWithLoss) },
+  { name: 'logship_buffer_bytes', type: 'gauge', help: 'Bytes held in the output buffer.', labelNames: ['output'], read: perOutput((b) => b.bytes) },
+  { name: 'logship_buffer_pending_events', type: 'gauge', help: 'Events in the buffer not yet acknowledged by the output.', labelNames: ['output'], read: perOutput((b) => b.pending) },
+  { name: 'logship_buffer_dropped_events_total', type: 'counter', help: 'Events dropped because the buffer was full (when_full: drop_newest).', labelNames: ['output'], read: perOutput((b) => b.droppedEvents) },
+  { name: 'logship_buffer_quarantined_records_total', type: 'counter', help: 'Damaged places in buffer segments moved to quarantine/.', labelNames: ['output'], read: perOutput((b) => b.quarantinedRecords) },
+  { name: 'logship_buffer_quarantined_bytes_total', type: 'counter', help: 'Bytes moved to quarantine/.', labelNames: ['output'], read: perOutput((b) => b.quarantinedBytes) },
+  { name: 'logship_buffer_lost_records_total', type: 'counter', help: 'Records of a segment cut short on disk, known by the gap in ids.', labelNames: ['output'], read: perOutput((b) => b.lostRecords) },
+  { name: 'logship_output_events_total', type: 'counter', help: 'Events by what the destination did with them (indexed, duplicate, retried, dead_lettered).', labelNames: ['output', 'outcome'], read: byOutcome((c) => c.events) },
+  { name: 'logship_output_requests_total', type: 'counter', help: 'Requests to the destination by outcome (sent, failed, split).', labelNames: ['output', 'outcome'], read: byOutcome((c) => c.requests) },
+];
 
 /**
  * Prometheus metrics. Each is computed from the agent's own counters when
- * scraped (prom-client's `collect`), not incremented per event.
+ * scraped (prom-client's `collect`), not incremented per event; a counter is
+ * still exposed as a counter: collect() resets it and adds the current total.
  */
 export function createMetrics(source: MetricsSource): Registry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'logship_process_' });
-  const perInput = (name: string, help: string, pick: (i: ReturnType<MetricsSource['inputs']>[number]) => number) =>
-    new Gauge({
-      name,
-      help,
-      labelNames: ['input'],
-      registers: [registry],
-      collect() {
-        for (const i of source.inputs()) this.set({ input: i.input }, pick(i));
-      },
-    });
-  const perOutput = (name: string, help: string, pick: (b: BufferStats) => number) =>
-    new Gauge({
-      name,
-      help,
-      labelNames: ['output'],
-      registers: [registry],
-      collect() {
-        for (const o of source.outputs()) this.set({ output: o.output }, pick(o.buffer));
-      },
-    });
-  perInput('logship_input_events_total', 'Events produced by an input (after parsing and multi-line assembly).', (i) => i.events);
-  perInput('logship_input_parse_failures_total', 'Records kept as message with the parse_failure tag.', (i) => i.parseFailures);
-  perInput('logship_input_lines_truncated_total', 'Lines cut at max_line_bytes (tagged truncated).', (i) => i.tailer.truncatedLines);
-  perInput('logship_input_files_tracked', 'File generations currently tailed.', (i) => i.tailer.filesTracked);
-  perInput('logship_input_rotations_total', 'Rotations detected (rename/create, delete).', (i) => i.tailer.rotations);
-  perInput('logship_input_truncations_total', 'Truncations detected (copytruncate, truncate).', (i) => i.tailer.truncations);
-  perInput('logship_input_truncations_with_loss_total', 'Truncations whose unread tail was not found in a copy.', (i) => i.tailer.truncationsWithLoss);
-  perOutput('logship_buffer_bytes', 'Bytes held in the output buffer.', (b) => b.bytes);
-  perOutput('logship_buffer_pending_events', 'Events in the buffer not yet acknowledged by the output.', (b) => b.pending);
-  perOutput('logship_buffer_dropped_events_total', 'Events dropped because the buffer was full (when_full: drop_newest).', (b) => b.droppedEvents);
-  perOutput('logship_buffer_quarantined_records_total', 'Damaged places in buffer segments moved to quarantine/.', (b) => b.quarantinedRecords);
-  perOutput('logship_buffer_quarantined_bytes_total', 'Bytes moved to quarantine/.', (b) => b.quarantinedBytes);
-  const byOutcome = (name: string, help: string, pick: (c: OutputCounters) => Record<string, number>) =>
-    new Gauge({
-      name,
-      help,
-      labelNames: ['output', 'outcome'],
-      registers: [registry],
-      collect() {
-        for (const o of source.outputs()) for (const [outcome, n] of Object.entries(pick(o.counters))) this.set({ output: o.output, outcome }, n);
-      },
-    });
-  byOutcome('logship_output_events_total', 'Events by what the destination did with them (indexed, duplicate, retried, dead_lettered).', (c) => c.events);
-  byOutcome('logship_output_requests_total', 'Requests to the destination by outcome (sent, failed, split).', (c) => c.requests);
-  perOutput('logship_buffer_lost_records_total', 'Records of a segment cut short on disk, known by the gap in ids.', (b) => b.lostRecords);
+  collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
+  // prom-client exposes these sums as gauges named `_total`, which Prometheus reads as counters;
+  // the per-type gauges (`…_active_handles{type}` and the like) hold the same figures.
+  for (const name of ['nodejs_active_resources_total', 'nodejs_active_handles_total', 'nodejs_active_requests_total']) registry.removeSingleMetric(METRIC_PREFIX + name);
+  for (const def of METRICS) {
+    const common = { name: def.name, help: def.help, labelNames: [...def.labelNames], registers: [registry] };
+    if (def.type === 'counter') {
+      new Counter({
+        ...common,
+        collect() {
+          this.reset();
+          for (const [labels, value] of def.read(source)) this.inc(labels, value);
+        },
+      });
+    } else {
+      new Gauge({
+        ...common,
+        collect() {
+          for (const [labels, value] of def.read(source)) this.set(labels, value);
+        },
+      });
+    }
+  }
   return registry;
 }

@@ -87,8 +87,8 @@ describe('sizes and durations', () => {
   it('parseDuration rejects a bare number: the unit is not guessable', () => expect(parseDuration(10)).toBeUndefined());
 
   it('the zod types explain what they expected', () => {
-    expect(size().safeParse('5 potatoes').error?.issues[0]?.message).toBe('expected a size like 5MiB, got "5 potatoes"');
-    expect(duration().safeParse(3).error?.issues[0]?.message).toMatch(/^expected a duration like 500ms/);
+    expect(size({ min: 0, max: 1024 }).safeParse('5 potatoes').error?.issues[0]?.message).toBe('expected a size like 5MiB, got "5 potatoes"');
+    expect(duration({ min: 0, max: 1000 }).safeParse(3).error?.issues[0]?.message).toMatch(/^expected a duration like 500ms/);
   });
 });
 
@@ -343,7 +343,7 @@ outputs:
 describe('secrets', () => {
   const secretSchema = z.strictObject({
     password: z.number(),
-    api_key: size(),
+    api_key: size({ min: 0, max: 1024 }),
     token: z.enum(['a', 'b']),
     credentials: z.strictObject({ key: z.string().refine((v) => v.length > 20, { message: 'too short: xyzzy-hunter2' }) }),
   });

@@ -1,0 +1,108 @@
+// Signals and the shutdown deadline, on a real process:
+// - SIGHUP (until reload exists) is logged at warn, once per signal, and ignored;
+// - a stop with a request in flight ends at shutdown.timeout, not when the
+//   request does: the request is abandoned, its events stay in the buffer, and
+//   the next start delivers them. Timing is read from the process's own log
+//   (its timestamps), never from the test's wall clock.
+import { appendFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EsServer } from '../support/es-server.js';
+import { baseConfig, useHarness, writeConfig, type LogshipProcess } from '../support/logship-process.js';
+import { readOutput } from '../support/output.js';
+import { formatLines } from '../support/writer.js';
+
+const h = useHarness();
+let server: EsServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+/** Polls `cond` until it holds; fails when the process exits first or after a generous overall timeout. */
+async function waitFor(what: string, cond: () => boolean | Promise<boolean>, { proc }: { proc: LogshipProcess }): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (await cond()) return;
+    if (!proc.running) throw new Error(`${what}: logship exited; ${proc.describe()}`);
+    if (Date.now() > deadline) throw new Error(`${what}: timed out; ${proc.describe()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const logTime = (r: Record<string, unknown>) => Date.parse(String(r.time));
+const records = (proc: LogshipProcess, msg: string | RegExp) =>
+  proc.logRecords().filter((r) => (typeof msg === 'string' ? r.msg === msg : msg.test(String(r.msg ?? ''))));
+
+describe('SIGHUP', () => {
+  it('is logged once per signal at warn and ignored; the process keeps shipping and stops cleanly on SIGTERM', async () => {
+    const root = await h.tmp('sighup');
+    const log = path.join(root, 'logs', 'app.log');
+    await writeFile(log, formatLines(1, 10));
+    const proc = h.start(await writeConfig(root, baseConfig(root, [{ paths: [log] }])));
+    const shipped = (n: number) => () => readOutput(path.join(root, 'out')).events.length >= n;
+    await waitFor('the first 10 lines shipped', shipped(10), { proc });
+
+    proc.child.kill('SIGHUP');
+    await waitFor('one SIGHUP warning', () => records(proc, /^SIGHUP received/).length === 1, { proc });
+    proc.child.kill('SIGHUP');
+    await waitFor('a second SIGHUP warning', () => records(proc, /^SIGHUP received/).length === 2, { proc });
+    expect(records(proc, /^SIGHUP received/).map((r) => [r.level, r.msg])).toEqual([
+      ['warn', 'SIGHUP received; reload is not supported yet, ignoring'],
+      ['warn', 'SIGHUP received; reload is not supported yet, ignoring'],
+    ]);
+
+    await appendFile(log, formatLines(11, 20));
+    await waitFor('lines written after the SIGHUPs shipped', shipped(20), { proc });
+    expect(proc.running, proc.describe()).toBe(true);
+    expect(await proc.stop(60_000)).toEqual({ code: 0, signal: null });
+  });
+});
+
+describe('shutdown.timeout with a request in flight', () => {
+  it('the stop ends at the deadline, abandons the request, keeps its events in the buffer, and the next start delivers them', async () => {
+    server = await EsServer.start();
+    const root = await h.tmp('deadline');
+    const log = path.join(root, 'logs', 'app.log');
+    const index = 'deadline';
+    const TIMEOUT_MS = 3000;
+    const config = {
+      ...baseConfig(root, [{ paths: [log] }]),
+      shutdown: { timeout: `${TIMEOUT_MS}ms` },
+      outputs: [{ type: 'elasticsearch', name: 'es', hosts: server.url, index, api_version: 9, request_timeout: '1h', batch: { timeout: '200ms' }, retry: { initial_backoff: '50ms', max_backoff: '1s' } }],
+    };
+    const cfgPath = await writeConfig(root, config);
+    await writeFile(log, formatLines(1, 100));
+    const first = h.start(cfgPath);
+    await waitFor('100 documents indexed', () => server!.ids(index).length >= 100, { proc: first });
+
+    // Every answer is held for an hour from now on: the next _bulk stays in flight.
+    server.delay(3_600_000);
+    const bulkBefore = server.stats.bulkRequests;
+    await appendFile(log, formatLines(101, 150));
+    await waitFor('a _bulk request in flight', () => server!.stats.bulkRequests > bulkBefore, { proc: first });
+
+    first.child.kill('SIGTERM');
+    const exit = await Promise.race([first.exited, new Promise((r) => setTimeout(r, 120_000, 'still running 120 s after SIGTERM'))]);
+    expect(exit, first.describe()).toEqual({ code: 0, signal: null });
+
+    const [signal] = records(first, 'signal received');
+    const [abandoned] = records(first, /^shutdown deadline reached with a write in flight/);
+    const [stopped] = records(first, 'stopped');
+    expect(signal && abandoned && stopped, first.describe()).toBeTruthy();
+    const pending = (abandoned!.pendingEvents as number) ?? 0;
+    expect(pending, 'events left in the buffer by the abandoned request').toBeGreaterThan(0);
+    // By the process's own clock: it waited for the deadline, and stopped right at it (a margin for log writes).
+    expect(logTime(abandoned!) - logTime(signal!)).toBeGreaterThanOrEqual(TIMEOUT_MS - 100);
+    expect(logTime(stopped!) - logTime(signal!), first.describe()).toBeLessThanOrEqual(TIMEOUT_MS + 1000);
+
+    // The next start sends the abandoned events again (the server already had them: answered as duplicates).
+    await server.clearFaults();
+    const itemsBefore = server.stats.itemsReceived;
+    const second = h.start(cfgPath);
+    await waitFor('the abandoned events delivered again', () => server!.stats.itemsReceived - itemsBefore >= pending, { proc: second });
+    await waitFor('all 150 lines in the index', () => server!.ids(index).length >= 150, { proc: second });
+    expect(await second.stop(60_000)).toEqual({ code: 0, signal: null });
+    expect(new Set(server.ids(index)).size).toBe(150);
+  });
+});
