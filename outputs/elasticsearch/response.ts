@@ -10,6 +10,7 @@
  * is what has to change.
  * Per request: see batch-delivery.ts.
  */
+import { hideUserinfo } from '../../src/config/secrets.js';
 
 export type ItemOutcome = 'indexed' | 'duplicate' | 'retry' | 'dead_letter';
 
@@ -116,7 +117,11 @@ function textSummary(body: string): string {
   return text === '' ? '' : title !== undefined ? `(HTML: ${text})` : `(${text})`;
 }
 
-/** A node URL may carry `user:password@` (a password may hold `@` or spaces); a message never does. */
+/**
+ * A node URL may carry `user:password@` (a password may hold `@` or spaces);
+ * a message never does. With a scheme the whole authority's userinfo goes;
+ * hideUserinfo also catches scheme-less `user:pass@host` and passwords holding `/ # ?`.
+ */
 export function withoutUserinfo(text: string): string {
-  return text.replace(/\/\/[^/?#]*@/g, '//[redacted]@');
+  return hideUserinfo(text.replace(/\/\/[^/?#]*@/g, '//[redacted]@'));
 }
