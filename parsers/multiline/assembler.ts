@@ -164,6 +164,11 @@ export class MultilineAssembler {
     return min;
   }
 
+  /** Offset of the first line of the event pending for `stream`, or undefined. */
+  pendingOffset(stream: object): number | undefined {
+    return this.pending.get(stream)?.offset;
+  }
+
   /** When the next `flushIdle` would emit something (ms, the clock of `now`), or undefined when nothing is pending: for a precise timer. */
   nextDeadline(): number | undefined {
     let min: number | undefined;
