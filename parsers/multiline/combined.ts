@@ -1,10 +1,13 @@
-import { BEGIN, FIRST_TRACE_STATE, IDLE, MAX_PRESET_STATE, STATE_MASK, type MultilinePreset } from './rules.js';
+import { BEGIN, FIRST_TRACE_STATE, IDLE, LINE, MAX_PRESET_STATE, STATE_MASK, type MultilinePreset } from './rules.js';
 
 // Several presets on one stream (`preset: [java, go]`, as Fluent Bit's
 // `multiline.parser java,go`): outside a trace every preset is asked, in the
 // order given, and the first that starts a trace owns the stream until its
-// trace ends; the line that ends it is asked of every preset again, so it may
-// start the next trace of any of them.
+// trace ends. The line that ends it may still continue the event for another
+// preset that reads what came before as the line its trace belongs to (PHP's
+// `Stack trace:` after `PHP Fatal error:  Uncaught X: msg`, which the java
+// preset took for a header); otherwise it is asked of every preset again, so
+// it may start the next trace of any of them.
 //
 // One state byte holds both: the shared states IDLE and LINE as they are, a
 // trace state `s` of the k-th preset as `(k + 1) << 4 | s`.
@@ -40,6 +43,11 @@ export function combinePresets(presets: readonly MultilinePreset[]): MultilinePr
       const k = (s >> SHIFT) - 1;
       const d = presets[k]!.step(line, s & MAX_PRESET_STATE);
       if ((d & BEGIN) === 0) return wrap(k, d);
+      for (let j = 0; j < presets.length; j++) {
+        if (j === k) continue;
+        const other = presets[j]!.step(line, LINE);
+        if ((other & BEGIN) === 0 && (other & STATE_MASK) >= FIRST_TRACE_STATE) return wrap(j, other);
+      }
       return BEGIN | fresh(line, IDLE);
     },
     extractError(text, s) {

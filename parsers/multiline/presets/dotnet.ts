@@ -56,7 +56,7 @@ export const dotnet: MultilinePreset = {
     if (END_OF.test(line)) return s === IDLE ? BEGIN | TRACE : TRACE;
     if (k === INDENTED) {
       // Frames also join a line that names the exception its own way.
-      if (FRAME.test(line)) return s === IDLE || s === GAP ? BEGIN | TRACE : TRACE;
+      if (FRAME.test(line)) return s === IDLE ? BEGIN | TRACE : TRACE;
       return s === EXC || s === TRACE ? s : BEGIN | LINE;
     }
     if (s === EXC && FILE_NAME.test(line)) return EXC;

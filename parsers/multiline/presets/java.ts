@@ -39,7 +39,7 @@ const CAUSE = /^[\t ]*(?:Caused by|Suppressed|Wrapped by): /;
 /** `com.foo.BarException: msg`, `java.lang.OutOfMemoryError`: a qualified class name ending the JVM way. */
 const HEADER = /[a-zA-Z_$][\w$]*\.[\w$.]*(?:Exception|Error|Throwable)(?::|$)/y;
 /** `RuntimeException: msg` without a package, inside a line (a logger's own rendering). */
-const SIMPLE_HEADER = /[A-Z][\w$]*(?:Exception|Error|Throwable):/y;
+const SIMPLE_HEADER = /(?:[A-Z][\w$]*)?(?:Exception|Error|Throwable):/y;
 const UNCAUGHT = /^Exception in thread "/;
 /** An exception named inside a line (`... MakeLog: RuntimeException: msg`), as Google's detector matches it. */
 const NAMED = /(?:Exception|Error|Throwable)(?::|$)/;
@@ -62,11 +62,9 @@ export const java: MultilinePreset = {
     const k = shape(line);
     if (k === BLANK) return s === EXC || s === GAP ? HOLD | GAP : BEGIN | IDLE;
     if (s === NESTED) return NESTED_IS.test(line) ? NESTED : EXC; // the cause's header, indented or not
-    if (FRAME.test(line)) {
-      // Frames also join a line that names no exception the way a header does (Elasticsearch's `X[reason]`).
-      return s === IDLE ? BEGIN | TRACE : TRACE;
-    }
-    if (CAUSE.test(line)) return inTrace(s) ? EXC : BEGIN | EXC;
+    // Frames and causes also join a line that names no exception the way a header does (Elasticsearch's `X[reason]`).
+    if (FRAME.test(line)) return s === IDLE ? BEGIN | TRACE : TRACE;
+    if (CAUSE.test(line)) return s === IDLE ? BEGIN | EXC : EXC;
     if (inTrace(s) && NESTED_IS.test(line)) return NESTED;
     if (k === INDENTED) return inTrace(s) ? (s === GAP ? EXC : s) : BEGIN | LINE;
     if (UNCAUGHT.test(line) || NAMED.test(line)) return BEGIN | (NESTED_IS.test(line) ? NESTED : EXC);
@@ -98,9 +96,9 @@ function extractJava(lines: string[]): ErrorFields | undefined {
       if (close > 0) return header(lines, i, close + 2);
     }
   }
-  let above = last;
+  let above = firstFrame < 0 ? 0 : last;
   while (above > 0 && lines[above]!.trim() === '') above--;
-  if (above >= 0 && firstFrame >= 0) {
+  if (above >= 0) {
     const l = lines[above]!;
     for (const re of [HEADER, SIMPLE_HEADER]) {
       for (let at = 0; at < l.length; at++) {

@@ -63,7 +63,7 @@ export const node: MultilinePreset = {
     if (s === CARET) return EXC; // the error, whatever was thrown
     if (k === INDENTED) {
       // Frames also join a line that names the error its own way (`Trace: x`, a warning prefix).
-      if (FRAME.test(line)) return s === IDLE || s === GAP || s === DONE ? BEGIN | TRACE : TRACE;
+      if (FRAME.test(line)) return s === IDLE || s === DONE ? BEGIN | TRACE : TRACE;
       return s === EXC || s === TRACE ? s : BEGIN | LINE;
     }
     if (HEADER.test(line)) return s === SOURCE ? EXC : BEGIN | EXC;
