@@ -132,14 +132,11 @@ export class MultilineAssembler {
     }
   }
 
-  /** Flushes the pending event of every stream idle for >= timeoutMs. */
+  /** Flushes the pending event of every stream idle for >= timeoutMs, in the order of their first lines. */
   flushIdle(now: number, out: AssembledRecord[]): void {
-    for (const [stream, p] of this.pending) {
-      if (now - p.last >= this.timeoutMs) {
-        this.emitAll(p, out);
-        this.pending.delete(stream);
-      }
-    }
+    const idle: Pending[] = [];
+    for (const p of this.pending.values()) if (now - p.last >= this.timeoutMs) idle.push(p);
+    this.flushEach(idle, out);
   }
 
   flushStream(stream: object, out: AssembledRecord[]): void {
@@ -149,10 +146,17 @@ export class MultilineAssembler {
     this.pending.delete(stream);
   }
 
-  /** Shutdown: nothing pending is lost. */
+  /** Shutdown: nothing pending is lost; events in the order of their first lines. */
   flushAll(out: AssembledRecord[]): void {
-    for (const p of this.pending.values()) this.emitAll(p, out);
-    this.pending.clear();
+    this.flushEach([...this.pending.values()], out);
+  }
+
+  private flushEach(events: Pending[], out: AssembledRecord[]): void {
+    if (events.length > 1) events.sort((a, b) => a.offset - b.offset);
+    for (const p of events) {
+      this.emitAll(p, out);
+      this.pending.delete(p.stream);
+    }
   }
 
   /** Earliest offset of a line held in a pending event for any stream whose key satisfies `belongs` (the checkpoint must not pass it), or undefined. */
