@@ -153,6 +153,21 @@ describe('multiline exceptions: a preset leaves the lines of other languages alo
   }
 });
 
+describe('multiline exceptions: a trace does not swallow the line after it', () => {
+  const cases: [string, string][] = [
+    ['java', 'java-caused-by.log'],
+    ['dotnet', 'dotnet-inner.log'],
+    ['python', 'python-traceback.log'],
+  ];
+  for (const [preset, file] of cases) {
+    it(`${preset}: an indented log line after the trace is an event of its own`, () => {
+      const t = trace(file);
+      const next = '    retrying in 5s (attempt 2 of 3)';
+      expect(assemble(preset, [...t, next, LAST_LINE]).map((r) => r.text)).toEqual([t.join('\n'), next, LAST_LINE]);
+    });
+  }
+});
+
 describe('multiline exceptions: lines held back for a trace that may continue', () => {
   it('python: the blank line before a chain sentence joins; before a log line it is an event of its own', () => {
     const t = trace('python-traceback.log');

@@ -57,7 +57,7 @@ export const dotnet: MultilinePreset = {
     if (k === INDENTED) {
       // Frames also join a line that names the exception its own way.
       if (FRAME.test(line)) return s === IDLE ? BEGIN | TRACE : TRACE;
-      return s === EXC || s === TRACE ? s : BEGIN | LINE;
+      return s === EXC ? s : BEGIN | LINE;
     }
     if (s === EXC && FILE_NAME.test(line)) return EXC;
     if (MEL_HEAD.test(line)) return BEGIN | MEL;

@@ -66,7 +66,8 @@ export const java: MultilinePreset = {
     if (FRAME.test(line)) return s === IDLE ? BEGIN | TRACE : TRACE;
     if (CAUSE.test(line)) return s === IDLE ? BEGIN | EXC : EXC;
     if (inTrace(s) && NESTED_IS.test(line)) return NESTED;
-    if (k === INDENTED) return inTrace(s) ? (s === GAP ? EXC : s) : BEGIN | LINE;
+    // Other indented lines continue a header (a message on several lines), not the frames: after them they are log lines.
+    if (k === INDENTED) return s === EXC || s === GAP ? EXC : BEGIN | LINE;
     if (UNCAUGHT.test(line) || NAMED.test(line)) return BEGIN | (NESTED_IS.test(line) ? NESTED : EXC);
     return BEGIN | LINE;
   },

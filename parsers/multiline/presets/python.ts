@@ -57,7 +57,7 @@ export const python: MultilinePreset = {
     }
     if (k === INDENTED) {
       if (GROUP_START.test(line)) return s === SEP || s === GROUP ? GROUP : BEGIN | GROUP;
-      if (s === BODY || s === EXC || s === GROUP) return s;
+      if (s === BODY || s === GROUP) return s;
       return BEGIN | LINE;
     }
     if (TRACEBACK.test(line)) return s === SEP ? BODY : BEGIN | BODY;
