@@ -77,13 +77,13 @@ export function resolveMultiline(spec: MultilineSpec): { config: MultilineConfig
 
 /** The presets a `preset:` value names, combined; every unknown name is reported at once. */
 function presetsNamed(value: string | readonly string[]): MultilinePreset {
-  const names = (typeof value === 'string' ? value.split(',') : value).map((n) => (typeof n === 'string' ? n.trim() : n));
-  const unknown = names.filter((n) => typeof n !== 'string' || !PRESETS.has(n));
+  const names = (typeof value === 'string' ? value.split(',') : value).map((n) => n.trim());
+  const unknown = names.filter((n) => !PRESETS.has(n));
   if (names.length === 0 || unknown.length > 0) {
     const what = unknown.length === 1 ? `unknown preset ${JSON.stringify(unknown[0])}` : names.length === 0 ? 'no preset named' : `unknown presets ${unknown.map((n) => JSON.stringify(n)).join(', ')}`;
     throw new MultilineSpecError('preset', `${what} (known: ${MULTILINE_PRESETS.join(', ')})`);
   }
-  return combinePresets([...new Set(names as string[])].map((n) => PRESETS.get(n)!));
+  return combinePresets([...new Set(names)].map((n) => PRESETS.get(n)!));
 }
 
 function compile(key: string, pattern: unknown): RegExp {
