@@ -28,9 +28,19 @@ export interface ChainRecord {
   readonly time: number;
 }
 
+/** A file's streams, and its finished events that wait for an earlier one still being assembled. */
+interface SourceState {
+  plain?: StreamKey;
+  stdout?: StreamKey;
+  stderr?: StreamKey;
+  /** Sorted by offset: events leave in the order of their first line, whatever stream finishes first. */
+  readonly waiting: ChainRecord[];
+}
+
 /** One file's stream (stdout/stderr of a container log, or the whole file): multi-line state is kept per stream. */
 interface StreamKey {
   readonly source: object;
+  readonly owner: SourceState;
   readonly stream: 'stdout' | 'stderr' | undefined;
   /** Line flags and container time gathered since the stream's last emitted record: they belong to the pending event. */
   flags: number;
@@ -50,7 +60,9 @@ export class ParserChain {
   private readonly decoder: ContainerDecoder | undefined;
   private readonly joiner: PartialJoiner | undefined;
   private readonly assembler: MultilineAssembler | undefined;
-  private readonly keys = new WeakMap<object, { plain?: StreamKey; stdout?: StreamKey; stderr?: StreamKey }>();
+  private readonly keys = new WeakMap<object, SourceState>();
+  /** Sources with events in `waiting`. */
+  private readonly waitingSources = new Set<SourceState>();
   private readonly joined: JoinedLine[] = [];
   private readonly assembled: AssembledRecord[] = [];
   /** Streams holding container pieces that wait for their final piece. */
@@ -81,8 +93,11 @@ export class ParserChain {
       }
       const piece = this.decoder.decode(text);
       if (piece instanceof ParseFailure) {
-        // Not a container line: kept whole, tagged, outside any multi-line event.
-        this.emit(this.keyFor(source, undefined), text, offset, now, lineFlags, piece, undefined, out);
+        // Not a container line: kept whole, tagged, outside any multi-line event. What the file's streams
+        // hold ends before it (as Fluent Bit does), so the line overtakes nothing.
+        const key = this.keyFor(source, undefined);
+        this.flushSource(key.owner, out);
+        this.emit(key, text, offset, now, lineFlags, piece, undefined, out);
         continue;
       }
       const key = this.keyFor(source, piece.stream);
@@ -92,6 +107,8 @@ export class ParserChain {
       else this.partialKeys.delete(key);
       this.drainJoined(lineFlags, out);
     }
+    const state = this.keys.get(source);
+    if (state !== undefined && state.waiting.length > 0) this.release(state, out);
   }
 
   /** Flushes multi-line events whose stream has been idle past the timeout. */
@@ -103,9 +120,11 @@ export class ParserChain {
       this.partialKeys.delete(key);
       this.drainJoined(LINE_PARTIAL, out);
     }
-    if (!this.assembler) return;
-    this.assembler.flushIdle(now, this.assembled);
-    this.drainAssembled(out);
+    if (this.assembler) {
+      this.assembler.flushIdle(now, this.assembled);
+      this.drainAssembled(out);
+    }
+    for (const state of this.waitingSources) this.release(state, out);
   }
 
   /** Shutdown: everything pending becomes an event; nothing is lost. */
@@ -121,16 +140,76 @@ export class ParserChain {
       this.assembler.flushAll(this.assembled);
       this.drainAssembled(out);
     }
+    for (const state of this.waitingSources) this.release(state, out);
   }
 
   /** Earliest offset of a line of `source` still held in a pending event: the checkpoint must not pass it. */
   pendingStart(source: object): number | undefined {
-    const belongs = (key: object) => (key as StreamKey).source === source;
-    const a = this.joiner?.pendingStart(belongs);
-    const b = this.assembler?.pendingStart(belongs);
-    if (a === undefined) return b;
-    if (b === undefined) return a;
-    return Math.min(a, b);
+    const state = this.keys.get(source);
+    if (state === undefined) return undefined;
+    const held = this.heldStart(state);
+    const waiting = state.waiting[0]?.offset;
+    return held === undefined || (waiting !== undefined && waiting < held) ? waiting : held;
+  }
+
+  /** Earliest offset of a line of the source that the joiner or the assembler still holds. */
+  private heldStart(state: SourceState): number | undefined {
+    return this.heldBy(state.stderr, this.heldBy(state.stdout, this.heldBy(state.plain, undefined)));
+  }
+
+  private heldBy(key: StreamKey | undefined, min: number | undefined): number | undefined {
+    if (key === undefined) return min;
+    const a = this.joiner?.pendingOffset(key);
+    const b = this.assembler?.pendingOffset(key);
+    if (a !== undefined && (min === undefined || a < min)) min = a;
+    if (b !== undefined && (min === undefined || b < min)) min = b;
+    return min;
+  }
+
+  /** Ends everything the source's streams hold (pieces, then multi-line events). */
+  private flushSource(state: SourceState, out: ChainRecord[]): void {
+    for (const key of [state.stdout, state.stderr, state.plain]) {
+      if (key === undefined) continue;
+      if (this.joiner?.has(key)) {
+        this.joiner.flushKey(key, this.joined);
+        this.partialKeys.delete(key);
+        this.drainJoined(LINE_PARTIAL, out);
+      }
+      if (this.assembler) {
+        this.assembler.flushStream(key, this.assembled);
+        this.drainAssembled(out);
+      }
+    }
+  }
+
+  /** A finished event leaves unless an earlier line of its file is still held; then it waits, in offset order. */
+  private deliver(rec: ChainRecord, state: SourceState, out: ChainRecord[]): void {
+    if (state.waiting.length === 0) {
+      const held = this.heldStart(state);
+      if (held === undefined || rec.offset < held) {
+        out.push(rec);
+        return;
+      }
+    }
+    const w = state.waiting;
+    let i = w.length;
+    w.push(rec);
+    while (i > 0 && w[i - 1]!.offset > rec.offset) {
+      w[i] = w[i - 1]!;
+      i--;
+    }
+    w[i] = rec;
+    this.waitingSources.add(state);
+  }
+
+  /** Lets out the waiting events that no held line precedes any more. */
+  private release(state: SourceState, out: ChainRecord[]): void {
+    const held = this.heldStart(state);
+    const w = state.waiting;
+    let n = 0;
+    while (n < w.length && (held === undefined || w[n]!.offset < held)) out.push(w[n++]!);
+    if (n > 0) w.splice(0, n);
+    if (w.length === 0) this.waitingSources.delete(state);
   }
 
   private drainJoined(rawFlags: number, out: ChainRecord[]): void {
@@ -187,7 +266,7 @@ export class ParserChain {
     }
     const tags = flags === 0 ? undefined : tagsFor(flags);
     const { event, time } = normalize(result, text, { fallbackTime, extra, tags }, this.spec.normalize);
-    out.push({ source: key.source, offset, event, time });
+    this.deliver({ source: key.source, offset, event, time }, key.owner, out);
   }
 
   /** A user's parser may throw: that fails the record (kept, tagged), never the process. */
@@ -200,10 +279,10 @@ export class ParserChain {
   }
 
   private keyFor(source: object, stream: 'stdout' | 'stderr' | undefined): StreamKey {
-    let entry = this.keys.get(source);
-    if (!entry) this.keys.set(source, (entry = {}));
+    let owner = this.keys.get(source);
+    if (!owner) this.keys.set(source, (owner = { waiting: [] }));
     const slot = stream ?? 'plain';
-    return (entry[slot] ??= { source, stream, flags: 0, time: undefined, pieceAt: 0 });
+    return (owner[slot] ??= { source, owner, stream, flags: 0, time: undefined, pieceAt: 0 });
   }
 }
 

@@ -14,7 +14,7 @@ export interface ParsingConfig {
   parser: string | { name?: string | undefined; module?: string | undefined; options: Record<string, unknown> };
   container?: ContainerFormat | undefined;
   multiline?:
-    | { preset?: string; start?: string; continue?: string; max_lines?: number; max_bytes?: number; timeout?: number }
+    | { preset?: string | string[]; start?: string; continue?: string; max_lines?: number; max_bytes?: number; timeout?: number }
     | undefined;
   timezone?: string | undefined;
   time_format?: string | undefined;

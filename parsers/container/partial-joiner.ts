@@ -110,6 +110,11 @@ export class PartialJoiner {
     return min;
   }
 
+  /** Offset of the first piece `key` holds, or undefined. */
+  pendingOffset(key: object): number | undefined {
+    return this.pending.get(key)?.offset;
+  }
+
   /** Whether `key` has a line waiting for more pieces. */
   has(key: object): boolean {
     return this.pending.has(key);

@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { BEGIN, FIRST_TRACE_STATE, IDLE, LINE, STATE_MASK, type ErrorFields, type MultilinePreset } from './rules.js';
+import { BEGIN, FIRST_TRACE_STATE, HOLD, IDLE, LINE, STATE_MASK, type ErrorFields, type MultilinePreset } from './rules.js';
 
 // One import site for the parser chain.
 export type { ErrorFields, MultilinePreset } from './rules.js';
@@ -49,11 +49,14 @@ interface Pending {
   /** `now` of its last line. */
   last: number;
   truncated: boolean;
-  /** Some line put the stream in a trace state: ask the preset for `error.*`. */
-  trace: boolean;
+  /** The last trace state a line of the event put the stream in (0: none): ask the preset for `error.*`. */
+  traceState: number;
+  /** Lines the preset holds back (`HOLD`): they join the event only if a later line continues it. */
+  held: string[];
+  heldOffsets: number[];
 }
 
-type Decide = (line: string, state: number, first: string | undefined) => number;
+type Decide = (line: string, state: number) => number;
 
 /**
  * Joins the lines of multi-line events, per stream key object (one per
@@ -91,11 +94,11 @@ export class MultilineAssembler {
     let p = this.pending.get(stream);
     if (p !== undefined && now - p.last >= this.timeoutMs) {
       // The timer has not run yet, but the event is over all the same.
-      this.emit(p, out);
+      this.emitAll(p, out);
       this.pending.delete(stream);
       p = undefined;
     }
-    const d = p === undefined ? this.decide(text, IDLE, undefined) : this.decide(text, p.state, p.parts[0]);
+    const d = this.decide(text, p === undefined ? IDLE : p.state);
     const state = d & STATE_MASK;
     if (p === undefined) {
       this.pending.set(stream, {
@@ -107,46 +110,53 @@ export class MultilineAssembler {
         state,
         last: now,
         truncated: false,
-        trace: state >= FIRST_TRACE_STATE,
+        traceState: state >= FIRST_TRACE_STATE ? state : 0,
+        held: [],
+        heldOffsets: [],
       });
       return;
     }
+    p.last = now;
     if ((d & BEGIN) !== 0) {
-      this.emit(p, out);
-      restart(p, text, offset, state, now, false);
-    } else if (p.parts.length >= this.maxLines || !this.fits(p, text)) {
-      p.truncated = true;
-      this.emit(p, out);
-      restart(p, text, offset, state, now, true);
-    } else {
-      p.parts.push(text);
+      this.emitAll(p, out);
+      restart(p, text, offset, state, false);
+    } else if ((d & HOLD) !== 0 && p.parts.length + p.held.length < this.maxLines) {
+      p.held.push(text);
+      p.heldOffsets.push(offset);
       p.state = state;
-      p.last = now;
-      if (state >= FIRST_TRACE_STATE) p.trace = true;
+    } else {
+      for (let i = 0; i < p.held.length; i++) this.append(p, p.held[i]!, p.heldOffsets[i]!, p.state, out);
+      p.held.length = 0;
+      p.heldOffsets.length = 0;
+      this.append(p, text, offset, state, out);
     }
   }
 
-  /** Flushes the pending event of every stream idle for >= timeoutMs. */
+  /** Flushes the pending event of every stream idle for >= timeoutMs, in the order of their first lines. */
   flushIdle(now: number, out: AssembledRecord[]): void {
-    for (const [stream, p] of this.pending) {
-      if (now - p.last >= this.timeoutMs) {
-        this.emit(p, out);
-        this.pending.delete(stream);
-      }
-    }
+    const idle: Pending[] = [];
+    for (const p of this.pending.values()) if (now - p.last >= this.timeoutMs) idle.push(p);
+    this.flushEach(idle, out);
   }
 
   flushStream(stream: object, out: AssembledRecord[]): void {
     const p = this.pending.get(stream);
     if (p === undefined) return;
-    this.emit(p, out);
+    this.emitAll(p, out);
     this.pending.delete(stream);
   }
 
-  /** Shutdown: nothing pending is lost. */
+  /** Shutdown: nothing pending is lost; events in the order of their first lines. */
   flushAll(out: AssembledRecord[]): void {
-    for (const p of this.pending.values()) this.emit(p, out);
-    this.pending.clear();
+    this.flushEach([...this.pending.values()], out);
+  }
+
+  private flushEach(events: Pending[], out: AssembledRecord[]): void {
+    if (events.length > 1) events.sort((a, b) => a.offset - b.offset);
+    for (const p of events) {
+      this.emitAll(p, out);
+      this.pending.delete(p.stream);
+    }
   }
 
   /** Earliest offset of a line held in a pending event for any stream whose key satisfies `belongs` (the checkpoint must not pass it), or undefined. */
@@ -158,6 +168,11 @@ export class MultilineAssembler {
     return min;
   }
 
+  /** Offset of the first line of the event pending for `stream`, or undefined. */
+  pendingOffset(stream: object): number | undefined {
+    return this.pending.get(stream)?.offset;
+  }
+
   /** When the next `flushIdle` would emit something (ms, the clock of `now`), or undefined when nothing is pending: for a precise timer. */
   nextDeadline(): number | undefined {
     let min: number | undefined;
@@ -165,6 +180,19 @@ export class MultilineAssembler {
       if (min === undefined || p.last < min) min = p.last;
     }
     return min === undefined ? undefined : min + this.timeoutMs;
+  }
+
+  /** Adds a line to `p`, or cuts `p` there by maxLines/maxBytes (both parts tagged). */
+  private append(p: Pending, text: string, offset: number, state: number, out: AssembledRecord[]): void {
+    if (p.parts.length >= this.maxLines || !this.fits(p, text)) {
+      p.truncated = true;
+      this.emit(p, out);
+      restart(p, text, offset, state, true);
+      return;
+    }
+    p.parts.push(text);
+    p.state = state;
+    if (state >= FIRST_TRACE_STATE) p.traceState = state;
   }
 
   /** Whether `text` still fits in `p` by maxBytes; counts it when it does. */
@@ -186,14 +214,24 @@ export class MultilineAssembler {
     return true;
   }
 
+  /** The pending event, then each held line as an event of its own (they followed it). */
+  private emitAll(p: Pending, out: AssembledRecord[]): void {
+    this.emit(p, out);
+    for (let i = 0; i < p.held.length; i++) {
+      out.push({ stream: p.stream, text: p.held[i]!, offset: p.heldOffsets[i]!, lines: 1, truncated: false });
+    }
+    p.held.length = 0;
+    p.heldOffsets.length = 0;
+  }
+
   private emit(p: Pending, out: AssembledRecord[]): void {
     const lines = p.parts.length;
     const text = lines === 1 ? p.parts[0]! : p.parts.join('\n');
     const rec: AssembledRecord = { stream: p.stream, text, offset: p.offset, lines, truncated: p.truncated };
-    if (p.trace && this.preset !== undefined) {
+    if (p.traceState !== 0 && this.preset !== undefined) {
       let error: ErrorFields | undefined;
       try {
-        error = this.preset.extractError(text);
+        error = this.preset.extractError(text, p.traceState);
       } catch {
         error = undefined; // a preset bug costs the error fields, never the event
       }
@@ -203,16 +241,15 @@ export class MultilineAssembler {
   }
 }
 
-function restart(p: Pending, text: string, offset: number, state: number, now: number, truncated: boolean): void {
+function restart(p: Pending, text: string, offset: number, state: number, truncated: boolean): void {
   p.parts.length = 0; // emit() already joined them
   p.parts.push(text);
   p.offset = offset;
   p.chars = text.length;
   p.bytes = -1;
   p.state = state;
-  p.last = now;
   p.truncated = truncated;
-  p.trace = state >= FIRST_TRACE_STATE;
+  p.traceState = state >= FIRST_TRACE_STATE ? state : 0;
 }
 
 /** `test` on a global or sticky RegExp moves `lastIndex`; a copy without those flags does not. */
@@ -223,11 +260,11 @@ function stateless(re: RegExp | undefined): RegExp | undefined {
 
 function decider(start: RegExp | undefined, cont: RegExp | undefined, preset: MultilinePreset | undefined): Decide {
   if (preset !== undefined) {
-    if (start === undefined && cont === undefined) return (line, state, first) => preset.step(line, state, first);
-    return (line, state, first) => {
-      if (start !== undefined && start.test(line)) return BEGIN | (preset.step(line, IDLE, undefined) & STATE_MASK);
-      if (cont !== undefined && cont.test(line)) return preset.step(line, state, first) & STATE_MASK;
-      return preset.step(line, state, first);
+    if (start === undefined && cont === undefined) return (line, state) => preset.step(line, state);
+    return (line, state) => {
+      if (start !== undefined && start.test(line)) return BEGIN | (preset.step(line, IDLE) & STATE_MASK);
+      if (cont !== undefined && cont.test(line)) return preset.step(line, state) & STATE_MASK;
+      return preset.step(line, state);
     };
   }
   if (start !== undefined && cont !== undefined) {

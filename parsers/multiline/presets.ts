@@ -1,5 +1,6 @@
 import type { MultilineConfig } from './assembler.js';
 import { parseDuration, parseSize } from '../../src/config/units.js';
+import { combinePresets } from './combined.js';
 import type { MultilinePreset } from './rules.js';
 import { dotnet } from './presets/dotnet.js';
 import { go } from './presets/go.js';
@@ -24,7 +25,8 @@ export function getMultilinePreset(name: string): MultilinePreset | undefined {
 
 /** `multiline:` of an input as the user wrote it (or `--multiline` / `--multiline-start`). */
 export interface MultilineSpec {
-  preset?: string;
+  /** One preset, several (`[java, go]` or `java,go`): a line that starts a trace of any of them starts one. */
+  preset?: string | readonly string[];
   start?: string;
   continue?: string;
   max_lines?: number;
@@ -57,13 +59,7 @@ export const MULTILINE_DEFAULTS = Object.freeze({ maxLines: 500, maxBytes: 1024 
  * preset decides the other lines.
  */
 export function resolveMultiline(spec: MultilineSpec): { config: MultilineConfig; preset?: MultilinePreset } {
-  let preset: MultilinePreset | undefined;
-  if (spec.preset !== undefined) {
-    preset = PRESETS.get(spec.preset);
-    if (preset === undefined) {
-      throw new MultilineSpecError('preset', `unknown preset ${JSON.stringify(spec.preset)} (known: ${MULTILINE_PRESETS.join(', ')})`);
-    }
-  }
+  const preset = spec.preset === undefined ? undefined : presetsNamed(spec.preset);
   const start = spec.start === undefined ? undefined : compile('start', spec.start);
   const cont = spec.continue === undefined ? undefined : compile('continue', spec.continue);
   if (preset === undefined && start === undefined && cont === undefined) {
@@ -77,6 +73,17 @@ export function resolveMultiline(spec: MultilineSpec): { config: MultilineConfig
   if (start !== undefined) config.start = start;
   if (cont !== undefined) config.continue = cont;
   return preset === undefined ? { config } : { config, preset };
+}
+
+/** The presets a `preset:` value names, combined; every unknown name is reported at once. */
+function presetsNamed(value: string | readonly string[]): MultilinePreset {
+  const names = (typeof value === 'string' ? value.split(',') : value).map((n) => n.trim());
+  const unknown = names.filter((n) => !PRESETS.has(n));
+  if (names.length === 0 || unknown.length > 0) {
+    const what = unknown.length === 1 ? `unknown preset ${JSON.stringify(unknown[0])}` : names.length === 0 ? 'no preset named' : `unknown presets ${unknown.map((n) => JSON.stringify(n)).join(', ')}`;
+    throw new MultilineSpecError('preset', `${what} (known: ${MULTILINE_PRESETS.join(', ')})`);
+  }
+  return combinePresets([...new Set(names)].map((n) => PRESETS.get(n)!));
 }
 
 function compile(key: string, pattern: unknown): RegExp {

@@ -2,17 +2,22 @@
  * The rule model shared by the assembler and the presets.
  *
  * A preset is a small state machine run once per line, per stream. `step`
- * gets the line, the stream's current state and the first line of the event
- * pending for that stream, and answers with the next state, ORed with `BEGIN`
- * when the line begins a new event (otherwise the line continues the pending
- * one). A plain integer keeps the hot path free of allocations.
+ * gets the line and the stream's current state and answers with the next
+ * state, ORed with `BEGIN` when the line begins a new event (otherwise the
+ * line continues the pending one), or with `HOLD` when the line continues the
+ * pending event only if a later line does (a blank line after a Python
+ * exception, before `During handling of the above exception…`): when the next
+ * line begins a new event instead, each held line becomes an event of its own,
+ * so a trace never swallows what follows it. A plain integer keeps the hot
+ * path free of allocations.
  *
  * States `IDLE` (0) and `LINE` (1) are shared by every preset: `IDLE` is a
  * fresh stream, or a pending event that nothing may join (a blank line);
- * `LINE` is a pending plain log line (and its indented continuation lines).
- * Every other state (>= `FIRST_TRACE_STATE`) means "inside an exception": the
- * assembler then asks the preset's `extractError` for `error.*` when the
- * event is emitted. Presets keep their states below 256.
+ * `LINE` is a pending plain log line. Every other state (>= `FIRST_TRACE_STATE`)
+ * means "inside an exception": the assembler then asks the preset's
+ * `extractError` for `error.*` when the event is emitted. Presets keep their
+ * states below 16, so that several presets can be combined in one state byte
+ * (see `combined.ts`).
  */
 
 /** ECS `error.*` fields a preset can fill. */
@@ -27,17 +32,20 @@ export interface MultilinePreset {
   /** One line for docs and `--help`. */
   readonly description: string;
   /**
-   * Decides for one line. `first` is the first line of the event pending for
-   * the stream (undefined when none is). Returns the next state, ORed with
-   * `BEGIN` when `line` begins a new event.
+   * Decides for one line: the next state, ORed with `BEGIN` when `line`
+   * begins a new event or with `HOLD` when it continues the pending one only
+   * if a later line does.
    */
-  step(line: string, state: number, first: string | undefined): number;
-  /** `error.*` of an assembled event, or undefined when no trace is found in it. */
-  extractError(text: string): ErrorFields | undefined;
+  step(line: string, state: number): number;
+  /** `error.*` of an assembled event, or undefined when no trace is found in it. `state` is a trace state the event went through. */
+  extractError(text: string, state: number): ErrorFields | undefined;
 }
 
 export const BEGIN = 0x100;
+export const HOLD = 0x200;
 export const STATE_MASK = 0xff;
+/** Highest state a single preset may use. */
+export const MAX_PRESET_STATE = 15;
 export const IDLE = 0;
 export const LINE = 1;
 export const FIRST_TRACE_STATE = 2;
@@ -55,21 +63,6 @@ export function shape(line: string): number {
   const c = line.charCodeAt(0);
   if (c !== 32 && c !== 9) return line.length === 0 ? BLANK : TEXT;
   return NON_SPACE.test(line) ? INDENTED : BLANK;
-}
-
-/**
- * Whether a log line reads like the message that introduces a trace
- * (`logger.error("failed", e)`, Python's `logger.exception`): a warning,
- * error or worse level word, or a klog/Ruby Logger `E`/`W`/`F` prefix.
- * An exception header joins the one-line log event before it only then, so an
- * uncaught trace printed after an unrelated INFO line stays its own event.
- * Only tested when a header follows a log line, never per line.
- */
-const PROBLEM =
-  /\b(?:ERROR|ERR|[Ee]rror|CRITICAL|CRIT|[Cc]ritical|FATAL|[Ff]atal|SEVERE|[Ss]evere|ALERT|EMERG|PANIC|[Pp]anic|WARN|[Ww]arn|WARNING|[Ww]arning|EXCEPTION|[Ee]xception|fail|crit)\b|^[EFW](?:\d{4} |, \[)/;
-
-export function isProblemLine(line: string | undefined): boolean {
-  return line !== undefined && PROBLEM.test(line);
 }
 
 // ---- helpers for extractError ----------------------------------------------

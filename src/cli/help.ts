@@ -57,7 +57,7 @@ Options:
                            or auto (json / logfmt / plain, guessed per line)
       --container cri|docker  unwrap container log lines before --format
       --pattern REGEX      the regex of --format regex (named groups become fields)
-      --multiline PRESET   java, python, go, ruby, node, dotnet, php
+      --multiline PRESET   java, python, go, ruby, node, dotnet, php; several: java,go
       --multiline-start REGEX  a line matching REGEX starts a new event
       --timezone TZ        zone for timestamps that carry none (default UTC)
       --time-format FMT    strptime format for other timestamps (%Y-%m-%d %H:%M:%S)

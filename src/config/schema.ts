@@ -29,10 +29,10 @@ export const inputFields = z.strictObject({
     .default('plain'),
   /** Container log wrapper decoded before multi-line and the content parser. */
   container: z.enum(['cri', 'docker']).optional(),
-  /** Multi-line assembly: `{ preset: java }` or `{ start: '^\\d{4}-', continue?, max_lines, max_bytes, timeout }`. */
+  /** Multi-line assembly: `{ preset: java }` (or `[java, go]`) or `{ start: '^\\d{4}-', continue?, max_lines, max_bytes, timeout }`. */
   multiline: z
     .strictObject({
-      preset: z.string().min(1).optional(),
+      preset: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
       start: z.string().min(1).optional(),
       continue: z.string().min(1).optional(),
       max_lines: z.number().int().positive().optional(),

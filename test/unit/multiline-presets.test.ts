@@ -90,8 +90,9 @@ describe('multiline presets: fixtures', () => {
   it('java: frames, Caused by, ... N more, nested Suppressed, uncaught, common frames omitted, header after a log line', () => {
     check('java', 'java.log', [
       { at: [1, 1] },
+      { at: [2, 2] },
       {
-        at: [2, 13],
+        at: [3, 13],
         type: 'java.lang.IllegalStateException',
         message: 'Inventory service returned 503',
         stack: { from: 3 },
@@ -103,8 +104,9 @@ describe('multiline presets: fixtures', () => {
         message: 'Failed to close resources',
         stack: { from: 15, after: 'Exception in thread "main" ' },
       },
+      { at: [26, 26] },
       {
-        at: [26, 32],
+        at: [27, 32],
         type: 'org.springframework.dao.DataIntegrityViolationException',
         message:
           'could not execute statement [ERROR: duplicate key value violates unique constraint "orders_pkey"]; SQL [insert into orders (id) values (?)]; constraint [orders_pkey]',
@@ -114,7 +116,8 @@ describe('multiline presets: fixtures', () => {
       // After an INFO line the exception is its own event; two identical traces are two events.
       { at: [34, 35], type: 'java.lang.IllegalStateException', message: 'Inventory service returned 503', stack: { from: 34 } },
       { at: [36, 37], type: 'java.lang.IllegalStateException', message: 'Inventory service returned 503', stack: { from: 36 } },
-      { at: [38, 39], type: 'java.lang.OutOfMemoryError', message: 'Java heap space', stack: { from: 39 } },
+      { at: [38, 38] },
+      { at: [39, 39], type: 'java.lang.OutOfMemoryError', message: 'Java heap space', stack: { from: 39 } },
       { at: [40, 40] },
     ]);
   });
@@ -122,7 +125,8 @@ describe('multiline presets: fixtures', () => {
   it('python: logger.exception, chained (cause and context), bare exception, exception group', () => {
     check('python', 'python.log', [
       { at: [1, 1] },
-      { at: [2, 7], type: 'KeyError', message: "'sku'", stack: { from: 3 } },
+      { at: [2, 2] },
+      { at: [3, 7], type: 'KeyError', message: "'sku'", stack: { from: 3 } },
       { at: [8, 8] },
       {
         at: [9, 27],
@@ -130,8 +134,9 @@ describe('multiline presets: fixtures', () => {
         message: 'primary database is down',
         stack: { from: 9 },
       },
+      { at: [28, 28] },
       {
-        at: [28, 40],
+        at: [29, 40],
         type: 'AttributeError',
         message: "'Logger' object has no attribute 'warn'. Did you mean: 'warning'?",
         stack: { from: 29 },
@@ -197,7 +202,8 @@ describe('multiline presets: fixtures', () => {
   it("node: after an error log line, own properties, identical traces, uncaught reports up to `Node.js vX`, Require stack, ERR_ codes, unhandled rejection", () => {
     check('node', 'node.log', [
       { at: [1, 1] },
-      { at: [2, 7], type: 'TypeError', message: "Cannot read properties of undefined (reading 'id')", stack: { from: 3 } },
+      { at: [2, 2] },
+      { at: [3, 7], type: 'TypeError', message: "Cannot read properties of undefined (reading 'id')", stack: { from: 3 } },
       { at: [8, 8] },
       { at: [9, 16], type: 'Error', message: 'connect ECONNREFUSED 127.0.0.1:5432', stack: { from: 9 } },
       { at: [17, 24], type: 'Error', message: 'connect ECONNREFUSED 127.0.0.1:5432', stack: { from: 17 } },
@@ -229,8 +235,9 @@ describe('multiline presets: fixtures', () => {
         message: 'Sequence contains no elements',
         stack: { from: 5, after: '      ' },
       },
+      { at: [11, 11] },
       {
-        at: [11, 20],
+        at: [12, 20],
         type: 'System.Net.Http.HttpRequestException',
         message: 'Response status code does not indicate success: 503 (Service Unavailable).',
         stack: { from: 12 },
@@ -291,7 +298,13 @@ describe('multiline presets: the Fluent Bit samples (fixtures/multiline/fluent-b
   it('go: the panic with four goroutine dumps (2-space frames, blank lines between) is one event', () => {
     check('go', 'fluent-bit/multiline-filter-test.log', [
       { at: [1, 1] },
-      { at: [2, 7] }, // the Java trace: indented lines still join their line, no error fields
+      // The Java trace: lines of another language are left alone, one event each.
+      { at: [2, 2] },
+      { at: [3, 3] },
+      { at: [4, 4] },
+      { at: [5, 5] },
+      { at: [6, 6] },
+      { at: [7, 7] },
       { at: [8, 8] },
       { at: [9, 59], type: 'panic', message: 'my panic', stack: { from: 9 } },
       { at: [60, 60] },
@@ -333,23 +346,23 @@ describe('multiline presets: identical traces in a row', () => {
 });
 
 describe('multiline presets: edge cases', () => {
-  it('java: a header after an INFO line is its own event; after an ERROR/WARN line it joins', () => {
+  it('java: a header after a log line is its own event, whatever the level of that line', () => {
     const h = 'com.example.BarException: nope';
     const f = '\tat com.example.Bar.run(Bar.java:1)';
     expect(assemble('java', ['12:00 INFO ok', h, f]).map((r) => r.lines)).toEqual([1, 2]);
-    expect(assemble('java', ['12:00 ERROR failed', h, f]).map((r) => r.lines)).toEqual([3]);
-    expect(assemble('java', ['12:00 WARN [x] retrying', h, f]).map((r) => r.lines)).toEqual([3]);
-    expect(assemble('java', ['12:00 ERROR failed', h, f])[0]!.error).toEqual({
+    expect(assemble('java', ['12:00 ERROR failed', h, f]).map((r) => r.lines)).toEqual([1, 2]);
+    expect(assemble('java', ['12:00 WARN [x] retrying', h, f]).map((r) => r.lines)).toEqual([1, 2]);
+    expect(assemble('java', ['12:00 ERROR failed', h, f])[1]!.error).toEqual({
       type: 'com.example.BarException',
       message: 'nope',
       stack_trace: `${h}\n${f}`,
     });
   });
 
-  it('java: a log line with indented details stays one event without error fields', () => {
+  it('java: indented lines that are not frames stay events of their own, without error fields', () => {
     const got = assemble('java', ['12:00 INFO config:', '  a = 1', '  b = 2', '12:01 INFO next']);
-    expect(got.map((r) => r.lines)).toEqual([3, 1]);
-    expect(got[0]!.error).toBeUndefined();
+    expect(got.map((r) => r.lines)).toEqual([1, 1, 1, 1]);
+    expect(got.every((r) => r.error === undefined)).toBe(true);
   });
 
   it('java: a blank line is its own event, and a header after it does not join it', () => {
@@ -357,7 +370,7 @@ describe('multiline presets: edge cases', () => {
     expect(got.map((r) => r.text)).toEqual(['12:00 ERROR x', '', 'java.lang.IllegalStateException: y\n\tat a.B.c(B.java:1)']);
   });
 
-  it('python: a blank line after the exception joins it (a chain sentence may follow); the stack_trace has no trailing blank', () => {
+  it('python: a blank line after the exception is held for a chain sentence; without one it is its own event', () => {
     const got = assemble('python', [
       'Traceback (most recent call last):',
       '  File "/app/x.py", line 1, in <module>',
@@ -366,7 +379,7 @@ describe('multiline presets: edge cases', () => {
       '',
       'INFO: next',
     ]);
-    expect(got.map((r) => r.lines)).toEqual([5, 1]);
+    expect(got.map((r) => r.lines)).toEqual([4, 1, 1]);
     expect(got[0]!.error).toEqual({
       type: 'ValueError',
       message: 'bad',
@@ -414,7 +427,7 @@ describe('multiline presets: edge cases', () => {
       '[12:00:00 INF] next',
     ];
     const got = assemble('dotnet', lines);
-    expect(got.map((r) => r.lines)).toEqual([9, 1]);
+    expect(got.map((r) => r.lines)).toEqual([8, 1, 1]);
     expect(got[0]!.error?.type).toBe('System.AggregateException');
     expect(got[0]!.error?.message).toBe('One or more errors occurred. (a) (b)');
   });
@@ -427,8 +440,8 @@ describe('multiline presets: edge cases', () => {
 
   it('ruby: a head line followed by an unrelated blank line and a log line', () => {
     const got = assemble('ruby', ["x.rb:1:in '<main>': boom (RuntimeError)", '', 'I, [2024] INFO -- : a', 'I, [2024] INFO -- : b']);
-    // The snippet slot takes one line after the blank (error_highlight); the next line starts again.
-    expect(got.map((r) => r.lines)).toEqual([3, 1]);
+    // The blank and the line after it are held for an error_highlight snippet; no `^^^` line follows, so each is its own event.
+    expect(got.map((r) => r.lines)).toEqual([1, 1, 1, 1]);
     expect(got[0]!.error?.type).toBe('RuntimeError');
   });
 });
@@ -452,7 +465,7 @@ describe('multiline presets: hostile lines stay fast', () => {
       for (const h of hostile) {
         assemble(preset, ['12:00 ERROR x', h, h, '\tat a', h]);
         const p = getMultilinePreset(preset)!;
-        p.extractError(`${h}\n${h}\n\tat x\n${h}`);
+        p.extractError(`${h}\n${h}\n\tat x\n${h}`, 2);
       }
       expect(performance.now() - started).toBeLessThan(2000);
     });

@@ -1,11 +1,11 @@
 import {
   BEGIN,
   BLANK,
+  HOLD,
   IDLE,
   INDENTED,
   LINE,
   errorFields,
-  isProblemLine,
   shape,
   splitTypeMessage,
   textFrom,
@@ -26,12 +26,14 @@ import {
 
 const EXC = 2; // after an exception line or ` ---> inner`
 const TRACE = 3; // in the frames
-const GAP = 4; // blank line(s) after frames: AggregateException prints ` ---> (Inner Exception #1)` after one
+const GAP = 4; // blank line(s) after frames: AggregateException prints ` ---> (Inner Exception #1)` after one (held until it does)
+const MEL = 5; // a Microsoft.Extensions.Logging console entry: `fail: Category[0]` and its indented lines
 
 const FRAME = /^[\t ]+at /;
 const INNER = /^[\t ]*---> /;
 const END_OF = /^[\t ]*--- End of /;
 const UNHANDLED = /^Unhandled [Ee]xception[.:] /;
+const MEL_HEAD = /^(?:trce|dbug|info|warn|fail|crit): \S/;
 /** FileNotFoundException and friends print `File name: '...'` (and fusion logs) under the exception line. */
 const FILE_NAME = /^File name: '/;
 /** `System.InvalidOperationException: msg`: a qualified name ending in Exception. */
@@ -45,20 +47,21 @@ function isHeaderAt(line: string, at: number): boolean {
 
 export const dotnet: MultilinePreset = {
   name: 'dotnet',
-  description: '.NET exceptions: `   at ... in file:line N` frames, ` ---> inner` exceptions, `--- End of ... stack trace ---` markers; joins the warn/error log line before it',
-  step(line, s, first) {
+  description: '.NET exceptions: `   at ... in file:line N` frames, ` ---> inner` exceptions, `--- End of ... stack trace ---` markers, Microsoft.Extensions.Logging console entries',
+  step(line, s) {
     const k = shape(line);
-    if (k === BLANK) return s === EXC || s === TRACE || s === GAP ? GAP : BEGIN | IDLE;
-    if (INNER.test(line)) return s === IDLE ? BEGIN | EXC : EXC;
-    if (END_OF.test(line)) return TRACE;
+    if (k === BLANK) return s === EXC || s === TRACE || s === GAP ? HOLD | GAP : BEGIN | IDLE;
+    if (k === INDENTED && s === MEL) return MEL;
+    if (INNER.test(line)) return s === EXC || s === TRACE || s === GAP ? EXC : BEGIN | EXC;
+    if (END_OF.test(line)) return s === IDLE ? BEGIN | TRACE : TRACE;
     if (k === INDENTED) {
-      if (FRAME.test(line)) return TRACE;
-      if (s === GAP) return BEGIN | LINE;
-      return s === IDLE ? LINE : s;
+      // Frames also join a line that names the exception its own way.
+      if (FRAME.test(line)) return s === IDLE ? BEGIN | TRACE : TRACE;
+      return s === EXC ? s : BEGIN | LINE;
     }
     if (s === EXC && FILE_NAME.test(line)) return EXC;
-    if (UNHANDLED.test(line)) return BEGIN | EXC;
-    if (isHeaderAt(line, 0)) return s === LINE && isProblemLine(first) ? EXC : BEGIN | EXC;
+    if (MEL_HEAD.test(line)) return BEGIN | MEL;
+    if (UNHANDLED.test(line) || isHeaderAt(line, 0)) return BEGIN | EXC;
     return BEGIN | LINE;
   },
   extractError(text) {

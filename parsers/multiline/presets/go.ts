@@ -1,11 +1,11 @@
 import {
   BEGIN,
   BLANK,
+  HOLD,
   IDLE,
   INDENTED,
   LINE,
   errorFields,
-  isProblemLine,
   shape,
   textFrom,
   type ErrorFields,
@@ -26,13 +26,19 @@ import {
 //
 // Function lines are unindented; they are told from log lines by their shape
 // (`pkg.Func(args)` with no space before the parenthesis, `created by ...`).
+// A line that reports a panic anywhere (`2024/03/05 http: panic serving …`,
+// `… panic: boom`) starts a crash, as in Google's exception detector; blank
+// lines are held until the next goroutine shows they belong to the dump.
 
 const CRASH = 2; // after `panic:` / `fatal error:` / `runtime:` and their details
 const ROUTINE = 3; // inside a goroutine block
-const GAP = 4; // blank line(s) in a dump
+const GAP = 4; // blank line(s) in a dump, held until a goroutine follows
 const DONE = 5; // after `exit status N`
 
 const PANIC = /^panic: /;
+/** A panic reported inside a log line: net/http's recovered `http: panic serving`, a logger's `panic: `. */
+const PANIC_IN_LINE = /\bpanic(?:: | serving )/;
+const LOGGED_PANIC = / panic: /;
 const FATAL = /^(?:fatal error|runtime): /;
 const GOROUTINE = /^goroutine \d+ .*\]:$/;
 const SIGNAL = /^\[signal /;
@@ -45,25 +51,21 @@ const RECOVERED = / \[recovered\]$/;
 
 export const go: MultilinePreset = {
   name: 'go',
-  description: 'Go panics and fatal errors with their goroutine dumps (blank lines between goroutines); a dump joins the warn/error log line before it',
-  step(line, s, first) {
+  description: 'Go panics and fatal errors with their goroutine dumps (blank lines between goroutines)',
+  step(line, s) {
     const k = shape(line);
-    if (k === BLANK) return s === CRASH || s === ROUTINE || s === GAP ? GAP : BEGIN | IDLE;
+    if (k === BLANK) return s === CRASH || s === ROUTINE || s === GAP ? HOLD | GAP : BEGIN | IDLE;
     if (k === INDENTED) {
       if (s === CRASH || s === ROUTINE) return s;
-      if (s === GAP) return ROUTINE;
-      if (s === DONE) return BEGIN | LINE;
-      return LINE;
+      return BEGIN | LINE;
     }
-    if (PANIC.test(line)) return BEGIN | CRASH;
+    if (GOROUTINE.test(line)) return s === CRASH || s === GAP ? ROUTINE : BEGIN | ROUTINE;
     if (FATAL.test(line)) return s === CRASH ? CRASH : BEGIN | CRASH;
-    if (GOROUTINE.test(line)) {
-      return s === CRASH || s === GAP || (s === LINE && isProblemLine(first)) ? ROUTINE : BEGIN | ROUTINE;
-    }
     if (s === CRASH && SIGNAL.test(line)) return CRASH;
     if ((s === CRASH || s === GAP) && RUNTIME_STACK.test(line)) return ROUTINE;
     if (s === ROUTINE && (FUNC.test(line) || CREATED.test(line) || ELIDED.test(line))) return ROUTINE;
     if ((s === ROUTINE || s === GAP) && EXIT.test(line)) return DONE;
+    if (PANIC_IN_LINE.test(line)) return BEGIN | CRASH;
     return BEGIN | LINE;
   },
   extractError(text) {
@@ -75,6 +77,10 @@ function extractGo(lines: string[]): ErrorFields | undefined {
   let end = lines.length;
   while (end > 0 && (EXIT.test(lines[end - 1]!) || lines[end - 1]!.trim() === '')) end--;
   const body = end === lines.length ? lines : lines.slice(0, end);
+  if (body.length === 0) return undefined;
+  // `2024/03/05 12:00:01 panic: boom` (a logger's line): the stack starts at `panic:`.
+  const inLine = body[0]!.search(LOGGED_PANIC);
+  if (inLine > 0) return errorFields('panic', body[0]!.slice(inLine + 7).replace(RECOVERED, ''), textFrom(body, 0, inLine));
   let start = -1;
   for (let i = 0; i < body.length; i++) {
     const l = body[i]!;

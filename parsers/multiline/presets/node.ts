@@ -1,12 +1,12 @@
 import {
   BEGIN,
   BLANK,
+  HOLD,
   IDLE,
   INDENTED,
   LINE,
   STATE_MASK,
   errorFields,
-  isProblemLine,
   shape,
   splitTypeMessage,
   textFrom,
@@ -34,10 +34,10 @@ const SOURCE = 3; // after the source line: the `^` line follows
 const CARET = 4; // after the `^` line (and a blank): the error follows
 const EXC = 5; // after the error line (`Require stack:` may follow)
 const TRACE = 6; // in the `    at` frames
-const GAP = 7; // blank after the frames: `Node.js vX` may follow
+const GAP = 7; // blank after the frames: `Node.js vX` may follow (held until it does)
 const DONE = 8;
 
-const FRAME = /^[\t ]+at /;
+const FRAME = /^[\t ]+(?:eval )?at /;
 const HEADER = /^(?:Uncaught )?(?:[A-Z][\w$]*)?(?:Error|Exception)(?: \[[\w$]+\])?(?::|$)/;
 const LOCATION_LINE = /^(?:file:\/\/|node:|\/|[A-Za-z]:\\)\S*:\d+$/;
 const CARET_LINE = /^[\t ]*\^+[\t ]*$/;
@@ -51,22 +51,22 @@ const TYPE = /^[A-Z][\w$]*$/;
 export const node: MultilinePreset = {
   name: 'node',
   description: 'V8 stack traces (`Error: msg` then `    at` frames, own properties, `Require stack:`) and Node\'s uncaught-exception report up to `Node.js vX`',
-  step(line, s, first) {
+  step(line, s) {
     const k = shape(line);
     if (k === BLANK) {
       if (s === SOURCE || s === CARET) return CARET;
-      if (s === EXC || s === TRACE || s === GAP) return GAP;
+      if (s === EXC || s === TRACE || s === GAP) return HOLD | GAP;
       return BEGIN | IDLE;
     }
     if (s === LOCATION) return SOURCE;
     if (s === SOURCE && CARET_LINE.test(line)) return CARET;
     if (s === CARET) return EXC; // the error, whatever was thrown
     if (k === INDENTED) {
-      if (FRAME.test(line)) return s === DONE ? BEGIN | TRACE : TRACE;
-      if (s === GAP || s === DONE) return BEGIN | LINE;
-      return s === IDLE ? LINE : s;
+      // Frames also join a line that names the error its own way (`Trace: x`, a warning prefix).
+      if (FRAME.test(line)) return s === IDLE || s === DONE ? BEGIN | TRACE : TRACE;
+      return s === EXC || s === TRACE ? s : BEGIN | LINE;
     }
-    if (HEADER.test(line)) return s === SOURCE || (s === LINE && isProblemLine(first)) ? EXC : BEGIN | EXC;
+    if (HEADER.test(line)) return s === SOURCE ? EXC : BEGIN | EXC;
     if (LOCATION_LINE.test(line)) return BEGIN | LOCATION;
     if (s === EXC && (REQUIRE.test(line) || USE_TRACE.test(line))) return EXC;
     if ((s === EXC || s === TRACE) && line === '}') return TRACE;
@@ -86,7 +86,7 @@ function extractNode(lines: string[]): ErrorFields | undefined {
   let firstFrame = -1;
   let s = IDLE;
   for (let i = 0; i < body.length; i++) {
-    const next = node.step(body[i]!, s, i === 0 ? undefined : body[0]) & STATE_MASK;
+    const next = node.step(body[i]!, s) & STATE_MASK;
     if (header < 0 && next === EXC) header = i;
     if (firstFrame < 0 && FRAME.test(body[i]!)) firstFrame = i;
     s = next;

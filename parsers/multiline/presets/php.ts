@@ -1,6 +1,7 @@
 import {
   BEGIN,
   BLANK,
+  HOLD,
   IDLE,
   INDENTED,
   LINE,
@@ -28,10 +29,12 @@ import {
 //   #0 ...
 //   "}
 //
-// Chained exceptions print a blank line then `Next Class: message in file:line`.
+// Chained exceptions print a blank line then `Next Class: message in file:line`
+// (the blank line is held until `Next` shows it belongs). PHP 5 wrote
+// `exception 'Class' with message 'msg' in file:line` instead of `Class: msg`.
 
 const TRACE = 2; // in `Stack trace:` and its frames
-const GAP = 3; // blank line(s) after frames: `Next ...` may follow
+const GAP = 3; // blank line(s) after frames: `Next ...` may follow (held until it does)
 const NEXT = 4; // after `Next Class: message`
 
 const STACK = /^(?:\[[^\]]*\] )?(?:PHP )?Stack trace:$/;
@@ -50,12 +53,12 @@ export const php: MultilinePreset = {
   description: 'PHP fatal errors: `Uncaught X: msg`, `Stack trace:` with `#N` frames, `thrown in`, `Next` chains, `PHP Stack trace:` / `PHP   N.` lines, Laravel `[stacktrace]`',
   step(line, s) {
     const k = shape(line);
-    if (k === BLANK) return s === TRACE || s === GAP ? GAP : BEGIN | IDLE;
-    if (k === INDENTED) {
-      if (s === GAP) return BEGIN | LINE;
-      return s === IDLE ? LINE : s;
+    if (k === BLANK) return s === TRACE || s === GAP ? HOLD | GAP : BEGIN | IDLE;
+    if (k === INDENTED) return s === TRACE ? TRACE : BEGIN | LINE; // `  thrown in …`
+    if (STACK.test(line) || FRAME.test(line) || XFRAME.test(line) || LARAVEL_STACK.test(line)) {
+      // The trace continues the line before it: the error it belongs to.
+      return s === IDLE || s === GAP ? BEGIN | TRACE : TRACE;
     }
-    if (STACK.test(line) || FRAME.test(line) || XFRAME.test(line) || LARAVEL_STACK.test(line)) return TRACE;
     if (s === GAP && NEXT_LINE.test(line)) return NEXT;
     if (s === TRACE && line.startsWith('"}')) return TRACE; // Laravel closes its JSON context
     return BEGIN | LINE;
@@ -80,6 +83,7 @@ function extractPhp(lines: string[]): ErrorFields | undefined {
     return throwable(lines, next, 5, textFrom(lines, from, col));
   }
   if (uncaught !== undefined) return throwable(lines, uncaught[0], uncaught[1], textFrom(lines, uncaught[0], uncaught[1]));
+  if (stackAt > 0 && lines[0]!.startsWith(PHP5_START)) return throwable(lines, 0, 0, textFrom(lines, 0));
   for (let i = 0; i < stackAt; i++) {
     const l = lines[i]!;
     const at = l.indexOf(LARAVEL_EXCEPTION);
@@ -109,6 +113,8 @@ function findUncaught(lines: string[], stackAt: number): [number, number] | unde
 
 function throwable(lines: string[], index: number, col: number, stack: string): ErrorFields {
   const s = lines[index]!.slice(col);
+  const old = php5(s);
+  if (old !== undefined) return old.type === undefined ? errorFields(undefined, old.message, stack) : errorFields(old.type, old.message, stack);
   const i = s.indexOf(': ');
   const type = i < 0 ? undefined : s.slice(0, i);
   if (type === undefined || !TYPE.test(type)) return errorFields(undefined, withoutLocation(s), stack);
@@ -129,6 +135,19 @@ function laravel(lines: string[], index: number, col: number, stackAt: number): 
   if (atFile >= 0 && message.endsWith(')') && FILE_LINE.test(message.slice(atFile + 4, -1))) message = message.slice(0, atFile);
   const type = s.slice(col, open);
   return errorFields(TYPE.test(type) ? type : undefined, message, stack);
+}
+
+const PHP5_START = "exception '";
+const PHP5_MESSAGE = "' with message '";
+
+/** PHP 5's `exception 'Class' with message 'msg' in /path:12`, or undefined for another shape. */
+function php5(s: string): { type: string | undefined; message: string } | undefined {
+  if (!s.startsWith(PHP5_START)) return undefined;
+  const close = s.indexOf(PHP5_MESSAGE);
+  const end = s.lastIndexOf("' in ");
+  if (close < 0 || end < close + PHP5_MESSAGE.length) return undefined;
+  const type = s.slice(PHP5_START.length, close);
+  return { type: TYPE.test(type) ? type : undefined, message: s.slice(close + PHP5_MESSAGE.length, end) };
 }
 
 /** Drops PHP's ` in /path:12` / ` in /path on line 12` (and PHP 8's `... and defined`) from a message. */

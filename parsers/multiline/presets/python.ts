@@ -1,12 +1,12 @@
 import {
   BEGIN,
   BLANK,
+  HOLD,
   IDLE,
   INDENTED,
   LINE,
   STATE_MASK,
   errorFields,
-  isProblemLine,
   shape,
   splitTypeMessage,
   textFrom,
@@ -16,7 +16,6 @@ import {
 
 // CPython tracebacks, chained ones and exception groups:
 //
-//   2024-03-05 14:22:01,130 ERROR [app.orders] Failed to process order 42     (logger.exception)
 //   Traceback (most recent call last):
 //     File "/app/orders/service.py", line 57, in process
 //       sku = item["sku"]
@@ -29,11 +28,13 @@ import {
 //   RuntimeError: failed
 //
 // The traceback ends with the first unindented line after its frames (the
-// `ExcType: message` line); only a chain sentence may continue it after that.
+// `ExcType: message` line); only a chain sentence may continue it after that
+// (the blank lines before it are held until it comes). `Traceback` always
+// begins an event: the `logger.exception` line before it stays its own event.
 
 const BODY = 2; // inside `Traceback (most recent call last):` and its frames
 const EXC = 3; // after the `ExcType: message` line
-const GAP = 4; // blank line(s) after the exception line
+const GAP = 4; // blank line(s) after the exception line, held until a chain sentence shows they belong
 const SEP = 5; // after a chain sentence
 const GROUP = 6; // inside an exception group (`  + Exception Group Traceback`, `  | ...`)
 
@@ -44,28 +45,22 @@ const CHAIN =
 const GROUP_EXC = /^[\t ]*\| [A-Za-z_]/;
 const TYPE = /^[A-Za-z_][\w.]*$/;
 
-function joins(s: number, first: string | undefined): boolean {
-  return s === SEP || (s === LINE && isProblemLine(first));
-}
-
 export const python: MultilinePreset = {
   name: 'python',
-  description:
-    'Python tracebacks through the `ExcType: message` line, chained exceptions and exception groups; joins the warn/error log line before it (logger.exception)',
-  step(line, s, first) {
+  description: 'Python tracebacks through the `ExcType: message` line, chained exceptions and exception groups',
+  step(line, s) {
     const k = shape(line);
     if (k === BLANK) {
       if (s === BODY || s === SEP) return s;
-      if (s === EXC || s === GAP || s === GROUP) return GAP;
+      if (s === EXC || s === GAP || s === GROUP) return HOLD | GAP;
       return BEGIN | IDLE;
     }
     if (k === INDENTED) {
-      if (GROUP_START.test(line)) return joins(s, first) || s === GROUP ? GROUP : BEGIN | GROUP;
-      if (s === BODY || s === EXC || s === GROUP) return s;
-      if (s === GAP || s === SEP) return BEGIN | LINE;
-      return LINE;
+      if (GROUP_START.test(line)) return s === SEP || s === GROUP ? GROUP : BEGIN | GROUP;
+      if (s === BODY || s === GROUP) return s;
+      return BEGIN | LINE;
     }
-    if (TRACEBACK.test(line)) return joins(s, first) ? BODY : BEGIN | BODY;
+    if (TRACEBACK.test(line)) return s === SEP ? BODY : BEGIN | BODY;
     if (s === BODY) return EXC;
     if ((s === EXC || s === GAP) && CHAIN.test(line)) return SEP;
     return BEGIN | LINE;
@@ -82,7 +77,7 @@ function extractPython(lines: string[]): ErrorFields | undefined {
   let s = IDLE;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
-    const next = python.step(line, s, i === 0 ? undefined : lines[0]) & STATE_MASK;
+    const next = python.step(line, s) & STATE_MASK;
     if (start < 0 && (next === BODY || next === GROUP)) {
       start = i;
       group = next === GROUP;

@@ -1,6 +1,7 @@
 import {
   BEGIN,
   BLANK,
+  HOLD,
   IDLE,
   INDENTED,
   LINE,
@@ -19,18 +20,35 @@ import {
 //   	from bin/worker:3:in `<main>'
 //
 // (Ruby 3.4 quotes 'Worker#process'; 3.1+ may add an error_highlight snippet:
-// a blank line, the code line and a `^^^^` line), and as Ruby's Logger prints
-// one (`logger.error(e)`): `E, [...] ERROR -- : message (Class)` followed by
-// unindented `path:line:in 'method'` lines.
+// a blank line, the code line and a `^^^^` line), as Ruby's Logger prints one
+// (`logger.error(e)`): `E, [...] ERROR -- : message (Class)` followed by
+// unindented `path:line:in 'method'` lines, and as Rails logs an exception
+// raised by a request (blank or whitespace-only lines before the frames,
+// gem frames with their version, a view's source lines):
+//
+//    ActionController::RoutingError (No route matches [GET] "/settings"):
+//     (two spaces)
+//   actionpack (7.1.3) lib/action_dispatch/middleware/debug_exceptions.rb:28:in `call'
+//   app/controllers/books_controller.rb:69:in `show'
+//
+// Lines that may belong to the trace or not (the snippet, blank lines between
+// Rails frames) are held until the line after them decides.
 
 const HEAD = 2; // after `file:line:in 'm': message (Class)`
 const FRAMES = 3; // in the frames
-const SNIPPET = 4; // blank line after the head: an error_highlight snippet may follow
-const CARET = 5; // after the snippet's code line: its `^^^^` line may follow
+const SNIPPET = 4; // blank line after the head: an error_highlight snippet may follow (held)
+const CARET = 5; // after the snippet's code line: its `^^^^` line may follow (held)
+const RAILS = 6; // after Rails' `Class (message):` head and its source lines
+const GAP = 7; // blank or whitespace-only line(s) in a Rails trace (held)
 
-const FRAME = /^[\t ]*(?:from )?\S+?:\d+:in /;
+/** `path:N:in 'm'`, `\tfrom path:N:in`, Rails' `gem (1.2.3) lib/x.rb:N:in`. */
+const FRAME = /^[\t ]*(?:from |[\w.-]+ \([\w.]+\) )?\S+?:\d+:in /;
+/** A Rails frame without a method: a view template's line (`app/views/books/show.html.erb:12`). */
+const BARE_FRAME = /^[\t ]*[\w./-]+:\d+$/;
 const CARET_LINE = /^[\t ]*\^+[\t ]*$/;
 const CLASS = /^[A-Z][\w:]*$/;
+/** Rails: `ActionController::RoutingError (No route matches [GET] "/x"):`, with or without leading spaces. */
+const RAILS_HEAD = /^[\t ]*(?:[A-Z]\w*::)+[A-Z]\w* \(.*\):$|^[\t ]*[A-Z]\w*(?:Error|Exception) \(.*\):$/;
 const LOGGER_PREFIX = /^[DIWEFA], \[[^\]]*\] +[A-Z]+ -- [^:]*: /;
 
 /** `Class` of a line ending in ` (Class)`, or undefined. */
@@ -42,21 +60,31 @@ function classSuffix(line: string): string | undefined {
   return CLASS.test(name) ? name : undefined;
 }
 
+function inRails(s: number): boolean {
+  return s === RAILS || s === GAP || s === FRAMES;
+}
+
 export const ruby: MultilinePreset = {
   name: 'ruby',
-  description: "Ruby backtraces: `path:N:in 'm': msg (Class)` then `\\tfrom` lines, error_highlight snippets, and Logger's unindented frames",
+  description: "Ruby backtraces: `path:N:in 'm': msg (Class)` then `\\tfrom` lines, error_highlight snippets, Logger's unindented frames, Rails' `Class (msg):` traces",
   step(line, s) {
     const k = shape(line);
-    if (k === BLANK) return s === HEAD ? SNIPPET : BEGIN | IDLE;
+    if (k === BLANK) {
+      if (s === HEAD) return HOLD | SNIPPET;
+      if (inRails(s)) return HOLD | GAP;
+      return BEGIN | IDLE;
+    }
+    if (RAILS_HEAD.test(line)) return BEGIN | RAILS;
     if (FRAME.test(line)) {
       if (k === TEXT && !line.startsWith('from ') && classSuffix(line) !== undefined) return BEGIN | HEAD;
-      return FRAMES;
+      return s === IDLE ? BEGIN | FRAMES : FRAMES;
     }
-    if (s === SNIPPET) return CARET;
-    if (s === CARET && CARET_LINE.test(line)) return FRAMES;
+    if (s === SNIPPET) return HOLD | CARET;
+    if (s === CARET) return CARET_LINE.test(line) ? FRAMES : BEGIN | (ruby.step(line, IDLE) & ~BEGIN);
+    if (inRails(s) && BARE_FRAME.test(line)) return FRAMES;
     if (k === INDENTED) {
-      if (s === CARET) return FRAMES;
-      return s >= HEAD ? s : LINE;
+      if (s === RAILS || s === GAP) return RAILS; // the source lines of a view: `    12: <%= book.title %>`
+      return s === HEAD || s === FRAMES ? s : BEGIN | LINE;
     }
     return BEGIN | LINE;
   },
@@ -69,6 +97,12 @@ function extractRuby(lines: string[]): ErrorFields | undefined {
   let firstFrame = -1;
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i]!;
+    if (RAILS_HEAD.test(l)) {
+      // `Class (message):`
+      const col = l.length - l.trimStart().length;
+      const open = l.indexOf(' (', col);
+      return errorFields(l.slice(col, open), l.slice(open + 2, -2), textFrom(lines, i, col));
+    }
     if (!FRAME.test(l)) continue;
     const type = shape(l) === TEXT && !l.startsWith('from ') ? classSuffix(l) : undefined;
     if (type !== undefined) {
