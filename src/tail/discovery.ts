@@ -1,6 +1,8 @@
 import { basename, dirname, resolve } from 'node:path';
 import fg from 'fast-glob';
 import picomatch from 'picomatch';
+import { onePathPerFile, type Alias } from './aliases.js';
+import { loopCuttingReaddir } from './loop-cut.js';
 
 /**
  * Expands an input's globs into the files to tail. `exclude` patterns match
@@ -10,7 +12,12 @@ export class Discovery {
   private readonly excluded: (path: string) => boolean;
   private readonly patterns: string[];
 
-  constructor(paths: readonly string[], exclude: readonly string[]) {
+  /** `onAlias`: a file also found under another path, not tailed there (called on every scan that finds it). */
+  constructor(
+    paths: readonly string[],
+    exclude: readonly string[],
+    private readonly onAlias: (a: Alias) => void = () => {},
+  ) {
     this.patterns = paths.map((p) => toPosix(resolve(p)));
     const match = exclude.length > 0 ? picomatch(exclude.map(toPosix), { dot: true }) : () => false;
     this.excluded = (p) => match(p) || match(basename(p));
@@ -24,8 +31,11 @@ export class Discovery {
       unique: true,
       suppressErrors: true,
       followSymbolicLinks: true,
+      fs: { readdir: loopCuttingReaddir(this.baseDirs()) },
     });
-    return found.filter((p) => !this.excluded(p)).sort();
+    const { paths, aliases } = await onePathPerFile(found.filter((p) => !this.excluded(p)).sort());
+    for (const a of aliases) this.onAlias(a);
+    return paths;
   }
 
   /** Would a scan pick this path up? (rotated siblings that match are tailed on their own). */

@@ -67,6 +67,8 @@ export class Tailer {
   private readonly closedInodes = new Set<string>();
   private rr = 0;
   private closedTruncated = 0;
+  /** Paths found to reach a file tailed under another path, logged once each. */
+  private readonly aliases = new Set<string>();
   /** Last error per path, so a persistent one is logged once, not every poll. */
   private readonly openFailures = new Map<string, string>();
   private lastPoll = 0;
@@ -80,7 +82,7 @@ export class Tailer {
   private wake: (() => void) | undefined;
 
   constructor(private readonly opts: TailerOptions) {
-    this.discovery = new Discovery(opts.input.paths, opts.input.exclude);
+    this.discovery = new Discovery(opts.input.paths, opts.input.exclude, (a) => this.noteAlias(a.path, a.alias));
     this.scratch = Buffer.allocUnsafe(opts.input.fingerprint_bytes);
     this.hints = new WatchHints(() => {
       this.hinted = true;
@@ -172,8 +174,14 @@ export class Tailer {
     const paths = await this.discovery.scan();
     for (const path of paths) {
       if (this.groups.has(path)) continue;
-      const file = await this.open(path, input.start_at === 'end' ? 'end' : 0);
-      if (file) setCurrent(this.group(path), file);
+      const file = await this.open(path, input.start_at === 'end' ? 'end' : 0, { register: false });
+      if (!file) continue;
+      if (this.isTailedElsewhere(file)) {
+        await file.close();
+        continue;
+      }
+      this.track(file, path);
+      setCurrent(this.group(path), file);
     }
     for (const dir of this.discovery.baseDirs()) this.hints.watchDir(dir);
     this.lastRescan = Date.now();
@@ -527,6 +535,21 @@ export class Tailer {
       this.groups.set(path, g);
     }
     return g;
+  }
+
+  /** A hard link (or a checkpointed path) reaching a file already tailed: one reader per file. */
+  private isTailedElsewhere(file: TailedFile): boolean {
+    const other = this.files().find((f) => sameInode(f.id, file.id));
+    if (!other) return false;
+    this.noteAlias(other.path, file.path);
+    return true;
+  }
+
+  private noteAlias(path: string, alias: string): void {
+    if (this.aliases.has(alias)) return;
+    if (this.aliases.size >= REMEMBERED_CLOSED) this.aliases.clear();
+    this.aliases.add(alias);
+    this.opts.logger.info({ input: this.opts.input.name, path, alias }, 'file reachable by several paths; tailed once, under path');
   }
 
   private isKnownInode(s: { dev: number; ino: number }): boolean {
