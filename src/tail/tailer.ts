@@ -164,7 +164,13 @@ export class Tailer {
 
   private async start(): Promise<void> {
     const { input, logger } = this.opts;
-    for (const entry of this.opts.resume) await this.resume(entry);
+    for (const entry of this.opts.resume) {
+      try {
+        await this.resume(entry);
+      } catch (err) {
+        this.warnOnce(entry.path, err);
+      }
+    }
     // A known path holding an unknown generation: it rotated while we were down.
     for (const group of this.groups.values()) {
       if (group.current) continue;
@@ -241,7 +247,14 @@ export class Tailer {
     if (!this.stopping && (this.rescanHinted || now - this.lastRescan >= this.opts.input.rescan_interval)) {
       await this.rescan();
     }
-    for (const group of [...this.groups.values()]) await this.pollGroup(group, now);
+    for (const group of [...this.groups.values()]) {
+      try {
+        await this.pollGroup(group, now);
+      } catch (err) {
+        // EIO, EACCES on a directory, ELOOP: this path's trouble; the other paths keep flowing.
+        this.warnOnce(group.path, err);
+      }
+    }
   }
 
   private async rescan(): Promise<void> {
@@ -250,7 +263,7 @@ export class Tailer {
     for (const path of await this.discovery.scan()) {
       if (this.groups.has(path)) continue;
       // A generation we hold or just finished, renamed into the glob: not a new file.
-      const st = await statOrUndefined(path);
+      const st = await statOrUndefined(path).catch((err: unknown) => void this.warnOnce(path, err));
       if (!st || this.isKnownInode(st)) continue;
       // Appeared after start: read from its beginning, whatever start_at says.
       const file = await this.open(path, 0);
