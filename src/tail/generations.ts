@@ -2,6 +2,9 @@ import type { FileHandle } from 'node:fs/promises';
 import { headMatches, tailMatches, type Fingerprint, type TailMark } from './identity.js';
 import type { Sibling, SiblingSnapshot } from './siblings.js';
 
+// A copy that keeps its source's mtime may store it coarser (µs via utimes, 2 s on FAT) than we read it.
+const MTIME_SLACK_MS = 2000;
+
 /** What we know of a generation that left its path before we read it to its end. */
 export interface GoneGeneration {
   readonly fp: Fingerprint;
@@ -31,7 +34,7 @@ export async function findCopy(
 ): Promise<Sibling | undefined> {
   if (gone.fp.len === 0) return undefined;
   for (const s of snapshot.list) {
-    if (s.mtimeMs < gone.since || s.size < gone.resumeAt || isKnown(s)) continue;
+    if (s.mtimeMs < gone.since - MTIME_SLACK_MS || s.size < gone.resumeAt || isKnown(s)) continue;
     if (!(await headMatches(s.fh, gone.fp, scratch))) continue;
     // A copy made before our last read (logrotate copies, then truncates a moment later) is shorter than what we read: the head must do.
     if (gone.tail && s.size >= gone.tail.end && !(await tailMatches(s.fh, gone.tail, scratch))) continue;
@@ -45,7 +48,7 @@ export async function findCopy(
  * generations rotated away while we were behind. The caller still drops
  * copies of generations it has read.
  */
-export function missedSince(snapshot: SiblingSnapshot, since: number, isKnown: (s: Sibling) => boolean): Sibling[] {
+export function writtenSince(snapshot: SiblingSnapshot, since: number, isKnown: (s: Sibling) => boolean): Sibling[] {
   return snapshot.list.filter((s) => s.mtimeMs >= since && !isKnown(s));
 }
 

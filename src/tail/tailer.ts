@@ -5,7 +5,7 @@ import type { CheckpointEntry } from '../checkpoint/entry.js';
 import type { InputConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { Discovery } from './discovery.js';
-import { findCopy, missedSince, ReadGenerations } from './generations.js';
+import { findCopy, ReadGenerations, writtenSince } from './generations.js';
 import { headMatches, readFingerprint, sameInode, type Fingerprint } from './identity.js';
 import type { LineBatch } from './line-batch.js';
 import { SiblingSnapshot, type Sibling } from './siblings.js';
@@ -399,8 +399,8 @@ export class Tailer {
    * generation already read is its copy, not a missed one (mtimes tick coarsely).
    */
   private async adoptMissed(group: PathGroup, siblings: SiblingSnapshot, since: number, current: TailedFile | undefined): Promise<void> {
-    const unseen = (s: Sibling) => this.isKnownInode(s) || this.discovery.matches(s.path) || (current !== undefined && sameInode(s, current.id));
-    for (const s of missedSince(siblings, since, unseen)) {
+    const tailedOrTaken = (s: Sibling) => this.isKnownInode(s) || this.discovery.matches(s.path) || (current !== undefined && sameInode(s, current.id));
+    for (const s of writtenSince(siblings, since, tailedOrTaken)) {
       const file = await this.open(s.path, 0, { groupPath: group.path, register: false, fh: siblings.adopt(s) });
       if (!file) continue;
       if (await group.read.isCopy(s, file.id.fp, group.files, this.scratch)) {
