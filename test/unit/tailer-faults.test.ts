@@ -2,11 +2,13 @@
 // be provoked for real as root (EACCES) or at all (EIO) are injected through a
 // module mock of node:fs/promises; truncations are real.
 import * as fsp from 'node:fs/promises';
-import { appendFile, mkdir, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
+import { renameSync } from 'node:fs';
+import { appendFile, mkdir, mkdtemp, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { InputConfig } from '../../src/config/schema.js';
+import { SiblingSnapshot } from '../../src/tail/siblings.js';
 import { Tailer } from '../../src/tail/tailer.js';
 import { capturing, type LogLine } from '../support/log-capture.js';
 
@@ -15,6 +17,8 @@ const faults = vi.hoisted(() => ({
   open: new Map<string, string>(),
   stat: new Map<string, string>(),
   read: new Map<string, { code: string; from: number }>(),
+  /** Runs once, right after the next readdir returned: a rotation landing between our readdir and our opens. */
+  afterReaddir: undefined as (() => void) | undefined,
 }));
 
 vi.mock('node:fs/promises', async (importOriginal) => {
@@ -46,7 +50,14 @@ vi.mock('node:fs/promises', async (importOriginal) => {
     if (code) throw fail(code, 'stat', p);
     return real.stat(p, opts as never);
   }) as typeof real.stat;
-  return { ...real, default: { ...real, open, stat }, open, stat };
+  const readdir = (async (...args: Parameters<typeof real.readdir>) => {
+    const names = await real.readdir(...args);
+    const hook = faults.afterReaddir;
+    faults.afterReaddir = undefined;
+    hook?.();
+    return names;
+  }) as typeof real.readdir;
+  return { ...real, default: { ...real, open, stat, readdir }, open, stat, readdir };
 });
 
 let root: string;
@@ -214,5 +225,36 @@ describe('truncations with no copy (truncationsWithLoss)', () => {
     expect(r.tailer.stats).toMatchObject({ truncations: 1, truncationsWithLoss: 1 });
     const loss = r.log.find((l) => l.msg.startsWith('file truncated and no copy'));
     expect(loss).toMatchObject({ level: 40, path: a, offset: 4, unreadBytes: 18 });
+  });
+});
+
+describe('listing the rotated copies while logrotate shifts them', () => {
+  it('a shift between the readdir and the opens hides no copy: every generation is in the snapshot, held open', async () => {
+    const dir = await freshDir();
+    const log = join(dir, 'app.log');
+    await writeFile(log, 'current\n');
+    await writeFile(`${log}.1`, 'generation B\n');
+    await writeFile(`${log}.2`, 'generation A\n');
+    const inodes = new Set([(await stat(`${log}.1`)).ino, (await stat(`${log}.2`)).ino]);
+    // logrotate's shift (.2 -> .3, .1 -> .2) lands after the first readdir listed .1 and .2:
+    // opening .1 fails, and .2 now holds B; A, now .3, was not listed.
+    faults.afterReaddir = () => {
+      renameSync(`${log}.2`, `${log}.3`);
+      renameSync(`${log}.1`, `${log}.2`);
+    };
+    const snapshot = await SiblingSnapshot.take(log);
+    try {
+      expect(faults.afterReaddir).toBeUndefined();
+      expect(new Set(snapshot.list.map((s) => s.ino))).toEqual(inodes);
+      expect(snapshot.list.map((s) => s.path).sort()).toEqual([`${log}.2`, `${log}.3`]);
+      // Held open: renamed again, the bytes are still ours.
+      const a = snapshot.list.find((s) => s.path === `${log}.3`)!;
+      renameSync(`${log}.3`, `${log}.4`);
+      const buf = Buffer.alloc(32);
+      const { bytesRead } = await a.fh.read(buf, 0, 32, 0);
+      expect(buf.toString('utf8', 0, bytesRead)).toBe('generation A\n');
+    } finally {
+      await snapshot.close();
+    }
   });
 });
