@@ -2,7 +2,7 @@ import { basename, dirname, resolve } from 'node:path';
 import fg from 'fast-glob';
 import picomatch from 'picomatch';
 import { onePathPerFile, type Alias } from './aliases.js';
-import { loopCuttingReaddir } from './loop-cut.js';
+import { LoopCutWalk } from './loop-cut.js';
 
 /**
  * Expands an input's globs into the files to tail. `exclude` patterns match
@@ -24,6 +24,7 @@ export class Discovery {
   }
 
   async scan(): Promise<string[]> {
+    const walk = new LoopCutWalk(this.baseDirs());
     const found = await fg(this.patterns, {
       absolute: true,
       onlyFiles: true,
@@ -31,12 +32,15 @@ export class Discovery {
       unique: true,
       suppressErrors: true,
       followSymbolicLinks: true,
-      fs: { readdir: loopCuttingReaddir(this.baseDirs()) },
+      fs: { readdir: walk.readdir },
     });
-    const { paths, aliases } = await onePathPerFile(found.filter((p) => !this.excluded(p)).sort());
+    const kept = found.filter((p) => !this.excluded(p)).sort();
+    const withReal = await Promise.all(kept.map(async (path) => ({ path, real: await walk.realPathOf(path) })));
+    const { paths, aliases } = onePathPerFile(withReal);
     for (const a of aliases) this.onAlias(a);
     return paths;
   }
+
 
   /** Would a scan pick this path up? (rotated siblings that match are tailed on their own). */
   matches(path: string): boolean {
