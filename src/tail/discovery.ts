@@ -1,3 +1,4 @@
+import { realpath } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import fg from 'fast-glob';
 import picomatch from 'picomatch';
@@ -35,7 +36,8 @@ export class Discovery {
       fs: { readdir: walk.readdir },
     });
     const kept = found.filter((p) => !this.excluded(p)).sort();
-    const withReal = await Promise.all(kept.map(async (path) => ({ path, real: await walk.realPathOf(path) })));
+    const withReal: { path: string; real: string }[] = [];
+    for (const path of kept) withReal.push({ path, real: walk.knownRealPath(path) ?? (await realpath(path).catch(() => path)) });
     const { paths, aliases } = onePathPerFile(withReal);
     for (const a of aliases) this.onAlias(a);
     return paths;

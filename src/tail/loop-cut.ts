@@ -24,9 +24,14 @@ export class LoopCutWalk {
   constructor(private readonly bases: readonly string[]) {}
 
   /** The file's real path: its directory's real path and its name, or the link resolved. */
-  async realPathOf(file: string): Promise<string> {
-    const realDir = this.realDirs.get(resolve(dirname(file)));
-    if (realDir === undefined || this.symlinks.has(resolve(file))) return fs.promises.realpath(file).catch(() => file);
+  /**
+   * A file's real path: its directory's real path and its name, without a
+   * system call. Undefined for an entry that is a symlink itself (or whose
+   * directory was not walked): the caller resolves it.
+   */
+  knownRealPath(file: string): string | undefined {
+    const realDir = this.realDirs.get(dirname(file));
+    if (realDir === undefined || this.symlinks.has(file)) return undefined;
     return join(realDir, basename(file));
   }
 
