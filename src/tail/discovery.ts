@@ -1,6 +1,9 @@
+import { realpath } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import fg from 'fast-glob';
 import picomatch from 'picomatch';
+import { onePathPerFile, type Alias } from './aliases.js';
+import { LoopCutWalk } from './loop-cut.js';
 
 /**
  * Expands an input's globs into the files to tail. `exclude` patterns match
@@ -10,13 +13,19 @@ export class Discovery {
   private readonly excluded: (path: string) => boolean;
   private readonly patterns: string[];
 
-  constructor(paths: readonly string[], exclude: readonly string[]) {
+  /** `onAlias`: a file also found under another path, not tailed there (called on every scan that finds it). */
+  constructor(
+    paths: readonly string[],
+    exclude: readonly string[],
+    private readonly onAlias: (a: Alias) => void = () => {},
+  ) {
     this.patterns = paths.map((p) => toPosix(resolve(p)));
     const match = exclude.length > 0 ? picomatch(exclude.map(toPosix), { dot: true }) : () => false;
     this.excluded = (p) => match(p) || match(basename(p));
   }
 
   async scan(): Promise<string[]> {
+    const walk = new LoopCutWalk(this.baseDirs());
     const found = await fg(this.patterns, {
       absolute: true,
       onlyFiles: true,
@@ -24,9 +33,16 @@ export class Discovery {
       unique: true,
       suppressErrors: true,
       followSymbolicLinks: true,
+      fs: { readdir: walk.readdir },
     });
-    return found.filter((p) => !this.excluded(p)).sort();
+    const kept = found.filter((p) => !this.excluded(p)).sort();
+    const withReal: { path: string; real: string }[] = [];
+    for (const path of kept) withReal.push({ path, real: walk.knownRealPath(path) ?? (await realpath(path).catch(() => path)) });
+    const { paths, aliases } = onePathPerFile(withReal);
+    for (const a of aliases) this.onAlias(a);
+    return paths;
   }
+
 
   /** Would a scan pick this path up? (rotated siblings that match are tailed on their own). */
   matches(path: string): boolean {

@@ -67,3 +67,31 @@ export function generationKey(id: Identity, generation: number): string {
 export function sameInode(a: { dev: number; ino: number }, b: { dev: number; ino: number }): boolean {
   return a.dev === b.dev && a.ino === b.ino;
 }
+
+/**
+ * The last bytes read of a generation (up to `end`): with the head, what tells
+ * its copy from another generation's when every generation starts alike (a
+ * banner line, a CSV header).
+ */
+export interface TailMark {
+  readonly end: number;
+  readonly len: number;
+  readonly crc: number;
+}
+
+// Long enough to span a line break in most logs: the tails of two lines padded alike still differ there.
+export const TAIL_MARK_BYTES = 256;
+
+/** Marks `buf[0, n)`, read at `pos`. */
+export function tailMark(buf: Buffer, n: number, pos: number): TailMark {
+  const len = Math.min(TAIL_MARK_BYTES, n);
+  return { end: pos + n, len, crc: crc32(buf.subarray(n - len, n)) };
+}
+
+/** Does the open file hold, before `mark.end`, the bytes marked? */
+export async function tailMatches(fh: FileHandle, mark: TailMark, scratch: Buffer): Promise<boolean> {
+  if (mark.len === 0) return true;
+  if (mark.len > scratch.length) scratch = Buffer.allocUnsafe(mark.len);
+  const { bytesRead } = await fh.read(scratch, 0, mark.len, mark.end - mark.len);
+  return bytesRead === mark.len && crc32(scratch.subarray(0, mark.len)) === mark.crc;
+}

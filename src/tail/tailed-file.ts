@@ -1,5 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import { fingerprintBytes, generationKey, headMatches, readFingerprint, type Identity } from './identity.js';
+import { fingerprintBytes, generationKey, headMatches, readFingerprint, tailMark, tailMatches, type Identity, type TailMark } from './identity.js';
 import { newLineBatch, type LineBatch, type SourceRef } from './line-batch.js';
 import { LineSplitter } from './line-splitter.js';
 
@@ -24,12 +24,16 @@ export class TailedFile implements SourceRef {
   /** When bytes last arrived (or the file was opened): drives rotate_wait and the partial-line timeout. */
   lastDataAt = Date.now();
   lastMtimeMs = 0;
+  /** The largest size seen while this generation was under its path: bytes past readPos existed. */
+  seenSize = 0;
   /**
    * Set on a replacement opened while still headless (empty after a truncation):
    * copies made after this mtime, before its head is known, are generations it
    * lost to further copytruncates. Cleared once the head is final.
    */
   missedSince: number | undefined;
+  /** The last bytes read: with the head, how a copy of this generation is recognised. */
+  tail: TailMark | undefined;
   /** Graceful stop: read up to here, then stop. */
   stopAt: number | undefined;
   readonly splitter: LineSplitter;
@@ -47,13 +51,13 @@ export class TailedFile implements SourceRef {
   }
 
   /**
-   * Opens `openPath` for tailing from `offset` (`'end'`: its current size); its
-   * events name `path`, the path it is tailed as (a rotated generation found
-   * as `app.log.1` still reports `app.log`).
+   * Opens `openPath` (or takes over an fd already open on it) for tailing from
+   * `offset` (`'end'`: its current size); its events name `path`, the path it
+   * is tailed as (a rotated generation found as `app.log.1` still reports `app.log`).
    * Returns undefined when it vanished in between (a rotation race: the next poll sees it under its new name).
    */
   static async open(
-    openPath: string,
+    openPath: string | FileHandle,
     path: string,
     offset: number | 'end',
     opts: TailedFileOptions,
@@ -62,7 +66,7 @@ export class TailedFile implements SourceRef {
   ): Promise<TailedFile | undefined> {
     let fh: FileHandle;
     try {
-      fh = await open(openPath, 'r');
+      fh = typeof openPath === 'string' ? await open(openPath, 'r') : openPath;
     } catch (err) {
       if (isGone(err)) return undefined;
       throw err;
@@ -78,6 +82,7 @@ export class TailedFile implements SourceRef {
       const start = offset === 'end' ? st.size : offset;
       const file = new TailedFile(path, fh, id, inherit?.generation ?? 0, start, opts);
       file.lastMtimeMs = st.mtimeMs;
+      file.seenSize = st.size;
       if (inherit) file.key = inherit.key;
       else if (fp.final) file.key = generationKey(id, file.gen);
       return file;
@@ -106,11 +111,13 @@ export class TailedFile implements SourceRef {
       this.readable = false;
       return null;
     }
-    // Checked after the read: a head still ours now means the bytes read were ours too.
-    if (scratch && !(await headMatches(this.fh, this.id.fp, scratch))) return 'superseded';
+    // Checked after the read: still ours now means the bytes read were ours too.
+    if (scratch && !(await this.stillHolds(scratch))) return 'superseded';
     if (bytesRead < want) this.readable = false;
     const pos = this.readPos;
     this.readPos += bytesRead;
+    this.tail = tailMark(buf, bytesRead, pos);
+    if (this.readPos > this.seenSize) this.seenSize = this.readPos;
     this.lastDataAt = Date.now();
     if (this.key === '') {
       // The first chunk holds the head itself: fingerprint exactly what is being emitted.
@@ -121,6 +128,15 @@ export class TailedFile implements SourceRef {
     this.splitter.push(buf, bytesRead, pos, batch);
     batch.endOffset = this.splitter.resumeOffset;
     return batch;
+  }
+
+  /**
+   * Does the file still hold what we read of it? Its head, and the last bytes
+   * read: a generation that starts like the one before (a banner line) is told
+   * apart by them.
+   */
+  async stillHolds(scratch: Buffer): Promise<boolean> {
+    return (await headMatches(this.fh, this.id.fp, scratch)) && (!this.tail || (await tailMatches(this.fh, this.tail, scratch)));
   }
 
   /** Emits a held last line without its newline (idle timeout, rotation end, shutdown). */

@@ -1,13 +1,14 @@
-import { stat } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Stats } from 'node:fs';
 import type { CheckpointEntry } from '../checkpoint/entry.js';
 import type { InputConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { Discovery } from './discovery.js';
-import { headMatches, readFingerprint, type Fingerprint } from './identity.js';
+import { findCopy, ReadGenerations, writtenSince } from './generations.js';
+import { headMatches, readFingerprint, sameInode, type Fingerprint } from './identity.js';
 import type { LineBatch } from './line-batch.js';
-import { hasHead, listSiblings, type Sibling } from './siblings.js';
+import { SiblingSnapshot, type Sibling } from './siblings.js';
 import { TailedFile, isGone } from './tailed-file.js';
 import { WatchHints } from './watch-hints.js';
 
@@ -34,8 +35,8 @@ interface PathGroup {
   readonly path: string;
   files: TailedFile[];
   current: TailedFile | undefined;
-  /** Heads of generations read under this path, to tell their copies from missed generations. */
-  readonly heads: Set<string>;
+  /** Generations read under this path, to tell their copies from missed generations. */
+  readonly read: ReadGenerations;
 }
 
 export interface TailerStats {
@@ -66,6 +67,8 @@ export class Tailer {
   private readonly closedInodes = new Set<string>();
   private rr = 0;
   private closedTruncated = 0;
+  /** Paths found to reach a file tailed under another path, logged once each. */
+  private readonly aliases = new Set<string>();
   /** Last error per path, so a persistent one is logged once, not every poll. */
   private readonly openFailures = new Map<string, string>();
   private lastPoll = 0;
@@ -79,7 +82,7 @@ export class Tailer {
   private wake: (() => void) | undefined;
 
   constructor(private readonly opts: TailerOptions) {
-    this.discovery = new Discovery(opts.input.paths, opts.input.exclude);
+    this.discovery = new Discovery(opts.input.paths, opts.input.exclude, (a) => this.noteAlias(a.path, a.alias));
     this.scratch = Buffer.allocUnsafe(opts.input.fingerprint_bytes);
     this.hints = new WatchHints(() => {
       this.hinted = true;
@@ -161,7 +164,13 @@ export class Tailer {
 
   private async start(): Promise<void> {
     const { input, logger } = this.opts;
-    for (const entry of this.opts.resume) await this.resume(entry);
+    for (const entry of this.opts.resume) {
+      try {
+        await this.resume(entry);
+      } catch (err) {
+        this.warnOnce(entry.path, err);
+      }
+    }
     // A known path holding an unknown generation: it rotated while we were down.
     for (const group of this.groups.values()) {
       if (group.current) continue;
@@ -171,8 +180,14 @@ export class Tailer {
     const paths = await this.discovery.scan();
     for (const path of paths) {
       if (this.groups.has(path)) continue;
-      const file = await this.open(path, input.start_at === 'end' ? 'end' : 0);
-      if (file) setCurrent(this.group(path), file);
+      const file = await this.open(path, input.start_at === 'end' ? 'end' : 0, { register: false });
+      if (!file) continue;
+      if (this.isTailedElsewhere(file)) {
+        await file.close();
+        continue;
+      }
+      this.track(file, path);
+      setCurrent(this.group(path), file);
     }
     for (const dir of this.discovery.baseDirs()) this.hints.watchDir(dir);
     this.lastRescan = Date.now();
@@ -185,29 +200,34 @@ export class Tailer {
     const inherit = entry.key ? { key: entry.key, generation: entry.generation } : undefined;
     const group = this.group(entry.path);
     const atPath = await statOrUndefined(entry.path);
-    if (atPath && atPath.dev === entry.dev && atPath.ino === entry.ino && atPath.size >= entry.offset && (await hasHead(entry.path, fp, this.scratch))) {
-      const file = await this.open(entry.path, entry.offset, inherit);
+    if (atPath && sameInode(atPath, entry) && atPath.size >= entry.offset && (await this.startsWith(entry.path, fp))) {
+      const file = await this.open(entry.path, entry.offset, { inherit });
       if (file) setCurrent(group, file);
       return;
     }
-    const siblings = await listSiblings(entry.path);
-    const renamed = siblings.find((s) => s.dev === entry.dev && s.ino === entry.ino);
-    let found: Sibling | undefined;
-    if (renamed && renamed.size >= entry.offset && (await hasHead(renamed.path, fp, this.scratch))) found = renamed;
-    else found = await this.findCopy(siblings, fp, entry.offset);
-    if (!found) {
-      this.opts.logger.warn(
-        { input: this.opts.input.name, path: entry.path, offset: entry.offset },
-        'checkpointed file not found under its path or beside it (deleted or compressed before it was read to its end); resuming without it',
-      );
-      return;
+    const siblings = await SiblingSnapshot.take(entry.path);
+    try {
+      const renamed = siblings.list.find((s) => sameInode(s, entry));
+      let found: Sibling | undefined;
+      if (renamed && renamed.size >= entry.offset && (await headMatches(renamed.fh, fp, this.scratch))) found = renamed;
+      else found = await findCopy(siblings, { fp, tail: undefined, resumeAt: entry.offset, since: entry.mtime_ms }, (s) => this.isKnownInode(s), this.scratch);
+      if (!found) {
+        this.opts.logger.warn(
+          { input: this.opts.input.name, path: entry.path, offset: entry.offset },
+          'checkpointed file not found under its path or beside it (deleted or compressed before it was read to its end); resuming without it',
+        );
+        return;
+      }
+      this.opts.logger.info({ input: this.opts.input.name, path: entry.path, at: found.path, offset: entry.offset }, 'resuming a checkpointed file from its rotated name');
+      const file = await this.open(found.path, entry.offset, { inherit, groupPath: group.path, fh: siblings.adopt(found) });
+      if (!file) return;
+      file.rotated = true;
+      group.files.push(file);
+      // Generations rotated away after it, before we could see them.
+      await this.adoptMissed(group, siblings, entry.mtime_ms, undefined);
+    } finally {
+      await siblings.close();
     }
-    const file = await this.open(found.path, entry.offset, inherit, group.path);
-    if (!file) return;
-    file.rotated = true;
-    group.files.push(file);
-    // Generations rotated away after it, before we could see them.
-    await this.adoptMissed(group, siblings, entry.mtime_ms, undefined);
   }
 
   // ---- polling -----------------------------------------------------------
@@ -227,7 +247,14 @@ export class Tailer {
     if (!this.stopping && (this.rescanHinted || now - this.lastRescan >= this.opts.input.rescan_interval)) {
       await this.rescan();
     }
-    for (const group of [...this.groups.values()]) await this.pollGroup(group, now);
+    for (const group of [...this.groups.values()]) {
+      try {
+        await this.pollGroup(group, now);
+      } catch (err) {
+        // EIO, EACCES on a directory, ELOOP: this path's trouble; the other paths keep flowing.
+        this.warnOnce(group.path, err);
+      }
+    }
   }
 
   private async rescan(): Promise<void> {
@@ -236,7 +263,7 @@ export class Tailer {
     for (const path of await this.discovery.scan()) {
       if (this.groups.has(path)) continue;
       // A generation we hold or just finished, renamed into the glob: not a new file.
-      const st = await statOrUndefined(path);
+      const st = await statOrUndefined(path).catch((err: unknown) => void this.warnOnce(path, err));
       if (!st || this.isKnownInode(st)) continue;
       // Appeared after start: read from its beginning, whatever start_at says.
       const file = await this.open(path, 0);
@@ -270,13 +297,14 @@ export class Tailer {
     if (!st) return;
     if (f === group.current && !this.stopping) {
       const shrunk = st.size < f.readPos;
-      const rewritten = !shrunk && st.mtimeMs !== f.lastMtimeMs && !(await headMatches(f.fh, f.id.fp, this.scratch));
+      const rewritten = !shrunk && st.mtimeMs !== f.lastMtimeMs && !(await f.stillHolds(this.scratch));
       if (shrunk || rewritten) {
         await this.onTruncated(group, f);
         return;
       }
     }
     f.lastMtimeMs = st.mtimeMs;
+    if (st.size > f.seenSize) f.seenSize = st.size;
     const limit = f.stopAt ?? Infinity;
     if (st.size > f.readPos && f.readPos < limit) {
       f.readable = true;
@@ -299,30 +327,52 @@ export class Tailer {
     this.stats.truncations++;
     const resumeAt = f.resumeOffset;
     this.opts.logger.debug({ path: group.path, resumeAt }, 'truncation detected');
-    const siblings = await listSiblings(group.path);
-    const copy = await this.findCopy(siblings, f.id.fp, resumeAt, f);
-    const replacement: TailedFile[] = [];
-    if (copy) {
-      const rest = await this.open(copy.path, resumeAt, { key: f.key, generation: f.generation }, group.path);
-      if (rest) {
-        rest.rotated = true;
-        replacement.push(rest);
+    const siblings = await SiblingSnapshot.take(group.path);
+    let copy: Sibling | undefined;
+    try {
+      const gone = { fp: f.id.fp, tail: f.tail, resumeAt, since: f.lastMtimeMs };
+      copy = await findCopy(siblings, gone, (s) => sameInode(s, f.id) || this.isKnownInode(s), this.scratch);
+      const replacement: TailedFile[] = [];
+      if (copy) {
+        this.opts.logger.debug({ path: group.path, copy: copy.path, resumeAt }, 'reading the rest of a truncated generation from its copy');
+        const rest = await this.open(copy.path, resumeAt, { inherit: { key: f.key, generation: f.generation }, groupPath: group.path, fh: siblings.adopt(copy) });
+        if (rest) {
+          rest.rotated = true;
+          rest.tail = f.tail; // the copy holds the bytes we read: it is told apart by them too
+          replacement.push(rest);
+        }
+      } else {
+        await this.noCopyFound(group, f);
       }
-    } else if (f.id.fp.len > 0 && !group.files.some((x) => x !== f && x.id.fp.len === f.id.fp.len && x.id.fp.crc === f.id.fp.crc)) {
-      // (A headless file has nothing to lose, and a head already adopted as a copy is being read.)
-      this.stats.truncationsWithLoss++;
-      const batch = await f.flushPartial();
-      if (batch) this.ready.push(batch);
-      this.opts.logger.warn(
-        { input: this.opts.input.name, path: group.path, offset: resumeAt },
-        'file truncated and no copy of its unread tail found beside it; bytes written after this offset before the truncation were not read',
-      );
+      group.files.splice(group.files.indexOf(f), 1);
+      group.current = undefined;
+      await this.retireClosed(group, f);
+      group.files.push(...replacement);
+    } finally {
+      await siblings.close();
     }
-    group.files.splice(group.files.indexOf(f), 1);
-    group.current = undefined;
-    await this.retireClosed(group, f);
-    group.files.push(...replacement);
     await this.openAtPath(group, copy ? copy.mtimeMs : f.lastMtimeMs, f.id.fp, f.generation);
+  }
+
+  /**
+   * A truncated generation with no copy beside it. Only bytes we saw and had
+   * not read are a loss; a generation read to its end lost nothing. A held
+   * partial line is emitted: it was read.
+   */
+  private async noCopyFound(group: PathGroup, f: TailedFile): Promise<void> {
+    const batch = await f.flushPartial();
+    if (batch) this.ready.push(batch);
+    const unread = f.seenSize - f.readPos;
+    // (A head already adopted as a copy is being read there.)
+    if (unread <= 0 || group.files.some((x) => x !== f && x.id.fp.len > 0 && x.id.fp.len === f.id.fp.len && x.id.fp.crc === f.id.fp.crc)) {
+      this.opts.logger.info({ input: this.opts.input.name, path: group.path, offset: f.readPos }, 'file truncated after it was read to its end');
+      return;
+    }
+    this.stats.truncationsWithLoss++;
+    this.opts.logger.warn(
+      { input: this.opts.input.name, path: group.path, offset: f.readPos, unreadBytes: unread },
+      'file truncated and no copy of its unread tail found beside it; the bytes after this offset were not read',
+    );
   }
 
   /**
@@ -334,7 +384,7 @@ export class Tailer {
    */
   private async openAtPath(group: PathGroup, since: number, prevFp: Fingerprint | undefined, prevGeneration: number): Promise<void> {
     const file = await this.open(group.path, 0);
-    if (Number.isFinite(since)) await this.adoptMissed(group, await listSiblings(group.path), since, file);
+    if (Number.isFinite(since)) await this.adoptMissedBeside(group, since, file);
     if (!file) return;
     if (Number.isFinite(since) && !file.id.fp.final) file.missedSince = file.lastMtimeMs;
     if (prevFp && prevGeneration >= 0 && file.id.fp.len === prevFp.len && file.id.fp.crc === prevFp.crc) {
@@ -348,13 +398,12 @@ export class Tailer {
    * generations rotated away while we were behind. A sibling that starts like a
    * generation already read is its copy, not a missed one (mtimes tick coarsely).
    */
-  private async adoptMissed(group: PathGroup, siblings: Sibling[], since: number, current: TailedFile | undefined): Promise<void> {
-    for (const s of siblings) {
-      if (s.mtimeMs < since || this.isKnownInode(s) || this.discovery.matches(s.path)) continue;
-      if (current && s.dev === current.id.dev && s.ino === current.id.ino) continue;
-      const file = await this.open(s.path, 0, undefined, group.path, false);
+  private async adoptMissed(group: PathGroup, siblings: SiblingSnapshot, since: number, current: TailedFile | undefined): Promise<void> {
+    const tailedOrTaken = (s: Sibling) => this.isKnownInode(s) || this.discovery.matches(s.path) || (current !== undefined && sameInode(s, current.id));
+    for (const s of writtenSince(siblings, since, tailedOrTaken)) {
+      const file = await this.open(s.path, 0, { groupPath: group.path, register: false, fh: siblings.adopt(s) });
       if (!file) continue;
-      if (file.id.fp.len > 0 && hasReadHead(group, file.id.fp)) {
+      if (await group.read.isCopy(s, file.id.fp, group.files, this.scratch)) {
         await file.close();
         continue;
       }
@@ -365,6 +414,15 @@ export class Tailer {
       const at = current ? group.files.indexOf(current) : -1;
       if (at >= 0) group.files.splice(at, 0, file);
       else group.files.push(file);
+    }
+  }
+
+  private async adoptMissedBeside(group: PathGroup, since: number, current: TailedFile | undefined): Promise<void> {
+    const siblings = await SiblingSnapshot.take(group.path);
+    try {
+      await this.adoptMissed(group, siblings, since, current);
+    } finally {
+      await siblings.close();
     }
   }
 
@@ -383,19 +441,8 @@ export class Tailer {
     const group = this.groups.get(file.path);
     if (!group || group.current !== file) return false;
     const before = group.files.length;
-    await this.adoptMissed(group, await listSiblings(group.path), since, file);
+    await this.adoptMissedBeside(group, since, file);
     return group.files.length > before;
-  }
-
-  /** A copytruncate copy: a sibling that starts like `fp` and reaches past `offset`. Newest first. */
-  private async findCopy(siblings: Sibling[], fp: Fingerprint, offset: number, except?: TailedFile): Promise<Sibling | undefined> {
-    for (let i = siblings.length - 1; i >= 0; i--) {
-      const s = siblings[i]!;
-      if (except && s.dev === except.id.dev && s.ino === except.id.ino) continue;
-      if (this.isKnownInode(s)) continue;
-      if (s.size >= offset && (await hasHead(s.path, fp, this.scratch))) return s;
-    }
-    return undefined;
   }
 
   private async retire(group: PathGroup, f: TailedFile): Promise<void> {
@@ -406,8 +453,7 @@ export class Tailer {
   }
 
   private async retireClosed(group: PathGroup, f: TailedFile): Promise<void> {
-    if (group.heads.size >= REMEMBERED_CLOSED) group.heads.clear();
-    if (f.id.fp.len > 0) group.heads.add(headKey(f.id.fp));
+    group.read.remember(f.id.fp, f.tail);
     this.closedTruncated += f.splitter.truncatedLines;
     this.opts.hooks.closed(f);
     await f.close();
@@ -417,18 +463,21 @@ export class Tailer {
 
   // ---- helpers -----------------------------------------------------------
 
+  /**
+   * `groupPath`: the path it is tailed as (default `path`); `fh`: an fd already
+   * open on it, taken over; `register: false` leaves tracking to the caller.
+   */
   private async open(
     path: string,
     offset: number | 'end',
-    inherit?: { key: string; generation: number },
-    groupPath = path,
-    register = true,
+    o: { inherit?: { key: string; generation: number }; groupPath?: string; register?: boolean; fh?: FileHandle } = {},
   ): Promise<TailedFile | undefined> {
     const { input } = this.opts;
+    const { inherit, groupPath = path, register = true } = o;
     let file: TailedFile | undefined;
     try {
       file = await TailedFile.open(
-        path,
+        o.fh ?? path,
         groupPath,
         offset,
         { maxLineBytes: input.max_line_bytes, fingerprintBytes: input.fingerprint_bytes },
@@ -478,18 +527,47 @@ export class Tailer {
     this.opts.logger.warn({ input: this.opts.input.name, path, err: reason }, 'cannot read file; retrying on the next poll');
   }
 
+  /** Does the file at `path` start with the head fingerprinted as `fp`? */
+  private async startsWith(path: string, fp: Fingerprint): Promise<boolean> {
+    try {
+      const fh = await open(path, 'r');
+      try {
+        return await headMatches(fh, fp, this.scratch);
+      } finally {
+        await fh.close();
+      }
+    } catch {
+      return false;
+    }
+  }
+
   private group(path: string): PathGroup {
     let g = this.groups.get(path);
     if (!g) {
-      g = { path, files: [], current: undefined, heads: new Set() };
+      g = { path, files: [], current: undefined, read: new ReadGenerations() };
       this.groups.set(path, g);
     }
     return g;
   }
 
+  /** A hard link (or a checkpointed path) reaching a file already tailed: one reader per file. */
+  private isTailedElsewhere(file: TailedFile): boolean {
+    const other = this.files().find((f) => sameInode(f.id, file.id));
+    if (!other) return false;
+    this.noteAlias(other.path, file.path);
+    return true;
+  }
+
+  private noteAlias(path: string, alias: string): void {
+    if (this.aliases.has(alias)) return;
+    if (this.aliases.size >= REMEMBERED_CLOSED) this.aliases.clear();
+    this.aliases.add(alias);
+    this.opts.logger.info({ input: this.opts.input.name, path, alias }, 'file reachable by several paths; tailed once, under path');
+  }
+
   private isKnownInode(s: { dev: number; ino: number }): boolean {
     if (this.closedInodes.has(`${s.dev}:${s.ino}`)) return true;
-    return this.files().some((f) => f.id.dev === s.dev && f.id.ino === s.ino);
+    return this.files().some((f) => sameInode(f.id, s));
   }
 
   /** Round-robin over paths; within a path the oldest generation with data goes first. */
@@ -524,17 +602,11 @@ export class Tailer {
 
 /** The path now points at `file`, the newest generation. */
 function setCurrent(group: PathGroup, file: TailedFile): void {
+  // Opened empty, we know nothing of its content: copytruncates before its first
+  // read would leave no trace under the path, only copies written since.
+  if (file.id.fp.len === 0 && file.missedSince === undefined) file.missedSince = file.lastMtimeMs;
   group.files.push(file);
   group.current = file;
-}
-
-function headKey(fp: Fingerprint): string {
-  return `${fp.len}:${fp.crc}`;
-}
-
-/** Was a generation starting with `fp` already read (or being read) under this path? */
-function hasReadHead(group: PathGroup, fp: Fingerprint): boolean {
-  return group.heads.has(headKey(fp)) || group.files.some((f) => f.id.fp.len === fp.len && f.id.fp.crc === fp.crc);
 }
 
 function latestEntryFor(entries: readonly CheckpointEntry[], path: string): CheckpointEntry | undefined {

@@ -7,7 +7,7 @@
 //        [--prefix STR] [--line-bytes 100]
 //        [--mode none|rename|copytruncate|truncate-rewrite]
 //        [--rotate-every R] [--rotate-at a,b,c]
-//        [--rate LINES_PER_SECOND] [--handshake]
+//        [--rate LINES_PER_SECOND] [--handshake] [--keep K]
 //
 // Lines look like `<prefix>line-000001 xxxx…\n`, padded to --line-bytes.
 // Without --rate it writes as fast as it can (one write per line).
@@ -18,6 +18,8 @@
 //   copytruncate      copy F -> F.<k>, truncate F in place; the writer keeps its
 //                     O_APPEND fd, so the next write lands at offset 0
 //   truncate-rewrite  truncate F in place (no copy) and continue
+// With --keep K the copies are numbered the way logrotate numbers them: the
+// existing ones shift up (F.1 -> F.2 ... F.(K-1) -> F.K) and the new one is F.1.
 // With --handshake (needs an IPC channel) the writer sends
 // {type:'rotate', after:n, k} before each rotation and waits for 'go'.
 // At the end it prints one JSON line: {written, first, last, rotations:[...]}.
@@ -50,6 +52,7 @@ const rotateEvery = Number(args['rotate-every'] ?? 0);
 const rotateAt = new Set((args['rotate-at'] ?? '').split(',').filter(Boolean).map(Number));
 const rate = Number(args.rate ?? 0);
 const handshake = Boolean(args.handshake);
+const keep = Number(args.keep ?? 0);
 if (!['none', 'rename', 'copytruncate', 'truncate-rewrite'].includes(mode)) throw new Error(`bad --mode ${mode}`);
 if (handshake && typeof process.send !== 'function') throw new Error('--handshake needs an IPC channel');
 
@@ -66,6 +69,10 @@ function shouldRotate(n) {
 
 let k = 1;
 function nextRotatedName() {
+  if (keep > 0) {
+    for (let i = keep - 1; i >= 1; i--) if (fs.existsSync(`${file}.${i}`)) fs.renameSync(`${file}.${i}`, `${file}.${i + 1}`);
+    return `${file}.1`;
+  }
   while (fs.existsSync(`${file}.${k}`)) k++;
   return `${file}.${k++}`;
 }

@@ -18,6 +18,8 @@ export interface WriterOptions {
   mode?: RotationMode;
   rotateEvery?: number;
   rotateAt?: number[];
+  /** Number the copies as logrotate does (newest is `.1`, older ones shift up), keeping this many. */
+  keep?: number;
   /** Lines per second; as fast as it can when left out. */
   rate?: number;
   /**
@@ -64,6 +66,7 @@ export function startWriter(opts: WriterOptions): RunningWriter {
   if (opts.rotateEvery) args.push('--rotate-every', String(opts.rotateEvery));
   if (opts.rotateAt?.length) args.push('--rotate-at', opts.rotateAt.join(','));
   if (opts.rate) args.push('--rate', String(opts.rate));
+  if (opts.keep) args.push('--keep', String(opts.keep));
   if (opts.beforeRotate) args.push('--handshake');
   const child = spawn(process.execPath, args, {
     stdio: opts.beforeRotate ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],

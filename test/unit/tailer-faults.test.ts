@@ -1,0 +1,260 @@
+// Issue 10 §3 / issue 9 item 15: the tailer's fault paths. Errors that cannot
+// be provoked for real as root (EACCES) or at all (EIO) are injected through a
+// module mock of node:fs/promises; truncations are real.
+import * as fsp from 'node:fs/promises';
+import { renameSync } from 'node:fs';
+import { appendFile, mkdir, mkdtemp, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { InputConfig } from '../../src/config/schema.js';
+import { SiblingSnapshot } from '../../src/tail/siblings.js';
+import { Tailer } from '../../src/tail/tailer.js';
+import { capturing, type LogLine } from '../support/log-capture.js';
+
+// Paths whose open, stat or reads fail, and with which code; reads fail from a byte position on.
+const faults = vi.hoisted(() => ({
+  open: new Map<string, string>(),
+  stat: new Map<string, string>(),
+  read: new Map<string, { code: string; from: number }>(),
+  /** Runs once, right after the next readdir returned: a rotation landing between our readdir and our opens. */
+  afterReaddir: undefined as (() => void) | undefined,
+}));
+
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const real = await importOriginal<typeof import('node:fs/promises')>();
+  const fail = (code: string, what: string, path: string) => Object.assign(new Error(`${code}: injected, ${what} '${path}'`), { code });
+  const open: typeof real.open = async (path, flags, mode) => {
+    const p = String(path);
+    const code = faults.open.get(p);
+    if (code) throw fail(code, 'open', p);
+    const fh = await real.open(path, flags, mode);
+    return new Proxy(fh, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver);
+        if (typeof v !== 'function') return v;
+        if (prop === 'read') {
+          return async (...args: unknown[]) => {
+            const f = faults.read.get(p);
+            if (f && Number(args[3] ?? 0) >= f.from) throw fail(f.code, 'read', p);
+            return (v as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        }
+        return v.bind(target);
+      },
+    });
+  };
+  const stat: typeof real.stat = (async (path: fsp.FileHandle | string, opts?: unknown) => {
+    const p = String(path);
+    const code = faults.stat.get(p);
+    if (code) throw fail(code, 'stat', p);
+    return real.stat(p, opts as never);
+  }) as typeof real.stat;
+  const readdir = (async (...args: Parameters<typeof real.readdir>) => {
+    const names = await real.readdir(...args);
+    const hook = faults.afterReaddir;
+    faults.afterReaddir = undefined;
+    hook?.();
+    return names;
+  }) as typeof real.readdir;
+  return { ...real, default: { ...real, open, stat, readdir }, open, stat, readdir };
+});
+
+let root: string;
+let n = 0;
+const halts: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'logship-tailer-faults-'));
+});
+afterEach(async () => {
+  faults.open.clear();
+  faults.stat.clear();
+  faults.read.clear();
+  for (const h of halts.splice(0)) await h();
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+async function freshDir(): Promise<string> {
+  const d = join(root, `t${n++}`);
+  await mkdir(d, { recursive: true });
+  return d;
+}
+
+function input(dir: string, over: Partial<InputConfig> = {}): InputConfig {
+  return {
+    name: 'test',
+    paths: [join(dir, '*.log')],
+    exclude: [],
+    start_at: 'beginning',
+    parser: 'plain',
+    keep_original: false,
+    fields_under: 'attributes',
+    fields: {},
+    max_line_bytes: 1024,
+    poll_interval: 20,
+    rescan_interval: 50,
+    rotate_wait: 100,
+    partial_line_timeout: 10 * 60_000,
+    fingerprint_bytes: 64,
+    ...over,
+  };
+}
+
+/** Runs a tailer, pulling continuously; lines as `path: text`. */
+function run(cfg: InputConfig) {
+  const { logger, lines: log } = capturing();
+  const tailer = new Tailer({ input: cfg, resume: [], logger, hooks: { opened: () => {}, closed: () => {} } });
+  const lines: string[] = [];
+  let error: unknown;
+  const done = (async () => {
+    for await (const b of tailer.batches()) {
+      if (b) b.texts.forEach((t) => lines.push(`${b.source.path}: ${t}`));
+    }
+  })().catch((err: unknown) => {
+    error = err;
+  });
+  halts.push(async () => {
+    tailer.abort();
+    await done;
+  });
+  const waitFor = async (pred: () => boolean, what: string) => {
+    const until = Date.now() + 30_000;
+    while (!pred()) {
+      if (error) throw new Error(`the tailer ended with ${String(error)} while waiting for ${what}`);
+      if (Date.now() > until) throw new Error(`timed out waiting for ${what}; lines: ${JSON.stringify(lines)}; log: ${JSON.stringify(log)}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  return { tailer, lines, log, waitFor, error: () => error };
+}
+
+const warned = (log: LogLine[], path: string) => log.filter((l) => l.level === 40 && l.path === path);
+
+describe('tailer fault paths', () => {
+  it('a stat error other than ENOENT on one path is logged for it; the other files keep flowing, and it resumes once cleared', async () => {
+    const dir = await freshDir();
+    const a = join(dir, 'a.log');
+    const b = join(dir, 'b.log');
+    await writeFile(a, 'a1\n');
+    await writeFile(b, 'b1\n');
+    const r = run(input(dir));
+    await r.waitFor(() => r.lines.length === 2, 'both first lines');
+    faults.stat.set(a, 'EIO');
+    await appendFile(b, 'b2\n');
+    await appendFile(a, 'a2\n');
+    await r.waitFor(() => r.lines.includes(`${b}: b2`), 'b.log still flowing');
+    await r.waitFor(() => warned(r.log, a).length > 0, 'the stat error logged for a.log');
+    expect(warned(r.log, a)[0]).toMatchObject({ err: expect.stringContaining('EIO') });
+    await appendFile(b, 'b3\n');
+    await r.waitFor(() => r.lines.includes(`${b}: b3`), 'b.log flowing on');
+    faults.stat.delete(a);
+    await r.waitFor(() => r.lines.includes(`${a}: a2`), 'a.log resumed once the error cleared');
+    expect(r.error()).toBeUndefined();
+    expect(r.lines.filter((l) => l.startsWith(a))).toEqual([`${a}: a1`, `${a}: a2`]);
+  });
+
+  it('an open error (EACCES) is logged once; the file is read once it can be opened', async () => {
+    const dir = await freshDir();
+    const a = join(dir, 'a.log');
+    const b = join(dir, 'b.log');
+    await writeFile(a, 'a1\n');
+    await writeFile(b, 'b1\n');
+    faults.open.set(a, 'EACCES');
+    const r = run(input(dir));
+    await r.waitFor(() => r.lines.includes(`${b}: b1`), 'b.log read');
+    await r.waitFor(() => warned(r.log, a).length > 0, 'the open error logged');
+    await appendFile(b, 'b2\n');
+    await r.waitFor(() => r.lines.includes(`${b}: b2`), 'b.log flowing on (rescans happened meanwhile)');
+    expect(warned(r.log, a)).toHaveLength(1);
+    expect(warned(r.log, a)[0]).toMatchObject({ err: expect.stringContaining('EACCES') });
+    faults.open.delete(a);
+    await r.waitFor(() => r.lines.includes(`${a}: a1`), 'a.log read once it opens');
+  });
+
+  it('a read error (EIO) is logged; the other files keep flowing, and the file is read on once it clears', async () => {
+    const dir = await freshDir();
+    const a = join(dir, 'a.log');
+    const b = join(dir, 'b.log');
+    await writeFile(a, 'a1\n');
+    await writeFile(b, 'b1\n');
+    const r = run(input(dir));
+    await r.waitFor(() => r.lines.length === 2, 'both first lines');
+    faults.read.set(a, { code: 'EIO', from: 0 });
+    await appendFile(a, 'a2\n');
+    await r.waitFor(() => warned(r.log, a).length > 0, 'the read error logged');
+    await appendFile(b, 'b2\n');
+    await r.waitFor(() => r.lines.includes(`${b}: b2`), 'b.log still flowing');
+    faults.read.delete(a);
+    await r.waitFor(() => r.lines.includes(`${a}: a2`), 'a.log read on');
+    expect(r.lines.filter((l) => l.startsWith(a))).toEqual([`${a}: a1`, `${a}: a2`]);
+  });
+});
+
+describe('truncations with no copy (truncationsWithLoss)', () => {
+  it('a file read to its end, then truncated: a truncation, not a loss', async () => {
+    const dir = await freshDir();
+    const a = join(dir, 'a.log');
+    await writeFile(a, 'one\ntwo\n');
+    const r = run(input(dir));
+    await r.waitFor(() => r.lines.length === 2, 'two lines');
+    await truncate(a, 0);
+    await writeFile(a, 'new\n');
+    await r.waitFor(() => r.lines.includes(`${a}: new`), 'the new content');
+    expect(r.tailer.stats).toMatchObject({ truncations: 1, truncationsWithLoss: 0 });
+    expect(r.log.filter((l) => l.msg.startsWith('file truncated and no copy'))).toEqual([]);
+  });
+
+  it('bytes seen but not read when the file is truncated with no copy: counted and logged as a loss', async () => {
+    const dir = await freshDir();
+    const a = join(dir, 'a.log');
+    await writeFile(a, 'one\n');
+    const r = run(input(dir));
+    await r.waitFor(() => r.lines.length === 1, 'the first line');
+    // Reads past the first line fail, so the appended bytes are seen by the polls but never read…
+    faults.read.set(a, { code: 'EIO', from: 4 });
+    await appendFile(a, 'unread 1\nunread 2\n');
+    await r.waitFor(() => warned(r.log, a).length > 0, 'the read error (the new size was seen)');
+    // …and the file is truncated before they could be.
+    await truncate(a, 0);
+    faults.read.delete(a);
+    await writeFile(a, 'after\n');
+    await r.waitFor(() => r.lines.includes(`${a}: after`), 'the new content');
+    expect(r.tailer.stats).toMatchObject({ truncations: 1, truncationsWithLoss: 1 });
+    const loss = r.log.find((l) => l.msg.startsWith('file truncated and no copy'));
+    expect(loss).toMatchObject({ level: 40, path: a, offset: 4, unreadBytes: 18 });
+  });
+});
+
+describe('listing the rotated copies while logrotate shifts them', () => {
+  it('a shift between the readdir and the opens hides no copy: every generation is in the snapshot, held open', async () => {
+    const dir = await freshDir();
+    const log = join(dir, 'app.log');
+    await writeFile(log, 'current\n');
+    await writeFile(`${log}.1`, 'generation B\n');
+    await writeFile(`${log}.2`, 'generation A\n');
+    const inodes = new Set([(await stat(`${log}.1`)).ino, (await stat(`${log}.2`)).ino]);
+    // logrotate's shift (.2 -> .3, .1 -> .2) lands after the first readdir listed .1 and .2:
+    // opening .1 fails, and .2 now holds B; A, now .3, was not listed.
+    faults.afterReaddir = () => {
+      renameSync(`${log}.2`, `${log}.3`);
+      renameSync(`${log}.1`, `${log}.2`);
+    };
+    const snapshot = await SiblingSnapshot.take(log);
+    try {
+      expect(faults.afterReaddir).toBeUndefined();
+      expect(new Set(snapshot.list.map((s) => s.ino))).toEqual(inodes);
+      expect(snapshot.list.map((s) => s.path).sort()).toEqual([`${log}.2`, `${log}.3`]);
+      // Held open: renamed again, the bytes are still ours.
+      const a = snapshot.list.find((s) => s.path === `${log}.3`)!;
+      renameSync(`${log}.3`, `${log}.4`);
+      const buf = Buffer.alloc(32);
+      const { bytesRead } = await a.fh.read(buf, 0, 32, 0);
+      expect(buf.toString('utf8', 0, bytesRead)).toBe('generation A\n');
+    } finally {
+      await snapshot.close();
+    }
+  });
+});
