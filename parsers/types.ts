@@ -29,7 +29,12 @@ export interface ParserContext {
   now(): number;
 }
 
-/** A content parser: one record (a line, or a multi-line event joined with `\n`) in, fields out. */
+/**
+ * A content parser: one record (a line, or a multi-line event joined with
+ * `\n`) in, fields out. A user's parser (plain JS, untyped) may also return
+ * `null` to drop the record (counted, never shipped); the chain checks
+ * whatever it returns.
+ */
 export interface LineParser {
   parse(text: string): ParseResult;
 }
