@@ -13,6 +13,8 @@ export interface ChainSpec {
   readonly container: ContainerFormat | undefined;
   readonly multiline: { config: MultilineConfig; preset: MultilinePreset | undefined } | undefined;
   readonly parser: LineParser;
+  /** With a list of parsers: how many records each took (the input's stats). */
+  readonly parsedBy?: (() => Record<string, number>) | undefined;
   readonly normalize: NormalizeOptions;
   /** Cap of a container line joined from partial pieces. */
   readonly maxLineBytes: number;

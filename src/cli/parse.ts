@@ -156,7 +156,8 @@ async function parsingSettings(opts: ParseOptions): Promise<ParsingConfig | numb
   if (opts.format === 'regex' && opts.pattern === undefined) return usage('--pattern: --format regex needs --pattern REGEX (named groups become fields)');
   if (opts.container !== undefined && opts.container !== 'cri' && opts.container !== 'docker') return usage(`--container: expected cri or docker, got "${opts.container}"`);
   const settings: ParsingConfig = {
-    parser: opts.pattern !== undefined ? { name: opts.format, options: { pattern: opts.pattern } } : opts.format,
+    // `--format json,nginx,plain`: a fallback list, as `parser: [json, nginx, plain]`.
+    parser: opts.pattern !== undefined ? { name: opts.format, options: { pattern: opts.pattern } } : opts.format.includes(',') ? opts.format.split(',') : opts.format,
     container: opts.container as ParsingConfig['container'],
     multiline: opts.multiline !== undefined ? { preset: opts.multiline } : opts.multilineStart !== undefined ? { start: opts.multilineStart } : undefined,
     timezone: opts.timezone,

@@ -23,6 +23,8 @@ interface InputStats {
   lastParseFailure: string | undefined;
   /** Records that left no event: blank lines, and records a user parser dropped (returned null). */
   skipped: Record<SkipReason, number>;
+  /** With `parser: [a, b, …]`: records taken by each parser of the list. */
+  parsedBy: (() => Record<string, number>) | undefined;
 }
 
 function delay<T>(ms: number, value: T): Promise<T> {
@@ -82,7 +84,7 @@ export class Agent {
     // Parsers first: a user module that fails to load stops the start before any buffer or file is opened.
     const chains = new Map<string, ParserChain>();
     for (const input of this.cfg.inputs) {
-      const stats: InputStats = { tailer: undefined as unknown as Tailer, events: 0, parseFailures: 0, lastParseFailure: undefined, skipped: { blank: 0, dropped: 0 } };
+      const stats: InputStats = { tailer: undefined as unknown as Tailer, events: 0, parseFailures: 0, lastParseFailure: undefined, skipped: { blank: 0, dropped: 0 }, parsedBy: undefined };
       this.stats.set(input.name, stats);
       const onFailure = (reason: string) => {
         // Counted, and the latest reason shown in the stats line: never a log line per event.
@@ -90,7 +92,9 @@ export class Agent {
         stats.lastParseFailure = reason;
       };
       const onSkip = (reason: SkipReason) => stats.skipped[reason]++;
-      chains.set(input.name, new ParserChain(await buildChainSpec(input), onFailure, onSkip));
+      const spec = await buildChainSpec(input);
+      stats.parsedBy = spec.parsedBy;
+      chains.set(input.name, new ParserChain(spec, onFailure, onSkip));
     }
     const resume = await this.store.load();
     this.tracker = new DeliveryTracker(this.cfg.outputs.length);
@@ -225,8 +229,8 @@ export class Agent {
 
   /** One line per input with its counters (truncated lines, rotations, truncations with loss…). */
   private logStats(msg: string): void {
-    for (const [input, { tailer, events, parseFailures, lastParseFailure, skipped }] of this.stats) {
-      this.logger.info({ input, events, parseFailures, lastParseFailure, blankLines: skipped.blank, droppedRecords: skipped.dropped, ...tailer.counters(), inFlightBatches: this.tracker.inFlight() }, msg);
+    for (const [input, { tailer, events, parseFailures, lastParseFailure, skipped, parsedBy }] of this.stats) {
+      this.logger.info({ input, events, parseFailures, lastParseFailure, blankLines: skipped.blank, droppedRecords: skipped.dropped, parsedBy: parsedBy?.(), ...tailer.counters(), inFlightBatches: this.tracker.inFlight() }, msg);
     }
     for (const lane of this.lanes) {
       // Outputs without outcome counters (file, stdout) keep their line short.
