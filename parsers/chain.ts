@@ -208,7 +208,7 @@ export class ParserChain {
       normalized = normalize(result, text, { fallbackTime, extra, tags }, this.spec.normalize);
     } catch (err) {
       // A user's fields that cannot even be read (a throwing getter or proxy): the record fails, not the process.
-      result = new ParseFailure(`fields could not be read: ${describe(err)}`);
+      result = new ParseFailure(`fields could not be read: ${errorText(err)}`);
       normalized = normalize(result, text, { fallbackTime, extra, tags }, this.spec.normalize);
     }
     if (result instanceof ParseFailure) this.onFailure?.(result.reason, offset);
@@ -236,7 +236,7 @@ export class ParserChain {
     try {
       result = this.spec.parser.parse(text);
     } catch (err) {
-      return new ParseFailure(`parser threw: ${describe(err)}`);
+      return new ParseFailure(`parser threw: ${errorText(err)}`);
     }
     if (result === null || result instanceof ParseFailure) return result;
     if (typeof result !== 'object' || Array.isArray(result)) {
@@ -254,7 +254,7 @@ export class ParserChain {
 }
 
 /** The message of anything thrown, itself read defensively (a user's error may have a throwing getter). */
-export function describe(err: unknown): string {
+export function errorText(err: unknown): string {
   try {
     return err instanceof Error ? err.message : String(err);
   } catch {

@@ -1,5 +1,5 @@
 import { createReadStream, readFileSync } from 'node:fs';
-import { ParserChain, describe, type ChainRecord } from '../../parsers/chain.js';
+import { ParserChain, errorText, type ChainRecord } from '../../parsers/chain.js';
 import { checkParsing, buildChainSpec, type ParsingConfig } from '../../parsers/setup.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { LINE_PARTIAL, newLineBatch } from '../tail/line-batch.js';
@@ -64,7 +64,7 @@ export async function parseCommand(opts: ParseOptions): Promise<number> {
       try {
         line = encode(r);
       } catch (err) {
-        line = encode(chain.unencodable(r, describe(err)));
+        line = encode(chain.unencodable(r, errorText(err)));
       }
       if (opts.expect !== undefined) lines.push(line);
       else if (!process.stdout.write(`${line}\n`)) await new Promise((resolve) => process.stdout.once('drain', resolve));

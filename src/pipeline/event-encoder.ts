@@ -1,4 +1,4 @@
-import { describe, type ChainRecord } from '../../parsers/chain.js';
+import { errorText, type ChainRecord } from '../../parsers/chain.js';
 import type { EventBatch } from '../../outputs/types.js';
 import type { SourceRef } from '../tail/line-batch.js';
 
@@ -37,7 +37,7 @@ export class EventEncoder {
       try {
         json = this.encode(rec, source, ids[i]!);
       } catch (err) {
-        json = this.encode(this.unencodable(rec, describe(err)), source, ids[i]!);
+        json = this.encode(this.unencodable(rec, errorText(err)), source, ids[i]!);
       }
       records[i] = json;
       times[i] = rec.time;
