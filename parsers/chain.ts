@@ -7,7 +7,7 @@ import { MultilineAssembler, type AssembledRecord, type MultilineConfig, type Mu
 import { normalize, type NormalizeOptions } from './normalize.js';
 import { cutUtf8 } from './regex.js';
 import type { ContainerFormat } from './registry.js';
-import { ParseFailure, type Fields, type LineParser, type ParseResult } from './types.js';
+import { ParseFailure, errorText, type Fields, type LineParser, type ParseResult } from './types.js';
 
 export interface ChainSpec {
   readonly container: ContainerFormat | undefined;
@@ -250,15 +250,6 @@ export class ParserChain {
     if (!entry) this.keys.set(source, (entry = {}));
     const slot = stream ?? 'plain';
     return (entry[slot] ??= { source, stream, flags: 0, time: undefined, pieceAt: 0 });
-  }
-}
-
-/** The message of anything thrown, itself read defensively (a user's error may have a throwing getter). */
-export function errorText(err: unknown): string {
-  try {
-    return err instanceof Error ? err.message : String(err);
-  } catch {
-    return 'an unprintable error';
   }
 }
 

@@ -1,4 +1,4 @@
-import { ParseFailure, type LineParser, type ParseResult } from './types.js';
+import { ParseFailure, errorText, type LineParser, type ParseResult } from './types.js';
 
 /**
  * `parser: [json, nginx, plain]`: each record goes to the parsers in order and
@@ -22,7 +22,7 @@ export class FallbackParser implements LineParser {
       try {
         result = parser.parse(text);
       } catch (err) {
-        result = new ParseFailure(`threw: ${err instanceof Error ? err.message : String(err)}`);
+        result = new ParseFailure(`threw: ${errorText(err)}`);
       }
       if (!(result instanceof ParseFailure)) {
         this.wins[i]!++;

@@ -63,3 +63,12 @@ export function setField(out: Record<string, unknown>, key: string, value: unkno
   if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
   else out[key] = value;
 }
+
+/** The message of anything thrown, itself read defensively (a user's error may have a throwing getter). */
+export function errorText(err: unknown): string {
+  try {
+    return err instanceof Error ? err.message : String(err);
+  } catch {
+    return 'an unprintable error';
+  }
+}

@@ -1,5 +1,6 @@
 import { createReadStream, readFileSync } from 'node:fs';
-import { ParserChain, errorText, type ChainRecord } from '../../parsers/chain.js';
+import { ParserChain, type ChainRecord } from '../../parsers/chain.js';
+import { errorText } from '../../parsers/types.js';
 import { checkParsing, buildChainSpec, type ParsingConfig } from '../../parsers/setup.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { LINE_PARTIAL, newLineBatch } from '../tail/line-batch.js';

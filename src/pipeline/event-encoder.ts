@@ -1,4 +1,5 @@
-import { errorText, type ChainRecord } from '../../parsers/chain.js';
+import type { ChainRecord } from '../../parsers/chain.js';
+import { errorText } from '../../parsers/types.js';
 import type { EventBatch } from '../../outputs/types.js';
 import type { SourceRef } from '../tail/line-batch.js';
 
