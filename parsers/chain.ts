@@ -5,13 +5,16 @@ import { PartialJoiner, type JoinedLine } from './container/partial-joiner.js';
 import type { ContainerDecoder } from './container/types.js';
 import { MultilineAssembler, type AssembledRecord, type MultilineConfig, type MultilinePreset } from './multiline/assembler.js';
 import { normalize, type NormalizeOptions } from './normalize.js';
+import { cutUtf8 } from './regex.js';
 import type { ContainerFormat } from './registry.js';
-import { ParseFailure, type Fields, type LineParser, type ParseResult } from './types.js';
+import { ParseFailure, errorText, type Fields, type LineParser, type ParseResult } from './types.js';
 
 export interface ChainSpec {
   readonly container: ContainerFormat | undefined;
   readonly multiline: { config: MultilineConfig; preset: MultilinePreset | undefined } | undefined;
   readonly parser: LineParser;
+  /** With a list of parsers: how many records each took (the input's stats). */
+  readonly parsedBy?: (() => Record<string, number>) | undefined;
   readonly normalize: NormalizeOptions;
   /** Cap of a container line joined from partial pieces. */
   readonly maxLineBytes: number;
@@ -26,6 +29,8 @@ export interface ChainRecord {
   readonly offset: number;
   readonly event: Record<string, unknown>;
   readonly time: number;
+  /** The record's raw text: what a parse failure keeps when the event cannot be encoded. */
+  readonly text: string;
 }
 
 /** A file's streams, and its finished events that wait for an earlier one still being assembled. */
@@ -36,6 +41,9 @@ interface SourceState {
   /** Sorted by offset: events leave in the order of their first line, whatever stream finishes first. */
   readonly waiting: ChainRecord[];
 }
+
+/** Why a record left no event: a blank line, or a parser's `null`. */
+export type SkipReason = 'blank' | 'dropped';
 
 /** One file's stream (stdout/stderr of a container log, or the whole file): multi-line state is kept per stream. */
 interface StreamKey {
@@ -69,10 +77,11 @@ export class ParserChain {
   private readonly partialKeys = new Set<StreamKey>();
   private now = 0;
 
-  /** `onFailure` hears every parse failure (the event itself keeps only the tag). */
+  /** `onFailure` hears every parse failure, `onSkip` every record that left no event. */
   constructor(
     private readonly spec: ChainSpec,
     private readonly onFailure?: (reason: string, offset: number) => void,
+    private readonly onSkip?: (reason: SkipReason, offset: number) => void,
   ) {
     this.decoder = spec.container ? DECODERS[spec.container] : undefined;
     this.joiner = spec.container ? new PartialJoiner(spec.maxLineBytes) : undefined;
@@ -254,8 +263,16 @@ export class ParserChain {
     error: AssembledRecord['error'],
     out: ChainRecord[],
   ): void {
-    const result = failure ?? this.parse(text);
-    if (result instanceof ParseFailure) this.onFailure?.(result.reason, offset);
+    // A blank line (a trailing empty line, a spacer between entries) holds nothing to ship.
+    if (isBlank(text)) {
+      this.onSkip?.('blank', offset);
+      return;
+    }
+    let result = failure ?? this.parse(text);
+    if (result === null) {
+      this.onSkip?.('dropped', offset);
+      return;
+    }
     let extra: Fields | undefined;
     if (key.stream) extra = { stream: key.stream };
     if (error) {
@@ -265,17 +282,46 @@ export class ParserChain {
       if (error.stack_trace !== undefined) extra['error.stack_trace'] = error.stack_trace;
     }
     const tags = flags === 0 ? undefined : tagsFor(flags);
-    const { event, time } = normalize(result, text, { fallbackTime, extra, tags }, this.spec.normalize);
-    this.deliver({ source: key.source, offset, event, time }, key.owner, out);
+    let normalized;
+    try {
+      normalized = normalize(result, text, { fallbackTime, extra, tags }, this.spec.normalize);
+    } catch (err) {
+      // A user's fields that cannot even be read (a throwing getter or proxy): the record fails, not the process.
+      result = new ParseFailure(`fields could not be read: ${errorText(err)}`);
+      normalized = normalize(result, text, { fallbackTime, extra, tags }, this.spec.normalize);
+    }
+    if (result instanceof ParseFailure) this.onFailure?.(result.reason, offset);
+    this.deliver({ source: key.source, offset, event: normalized.event, time: normalized.time, text }, key.owner, out);
   }
 
-  /** A user's parser may throw: that fails the record (kept, tagged), never the process. */
-  private parse(text: string): ParseResult {
+  /**
+   * The record again as a parse failure, for an event the encoder could not
+   * serialise (a user parser's BigInt, cycle, throwing toJSON, or nesting too
+   * deep for JSON.stringify): the raw text (cut at `max_line_bytes`), the
+   * reason, the same offset and time. Counted as a parse failure.
+   */
+  unencodable(rec: ChainRecord, reason: string): ChainRecord {
+    const why = `event cannot be encoded: ${reason}`;
+    this.onFailure?.(why, rec.offset);
+    const text = cutUtf8(rec.text, this.spec.maxLineBytes);
+    const tags = text.length < rec.text.length ? ['truncated'] : undefined;
+    const { event } = normalize(new ParseFailure(why), text, { fallbackTime: rec.time, tags }, this.spec.normalize);
+    return { source: rec.source, offset: rec.offset, event, time: rec.time, text };
+  }
+
+  /** A user's parser may throw or return anything: that fails the record (kept, tagged), never the process. */
+  private parse(text: string): ParseResult | null {
+    let result: unknown;
     try {
-      return this.spec.parser.parse(text);
+      result = this.spec.parser.parse(text);
     } catch (err) {
-      return new ParseFailure(`parser threw: ${err instanceof Error ? err.message : String(err)}`);
+      return new ParseFailure(`parser threw: ${errorText(err)}`);
     }
+    if (result === null || result instanceof ParseFailure) return result;
+    if (typeof result !== 'object' || Array.isArray(result)) {
+      return new ParseFailure(`parser returned ${Array.isArray(result) ? 'an array' : typeof result}, not an object of fields (or null to drop the record)`);
+    }
+    return result as Fields;
   }
 
   private keyFor(source: object, stream: 'stdout' | 'stderr' | undefined): StreamKey {
@@ -284,6 +330,14 @@ export class ParserChain {
     const slot = stream ?? 'plain';
     return (owner[slot] ??= { source, owner, stream, flags: 0, time: undefined, pieceAt: 0 });
   }
+}
+
+function isBlank(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d && c !== 0x0a && c !== 0x0b && c !== 0x0c) return false;
+  }
+  return true;
 }
 
 function tagsFor(flags: number): string[] {

@@ -5,19 +5,21 @@
  *   Apache 2.4     [Wed Oct 11 14:32:52.123456 2000] [core:error] [pid 1234:tid 5678] [client 1.2.3.4:5678] AH00124: message
  *   Apache 2.2     [Wed Oct 11 14:32:52 2000] [error] [client 1.2.3.4] message
  *
- * Both write local time without an offset: it is read in `ctx.timezone`.
- * `message` is the text after the header, kept whole (nginx's `, client: …`
- * context and Apache's `AH` code and `, referer: …` stay in it, so a search
- * for the full text still finds it); the context is also parsed into fields.
- * Fields outside ECS (nginx connection id, server, upstream; Apache module)
- * are plain keys, for the normaliser to put under `attributes`.
+ * Both write local time without an offset: it is read in `ctx.timezone`
+ * (Apache's `[10/Oct/2000:13:55:36 -0700]` form, from `ErrorLogFormat`, has
+ * its own). nginx's trailing context (`, client: …, server: …, request: "…"`)
+ * becomes fields and `message` is the text before it; Apache's `message` is
+ * the text after the bracketed groups (its `AH` code and `, referer: …` kept).
+ * Fields outside ECS (nginx connection id, server, upstream, limit zone and
+ * excess; Apache module and errno) are plain keys, for the normaliser to put
+ * under `attributes`.
  *
  * Hand-written scanners, linear in the line length. Never throw.
  */
 import { ParseFailure, lineModule } from './types.js';
 import type { Fields, ParseResult, ParserContext, ParserModule } from './types.js';
 import { clockAt, digitRunEnd, digitsAt, levelOf, localTimeToEpoch, monthAt } from './syslog.js';
-import { requestFields } from './access-log.js';
+import { clfTime, requestFields } from './access-log.js';
 
 function safeInt(s: string): number | undefined {
   if (!/^[0-9]{1,16}$/.test(s)) return undefined;
@@ -124,13 +126,16 @@ export function parseNginxError(line: string, ctx: ParserContext): ParseResult {
       i = cidEnd === line.length ? cidEnd : cidEnd + 1;
     }
   }
-  const message = line.slice(i);
-  fields['message'] = message;
+  const text = line.slice(i);
+  fields['message'] = text;
+  limitFields(text, fields);
 
-  let at = message.indexOf(', client: ');
+  // The context opens with `client:` when a connection is known, else with `server:` (or another key).
+  let at = contextStart(text, 0);
   for (let tries = 0; at >= 0 && tries < NGINX_CONTEXT_TRIES; tries++) {
-    const context = nginxContext(message, at);
+    const context = nginxContext(text, at);
     if (context !== undefined) {
+      fields['message'] = text.slice(0, at);
       const client = context.get('client');
       if (client !== undefined && client !== '') fields['source.address'] = client;
       const server = context.get('server');
@@ -147,17 +152,44 @@ export function parseNginxError(line: string, ctx: ParserContext): ParseResult {
       if (referrer !== undefined && referrer !== '') fields['http.request.referrer'] = referrer;
       break;
     }
-    at = message.indexOf(', client: ', at + 10);
+    at = contextStart(text, at + 2);
   }
   return fields;
+}
+
+/** The first `, key: ` of a known context key at or after `from`, or -1. */
+function contextStart(s: string, from: number): number {
+  for (let at = s.indexOf(', ', from); at >= 0; at = s.indexOf(', ', at + 2)) {
+    if (startsContextKey(s, at)) return at;
+  }
+  return -1;
+}
+
+/**
+ * `limit_req` / `limit_conn` (ngx_http_limit_req_module): `limiting requests, excess: 0.940 by zone "one"`,
+ * `delaying request, excess: 0.5, by zone "one"`, `limiting connections by zone "addr"`.
+ */
+const LIMIT = /^(?:limiting|delaying) (?:requests?|connections?)(?:, excess: ([0-9]{1,10}(?:\.[0-9]{1,6})?),?)? by zone "([^"]{1,256})"/;
+
+function limitFields(text: string, fields: Fields): void {
+  if (text.charCodeAt(0) !== 108 /* l */ && text.charCodeAt(0) !== 100 /* d */) return;
+  const m = LIMIT.exec(text);
+  if (m === null) return;
+  if (m[1] !== undefined) fields['excess'] = Number(m[1]);
+  fields['zone'] = m[2];
 }
 
 // ---------------------------------------------------------------------------
 // Apache
 // ---------------------------------------------------------------------------
 
-/** `[Wed Oct 11 14:32:52[.123456] 2000]` at `s[0]` → the index past `]` and epoch ms. */
+/**
+ * `[Wed Oct 11 14:32:52[.123456] 2000]` (the default) or `[10/Oct/2000:13:55:36 -0700]`
+ * (`ErrorLogFormat "[%{cu}t]…"`-style setups copying the access log's time) at `s[0]`
+ * → the index past `]` and epoch ms.
+ */
 function apacheTime(s: string, ctx: ParserContext): { end: number; ms: number | undefined } | undefined {
+  if (s[0] === '[' && s[27] === ']' && s[3] === '/') return { end: 28, ms: clfTime(s.slice(1, 27)) };
   if (s[0] !== '[' || s[4] !== ' ') return undefined;
   const month = monthAt(s, 5);
   if (month === 0 || s[8] !== ' ') return undefined;
@@ -196,7 +228,7 @@ function clientAddress(raw: string, withPort: boolean): { address: string; port:
 export function parseApacheError(line: string, ctx: ParserContext): ParseResult {
   const fail = (what: string) => new ParseFailure(`apache_error: ${what}`);
   const t = apacheTime(line, ctx);
-  if (t === undefined) return fail('expected "[Www Mmm dd hh:mm:ss yyyy]" at the start');
+  if (t === undefined) return fail('expected "[Www Mmm dd hh:mm:ss yyyy]" or "[dd/Mmm/yyyy:hh:mm:ss +zzzz]" at the start');
   if (t.ms === undefined) return fail('time names no real time');
   const fields: Fields = { '@timestamp': t.ms };
   let i = t.end;
@@ -262,7 +294,10 @@ export function parseApacheError(line: string, ctx: ParserContext): ParseResult 
   const rest = line.slice(i);
   const message = prefix !== '' ? `${prefix} ${rest}` : rest;
   fields['message'] = message;
-  const code = /^AH[0-9]{5}(?=: )/.exec(rest);
+  // `(111)Connection refused: AH00957: …`: an APR error (errno and its text) before the AH code.
+  const errno = /^\(([0-9]{1,6})\)[^:]{1,200}: /.exec(rest);
+  if (errno !== null) fields['errno'] = Number(errno[1]);
+  const code = /^AH[0-9]{5}(?=: )/.exec(errno === null ? rest : rest.slice(errno[0].length));
   if (code !== null) fields['error.code'] = code[0];
   if (v24) {
     const ref = rest.lastIndexOf(', referer: ');

@@ -1,25 +1,43 @@
-import { ParseFailure, lineModule, type Fields, type ParseResult, type ParserModule } from './types.js';
+import { z } from 'zod';
+import { ParseFailure, type Fields, type LineParser, type ParseResult, type ParserModule } from './types.js';
+
+/** Vector's `parse_json` default and bound: deep enough for any real log, shallow enough for every recursive step after it. */
+export const DEFAULT_MAX_DEPTH = 64;
+const MAX_MAX_DEPTH = 128;
 
 /**
  * `json`: one JSON object per record (NDJSON). Nested objects and arrays are
  * kept as they are; keys are the source's own (the normaliser maps them).
  *
  * - A UTF-8 BOM (U+FEFF) at the start of the record is stripped.
+ * - Nesting is bounded (`max_depth`, default 64; the record's object is level
+ *   1): an object or array that opens deeper is kept as a string, its text as
+ *   written, as Vector's `parse_json` does. So a hostile `{"a":{"a":…}}` of
+ *   any depth cannot overflow the stack in JSON.parse, the normaliser or the
+ *   encoder.
  * - A valid JSON value that is not an object (array, string, number, boolean,
  *   null) is a ParseFailure: there are no fields to take from it.
  * - Malformed JSON is a ParseFailure whose reason names what was wrong and the
  *   0-based position (UTF-16 index in the record, the BOM included), e.g.
  *   `invalid JSON: expected ',' or '}' at position 12`.
  *
- * Fast path: one `JSON.parse`. Only a record that fails it is scanned again, to
- * describe the error (V8's own messages omit the position for an unexpected
- * token and quote raw, possibly binary, input).
+ * Fast path: count the brackets (native indexOf); a record with no more than
+ * `max_depth` of them cannot be too deep and goes straight to one
+ * `JSON.parse`. Only a record that fails it is scanned again, to describe the
+ * error (V8's own messages omit the position for an unexpected token and
+ * quote raw, possibly binary, input).
  */
-export function parseJson(text: string): ParseResult {
+export function parseJson(text: string, maxDepth = DEFAULT_MAX_DEPTH): ParseResult {
   const start = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  let source = start === 0 ? text : text.slice(start);
+  if (bracketsExceed(source, maxDepth)) {
+    const flat = flattenDeep(source, maxDepth);
+    if (flat === undefined) return new ParseFailure(`invalid JSON: ${describeJsonError(text, start) ?? 'unbalanced brackets'}`);
+    source = flat;
+  }
   let value: unknown;
   try {
-    value = JSON.parse(start === 0 ? text : text.slice(start));
+    value = JSON.parse(source);
   } catch (err) {
     return new ParseFailure(`invalid JSON: ${describeJsonError(text, start) ?? fallbackReason(err)}`);
   }
@@ -29,9 +47,71 @@ export function parseJson(text: string): ParseResult {
   return value as Fields;
 }
 
-export const json: ParserModule = lineModule('json', parseJson);
+export const jsonOptions = z
+  .strictObject({
+    max_depth: z.number().int().min(1).max(MAX_MAX_DEPTH).default(DEFAULT_MAX_DEPTH),
+  })
+  .prefault({});
+
+export type JsonOptions = z.output<typeof jsonOptions>;
+
+export const json: ParserModule<JsonOptions> = {
+  name: 'json',
+  options: jsonOptions,
+  create(options: JsonOptions): LineParser {
+    const maxDepth = jsonOptions.parse(options ?? {}).max_depth; // defaults also when called directly
+    return { parse: (text) => parseJson(text, maxDepth) };
+  },
+};
 
 export default json;
+
+// ---- depth bound ----------------------------------------------------------------
+
+/** More than `limit` opening brackets in all (strings included): the only records that can nest deeper. */
+function bracketsExceed(text: string, limit: number): boolean {
+  let count = 0;
+  for (let i = text.indexOf('{'); i >= 0; i = text.indexOf('{', i + 1)) if (++count > limit) return true;
+  for (let i = text.indexOf('['); i >= 0; i = text.indexOf('[', i + 1)) if (++count > limit) return true;
+  return false;
+}
+
+/**
+ * `text` with every object or array that opens below level `maxDepth` replaced
+ * by a JSON string holding its text. One linear pass, no recursion. Undefined
+ * when such a subtree never closes (then the record is malformed anyway).
+ * Syntax is left to JSON.parse: only strings and brackets are tracked.
+ */
+function flattenDeep(text: string, maxDepth: number): string | undefined {
+  const n = text.length;
+  let out = '';
+  let copied = 0;
+  let depth = 0;
+  let cut = -1; // where the subtree being collapsed opened
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // a string: to its closing quote (backslash escapes)
+      for (i++; i < n; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c) i++;
+        else if (d === 0x22) break;
+      }
+    } else if (c === 0x7b || c === 0x5b) {
+      depth++;
+      if (depth === maxDepth + 1) cut = i;
+    } else if (c === 0x7d || c === 0x5d) {
+      if (depth === maxDepth + 1) {
+        out += text.slice(copied, cut) + JSON.stringify(text.slice(cut, i + 1));
+        copied = i + 1;
+        cut = -1;
+      }
+      depth--;
+    }
+  }
+  if (cut >= 0) return undefined;
+  return out + text.slice(copied);
+}
 
 // ---- error description (slow path, only after JSON.parse failed) -----------
 

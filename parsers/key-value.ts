@@ -18,10 +18,14 @@ import { ParseFailure, setField, type Fields, type LineParser, type ParseResult,
  *   the next field separator and may contain the value separator (`q=a=b` → `a=b`).
  *   Values stay strings. A repeated key: the last value wins.
  *
- * ParseFailure (never a throw; one linear pass): `unterminated quote at column N`
- * (1-based column of the opening quote, in UTF-16 code units), `missing key
- * before '<value_split>' at column N`, `unexpected character after the closing
- * quote at column N`, and `empty record`.
+ * A malformed pair (`=value` without a key, text glued to a closing quote) is
+ * skipped to the next field separator, an unterminated quote to the end of the
+ * record; the well-formed pairs around them are kept. Only a record with no well-formed pair at all is a
+ * ParseFailure (never a throw; one linear pass), named after its first
+ * problem: `unterminated quote at column N` (1-based column of the opening
+ * quote, in UTF-16 code units), `missing key before '<value_split>' at column
+ * N`, `unexpected character after the closing quote at column N`, or `empty
+ * record`.
  */
 export const keyValueOptions = z
   .strictObject({
@@ -132,12 +136,25 @@ class KeyValueScanner {
     return new ParseFailure(`unexpected character after the closing quote at column ${i + 1}`);
   }
 
+  /** Index of the next field separator at or after `i` (or the end): where a malformed pair is skipped to. */
+  private nextFs(text: string, i: number): number {
+    const e = text.indexOf(this.fs, i);
+    return e < 0 ? text.length : e;
+  }
+
   parse(text: string): ParseResult {
     const out: Fields = {};
     const n = text.length;
     const fsLen = this.fs.length;
     let i = 0;
     let pairs = 0;
+    let malformed: ParseFailure | undefined;
+    // A malformed pair is skipped to the next field separator; the well-formed ones around it are kept.
+    // An unterminated quote runs to the end of the record: nothing after it is a pair.
+    const skip = (f: ParseFailure, from: number): void => {
+      malformed ??= f;
+      i = from >= n ? n : this.nextFs(text, from);
+    };
     for (;;) {
       // separators (and whitespace, when trimming) before the next key
       for (;;) {
@@ -149,25 +166,32 @@ class KeyValueScanner {
 
       // key
       let key: string;
+      const keyStart = i;
       if (this.quoteCodes.has(text.charCodeAt(i))) {
         const r = this.quoted(text, i);
-        if (r instanceof ParseFailure) return r;
+        if (r instanceof ParseFailure) {
+          skip(r, n);
+          continue;
+        }
         key = r[0];
         const after = this.trim ? this.skipWs(text, r[1]) : r[1];
         if (after < n && !this.atFs(text, after) && !this.atVs(text, after)) {
-          return new ParseFailure(`unexpected character after the closing quote at column ${after + 1}`);
+          skip(new ParseFailure(`unexpected character after the closing quote at column ${after + 1}`), after);
+          continue;
         }
         i = after;
       } else {
-        const start = i;
         while (i < n && !this.atVs(text, i) && !this.atFs(text, i)) i++;
-        key = text.slice(start, i);
+        key = text.slice(keyStart, i);
         if (this.trim) key = key.trim();
-        if (key === '') return new ParseFailure(`missing key before '${this.vs}' at column ${i + 1}`);
+        if (key === '') {
+          skip(new ParseFailure(`missing key before '${this.vs}' at column ${i + 1}`), i);
+          continue;
+        }
       }
-      pairs++;
       if (i >= n || !this.atVs(text, i)) {
         setField(out, key, true);
+        pairs++;
         continue;
       }
       i += this.vs.length;
@@ -176,20 +200,26 @@ class KeyValueScanner {
       if (this.trim) i = this.skipWs(text, i);
       if (i < n && this.quoteCodes.has(text.charCodeAt(i))) {
         const r = this.quoted(text, i);
-        if (r instanceof ParseFailure) return r;
+        if (r instanceof ParseFailure) {
+          skip(r, n);
+          continue;
+        }
         const after = this.afterQuote(text, r[1]);
-        if (after instanceof ParseFailure) return after;
+        if (after instanceof ParseFailure) {
+          skip(after, r[1]);
+          continue;
+        }
         setField(out, key, r[0]);
         i = after;
       } else {
-        let end = text.indexOf(this.fs, i);
-        if (end < 0) end = n;
+        const end = this.nextFs(text, i);
         const value = text.slice(i, end);
         setField(out, key, this.trim ? value.trim() : value);
         i = end;
       }
+      pairs++;
     }
-    if (pairs === 0) return new ParseFailure('empty record');
+    if (pairs === 0) return malformed ?? new ParseFailure('empty record');
     return out;
   }
 }

@@ -1,6 +1,10 @@
+import { isIP } from 'node:net';
 import { normalizeLevel } from './level.js';
 import { formatTimestamp, parseTime } from './timestamp.js';
 import { ParseFailure, setField, type Fields, type ParseResult } from './types.js';
+
+/** The ECS release whose field names the events follow; written to every event as `ecs.version`. */
+export const ECS_VERSION = '8.11.0';
 
 export interface NormalizeOptions {
   /** Where non-ECS fields go: `attributes` (default) or `''` for the event root. */
@@ -53,8 +57,9 @@ const ECS_ROOTS = new Set([
 /**
  * Turns a parser's result into a DESIGN §3 event: the well-known keys mapped to
  * ECS, the time parsed to UTC ISO with milliseconds, the level normalised, the
- * rest under `attributes`. A parse failure keeps the raw text as `message` and
- * is tagged `parse_failure`.
+ * rest under `attributes`. A parse failure keeps the raw text as `message`, is
+ * tagged `parse_failure` and carries its reason in `error.message` (unless a
+ * multi-line preset's exception holds that field).
  */
 export function normalize(result: ParseResult, raw: string, ctx: RecordContext, opts: NormalizeOptions): NormalizedEvent {
   // Keys in schema order; an undefined message is left out of the JSON.
@@ -107,6 +112,8 @@ export function normalize(result: ParseResult, raw: string, ctx: RecordContext, 
     for (const key in result) place(key, result[key]);
   }
   if (ctx.extra) for (const key in ctx.extra) place(key, ctx.extra[key]);
+  if (result instanceof ParseFailure) setIfAbsent(event, 'error.message', result.reason);
+  addSourceIp(event);
   // A time key that could not be read matters only when no other one could.
   if (rawTime !== undefined && time === undefined) (tags ??= []).push('timestamp_parse_failure');
 
@@ -114,7 +121,16 @@ export function normalize(result: ParseResult, raw: string, ctx: RecordContext, 
   event['@timestamp'] = formatTimestamp(when);
   if (opts.keepOriginal) setPath(event, 'event.original', raw);
   if (tags) event.tags = tags;
+  event.ecs = { version: ECS_VERSION };
   return { event, time: when };
+}
+
+/** ECS wants `source.ip` (typed ip, what Kibana maps and filters by) beside `source.address` when the address is an IP. */
+function addSourceIp(event: Record<string, unknown>): void {
+  const source = event.source;
+  if (typeof source !== 'object' || source === null) return;
+  const s = source as Record<string, unknown>;
+  if (s.ip === undefined && typeof s.address === 'string' && isIP(s.address) !== 0) s.ip = s.address;
 }
 
 /** ECS fields typed as numbers: a text format's `pid=4121` becomes 4121, as json's would be. */
@@ -146,7 +162,7 @@ function placeError(event: Record<string, unknown>, err: Record<string, unknown>
 }
 
 /** Root names the schema owns: a parsed field by one of these names stays under `attributes` even with fields_under: "". */
-export const RESERVED_ROOTS: ReadonlySet<string> = new Set(['@timestamp', 'message', 'tags', 'attributes', ...ECS_ROOTS]);
+export const RESERVED_ROOTS: ReadonlySet<string> = new Set(['@timestamp', 'message', 'tags', 'attributes', 'ecs', ...ECS_ROOTS]);
 
 function addAttribute(event: Record<string, unknown>, key: string, value: unknown, under: string): void {
   if (under === '' && !RESERVED_ROOTS.has(key) && !Object.hasOwn(event, key)) {

@@ -328,6 +328,7 @@ function readStructuredData(s: string, i: number): { sd: Record<string, Record<s
       if (j === nameStart || j >= n) return new ParseFailure(`syslog: malformed SD-PARAM at ${nameStart}`);
       const name = s.slice(nameStart, j);
       j++; // =
+      while (s.charCodeAt(j) === 32) j++; // lenient: senders that write `name= "value"`
       if (s.charCodeAt(j) !== 34) return new ParseFailure(`syslog: PARAM-VALUE must be quoted at ${j}`);
       j++;
       // PARAM-VALUE: `\"`, `\\`, `\]` are escapes; a backslash before anything else is kept.
@@ -467,8 +468,11 @@ function monthDayClock(s: string, i: number): { end: number; t: Omit<WallTime, '
 /**
  * `TAG[PID]: ` or `TAG: ` at `s[i..]` (TAG: no space, `[`, `]`, `:`; the colon is required,
  * so free text such as `syslogd 1.4.1: restart.` stays whole in `message`).
+ * `lenient` (after a HOSTNAME, where a tag is expected) also takes what real
+ * senders write without the colon: `TAG[PID] msg` and `TAG [msg…` (a message
+ * that starts with `[`).
  */
-function readTag(s: string, i: number): { name: string; pid: string | undefined; end: number } | undefined {
+function readTag(s: string, i: number, lenient: boolean): { name: string; pid: string | undefined; end: number } | undefined {
   const n = s.length;
   let j = i;
   while (j < n) {
@@ -486,7 +490,10 @@ function readTag(s: string, i: number): { name: string; pid: string | undefined;
     if (pid.includes(' ')) return undefined;
     j = close + 1;
   }
-  if (s.charCodeAt(j) !== 58) return undefined;
+  if (s.charCodeAt(j) !== 58) {
+    const bare = lenient && s.charCodeAt(j) === 32 && (pid !== undefined || s.charCodeAt(j + 1) === 91);
+    return bare ? { name, pid, end: j + 1 } : undefined;
+  }
   j++;
   if (j < n && s.charCodeAt(j) !== 32) return undefined;
   return { name, pid, end: j < n ? j + 1 : j };
@@ -494,7 +501,7 @@ function readTag(s: string, i: number): { name: string; pid: string | undefined;
 
 /** Whether the word at `s[i..]` is a tag (`su:`, `su[12]:`) rather than a hostname. */
 function looksLikeTag(s: string, i: number): boolean {
-  return readTag(s, i) !== undefined;
+  return readTag(s, i, false) !== undefined;
 }
 
 function parse3164(s: string, start: number, pri: number | undefined, ctx: ParserContext): ParseResult {
@@ -515,14 +522,15 @@ function parse3164(s: string, start: number, pri: number | undefined, ctx: Parse
   while (s.charCodeAt(i) === 32) i++;
 
   // HOSTNAME, unless the sender left it out (`Oct 11 22:14:15 su[12]: ...`).
-  if (i < s.length && !looksLikeTag(s, i)) {
+  const sawHost = i < s.length && !looksLikeTag(s, i);
+  if (sawHost) {
     let sp = s.indexOf(' ', i);
     if (sp < 0) sp = s.length;
     fields['host.hostname'] = s.slice(i, sp);
     i = sp;
     while (s.charCodeAt(i) === 32) i++;
   }
-  const tag = i < s.length ? readTag(s, i) : undefined;
+  const tag = i < s.length ? readTag(s, i, sawHost) : undefined;
   if (tag !== undefined) {
     fields['process.name'] = tag.name;
     if (tag.pid !== undefined && tag.pid !== '') setPid(fields, tag.pid);

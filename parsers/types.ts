@@ -29,7 +29,12 @@ export interface ParserContext {
   now(): number;
 }
 
-/** A content parser: one record (a line, or a multi-line event joined with `\n`) in, fields out. */
+/**
+ * A content parser: one record (a line, or a multi-line event joined with
+ * `\n`) in, fields out. A user's parser (plain JS, untyped) may also return
+ * `null` to drop the record (counted, never shipped); the chain checks
+ * whatever it returns.
+ */
 export interface LineParser {
   parse(text: string): ParseResult;
 }
@@ -57,4 +62,13 @@ export function lineModule(name: string, parse: (text: string, ctx: ParserContex
 export function setField(out: Record<string, unknown>, key: string, value: unknown): void {
   if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
   else out[key] = value;
+}
+
+/** The message of anything thrown, itself read defensively (a user's error may have a throwing getter). */
+export function errorText(err: unknown): string {
+  try {
+    return err instanceof Error ? err.message : String(err);
+  } catch {
+    return 'an unprintable error';
+  }
 }

@@ -17,11 +17,13 @@ const C_CR = 13;
  *   stream. The trailing `\n`, and a `\r` before it, are stripped.
  * - `stream`: `stdout` or `stderr`; absent → `stdout`; any other value is a
  *   ParseFailure.
- * - `time`: RFC 3339 with nanoseconds; absent or unreadable → `time` undefined
- *   (the chain falls back to the read time). Other keys (`attrs`) are ignored.
+ * - `time` (required): RFC 3339 with nanoseconds. Docker always writes it, so
+ *   a line without a readable one is not a json-file line. Other keys
+ *   (`attrs`) are ignored.
  *
- * Malformed JSON, a value that is not an object, a missing or non-string `log`
- * → ParseFailure. A UTF-8 BOM before the object is skipped.
+ * Malformed JSON, a value that is not an object, a missing or non-string `log`,
+ * a missing, non-string, empty or unreadable `time` → ParseFailure (the chain
+ * keeps the raw line). A UTF-8 BOM before the object is skipped.
  */
 export class DockerDecoder implements ContainerDecoder {
   private readonly times = new Rfc3339Cache();
@@ -42,7 +44,9 @@ export class DockerDecoder implements ContainerDecoder {
     else return new ParseFailure(`not a docker json-file line: bad stream ${JSON.stringify(s)?.slice(0, 40) ?? String(s)}`);
 
     const t = obj.time;
-    const time = typeof t === 'string' ? this.times.parse(t) : undefined;
+    if (typeof t !== 'string') return new ParseFailure(`not a docker json-file line: ${t === undefined ? 'no "time" key' : '"time" is not a string'}`);
+    const time = this.times.parse(t);
+    if (time === undefined) return new ParseFailure(`not a docker json-file line: "time" is not an RFC 3339 time: ${JSON.stringify(t.slice(0, 40))}`);
 
     const n = log.length;
     if (n > 0 && log.charCodeAt(n - 1) === C_LF) {

@@ -54,7 +54,8 @@ tagged parse_failure).
 Options:
   -f, --format NAME        json, logfmt, key_value, regex, syslog, nginx, apache,
                            nginx_error, apache_error, klog, cri, docker, plain,
-                           or auto (json / logfmt / plain, guessed per line)
+                           or auto (json / logfmt / plain, guessed per line);
+                           a comma list (json,nginx,plain): the first that parses wins
       --container cri|docker  unwrap container log lines before --format
       --pattern REGEX      the regex of --format regex (named groups become fields)
       --multiline PRESET   java, python, go, ruby, node, dotnet, php; several: java,go

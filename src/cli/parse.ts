@@ -1,5 +1,6 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import { ParserChain, type ChainRecord } from '../../parsers/chain.js';
+import { errorText } from '../../parsers/types.js';
 import { checkParsing, buildChainSpec, type ParsingConfig } from '../../parsers/setup.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { LINE_PARTIAL, newLineBatch } from '../tail/line-batch.js';
@@ -39,11 +40,16 @@ export async function parseCommand(opts: ParseOptions): Promise<number> {
   if (Number.isNaN(readTime)) return usage(`--read-time: expected an ISO 8601 time, got "${opts.readTime}"`);
 
   let failures = 0;
+  const skipped = { blank: 0, dropped: 0 };
   const spec = await buildChainSpec(settings, () => readTime);
-  const chain = new ParserChain(spec, (reason, offset) => {
-    failures++;
-    if (failures <= MAX_FAILURE_LINES) process.stderr.write(`logship: parse_failure at byte ${offset}: ${reason}\n`);
-  });
+  const chain = new ParserChain(
+    spec,
+    (reason, offset) => {
+      failures++;
+      if (failures <= MAX_FAILURE_LINES) process.stderr.write(`logship: parse_failure at byte ${offset}: ${reason}\n`);
+    },
+    (reason) => skipped[reason]++,
+  );
 
   // `logship parse … | head`: a reader that has seen enough is not an error.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -55,9 +61,12 @@ export async function parseCommand(opts: ParseOptions): Promise<number> {
   const lines: string[] = [];
   const emit = async (records: ChainRecord[]): Promise<void> => {
     for (const r of records) {
-      const log = ((r.event.log as Record<string, unknown> | undefined) ??= {}) as Record<string, unknown>;
-      log.offset = r.offset;
-      const line = JSON.stringify(r.event);
+      let line: string;
+      try {
+        line = encode(r);
+      } catch (err) {
+        line = encode(chain.unencodable(r, errorText(err)));
+      }
       if (opts.expect !== undefined) lines.push(line);
       else if (!process.stdout.write(`${line}\n`)) await new Promise((resolve) => process.stdout.once('drain', resolve));
     }
@@ -94,9 +103,18 @@ export async function parseCommand(opts: ParseOptions): Promise<number> {
   chain.flushAll(readTime, records);
   await emit(records);
   if (failures > MAX_FAILURE_LINES) process.stderr.write(`logship: ${failures} parse failures in all\n`);
+  if (skipped.blank > 0) process.stderr.write(`logship: ${skipped.blank} blank line${skipped.blank === 1 ? "" : "s"} skipped\n`);
+  if (skipped.dropped > 0) process.stderr.write(`logship: ${skipped.dropped} record${skipped.dropped === 1 ? "" : "s"} dropped by the parser (it returned null)\n`);
 
   if (opts.expect === undefined) return 0;
   return compareWithGolden(lines, opts.expect);
+}
+
+/** What `logship parse` prints of an event: the chain's event plus `log.offset` (no file, id or host). */
+function encode(r: ChainRecord): string {
+  const log = ((r.event.log as Record<string, unknown> | undefined) ??= {}) as Record<string, unknown>;
+  log.offset = r.offset;
+  return JSON.stringify(r.event);
 }
 
 function compareWithGolden(actual: string[], goldenPath: string): number {
@@ -139,7 +157,8 @@ async function parsingSettings(opts: ParseOptions): Promise<ParsingConfig | numb
   if (opts.format === 'regex' && opts.pattern === undefined) return usage('--pattern: --format regex needs --pattern REGEX (named groups become fields)');
   if (opts.container !== undefined && opts.container !== 'cri' && opts.container !== 'docker') return usage(`--container: expected cri or docker, got "${opts.container}"`);
   const settings: ParsingConfig = {
-    parser: opts.pattern !== undefined ? { name: opts.format, options: { pattern: opts.pattern } } : opts.format,
+    // `--format json,nginx,plain`: a fallback list, as `parser: [json, nginx, plain]`.
+    parser: opts.pattern !== undefined ? { name: opts.format, options: { pattern: opts.pattern } } : opts.format.includes(',') ? opts.format.split(',') : opts.format,
     container: opts.container as ParsingConfig['container'],
     multiline: opts.multiline !== undefined ? { preset: opts.multiline } : opts.multilineStart !== undefined ? { start: opts.multilineStart } : undefined,
     timezone: opts.timezone,

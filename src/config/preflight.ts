@@ -19,7 +19,11 @@ export async function preflight(config: ResolvedConfig): Promise<string[]> {
     if (output.type === 'elasticsearch' && output.dead_letter.path !== undefined) checks.push(writableDirectory(['outputs', i, 'dead_letter', 'path'], dirname(resolve(output.dead_letter.path))));
   });
   config.inputs.forEach((input, i) => {
-    if (typeof input.parser === 'object' && input.parser.module !== undefined) checks.push(moduleFile(['inputs', i, 'parser', 'module'], input.parser.module));
+    // `parser:` is one spec or a fallback list of them.
+    const specs = Array.isArray(input.parser) ? input.parser.map((spec, j) => [spec, ['inputs', i, 'parser', j]] as const) : [[input.parser, ['inputs', i, 'parser']] as const];
+    for (const [spec, at] of specs) {
+      if (typeof spec === 'object' && spec.module !== undefined) checks.push(moduleFile([...at, 'module'], spec.module));
+    }
   });
   return (await Promise.all(checks)).filter((p): p is string => p !== undefined);
 }

@@ -4,8 +4,26 @@ import { RESERVED_ROOTS } from '../../parsers/normalize.js';
 import { parseListenAddress } from '../server/listen-address.js';
 import { DAY, duration, GiB, HOUR, KiB, MiB, size, TiB } from './units.js';
 
-/** Fields every event gets from the pipeline; a static field may not shadow them. */
-const RESERVED_FIELD = /^(?:@timestamp|message|tags|log|event)(?:\.|$)/;
+/**
+ * The fields logship itself writes on every event (the normaliser, the encoder):
+ * a static field may neither be one, nor hold one (`log`), nor sit inside one
+ * (`log.offset.x`). Everything else is the user's (`event.dataset`, `service.*`,
+ * `log.level`…): static fields win over parsed values.
+ */
+const PIPELINE_FIELDS = ['@timestamp', 'message', 'tags', 'log.file.path', 'log.offset', 'event.id', 'event.original', 'ecs.version'];
+
+function clashesWithPipeline(key: string): string | undefined {
+  return PIPELINE_FIELDS.find((f) => f === key || f.startsWith(`${key}.`) || key.startsWith(`${f}.`));
+}
+
+const parserSpec = z.union([
+  z.string().min(1),
+  z.strictObject({
+    name: z.string().min(1).optional(),
+    module: z.string().min(1).optional(),
+    options: z.record(z.string(), z.unknown()).default({}),
+  }),
+]);
 
 /** An input's keys, each checked on its own; checks across keys (cross-check.ts) run on the raw tree. */
 export const inputFields = z.strictObject({
@@ -16,17 +34,11 @@ export const inputFields = z.strictObject({
   exclude: z.array(z.string().min(1)).default([]),
   /** Where to start in a file seen for the first time; known files resume from their checkpoint. */
   start_at: z.enum(['beginning', 'end']).default('beginning'),
-  /** A format name (`json`, `syslog`, `cri`, …), `{ name, options }`, or a user's module: `{ module: ./p.js, options }`. */
-  parser: z
-    .union([
-      z.string().min(1),
-      z.strictObject({
-        name: z.string().min(1).optional(),
-        module: z.string().min(1).optional(),
-        options: z.record(z.string(), z.unknown()).default({}),
-      }),
-    ])
-    .default('plain'),
+  /**
+   * A format name (`json`, `syslog`, `cri`, …), `{ name, options }`, a user's module
+   * (`{ module: ./p.js, options }`), or a list of these: the first that parses a record wins.
+   */
+  parser: z.union([parserSpec, z.array(parserSpec)]).default('plain'),
   /** Container log wrapper decoded before multi-line and the content parser. */
   container: z.enum(['cri', 'docker']).optional(),
   /** Multi-line assembly: `{ preset: java }` (or `[java, go]`) or `{ start: '^\\d{4}-', continue?, max_lines, max_bytes, timeout }`. */
@@ -59,7 +71,8 @@ export const inputFields = z.strictObject({
     .default({})
     .superRefine((fields, ctx) => {
       for (const key of Object.keys(fields)) {
-        if (RESERVED_FIELD.test(key)) ctx.addIssue({ code: 'custom', path: [key], message: 'set by logship for every event; choose another name' });
+        const owned = clashesWithPipeline(key);
+        if (owned !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `logship sets ${owned} on every event; choose another name` });
       }
     }),
   max_line_bytes: size({ min: 256, max: 1 * GiB }).default(1024 * 1024),

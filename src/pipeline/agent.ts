@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { ParserChain, type ChainRecord } from '../../parsers/chain.js';
+import { ParserChain, type ChainRecord, type SkipReason } from '../../parsers/chain.js';
 import { buildChainSpec } from '../../parsers/setup.js';
 import type { NamedOutputConfig } from '../../outputs/registry.js';
 import { DeliveryTracker } from '../checkpoint/delivery-tracker.js';
@@ -21,6 +21,10 @@ interface InputStats {
   events: number;
   parseFailures: number;
   lastParseFailure: string | undefined;
+  /** Records that left no event: blank lines, and records a user parser dropped (returned null). */
+  skipped: Record<SkipReason, number>;
+  /** With `parser: [a, b, …]`: records taken by each parser of the list. */
+  parsedBy: (() => Record<string, number>) | undefined;
 }
 
 function delay<T>(ms: number, value: T): Promise<T> {
@@ -97,14 +101,17 @@ export class Agent {
     // Parsers first: a user module that fails to load stops the start before any buffer or file is opened.
     const chains = new Map<string, ParserChain>();
     for (const input of this.cfg.inputs) {
-      const stats: InputStats = { tailer: undefined as unknown as Tailer, events: 0, parseFailures: 0, lastParseFailure: undefined };
+      const stats: InputStats = { tailer: undefined as unknown as Tailer, events: 0, parseFailures: 0, lastParseFailure: undefined, skipped: { blank: 0, dropped: 0 }, parsedBy: undefined };
       this.stats.set(input.name, stats);
       const onFailure = (reason: string) => {
         // Counted, and the latest reason shown in the stats line: never a log line per event.
         stats.parseFailures++;
         stats.lastParseFailure = reason;
       };
-      chains.set(input.name, new ParserChain(await buildChainSpec(input), onFailure));
+      const onSkip = (reason: SkipReason) => stats.skipped[reason]++;
+      const spec = await buildChainSpec(input);
+      stats.parsedBy = spec.parsedBy;
+      chains.set(input.name, new ParserChain(spec, onFailure, onSkip));
     }
     const resume = await this.store.load();
     this.tracker = new DeliveryTracker(this.cfg.outputs.length);
@@ -134,7 +141,8 @@ export class Agent {
       if (this.stopping) tailer.stop();
       if (this.timedOut) tailer.abort();
       this.stats.get(input.name)!.tailer = tailer;
-      return this.pump(input, tailer, chains.get(input.name)!, new EventEncoder(input.fields, host));
+      const chain = chains.get(input.name)!;
+      return this.pump(input, tailer, chain, new EventEncoder(input.fields, host, (rec, reason) => chain.unencodable(rec, reason)));
     });
 
     this.ready = !this.stopping;
@@ -245,8 +253,8 @@ export class Agent {
 
   /** One line per input with its counters (truncated lines, rotations, truncations with loss…). */
   private logStats(msg: string): void {
-    for (const [input, { tailer, events, parseFailures, lastParseFailure }] of this.stats) {
-      this.logger.info({ input, events, parseFailures, lastParseFailure, ...tailer.counters(), inFlightBatches: this.tracker.inFlight() }, msg);
+    for (const [input, { tailer, events, parseFailures, lastParseFailure, skipped, parsedBy }] of this.stats) {
+      this.logger.info({ input, events, parseFailures, lastParseFailure, blankLines: skipped.blank, droppedRecords: skipped.dropped, parsedBy: parsedBy?.(), ...tailer.counters(), inFlightBatches: this.tracker.inFlight() }, msg);
     }
     for (const lane of this.lanes) {
       // Outputs without outcome counters (file, stdout) keep their line short.

@@ -1,4 +1,5 @@
 import type { ChainRecord } from '../../parsers/chain.js';
+import { errorText } from '../../parsers/types.js';
 import type { EventBatch } from '../../outputs/types.js';
 import type { SourceRef } from '../tail/line-batch.js';
 
@@ -11,7 +12,17 @@ import type { SourceRef } from '../tail/line-batch.js';
 export class EventEncoder {
   private readonly staticFields: [string[], unknown][];
 
-  constructor(fields: Record<string, unknown>, hostName: string) {
+  /**
+   * `unencodable` turns a record whose event JSON.stringify rejects (a user
+   * parser's BigInt or cycle, a throwing toJSON, nesting too deep for the
+   * stack) into a parse-failure record holding the raw text: one bad line
+   * never stops the pipeline.
+   */
+  constructor(
+    fields: Record<string, unknown>,
+    hostName: string,
+    private readonly unencodable: (rec: ChainRecord, reason: string) => ChainRecord,
+  ) {
     this.staticFields = Object.entries({ 'host.name': hostName, ...fields }).map(([k, v]) => [k.split('.'), v]);
   }
 
@@ -23,7 +34,13 @@ export class EventEncoder {
     for (let i = 0; i < recs.length; i++) {
       const rec = recs[i]!;
       ids[i] = eventId(source.key, rec.offset);
-      records[i] = this.encode(rec, source, ids[i]!);
+      let json: string;
+      try {
+        json = this.encode(rec, source, ids[i]!);
+      } catch (err) {
+        json = this.encode(this.unencodable(rec, errorText(err)), source, ids[i]!);
+      }
+      records[i] = json;
       times[i] = rec.time;
     }
     return { seq, records, times, ids };

@@ -17,6 +17,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const CLI = path.join(ROOT, 'dist/cli.js');
 const READ_TIME = '2026-03-01T12:00:00Z';
 const READ_TS = '2026-03-01T12:00:00.000Z';
+const ECS = { version: '8.11.0' };
 const MiB = 1024 * 1024;
 /** logship parse's max_line_bytes. */
 const MAX_LINE = MiB;
@@ -64,7 +65,7 @@ function parse(args: string[], input: Buffer | { file: Buffer }): Result {
 
 /** The event logship makes of a line it cannot parse (no time of its own: the read time). */
 function failureEvent(message: string, offset: number, tags: string[] = ['parse_failure']): Record<string, unknown> {
-  return { '@timestamp': READ_TS, message, tags, log: { offset } };
+  return { '@timestamp': READ_TS, message, error: { message: expect.any(String) }, tags, ecs: ECS, log: { offset } };
 }
 
 function stderrLines(stderr: string): string[] {
@@ -151,7 +152,7 @@ describe('logship parse: a 10 MB line', () => {
     expect(r.code).toBe(0);
     expect(r.events).toHaveLength(2);
     expect(r.events[0]).toEqual(failureEvent(headX, 0, ['truncated', 'parse_failure']));
-    expect(r.events[1]).toEqual({ '@timestamp': READ_TS, message: 'after', log: { level: 'error', offset: TEN_MB + 1 } });
+    expect(r.events[1]).toEqual({ '@timestamp': READ_TS, ecs: ECS, message: 'after', log: { level: 'error', offset: TEN_MB + 1 } });
     expect(stderrLines(r.stderr)).toEqual(["logship: parse_failure at byte 0: invalid JSON: unexpected 'x' at position 0"]);
   });
 
@@ -166,14 +167,14 @@ describe('logship parse: a 10 MB line', () => {
     const r = parse(['--format', 'logfmt'], { file: Buffer.from(`${xs}\n`) });
     expect(r.code).toBe(0);
     expect(r.events).toHaveLength(1);
-    expect(r.events[0]).toEqual({ '@timestamp': READ_TS, attributes: { [headX]: true }, tags: ['truncated'], log: { offset: 0 } });
+    expect(r.events[0]).toEqual({ '@timestamp': READ_TS, ecs: ECS, attributes: { [headX]: true }, tags: ['truncated'], log: { offset: 0 } });
     expect(r.stderr).toBe('');
   });
 
   it('--format logfmt, a 10 MB unquoted value: parsed from the first 1 MiB, tagged truncated', () => {
     const r = parse(['--format', 'logfmt'], { file: Buffer.from(`level=warn msg=${xs} user=bob\n`) });
     expect(r.code).toBe(0);
-    expect(r.events).toEqual([{ '@timestamp': READ_TS, message: 'x'.repeat(MAX_LINE - 15), log: { level: 'warn', offset: 0 }, tags: ['truncated'] }]);
+    expect(r.events).toEqual([{ '@timestamp': READ_TS, ecs: ECS, message: 'x'.repeat(MAX_LINE - 15), log: { level: 'warn', offset: 0 }, tags: ['truncated'] }]);
     expect(r.stderr).toBe('');
   });
 
@@ -196,13 +197,13 @@ describe('logship parse: a 10 MB line', () => {
     const r = parse(['--format', 'plain'], { file: Buffer.from(`a${'é'.repeat(TEN_MB / 2)}\n`) });
     expect(r.code).toBe(0);
     // 1 + 2k <= 1 MiB bytes: the head holds 524,287 é, not half of the next one.
-    expect(r.events).toEqual([{ '@timestamp': READ_TS, message: `a${'é'.repeat(MAX_LINE / 2 - 1)}`, tags: ['truncated'], log: { offset: 0 } }]);
+    expect(r.events).toEqual([{ '@timestamp': READ_TS, ecs: ECS, message: `a${'é'.repeat(MAX_LINE / 2 - 1)}`, tags: ['truncated'], log: { offset: 0 } }]);
   });
 
   it('a 10 MB last line without a trailing newline is tagged truncated too', () => {
     const r = parse(['--format', 'plain'], { file: Buffer.from(xs) });
     expect(r.code).toBe(0);
-    expect(r.events).toEqual([{ '@timestamp': READ_TS, message: headX, tags: ['truncated'], log: { offset: 0 } }]);
+    expect(r.events).toEqual([{ '@timestamp': READ_TS, ecs: ECS, message: headX, tags: ['truncated'], log: { offset: 0 } }]);
   });
 });
 
@@ -212,8 +213,8 @@ describe('logship parse: JSON with a BOM', () => {
   const content = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`${line}\n`), Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"msg":"second"}\n')]);
   const second = 3 + Buffer.byteLength(line) + 1;
   const expected = [
-    { '@timestamp': '2026-02-28T09:00:00.000Z', message: 'hello', log: { level: 'warn', offset: 0 }, attributes: { user: 'bob' } },
-    { '@timestamp': READ_TS, message: 'second', log: { offset: second } },
+    { '@timestamp': '2026-02-28T09:00:00.000Z', ecs: ECS, message: 'hello', log: { level: 'warn', offset: 0 }, attributes: { user: 'bob' } },
+    { '@timestamp': READ_TS, ecs: ECS, message: 'second', log: { offset: second } },
   ];
 
   for (const format of ['json', 'auto']) {
@@ -233,7 +234,7 @@ describe('logship parse: logfmt with an unterminated quote', () => {
     expect(r.code).toBe(0);
     expect(r.events).toEqual([
       failureEvent(bad, 0),
-      { '@timestamp': READ_TS, message: 'ok', log: { level: 'warn', offset: bad.length + 1 }, attributes: { user: 'carol' } },
+      { '@timestamp': READ_TS, ecs: ECS, message: 'ok', log: { level: 'warn', offset: bad.length + 1 }, attributes: { user: 'carol' } },
     ]);
     expect(stderrLines(r.stderr)).toEqual(['logship: parse_failure at byte 0: unterminated quote at column 16']);
   });
@@ -273,6 +274,7 @@ describe('logship parse: syslog with a broken structured-data block', () => {
     expect(stderrLines(r.stderr)).toEqual(broken.map(([, reason], i) => `logship: parse_failure at byte ${offsets[i]}: ${reason}`));
     expect(r.events[broken.length]).toEqual({
       '@timestamp': '2003-10-11T22:14:15.003Z',
+      ecs: ECS,
       message: 'An application event log entry',
       log: {
         syslog: {

@@ -193,16 +193,17 @@ describe('docker decoder', () => {
     expect(JSON.parse(d.text)).toEqual({ level: 'error', msg: 'charge failed: <card_declined>', amount: { value: 42.5 } });
   });
 
-  it('stream and time: absent, other keys, bad time', () => {
-    expect(ok(dockerDecoder.decode('{"log":"x\\n"}'))).toEqual({ stream: 'stdout', time: undefined, text: 'x', partial: false });
-    expect(ok(dockerDecoder.decode('{"log":"x\\n","stream":"stderr","time":"not a time","attrs":{"tag":"app"}}'))).toEqual({
-      stream: 'stderr',
-      time: undefined,
-      text: 'x',
-      partial: false,
-    });
+  it('stream absent, other keys; time required (issue 9: a line without a readable time is not a json-file line)', () => {
+    expect(ok(dockerDecoder.decode('{"log":"x\\n","time":"2024-01-02T03:04:05Z"}'))).toEqual({ stream: 'stdout', time: Date.UTC(2024, 0, 2, 3, 4, 5), text: 'x', partial: false });
+    expect(ok(dockerDecoder.decode('{"log":"x\\n","stream":"stderr","time":"2024-01-02T03:04:05Z","attrs":{"tag":"app"}}')).stream).toBe('stderr');
+    for (const [line, reason] of [
+      ['{"log":"x\\n"}', /no "time" key/],
+      ['{"log":"x\\n","time":42}', /"time" is not a string/],
+      ['{"log":"x\\n","time":""}', /"time" is not an RFC 3339 time/],
+      ['{"log":"x\\n","stream":"stderr","time":"not a time","attrs":{"tag":"app"}}', /"time" is not an RFC 3339 time/],
+    ] as const) expect(failure(dockerDecoder.decode(line)).reason, line).toMatch(reason);
     expect(ok(dockerDecoder.decode('{"time":"2024-01-02T03:04:05.5Z","stream":"stdout","log":"x\\n"}')).time).toBe(Date.UTC(2024, 0, 2, 3, 4, 5, 500));
-    expect(ok(dockerDecoder.decode('\ufeff{"log":"bom\\n"}')).text).toBe('bom');
+    expect(ok(dockerDecoder.decode('\ufeff{"log":"bom\\n","time":"2024-01-02T03:04:05Z"}')).text).toBe('bom');
   });
 
   it('malformed JSON, not an object, missing or non-string log, bad stream → ParseFailure', () => {

@@ -24,6 +24,7 @@ describe('normalize', () => {
       process: { pid: 42, thread: { name: 'main' } },
       trace: { id: 'abc' },
       attributes: { user_id: 7 },
+      ecs: { version: '8.11.0' },
     });
   });
 
@@ -31,7 +32,7 @@ describe('normalize', () => {
     const e = run({ 'http.request.method': 'GET', 'http.response.status_code': '200', 'url.original': '/x', 'source.address': '::1' });
     expect(e.http).toEqual({ request: { method: 'GET' }, response: { status_code: 200 } });
     expect(e.url).toEqual({ original: '/x' });
-    expect(e.source).toEqual({ address: '::1' });
+    expect(e.source).toEqual({ address: '::1', ip: '::1' });
     expect(e.attributes).toBeUndefined();
   });
 
@@ -46,7 +47,9 @@ describe('normalize', () => {
     expect(run(new ParseFailure('nope'), {}, 'garbage \u0000 line')).toEqual({
       '@timestamp': '2026-03-01T12:00:00.000Z',
       message: 'garbage \u0000 line',
+      error: { message: 'nope' },
       tags: ['parse_failure'],
+      ecs: { version: '8.11.0' },
     });
   });
 
@@ -91,6 +94,7 @@ describe('normalize', () => {
       error: { type: 'E' },
       event: { original: 'the raw' },
       tags: ['truncated'],
+      ecs: { version: '8.11.0' },
     });
   });
 });

@@ -446,7 +446,7 @@ describe('nginx_error', () => {
       'process.pid': 1234,
       'process.thread.id': 5678,
       connection_id: 99,
-      message: line.slice(line.indexOf('*99 ') + 4),
+      message: 'open() "/usr/share/nginx/html/favicon.ico" failed (2: No such file or directory)', // issue 9: the context is fields, not message
       'source.address': '1.2.3.4',
       server: 'example.com',
       'http.request.method': 'GET',

@@ -202,7 +202,9 @@ describe('key_value', () => {
 
   it('fails unterminated quotes and other malformed input', () => {
     const p = make(keyValue);
-    expect(failure(p.parse(`a=1 b='open`))).toBe('unterminated quote at column 7');
+    // Issue 9: a malformed pair no longer costs the record its well-formed pairs; only a record without any fails.
+    expect(p.parse(`a=1 b='open`)).toEqual({ a: '1' });
+    expect(failure(p.parse(`b='open`))).toBe('unterminated quote at column 3');
     expect(failure(p.parse('a="x"y'))).toBe('unexpected character after the closing quote at column 6');
     expect(failure(p.parse('=x'))).toBe("missing key before '=' at column 1");
     expect(failure(p.parse('   '))).toBe('empty record');
