@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { MultilineAssembler, resolveMultiline, type AssembledRecord } from '../../parsers/multiline/assembler.js';
 import { MULTILINE_PRESETS, getMultilinePreset } from '../../parsers/multiline/presets.js';
+import { expectLinear } from '../support/linear.js';
 
 // Each fixture in fixtures/multiline/ is read line by line (as the tailer
 // would hand it over, offsets included) through one preset; the expected
@@ -446,10 +447,7 @@ describe('multiline presets: edge cases', () => {
   });
 });
 
-// Complexity, not speed: the same pieces at 1× and 8× the length. Linear work
-// grows ~8×, backtracking 64× or more; both sizes run on the same (possibly
-// loaded) machine, interleaved, and the fastest of three runs of each is kept,
-// so a uniformly slow machine does not change the ratio.
+// Complexity, not speed (test/support/linear.ts): the same pieces at 1× and 8× the length.
 describe('multiline presets: hostile lines stay linear', () => {
   const pieces: Array<[string, string, string]> = [
     ['', 'a', ''],
@@ -464,26 +462,14 @@ describe('multiline presets: hostile lines stay linear', () => {
     ['ERROR ', 'error ', ''],
   ];
   const lines = (reps: number): string[] => pieces.map(([head, piece, tail]) => head + piece.repeat(reps) + tail);
-  const run = (preset: string, hostile: string[]): number => {
-    const started = performance.now();
-    for (const h of hostile) {
-      assemble(preset, ['12:00 ERROR x', h, h, '\tat a', h]);
-      getMultilinePreset(preset)!.extractError(`${h}\n${h}\n\tat x\n${h}`, 2);
-    }
-    return performance.now() - started;
-  };
   for (const preset of MULTILINE_PRESETS) {
     it(`${preset}: 8× longer lines of repeated pattern pieces cost at most ~8× more`, () => {
-      const small = lines(4_000);
-      const large = lines(32_000);
-      let tSmall = Infinity;
-      let tLarge = Infinity;
-      for (let i = 0; i < 3; i++) {
-        tSmall = Math.min(tSmall, run(preset, small));
-        tLarge = Math.min(tLarge, run(preset, large));
-      }
-      // 30× leaves room for noise and GC on the larger strings; quadratic work would be ~64×.
-      expect(tLarge).toBeLessThan(30 * tSmall + 50);
+      expectLinear(lines, (hostile) => {
+        for (const h of hostile) {
+          assemble(preset, ['12:00 ERROR x', h, h, '\tat a', h]);
+          getMultilinePreset(preset)!.extractError(`${h}\n${h}\n\tat x\n${h}`, 2);
+        }
+      }, 4_000, preset);
     });
   }
 });
