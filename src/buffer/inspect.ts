@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import { MAGIC, segmentFirstId, segmentName } from './segment-format.js';
 import { SegmentReader } from './segment-reader.js';
 import { readAck, type AckPosition } from './ack-file.js';
+import { impossibleAck, leadingGap, readTailNote } from './continuity.js';
 
 export { readAck, type AckPosition };
 
@@ -62,6 +63,8 @@ export interface OutputScan {
   readonly ackError: string | undefined;
   readonly quarantine: { readonly files: number; readonly bytes: number };
   readonly damage: Damage[];
+  /** State that contradicts the segments: an impossible ack position, records missing before the first segment. */
+  readonly problems: string[];
 }
 
 /**
@@ -119,6 +122,7 @@ export async function scanOutput(loc: BufferLocation): Promise<OutputScan> {
   let unacked = 0;
   let firstUnackedId: number | undefined;
   let oldestUnackedTime: number | undefined;
+  let lastRecordId = -1;
   for (const [i, { name, firstId }] of names.entries()) {
     const file = join(loc.dir, name);
     const size = (await stat(file)).size;
@@ -142,6 +146,7 @@ export async function scanOutput(loc: BufferLocation): Promise<OutputScan> {
       damage.push({ file, offset: size, end: size, torn: false, reason: `segment ends at record ${lastId} but the next starts at ${nextFirst}: ${nextFirst - 1 - Math.max(lastId, ackedId)} records cut off` });
     }
     segments.push({ file, firstId, bytes: size, records: segRecords, unacked: segUnacked });
+    lastRecordId = Math.max(lastRecordId, lastId);
     bytes += size;
     records += segRecords;
     unacked += segUnacked;
@@ -149,6 +154,7 @@ export async function scanOutput(loc: BufferLocation): Promise<OutputScan> {
   return {
     name: loc.name,
     dir: loc.dir,
+    problems: await stateProblems(loc.dir, ack, ackError, segments, lastRecordId),
     segments,
     bytes,
     records,
@@ -160,6 +166,19 @@ export async function scanOutput(loc: BufferLocation): Promise<OutputScan> {
     quarantine: await quarantineStats(loc.dir),
     damage,
   };
+}
+
+/** What DiskBuffer.open would reject or report as lost (continuity.ts), worded for `buffer verify`. */
+async function stateProblems(dir: string, ack: AckPosition | undefined, ackError: string | undefined, segments: SegmentScan[], lastId: number): Promise<string[]> {
+  if (ackError !== undefined) return [];
+  const extents = segments.map((s) => ({ firstId: s.firstId, size: s.bytes }));
+  const impossible = ack && impossibleAck(ack, extents, lastId);
+  if (impossible) return [`${join(dir, 'ack.json')}: impossible ack position: ${impossible}: the next start replays the whole buffer (duplicates, not loss)`];
+  const tail = segments.length === 0 ? await readTailNote(dir) : undefined;
+  const gap = leadingGap(ack?.acked_id ?? -1, segments[0]?.firstId, tail?.next_id);
+  if (!gap) return [];
+  const where = segments[0] ? `before the first segment ${segments[0].file}` : `(no segment files; tail.json says the next record is ${tail!.next_id})`;
+  return [`${dir}: records ${gap.first}..${gap.last} are missing ${where}: ${gap.last - gap.first + 1} records lost`];
 }
 
 async function quarantineStats(dir: string): Promise<{ files: number; bytes: number }> {

@@ -242,15 +242,11 @@ export class Agent {
     void this.saveCheckpoint();
   }
 
-  /** Saves are chained: the interval's, the prompt ones and the final one never write the temp file at once. */
+  /** Saves are chained: the interval's, the prompt ones and the final one never write the temp file at once. A failed one is retried by the next. */
   private saveCheckpoint(): Promise<void> {
-    this.saving = this.saving.then(async () => {
+    this.saving = this.saving.then(() => {
       this.saveQueued = false;
-      try {
-        await this.store.save(this.tracker.snapshot());
-      } catch (err) {
-        this.logger.error({ file: this.store.file, err: (err as Error).message }, 'checkpoint write failed; will retry');
-      }
+      return this.store.save(this.tracker.snapshot());
     });
     return this.saving;
   }

@@ -46,7 +46,7 @@ export function createMetrics(source: MetricsSource): Registry {
   perOutput('logship_buffer_bytes', 'Bytes held in the output buffer.', (b) => b.bytes);
   perOutput('logship_buffer_pending_events', 'Events in the buffer not yet acknowledged by the output.', (b) => b.pending);
   perOutput('logship_buffer_dropped_events_total', 'Events dropped because the buffer was full (when_full: drop_newest).', (b) => b.droppedEvents);
-  perOutput('logship_buffer_quarantined_records_total', 'Damaged places in buffer segments moved to quarantine/.', (b) => b.quarantinedRecords);
+  perOutput('logship_buffer_quarantined_places_total', 'Damaged places in buffer segments moved to quarantine/.', (b) => b.quarantinedPlaces);
   perOutput('logship_buffer_quarantined_bytes_total', 'Bytes moved to quarantine/.', (b) => b.quarantinedBytes);
   const byOutcome = (name: string, help: string, pick: (c: OutputCounters) => Record<string, number>) =>
     new Gauge({
@@ -60,6 +60,6 @@ export function createMetrics(source: MetricsSource): Registry {
     });
   byOutcome('logship_output_events_total', 'Events by what the destination did with them (indexed, duplicate, retried, dead_lettered).', (c) => c.events);
   byOutcome('logship_output_requests_total', 'Requests to the destination by outcome (sent, failed, split).', (c) => c.requests);
-  perOutput('logship_buffer_lost_records_total', 'Records of a segment cut short on disk, known by the gap in ids.', (b) => b.lostRecords);
+  perOutput('logship_buffer_lost_records_total', 'Records gone from the buffer (damaged, cut or deleted on disk), known by the gaps in ids.', (b) => b.lostRecords);
   return registry;
 }

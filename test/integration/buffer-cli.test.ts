@@ -235,7 +235,7 @@ describe('logship buffer', () => {
     const { ns, stats } = await deliverAll(dir);
     const lostIds = [firstId(1) + 3, ...range(firstId(2) + 5, firstId(3)), 399];
     expect(ns).toEqual(range(0, 400).filter((n) => !lostIds.includes(n)));
-    expect(stats.quarantinedRecords).toBe(2);
+    expect(stats.quarantinedPlaces).toBe(2);
     expect(await readdir(path.join(dir, 'quarantine'))).toHaveLength(2);
     expect((await stat(file(last))).size).toBe(ol.at(-1));
 
