@@ -6,7 +6,7 @@ import { fsyncDir, writeFileAtomic } from '../util/atomic-write.js';
 import { errorCode, isDiskFull, WriteFaults } from '../util/write-faults.js';
 import { readAck, writeAck, type AckPosition } from './ack-file.js';
 import { impossibleAck, leadingGap, readTailNote } from './continuity.js';
-import { encodeRecords, MAGIC, MAGIC_FAMILY, segmentFirstId, segmentName } from './segment-format.js';
+import { encodeRecords, MAGIC, MAGIC_FAMILY, pieceOf, segmentFirstId, segmentName } from './segment-format.js';
 import { writeAll } from '../util/write-all.js';
 import { SegmentReader } from './segment-reader.js';
 import type { BufferStats, OutputBuffer, TakenBatch } from './types.js';
@@ -23,6 +23,9 @@ export interface DiskBufferOptions {
   /** Every pipeline batch up to `seq` is durable in this buffer (or was dropped by drop_newest). */
   readonly onDurable: (seq: number) => void;
 }
+
+/** The most written at once (in whole records): what a nearly full disk must have free to go on. */
+const PIECE_BYTES = 256 * 1024;
 
 interface Segment {
   readonly firstId: number;
@@ -248,14 +251,19 @@ export class DiskBuffer implements OutputBuffer {
     // Not taken in: not reported durable, so the checkpoint stays before it and its lines are read again.
     // A failed write is retried until it succeeds or shutdown ends the wait: a full disk or an I/O error
     // holds reading here, like a full buffer, and never ends the agent.
-    for (;;) {
-      if (this.closed || this.interrupted) return;
-      if (await this.tryWrite(bytes)) break;
+    // Large batches go in pieces of whole records, so a nearly full disk still takes them a piece at a time.
+    for (let at = 0; at < bytes.length; ) {
+      const piece = pieceOf(bytes, at, PIECE_BYTES);
+      for (;;) {
+        if (this.closed || this.interrupted) return;
+        if (await this.tryWrite(bytes.subarray(at, piece.end))) break;
+      }
+      this.nextId += piece.records;
+      at = piece.end;
+      this.wakeAll(this.dataWaiters);
     }
-    this.nextId += batch.records.length;
     this.lastWrittenSeq = batch.seq;
     this.scheduleSync();
-    this.wakeAll(this.dataWaiters);
   }
 
   /** One attempt to write `bytes` at the end; on failure it waits (backoff, or until space is freed) and says false. */
@@ -602,7 +610,7 @@ export class DiskBuffer implements OutputBuffer {
     this.counters.dirVanished++;
     this.counters.lostRecords += lost;
     logger.error({ dir, lost }, 'buffer directory vanished while running (deleted from outside): its undelivered records are lost; recreated, later records are kept');
-    await this.active?.close().catch(() => {});
+    const orphan = this.active;
     this.active = undefined;
     this.segments = [];
     this.unfreed.length = 0;
@@ -612,6 +620,7 @@ export class DiskBuffer implements OutputBuffer {
     this.readFrom = 0;
     this.ackedId = this.nextId - 1;
     this.persisted = { acked_id: this.ackedId, segment: this.nextId, offset: 0 };
+    await orphan?.close().catch(() => {});
     try {
       await mkdir(dir, { recursive: true });
       this.dirIno = (await stat(dir)).ino;
