@@ -26,6 +26,8 @@ export interface DiskBufferOptions {
 
 /** The most written at once (in whole records): what a nearly full disk must have free to go on. */
 const PIECE_BYTES = 256 * 1024;
+/** `dirIno` once the directory is found gone and not yet recreated. */
+const DIR_MISSING = -1;
 
 interface Segment {
   readonly firstId: number;
@@ -606,11 +608,31 @@ export class DiskBuffer implements OutputBuffer {
     const { dir, logger } = this.opts;
     const ino = await stat(dir).then((s) => s.ino, () => undefined);
     if (ino === this.dirIno) return false;
+    // Reported once: while it cannot be recreated, later checks only try again.
+    const first = this.dirIno !== DIR_MISSING;
+    if (first) this.forgetDeletedState();
+    this.dirIno = DIR_MISSING;
+    try {
+      await mkdir(dir, { recursive: true });
+      this.dirIno = (await stat(dir)).ino;
+      await this.saveAck(this.persisted);
+    } catch (err) {
+      if (this.dirIno === DIR_MISSING) {
+        if (first) logger.error({ dir, err: (err as Error).message }, 'buffer directory could not be recreated yet; retried at the next write');
+        return false;
+      }
+    }
+    this.wakeAll(this.roomWaiters);
+    return true;
+  }
+
+  /** The segments went with the directory: what they held undelivered is lost, said and counted; ids go on. */
+  private forgetDeletedState(): void {
     const lost = this.nextId - 1 - this.ackedId;
     this.counters.dirVanished++;
     this.counters.lostRecords += lost;
-    logger.error({ dir, lost }, 'buffer directory vanished while running (deleted from outside): its undelivered records are lost; recreated, later records are kept');
-    const orphan = this.active;
+    this.opts.logger.error({ dir: this.opts.dir, lost }, 'buffer directory vanished while running (deleted from outside): its undelivered records are lost; recreated, later records are kept');
+    void this.active?.close().catch(() => {});
     this.active = undefined;
     this.segments = [];
     this.unfreed.length = 0;
@@ -620,16 +642,6 @@ export class DiskBuffer implements OutputBuffer {
     this.readFrom = 0;
     this.ackedId = this.nextId - 1;
     this.persisted = { acked_id: this.ackedId, segment: this.nextId, offset: 0 };
-    await orphan?.close().catch(() => {});
-    try {
-      await mkdir(dir, { recursive: true });
-      this.dirIno = (await stat(dir)).ino;
-      await this.saveAck(this.persisted);
-    } catch (err) {
-      logger.error({ dir, err: (err as Error).message }, 'buffer directory could not be recreated yet; retried at the next write');
-    }
-    this.wakeAll(this.roomWaiters);
-    return true;
   }
 
   // ---- close ------------------------------------------------------------------

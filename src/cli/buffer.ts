@@ -76,13 +76,18 @@ function toJson(s: OutputScan) {
     bytes: s.bytes,
     first_unacked_id: s.firstUnackedId ?? null,
     oldest_unacked_time: s.oldestUnackedTime === undefined ? null : new Date(s.oldestUnackedTime).toISOString(),
-    ack: s.ack ? { acked_id: s.ack.acked_id, segment: s.ack.segment, segment_file: segmentName(s.ack.segment), offset: s.ack.offset } : null,
+    ack: acknowledged(s) ? { acked_id: s.ack.acked_id, segment: s.ack.segment, segment_file: segmentName(s.ack.segment), offset: s.ack.offset } : null,
     ack_error: s.ackError ?? null,
     problems: s.problems,
     quarantine: s.quarantine,
     damage: s.damage.map((d) => ({ file: d.file, offset: d.offset, end: d.end, bytes: d.end - d.offset, reason: d.reason, torn: d.torn })),
     segment_files: s.segments.map((g) => ({ file: g.file, first_id: g.firstId, bytes: g.bytes, records: g.records, unacked: g.unacked })),
   };
+}
+
+/** acked_id -1 is no position: ack.json exists from the first start on, before anything is acknowledged. */
+function acknowledged(s: OutputScan): s is OutputScan & { ack: NonNullable<OutputScan['ack']> } {
+  return s.ack !== undefined && s.ack.acked_id >= 0;
 }
 
 function table(scans: OutputScan[]): string {
@@ -94,7 +99,7 @@ function table(scans: OutputScan[]): string {
     String(s.records),
     humanBytes(s.bytes),
     s.oldestUnackedTime === undefined ? '-' : new Date(s.oldestUnackedTime).toISOString(),
-    s.ack ? `id ${s.ack.acked_id} in ${segmentName(s.ack.segment)} at ${s.ack.offset}` : s.ackError ? 'unreadable' : 'none',
+    acknowledged(s) ? `id ${s.ack.acked_id} in ${segmentName(s.ack.segment)} at ${s.ack.offset}` : s.ackError ? 'unreadable' : 'none',
     s.quarantine.files === 0 ? '0' : `${s.quarantine.files} files, ${humanBytes(s.quarantine.bytes)}`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
