@@ -146,8 +146,14 @@ export class DiskBuffer implements OutputBuffer {
     if (last) nextId = tail && tail.segment === last.firstId && tail.size === last.size ? tail.next_id : await this.recoverTail(last);
     else if (tail) nextId = Math.max(floor, tail.next_id);
 
-    this.persisted = this.checkAck(ack, error !== undefined, nextId - 1);
+    // tail.json remembers the next id: newest segments deleted while stopped show as records missing at the end.
+    const knownNext = Math.max(nextId, tail?.next_id ?? 0);
+    this.persisted = this.checkAck(ack, error !== undefined, knownNext - 1);
     this.ackedId = this.persisted.acked_id;
+    if (last && knownNext > nextId && knownNext - 1 > this.ackedId) {
+      this.reportGap(Math.max(nextId, this.ackedId + 1), knownNext - 1, last.path, 'missing after the last segment (segment files deleted?)');
+    }
+    nextId = knownNext;
     await this.removeAcknowledgedSegments();
     const gap = error === undefined ? leadingGap(this.ackedId, this.segments[0]?.firstId, last ? undefined : nextId) : undefined;
     if (gap) {

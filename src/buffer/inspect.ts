@@ -172,13 +172,18 @@ export async function scanOutput(loc: BufferLocation): Promise<OutputScan> {
 async function stateProblems(dir: string, ack: AckPosition | undefined, ackError: string | undefined, segments: SegmentScan[], lastId: number): Promise<string[]> {
   if (ackError !== undefined) return [];
   const extents = segments.map((s) => ({ firstId: s.firstId, size: s.bytes }));
-  const impossible = ack && impossibleAck(ack, extents, lastId);
+  const tail = await readTailNote(dir);
+  const knownLast = Math.max(lastId, (tail?.next_id ?? 0) - 1);
+  const impossible = ack && impossibleAck(ack, extents, knownLast);
   if (impossible) return [`${join(dir, 'ack.json')}: impossible ack position: ${impossible}: the next start replays the whole buffer (duplicates, not loss)`];
-  const tail = segments.length === 0 ? await readTailNote(dir) : undefined;
-  const gap = leadingGap(ack?.acked_id ?? -1, segments[0]?.firstId, tail?.next_id);
-  if (!gap) return [];
-  const where = segments[0] ? `before the first segment ${segments[0].file}` : `(no segment files; tail.json says the next record is ${tail!.next_id})`;
-  return [`${dir}: records ${gap.first}..${gap.last} are missing ${where}: ${gap.last - gap.first + 1} records lost`];
+  const ackedId = ack?.acked_id ?? -1;
+  const problems: string[] = [];
+  const lost = (first: number, last: number, where: string) => problems.push(`${dir}: records ${first}..${last} are missing ${where}: ${last - first + 1} records lost`);
+  const gap = leadingGap(ackedId, segments[0]?.firstId, tail?.next_id);
+  if (gap) lost(gap.first, gap.last, segments[0] ? `before the first segment ${segments[0].file}` : `(no segment files; tail.json says the next record is ${tail!.next_id})`);
+  const endFirst = Math.max(lastId, ackedId) + 1;
+  if (segments.length > 0 && knownLast >= endFirst) lost(endFirst, knownLast, `after the last segment (tail.json says the next record is ${knownLast + 1})`);
+  return problems;
 }
 
 async function quarantineStats(dir: string): Promise<{ files: number; bytes: number }> {

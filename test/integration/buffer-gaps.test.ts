@@ -46,6 +46,17 @@ describe('missing buffer segments and impossible state, from outside', () => {
     expect(r.stderr).toContain(`${first} records lost`);
   });
 
+  it('buffer verify exits 1 naming the records missing after the last segment (the newest deleted)', async () => {
+    const root = await h.tmp('gaps-end');
+    const dir = await build(path.join(root, 'state'), 'out');
+    const files = await segs(dir);
+    await unlink(path.join(dir, files.at(-1)!));
+    const lastFirst = segmentFirstId(files.at(-1)!)!;
+    const r = verify(dir);
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`records ${lastFirst}..199 are missing after the last segment (tail.json says the next record is 200): ${200 - lastFirst} records lost`);
+  });
+
   it('buffer verify exits 1 when every segment is gone (tail.json names the next record)', async () => {
     const root = await h.tmp('gaps-all');
     const dir = await build(path.join(root, 'state'), 'out');

@@ -87,6 +87,26 @@ describe('DiskBuffer: segment files missing at start', () => {
     expect(run.errors).toEqual([expect.objectContaining({ firstMissingId: 50, lastMissingId: 199, missing: 150 })]);
   });
 
+  it('the newest segment deleted while stopped (tail.json names the next id): its records logged as lost and counted once; new records delivered', async () => {
+    const files = await filled();
+    await unlink(join(dir, files.at(-1)!));
+    const lastFirst = Number.parseInt(files.at(-1)!.slice(4, 20), 16);
+    const { b, errors } = buffer();
+    await b.open();
+    await b.append(batch(99, 1000, 10));
+    const ids: number[] = [];
+    for (;;) {
+      const t = await b.take(1000, 1 << 30, 0);
+      if (!t || t === 'idle') break;
+      ids.push(...ns(t));
+      b.ack(t.lastId);
+    }
+    expect(ids).toEqual([...range(0, lastFirst), ...range(1000, 1010)]);
+    expect(b.stats().lostRecords).toBe(200 - lastFirst);
+    expect(errors()).toEqual([expect.objectContaining({ firstMissingId: lastFirst, lastMissingId: 199, missing: 200 - lastFirst })]);
+    await b.close();
+  });
+
   it('a segment in the middle deleted: the gap is found when reading reaches it, logged and counted', async () => {
     const files = await filled();
     await unlink(join(dir, files[1]!));
