@@ -60,6 +60,17 @@ export function createMetrics(source: MetricsSource): Registry {
     });
   byOutcome('logship_output_events_total', 'Events by what the destination did with them (indexed, duplicate, retried, dead_lettered).', (c) => c.events);
   byOutcome('logship_output_requests_total', 'Requests to the destination by outcome (sent, failed, split).', (c) => c.requests);
+  perOutput('logship_buffer_disk_full', '1 while a buffer write waits for free space (ENOSPC, EDQUOT): reading is paused.', (b) => (b.diskFull ? 1 : 0));
+  perOutput('logship_buffer_dir_vanished_total', 'Times the buffer directory was found deleted from outside (recreated).', (b) => b.dirVanished);
+  new Gauge({
+    name: 'logship_buffer_write_errors_total',
+    help: 'Failed buffer writes (each retried, never fatal), by error code.',
+    labelNames: ['output', 'reason'],
+    registers: [registry],
+    collect() {
+      for (const o of source.outputs()) for (const [reason, n] of Object.entries(o.buffer.writeErrors)) this.set({ output: o.output, reason }, n);
+    },
+  });
   perOutput('logship_buffer_lost_records_total', 'Records gone from the buffer (damaged, cut or deleted on disk), known by the gaps in ids.', (b) => b.lostRecords);
   return registry;
 }

@@ -35,6 +35,12 @@ async function waitForLog(proc: LogshipProcess, what: string, pred: (r: Record<s
   }
 }
 
+/** The /metrics text of a running logship (its status server on an ephemeral loopback port). */
+async function scrape(proc: LogshipProcess): Promise<string> {
+  const rec = await waitForLog(proc, 'the status server', (r) => r.msg === 'status server listening (/livez /readyz /metrics)');
+  return (await fetch(`http://127.0.0.1:${String(rec.port)}/metrics`)).text();
+}
+
 const diskFullLine = (mnt: string) => (r: Record<string, unknown>) => r.level === 'error' && /disk full/.test(String(r.msg)) && String(r.path).startsWith(mnt);
 
 describe.skipIf(!IS_ROOT || usingRealEs())(`buffer on a full disk (a real ${TMPFS_MB} MiB tmpfs; skipped unless root, which mounting needs)`, () => {
@@ -71,6 +77,7 @@ describe.skipIf(!IS_ROOT || usingRealEs())(`buffer on a full disk (a real ${TMPF
           ...baseConfig(root, [{ name: 'app', paths: [log] }]),
           buffer: { path: state, ...(segment && { segment_size: segment }) },
           shutdown: { timeout: '3s' },
+          server: { listen: '127.0.0.1:0' },
           outputs: [esOutput(target, { index })],
         });
         await server.down('503');
@@ -80,6 +87,9 @@ describe.skipIf(!IS_ROOT || usingRealEs())(`buffer on a full disk (a real ${TMPF
         await waitForLog(first, 'disk full', diskFullLine(mnt));
         expect(first.running, first.describe()).toBe(true);
         expect(first.logRecords().filter((r) => r.level === 'fatal'), 'nothing fatal').toEqual([]);
+        const metrics = await scrape(first);
+        expect(metrics).toMatch(/^logship_buffer_disk_full\{output="es"\} 1$/m);
+        expect(metrics).toMatch(/^logship_buffer_write_errors_total\{output="es",reason="ENOSPC"\} [1-9]\d*$/m);
 
         // 2. A restart while the disk is full: the stop is clean and the start succeeds (and meets the full disk again).
         expect((await first.stop()).code, first.describe()).toBe(0);
