@@ -24,7 +24,7 @@ export interface DiskBufferOptions {
   readonly onDurable: (seq: number) => void;
 }
 
-/** The most written at once (in whole records): what a nearly full disk must have free to go on. */
+/** The most written at once (whole records; less with small segments): what a nearly full disk must have free to go on. */
 const PIECE_BYTES = 256 * 1024;
 /** `dirIno` once the directory is found gone and not yet recreated. */
 const DIR_MISSING = -1;
@@ -89,10 +89,13 @@ export class DiskBuffer implements OutputBuffer {
   /** Highest record id read from the current read segment (gap check). */
   private lastSeenId = -1;
   private readonly segmentSize: number;
+  /** A batch is written in pieces of whole records of at most this many bytes (one record may be larger). */
+  private readonly pieceBytes: number;
 
   constructor(private readonly opts: DiskBufferOptions) {
     // Only whole segments are freed: several must fit under max_size, or a full buffer could not drain.
     this.segmentSize = Math.max(64 * 1024, Math.min(opts.segmentSize, Math.floor(opts.maxSize / 4)));
+    this.pieceBytes = Math.min(PIECE_BYTES, this.segmentSize / 4);
     this.faults = new WriteFaults(opts.logger, opts.dir, 'buffer');
   }
 
@@ -261,7 +264,7 @@ export class DiskBuffer implements OutputBuffer {
     // holds reading here, like a full buffer, and never ends the agent.
     // Large batches go in pieces of whole records, so a nearly full disk still takes them a piece at a time.
     for (let at = 0; at < bytes.length; ) {
-      const piece = pieceOf(bytes, at, PIECE_BYTES);
+      const piece = pieceOf(bytes, at, this.pieceBytes);
       for (;;) {
         if (this.closed || this.interrupted) return;
         if (await this.tryWrite(bytes.subarray(at, piece.end))) break;

@@ -4,7 +4,7 @@
 // error with its count, delivers the rest, and its stats count the lost records.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { unlink, writeFile } from 'node:fs/promises';
+import { rm, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pino from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,13 @@ import { DiskBuffer } from '../../src/buffer/disk-buffer.js';
 import { segmentFirstId } from '../../src/buffer/segment-format.js';
 import { batch, segs } from '../support/buffer-test-kit.js';
 import { CLI, baseConfig, requireEngine, sleep, useHarness, writeConfig } from '../support/logship-process.js';
+import { esOutput, waitForDocs } from '../support/es-shipping.js';
+import { esTarget, usingRealEs } from '../support/es-target.js';
 import { readOutput } from '../support/output.js';
+import { runWriter } from '../support/writer.js';
+
+// Retried: logship may create a file in it (a checkpoint) while it is being removed.
+const rmDir = (dir: string) => rm(dir, { recursive: true, force: true, maxRetries: 10 });
 
 function verify(dir: string): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, 'buffer', 'verify', '--path', dir], { encoding: 'utf8', timeout: 60_000 });
@@ -97,4 +103,43 @@ describe('missing buffer segments and impossible state, from outside', () => {
     const final = proc.logRecords().find((r) => r.msg === 'final stats' && r.output === 'file-0') as { buffer: { lostRecords: number } } | undefined;
     expect(final?.buffer.lostRecords).toBe(first);
   });
+
+  it.skipIf(usingRealEs())('the state directory deleted while running with the output down: detected, the loss logged with its count and counted; everything after it delivered', async () => {
+    const target = await esTarget();
+    const server = target.server!;
+    try {
+      const root = await h.tmp('gaps-vanish');
+      const state = path.join(root, 'state');
+      const log = path.join(root, 'logs', 'app.log');
+      const index = 'ls-vanish';
+      const cfg = await writeConfig(root, { ...baseConfig(root, [{ name: 'app', paths: [log] }]), outputs: [esOutput(target, { index })] });
+      await server.down('503');
+      await runWriter({ file: log, count: 2_000 });
+      const proc = h.start(cfg);
+      const buf = path.join(state, 'buffers', 'es');
+      // Wait until the first lines are in the buffer (its first segment holds records).
+      const deadline = Date.now() + 120_000;
+      while (!(existsSync(buf) && (await segs(buf)).length > 0 && existsSync(path.join(state, 'checkpoints.json')))) {
+        if (!proc.running || Date.now() > deadline) throw new Error(`the buffer never filled: ${proc.describe()}`);
+        await sleep(100);
+      }
+      await rmDir(state);
+      await runWriter({ file: log, start: 2_001, count: 2_000 });
+      let vanished: Record<string, unknown> | undefined;
+      while (!(vanished = proc.logRecords().find((r) => r.level === 'error' && /buffer directory vanished/.test(String(r.msg))))) {
+        if (!proc.running || Date.now() > deadline) throw new Error(`the deletion was never reported: ${proc.describe()}`);
+        await sleep(100);
+      }
+      const lost = vanished.lost as number;
+      expect(lost).toBeGreaterThan(0);
+      await server.up();
+      await waitForDocs(target, index, 4_000 - lost, { proc, timeoutMs: 180_000 });
+      expect((await proc.stop()).code).toBe(0);
+      expect(await target.count(index), 'every line is delivered or counted lost, once').toBe(4_000 - lost);
+      const final = proc.logRecords().find((r) => r.msg === 'final stats' && r.output === 'es') as { buffer: { lostRecords: number; dirVanished: number } } | undefined;
+      expect(final?.buffer).toMatchObject({ lostRecords: lost, dirVanished: 1 });
+    } finally {
+      await target.close();
+    }
+  }, 300_000);
 });
