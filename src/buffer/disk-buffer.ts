@@ -147,7 +147,6 @@ export class DiskBuffer implements OutputBuffer {
     const last = names.at(-1);
     let nextId = floor;
     if (last) nextId = tail && tail.segment === last.firstId && tail.size === last.size ? tail.next_id : await this.recoverTail(last);
-    else if (tail) nextId = Math.max(floor, tail.next_id);
 
     // tail.json remembers the next id: newest segments deleted while stopped show as records missing at the end.
     const knownNext = Math.max(nextId, tail?.next_id ?? 0);
@@ -156,7 +155,8 @@ export class DiskBuffer implements OutputBuffer {
     if (last && knownNext > nextId && knownNext - 1 > this.ackedId) {
       this.reportGap(Math.max(nextId, this.ackedId + 1), knownNext - 1, last.path, 'missing after the last segment (segment files deleted?)');
     }
-    nextId = knownNext;
+    // Ids go on from the last record there is (the lost ones are reused): the segments stay gapless, so this is said once.
+    if (!last) nextId = knownNext;
     await this.removeAcknowledgedSegments();
     const gap = error === undefined ? leadingGap(this.ackedId, this.segments[0]?.firstId, last ? undefined : nextId) : undefined;
     if (gap) {

@@ -154,7 +154,7 @@ export async function scanOutput(loc: BufferLocation): Promise<OutputScan> {
   return {
     name: loc.name,
     dir: loc.dir,
-    problems: await stateProblems(loc.dir, ack, ackError, segments, lastRecordId),
+    problems: await stateProblems(loc.dir, ack, ackError, segments, lastRecordId, damage.some((d) => d.torn)),
     segments,
     bytes,
     records,
@@ -169,7 +169,7 @@ export async function scanOutput(loc: BufferLocation): Promise<OutputScan> {
 }
 
 /** What DiskBuffer.open would reject or report as lost (continuity.ts), worded for `buffer verify`. */
-async function stateProblems(dir: string, ack: AckPosition | undefined, ackError: string | undefined, segments: SegmentScan[], lastId: number): Promise<string[]> {
+async function stateProblems(dir: string, ack: AckPosition | undefined, ackError: string | undefined, segments: SegmentScan[], lastId: number, tornTail: boolean): Promise<string[]> {
   if (ackError !== undefined) return [];
   const extents = segments.map((s) => ({ firstId: s.firstId, size: s.bytes }));
   const tail = await readTailNote(dir);
@@ -182,7 +182,8 @@ async function stateProblems(dir: string, ack: AckPosition | undefined, ackError
   const gap = leadingGap(ackedId, segments[0]?.firstId, tail?.next_id);
   if (gap) lost(gap.first, gap.last, segments[0] ? `before the first segment ${segments[0].file}` : `(no segment files; tail.json says the next record is ${tail!.next_id})`);
   const endFirst = Math.max(lastId, ackedId) + 1;
-  if (segments.length > 0 && knownLast >= endFirst) lost(endFirst, knownLast, `after the last segment (tail.json says the next record is ${knownLast + 1})`);
+  // (A torn last record, already reported, is the one missing.)
+  if (segments.length > 0 && !tornTail && knownLast >= endFirst) lost(endFirst, knownLast, `after the last segment (tail.json says the next record is ${knownLast + 1})`);
   return problems;
 }
 
