@@ -4,7 +4,7 @@
 // succeeds, and a state directory deleted while running is detected. Faults
 // are injected through a module mock of node:fs/promises (test/support/fs-faults.ts);
 // every wait is for a state, with a generous cap.
-import { copyFile, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DiskBuffer, type DiskBufferOptions } from '../../src/buffer/disk-buffer.js';
 import { segmentName } from '../../src/buffer/segment-format.js';
 import { capturing } from '../support/log-capture.js';
-import { batch, endWhenIdle, ns, range, segs } from '../support/buffer-test-kit.js';
+import { batch, endWhenIdle, ns, range, recordOffsets, segs } from '../support/buffer-test-kit.js';
 import { clearFaults, injectFault, waitUntil } from '../support/fs-faults.js';
 
 vi.mock('node:fs/promises', async (orig) => (await import('../support/fs-faults.js')).mockFsWithFaults(orig));
@@ -264,3 +264,25 @@ describe('DiskBuffer: the state directory deleted while running', () => {
     expect((await readdir(dir)).filter((f) => f.startsWith('seg-'))).toEqual([segmentName(lost)]);
   });
 });
+
+describe('DiskBuffer: quarantine on a full disk', () => {
+  it('damaged bytes that cannot be copied to quarantine/ are logged, counted and skipped; every other record is delivered', async () => {
+    const { b } = buffer();
+    await b.open();
+    await b.append(batch(1, 0, 10));
+    await b.close();
+    const seg = join(dir, segmentName(0));
+    const bytes = await readFile(seg);
+    bytes[recordOffsets(bytes)[4]! + 4] ^= 0xff; // record 4's CRC
+    await writeFile(seg, bytes);
+    injectFault('writeFile', /quarantine/, 'ENOSPC');
+    const { b: again, errors } = buffer();
+    await again.open();
+    const { ids } = await takeAvailable(again);
+    expect(ids).toEqual([0, 1, 2, 3, 5, 6, 7, 8, 9]);
+    expect(again.stats()).toMatchObject({ quarantinedPlaces: 1, lostRecords: 1 });
+    expect(errors().map((l) => l.msg)).toContain('buffer: damaged bytes skipped; copying them to quarantine/ failed');
+    await again.close();
+  });
+});
+
