@@ -1,14 +1,16 @@
-import { mkdir, open, readdir, readFile, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EventBatch } from '../../outputs/types.js';
 import type { Logger } from '../log.js';
 import { fsyncDir, writeFileAtomic } from '../util/atomic-write.js';
+import { errorCode, isDiskFull, WriteFaults } from '../util/write-faults.js';
 import { readAck, writeAck, type AckPosition } from './ack-file.js';
-import { encodeRecords, MAGIC, MAGIC_FAMILY, segmentFirstId, segmentName } from './segment-format.js';
+import { impossibleAck, leadingGap, readTailNote } from './continuity.js';
+import { encodeRecords, MAGIC, MAGIC_FAMILY, pieceOf, segmentFirstId, segmentName } from './segment-format.js';
 import { writeAll } from '../util/write-all.js';
 import { SegmentReader } from './segment-reader.js';
 import type { BufferStats, OutputBuffer, TakenBatch } from './types.js';
-import { takeOrWait } from './wait.js';
+import { takeOrWait, waitFor } from './wait.js';
 
 export interface DiskBufferOptions {
   readonly dir: string;
@@ -21,6 +23,11 @@ export interface DiskBufferOptions {
   /** Every pipeline batch up to `seq` is durable in this buffer (or was dropped by drop_newest). */
   readonly onDurable: (seq: number) => void;
 }
+
+/** The most written at once (whole records; less with small segments): what a nearly full disk must have free to go on. */
+const PIECE_BYTES = 256 * 1024;
+/** `dirIno` once the directory is found gone and not yet recreated. */
+const DIR_MISSING = -1;
 
 interface Segment {
   readonly firstId: number;
@@ -35,11 +42,14 @@ interface Segment {
  * that position is fsynced. Opening reads only the segment names, the ack
  * position and the last segment (to cut a torn tail), so a large backlog
  * starts as fast as an empty one and replays from disk as it is delivered.
- * Damaged bytes are copied to `quarantine/`, logged and counted; everything
- * else is delivered.
+ * Damaged bytes are copied to `quarantine/`, logged and counted; records
+ * missing (by their ids) are logged and counted as lost; everything else is
+ * delivered. A failed write (a full disk, an I/O error) is retried, never
+ * fatal: appends wait, which pauses reading (the source files hold the rest).
  */
 export class DiskBuffer implements OutputBuffer {
   private segments: Segment[] = [];
+  /** The last segment's handle, if there is one. */
   private active: FileHandle | undefined;
   private nextId = 0;
   private totalBytes = 0;
@@ -48,7 +58,11 @@ export class DiskBuffer implements OutputBuffer {
   /** End positions of taken batches, to persist where replay must start. */
   private readonly taken: { lastId: number; segment: number; offset: number }[] = [];
   private reader: SegmentReader | undefined;
+  /** The segment `reader` reads; another one here (a rewind, a segment list rebuilt) makes it reopen. */
+  private readerOn: Segment | undefined;
   private readSegment = 0;
+  /** Where the reader opens next in `segments[readSegment]`. */
+  private readFrom = 0;
   private lastWrittenSeq = 0;
   private lastDurableSeq = 0;
   private writeChain: Promise<void> = Promise.resolve();
@@ -60,17 +74,29 @@ export class DiskBuffer implements OutputBuffer {
   private rewindPending = false;
   private interrupted = false;
   private persisting: Promise<void> = Promise.resolve();
+  /** The directory's inode at open: another one (or none) means it was deleted from outside. */
+  private dirIno = 0;
+  private dirCheckQueued = false;
+  /** Acknowledged segments whose unlink failed: tried again at the next ack write. */
+  private readonly unfreed: Segment[] = [];
   private readonly quarantined = new Set<string>();
+  /** First ids of gaps already counted (a rewind reads them again). */
+  private readonly reportedGaps = new Set<number>();
   private readonly dataWaiters: (() => void)[] = [];
   private readonly roomWaiters: (() => void)[] = [];
-  private readonly counters = { droppedEvents: 0, quarantinedRecords: 0, quarantinedBytes: 0, lostRecords: 0 };
-  /** Highest record id read from the current read segment (gap check at its end). */
+  private readonly counters = { droppedEvents: 0, quarantinedPlaces: 0, quarantinedBytes: 0, lostRecords: 0, dirVanished: 0 };
+  private readonly faults: WriteFaults;
+  /** Highest record id read from the current read segment (gap check). */
   private lastSeenId = -1;
   private readonly segmentSize: number;
+  /** A batch is written in pieces of whole records of at most this many bytes (one record may be larger). */
+  private readonly pieceBytes: number;
 
   constructor(private readonly opts: DiskBufferOptions) {
     // Only whole segments are freed: several must fit under max_size, or a full buffer could not drain.
     this.segmentSize = Math.max(64 * 1024, Math.min(opts.segmentSize, Math.floor(opts.maxSize / 4)));
+    this.pieceBytes = Math.min(PIECE_BYTES, this.segmentSize / 4);
+    this.faults = new WriteFaults(opts.logger, opts.dir, 'buffer');
   }
 
   get drained(): boolean {
@@ -78,80 +104,107 @@ export class DiskBuffer implements OutputBuffer {
   }
 
   stats(): BufferStats {
-    return { bytes: this.totalBytes, pending: this.nextId - 1 - this.ackedId, ...this.counters };
+    return {
+      bytes: this.totalBytes,
+      pending: this.nextId - 1 - this.ackedId,
+      ...this.counters,
+      diskFull: this.faults.diskFull,
+      writeErrors: { ...this.faults.counts },
+    };
   }
 
   // ---- open and recover ---------------------------------------------------
 
+  /** Writes nothing but the ack position (in place) and unlinks: a start on a full disk succeeds. */
   async open(): Promise<void> {
-    await mkdir(this.opts.dir, { recursive: true });
-    this.persisted = await this.loadAck();
-    this.ackedId = this.persisted.acked_id;
-    const names = (await readdir(this.opts.dir)).flatMap((n) => {
+    const { dir, logger } = this.opts;
+    await mkdir(dir, { recursive: true });
+    this.dirIno = (await stat(dir)).ino;
+    const { ack, error } = await readAck(dir);
+    if (error !== undefined) logger.error({ dir, err: error }, 'buffer ack position unreadable: replaying the whole buffer (duplicates, not loss)');
+    const tail = await readTailNote(dir);
+    if (tail) await this.removeTailNote();
+    const names = (await readdir(dir)).flatMap((n) => {
       const id = segmentFirstId(n);
-      return id === undefined ? [] : [{ firstId: id, path: join(this.opts.dir, n), size: 0 }];
+      return id === undefined ? [] : [{ firstId: id, path: join(dir, n), size: 0 }];
     });
     names.sort((a, b) => a.firstId - b.firstId);
     for (const s of names) {
       s.size = (await stat(s.path)).size;
       await refuseOtherFormat(s.path);
     }
-    // A crash between the ack position's fsync and the unlink leaves fully acknowledged segments: finish the job.
-    while (names.length > 1 && names[1]!.firstId - 1 <= this.ackedId) await unlink(names.shift()!.path);
+    // Created but never given its header (a crash right after the create): it holds no record. Removed, not
+    // repaired: a header needs space a full disk may not have. Ids go on from its name.
+    let floor = 0;
+    const short = names.at(-1);
+    if (short && short.size < MAGIC.length) {
+      await unlink(short.path);
+      names.pop();
+      floor = short.firstId;
+    }
     this.segments = names;
     this.totalBytes = names.reduce((n, s) => n + s.size, 0);
+    const last = names.at(-1);
+    let nextId = floor;
+    if (last) nextId = tail && tail.segment === last.firstId && tail.size === last.size ? tail.next_id : await this.recoverTail(last);
 
-    const last = this.segments.at(-1);
-    if (last && last.size < MAGIC.length) {
-      // Created but never given its header (a crash right after the create): give it one.
-      const fh = await open(last.path, 'r+');
-      try {
-        await fh.truncate(0);
-        await writeAll(fh, MAGIC, 0);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      this.totalBytes += MAGIC.length - last.size;
-      last.size = MAGIC.length;
+    // tail.json remembers the next id: newest segments deleted while stopped show as records missing at the end.
+    const knownNext = Math.max(nextId, tail?.next_id ?? 0);
+    this.persisted = this.checkAck(ack, error !== undefined, knownNext - 1);
+    this.ackedId = this.persisted.acked_id;
+    if (last && knownNext > nextId && knownNext - 1 > this.ackedId) {
+      this.reportGap(Math.max(nextId, this.ackedId + 1), knownNext - 1, last.path, 'missing after the last segment (segment files deleted?)');
     }
-    if (last) {
-      this.nextId = (await this.cleanTail(last)) ?? (await this.recoverTail(last));
-      this.active = await open(last.path, 'r+');
-    } else {
-      this.nextId = this.ackedId + 1;
-      await this.newSegment();
+    // Ids go on from the last record there is (the lost ones are reused): the segments stay gapless, so this is said once.
+    if (!last) nextId = knownNext;
+    await this.removeAcknowledgedSegments();
+    const gap = error === undefined ? leadingGap(this.ackedId, this.segments[0]?.firstId, last ? undefined : nextId) : undefined;
+    if (gap) {
+      this.reportGap(gap.first, gap.last, this.segments[0]?.path ?? dir, 'missing before the first segment (segment files deleted?)');
+      // Known lost: the ack moves past them, so the next start does not count them again.
+      const first = this.segments[0]?.firstId ?? gap.last + 1;
+      this.persisted = { acked_id: gap.last, segment: first, offset: 0 };
+      this.ackedId = gap.last;
     }
-    const startSegment = this.persisted.segment;
-    this.readSegment = this.segments.findIndex((s) => s.firstId === startSegment);
-    if (this.readSegment < 0) this.readSegment = 0;
-    const offset = this.segments[this.readSegment]!.firstId === startSegment ? this.persisted.offset : 0;
-    this.reader = await SegmentReader.open(this.segments[this.readSegment]!.path, offset);
+    this.nextId = Math.max(nextId, this.ackedId + 1);
+
+    const start = this.segments.findIndex((s) => s.firstId === this.persisted.segment);
+    this.readSegment = Math.max(start, 0);
+    this.readFrom = start >= 0 ? this.persisted.offset : 0;
+    if (last) this.active = await open(last.path, 'r+');
+    else await this.newSegment().catch((err: unknown) => this.faults.failed('append', err)); // made by the first append then
+    // Written now: the file then exists (preallocated) before any segment fills the disk.
+    if (gap || ack === undefined) await this.saveAck(this.persisted).catch((err: Error) => logger.error({ dir, err: err.message }, 'buffer ack position not written at start; retried at the next acknowledgement'));
     if (this.segments.length > 1 || this.nextId - 1 > this.ackedId) {
-      this.opts.logger.info({ dir: this.opts.dir, segments: this.segments.length, bytes: this.totalBytes, pending: this.nextId - 1 - this.ackedId }, 'buffer replays its backlog');
+      logger.info({ dir, segments: this.segments.length, bytes: this.totalBytes, pending: this.nextId - 1 - this.ackedId }, 'buffer replays its backlog');
     }
   }
 
-  /**
-   * After a clean close the tail is known (`tail.json`): no scan, so a large
-   * backlog opens as fast as an empty buffer. The file is removed at once, so
-   * a crash later in this run falls back to the scan.
-   */
-  private async cleanTail(last: Segment): Promise<number | undefined> {
-    const file = join(this.opts.dir, 'tail.json');
-    let tail: { segment?: unknown; size?: unknown; next_id?: unknown };
-    try {
-      tail = JSON.parse(await readFile(file, 'utf8')) as typeof tail;
-    } catch {
-      return undefined;
+  /** The persisted position, or (unusable, impossible) one that replays every segment. */
+  private checkAck(ack: AckPosition | undefined, unreadable: boolean, lastId: number): AckPosition {
+    const replayAll: AckPosition = { acked_id: (this.segments[0]?.firstId ?? 0) - 1, segment: this.segments[0]?.firstId ?? 0, offset: 0 };
+    if (!ack) return unreadable ? replayAll : { acked_id: -1, segment: 0, offset: 0 };
+    const impossible = impossibleAck(ack, this.segments, lastId);
+    if (impossible === undefined) return ack;
+    this.opts.logger.error({ dir: this.opts.dir, ack, reason: impossible }, 'buffer ack position is impossible: replaying the whole buffer (duplicates, not loss)');
+    return replayAll;
+  }
+
+  /** A crash between the ack position's fsync and the unlink leaves fully acknowledged segments: finish the job. */
+  private async removeAcknowledgedSegments(): Promise<void> {
+    while (this.segments.length > 1 && this.segments[1]!.firstId - 1 <= this.ackedId) {
+      const gone = this.segments.shift()!;
+      if (!(await this.free(gone))) this.unfreed.push(gone);
     }
-    await unlink(file);
+  }
+
+  private async removeTailNote(): Promise<void> {
+    // Removed at once, so a crash later in this run falls back to the scan.
+    await unlink(join(this.opts.dir, 'tail.json'));
     await fsyncDir(this.opts.dir);
-    if (tail.segment !== last.firstId || tail.size !== last.size || !Number.isSafeInteger(tail.next_id)) return undefined;
-    return Math.max(tail.next_id as number, this.ackedId + 1);
   }
 
-  /** Scans the last segment: cuts a torn tail, quarantines damage; returns the next record id. */
+  /** Scans the last segment: cuts a torn tail, quarantines damage; returns the id after its last record. */
   private async recoverTail(seg: Segment): Promise<number> {
     let nextId = seg.firstId;
     const reader = await SegmentReader.open(seg.path, 0);
@@ -169,21 +222,18 @@ export class DiskBuffer implements OutputBuffer {
     } finally {
       await reader.close();
     }
-    return Math.max(nextId, this.ackedId + 1);
-  }
-
-  private async loadAck(): Promise<AckPosition> {
-    const { ack, error } = await readAck(this.opts.dir);
-    if (error !== undefined) {
-      this.opts.logger.error({ dir: this.opts.dir, err: error }, 'buffer ack position unreadable: replaying the whole buffer (duplicates, not loss)');
-    }
-    return ack ?? { acked_id: -1, segment: 0, offset: 0 };
+    return nextId;
   }
 
   // ---- append -------------------------------------------------------------
 
   append(batch: EventBatch): Promise<void> {
-    const next = this.writeChain.then(() => this.write(batch));
+    return this.serially(() => this.write(batch));
+  }
+
+  /** Appends and state-directory repairs run one at a time. */
+  private serially(task: () => Promise<void>): Promise<void> {
+    const next = this.writeChain.then(task);
     this.writeChain = next.catch(() => {});
     return next;
   }
@@ -210,44 +260,104 @@ export class DiskBuffer implements OutputBuffer {
       }
     }
     // Not taken in: not reported durable, so the checkpoint stays before it and its lines are read again.
-    if (this.closed || this.interrupted) return;
-    let seg = this.segments.at(-1)!;
-    if (seg.size > MAGIC.length && seg.size + bytes.length > this.segmentSize) seg = await this.rollover();
-    await writeAll(this.active!, bytes, seg.size);
-    seg.size += bytes.length;
-    this.totalBytes += bytes.length;
-    this.nextId += batch.records.length;
+    // A failed write is retried until it succeeds or shutdown ends the wait: a full disk or an I/O error
+    // holds reading here, like a full buffer, and never ends the agent.
+    // Large batches go in pieces of whole records, so a nearly full disk still takes them a piece at a time.
+    for (let at = 0; at < bytes.length; ) {
+      const piece = pieceOf(bytes, at, this.pieceBytes);
+      for (;;) {
+        if (this.closed || this.interrupted) return;
+        if (await this.tryWrite(bytes.subarray(at, piece.end))) break;
+      }
+      this.nextId += piece.records;
+      at = piece.end;
+      this.wakeAll(this.dataWaiters);
+    }
     this.lastWrittenSeq = batch.seq;
     this.scheduleSync();
-    this.wakeAll(this.dataWaiters);
   }
 
+  /** One attempt to write `bytes` at the end; on failure it waits (backoff, or until space is freed) and says false. */
+  private async tryWrite(bytes: Buffer): Promise<boolean> {
+    try {
+      let seg = this.segments.at(-1);
+      if (!seg || (seg.size > MAGIC.length && seg.size + bytes.length > this.segmentSize)) seg = await this.newSegment();
+      // At the known end: a failed attempt's partial bytes are overwritten by the next.
+      await writeAll(this.active!, bytes, seg.size);
+      seg.size += bytes.length;
+      this.totalBytes += bytes.length;
+      this.faults.succeeded('append');
+      return true;
+    } catch (err) {
+      const wait = this.faults.failed('append', err);
+      if (errorCode(err) === 'ENOENT' && (await this.checkDir())) return false;
+      if (isDiskFull(err) && this.canRecycle()) {
+        await this.recycle();
+        return false;
+      }
+      await waitFor(this.roomWaiters, wait);
+      return false;
+    }
+  }
+
+  /** Opens a new last segment; the previous one is synced first, and stays the last one if this fails. */
   private async newSegment(): Promise<Segment> {
+    await this.active?.sync();
     const seg: Segment = { firstId: this.nextId, path: join(this.opts.dir, segmentName(this.nextId)), size: MAGIC.length };
     const fh = await open(seg.path, 'wx');
-    await writeAll(fh, MAGIC, 0);
-    await fh.sync();
-    await fsyncDir(this.opts.dir);
+    try {
+      await writeAll(fh, MAGIC, 0);
+      await fh.sync();
+      await fsyncDir(this.opts.dir);
+    } catch (err) {
+      await fh.close();
+      // Gone again, so the retry can create it (and a start does not meet a headerless segment).
+      await unlink(seg.path).catch(() => {});
+      throw err;
+    }
+    await this.active?.close();
     this.active = fh;
     this.segments.push(seg);
     this.totalBytes += MAGIC.length;
     return seg;
   }
 
-  private async rollover(): Promise<Segment> {
-    await this.active!.sync();
-    await this.active!.close();
-    return this.newSegment();
+  /** Everything is delivered and its ack is on disk, but the one segment left fills the disk. */
+  private canRecycle(): boolean {
+    return this.segments.length === 1 && this.segments[0]!.size > MAGIC.length && this.persisted.acked_id >= this.nextId - 1;
+  }
+
+  /**
+   * Frees a full disk of the last segment, all of it acknowledged: deleted and
+   * begun again empty (at the next write). The only way to make room when the
+   * active segment itself fills the disk. A crash in between leaves no segment
+   * and an ack at the last id: the next start goes on from there.
+   */
+  private async recycle(): Promise<void> {
+    const seg = this.segments[0]!;
+    await this.active?.close();
+    this.active = undefined;
+    this.segments = [];
+    this.readSegment = 0;
+    this.readFrom = 0;
+    this.taken.length = 0;
+    if (!(await this.free(seg))) this.unfreed.push(seg);
+    this.opts.logger.info({ segment: seg.path, bytes: seg.size }, 'buffer: disk full with everything delivered; the last segment is freed and begun again');
   }
 
   // ---- durability ----------------------------------------------------------
 
-  private scheduleSync(): void {
+  private scheduleSync(ms = this.opts.syncInterval): void {
     if (this.syncTimer || this.closed) return;
     this.syncTimer = setTimeout(() => {
       this.syncTimer = undefined;
-      void this.flush().catch((err: Error) => this.opts.logger.error({ dir: this.opts.dir, err: err.message }, 'buffer fsync failed; retrying'));
-    }, this.opts.syncInterval);
+      // The fsync tick also notices a state directory deleted from outside (the open files still take writes).
+      this.checkDirSoon();
+      this.flush().then(
+        () => this.faults.succeeded('fsync'),
+        (err: unknown) => this.scheduleSync(this.faults.failed('fsync', err)),
+      );
+    }, ms);
   }
 
   /** Shutdown ran out of time: appends waiting for room (and later ones) return without appending. */
@@ -293,8 +403,21 @@ export class DiskBuffer implements OutputBuffer {
     return takeOrWait(() => this.readSome(maxEvents, maxBytes, recordOverhead), () => this.closed || this.takingStopped, this.dataWaiters, maxWaitMs);
   }
 
+  /** The reader of the read segment, (re)opened when it reads another one; none while there is no segment. */
+  private async currentReader(): Promise<SegmentReader | undefined> {
+    const seg = this.segments[this.readSegment];
+    if (this.reader && this.readerOn === seg) return this.reader;
+    await this.reader?.close();
+    this.reader = undefined;
+    this.readerOn = seg;
+    if (!seg) return undefined;
+    this.reader = await SegmentReader.open(seg.path, this.readFrom);
+    this.readFrom = 0;
+    return this.reader;
+  }
+
   private async readSome(maxEvents: number, maxBytes: number, recordOverhead: number): Promise<TakenBatch | null> {
-    if (this.rewindPending) await this.doRewind();
+    if (this.rewindPending) this.doRewind();
     const records: string[] = [];
     const times: number[] = [];
     const ids: string[] = [];
@@ -302,21 +425,23 @@ export class DiskBuffer implements OutputBuffer {
     let firstId = -1;
     let lastId = -1;
     while (records.length < maxEvents && bytes < maxBytes) {
+      const reader = await this.currentReader();
+      if (!reader) break;
       const seg = this.segments[this.readSegment]!;
       const isActive = this.readSegment === this.segments.length - 1;
       // seg.size moves only after a write completed, so below it a record is never legitimately incomplete.
-      const item = await this.reader!.next(seg.size, true);
+      const item = await reader.next(seg.size, true);
       if (item === null) {
         if (isActive) break;
-        this.checkGap(seg, this.segments[this.readSegment + 1]!.firstId);
-        await this.reader!.close();
+        const nextFirst = this.segments[this.readSegment + 1]!.firstId;
+        this.checkIds(seg, nextFirst, 'cut short on disk');
         this.readSegment++;
         this.lastSeenId = -1;
-        this.reader = await SegmentReader.open(this.segments[this.readSegment]!.path, 0);
         continue;
       }
       if (item.kind === 'record') {
         const r = item.record;
+        this.checkIds(seg, r.id, 'damaged on disk');
         this.lastSeenId = Math.max(this.lastSeenId, r.id);
         if (r.id <= this.ackedId || r.id <= lastId) continue;
         if (firstId < 0) firstId = r.id;
@@ -328,10 +453,7 @@ export class DiskBuffer implements OutputBuffer {
         continue;
       }
       if (item.kind === 'damage') await this.quarantine(seg, item.start, item.end, item.reason);
-      else {
-        await this.quarantine(seg, item.start, seg.size, 'incomplete record at the end of a closed segment');
-        this.lastSeenId++; // that cut record is the one quarantined: not missing twice
-      }
+      else await this.quarantine(seg, item.start, seg.size, 'incomplete record at the end of a closed segment');
     }
     if (records.length === 0) return null;
     this.taken.push({ lastId, segment: this.segments[this.readSegment]!.firstId, offset: this.reader!.pos });
@@ -345,15 +467,18 @@ export class DiskBuffer implements OutputBuffer {
       // An append is waiting for room: free acknowledged segments now, not at the next tick.
       clearTimeout(this.ackTimer);
       this.ackTimer = undefined;
-      void this.persistAck().catch((err: Error) => this.opts.logger.error({ dir: this.opts.dir, err: err.message }, 'buffer ack position write failed; retrying'));
+      void this.persistAck();
       return;
     }
-    if (!this.ackTimer && !this.closed) {
-      this.ackTimer = setTimeout(() => {
-        this.ackTimer = undefined;
-        void this.persistAck().catch((err: Error) => this.opts.logger.error({ dir: this.opts.dir, err: err.message }, 'buffer ack position write failed; retrying'));
-      }, this.opts.syncInterval);
-    }
+    this.scheduleAck(this.opts.syncInterval);
+  }
+
+  private scheduleAck(ms: number): void {
+    if (this.ackTimer || this.closed) return;
+    this.ackTimer = setTimeout(() => {
+      this.ackTimer = undefined;
+      void this.persistAck();
+    }, ms);
   }
 
   rewind(): void {
@@ -361,57 +486,95 @@ export class DiskBuffer implements OutputBuffer {
   }
 
   /** Replay from the acknowledged position: ids at or below it are skipped as they are read. */
-  private async doRewind(): Promise<void> {
+  private doRewind(): void {
     this.rewindPending = false;
     this.taken.length = 0;
     this.lastSeenId = -1;
-    const target = this.persisted;
-    await this.reader?.close();
-    this.readSegment = Math.max(0, this.segments.findIndex((s) => s.firstId === target.segment));
-    const seg = this.segments[this.readSegment]!;
-    this.reader = await SegmentReader.open(seg.path, seg.firstId === target.segment ? target.offset : 0);
+    const start = this.segments.findIndex((s) => s.firstId === this.persisted.segment);
+    this.readSegment = Math.max(0, start);
+    this.readFrom = start >= 0 ? this.persisted.offset : 0;
+    this.readerOn = undefined;
   }
 
-  /** One ack write at a time (the timer's and a waiting append's share the temp file). */
+  /**
+   * One ack write at a time (the timer's and a waiting append's). A failure is
+   * retried with backoff: an append waiting for the room it frees must not stall.
+   */
   private persistAck(): Promise<void> {
-    const next = this.persisting.then(() => this.writeAck());
-    this.persisting = next.catch(() => {});
-    return next;
+    this.persisting = this.persisting.then(async () => {
+      try {
+        await this.writeAck();
+        this.faults.succeeded('ack write');
+      } catch (err) {
+        const wait = this.faults.failed('ack write', err);
+        if (errorCode(err) === 'ENOENT') this.checkDirSoon();
+        this.scheduleAck(wait);
+      }
+    });
+    return this.persisting;
   }
 
   /** Persists the acknowledged position (fsynced), then frees the segments it covers. */
   private async writeAck(): Promise<void> {
     let pos: { segment: number; offset: number } | undefined;
-    while (this.taken.length > 0 && this.taken[0]!.lastId <= this.ackedId) pos = this.taken.shift();
-    if (!pos) return;
-    const position: AckPosition = { acked_id: this.ackedId, segment: pos.segment, offset: pos.offset };
-    await writeAck(this.opts.dir, position);
-    this.persisted = position;
+    for (const t of this.taken) {
+      if (t.lastId > this.ackedId) break;
+      pos = t;
+    }
+    if (pos) {
+      const position: AckPosition = { acked_id: this.ackedId, segment: pos.segment, offset: pos.offset };
+      await this.saveAck(position);
+      this.persisted = position;
+      while (this.taken.length > 0 && this.taken[0]!.lastId <= position.acked_id) this.taken.shift();
+    }
     // Only now, with the position on disk, may fully acknowledged segments go.
-    while (this.segments.length > 1 && this.readSegment > 0 && this.segments[1]!.firstId - 1 <= position.acked_id) {
+    for (const seg of this.unfreed.splice(0)) if (!(await this.free(seg))) this.unfreed.push(seg);
+    while (this.segments.length > 1 && this.readSegment > 0 && this.segments[1]!.firstId - 1 <= this.persisted.acked_id) {
       const gone = this.segments.shift()!;
       this.readSegment--;
-      await unlink(gone.path).catch(() => {});
-      this.totalBytes -= gone.size;
+      if (!(await this.free(gone))) this.unfreed.push(gone);
     }
     this.wakeAll(this.roomWaiters);
+  }
+
+  private saveAck(position: AckPosition): Promise<void> {
+    return writeAck(this.opts.dir, position);
+  }
+
+  /** Deletes an acknowledged segment; false (logged and counted) when it could not be. */
+  private async free(seg: Segment): Promise<boolean> {
+    try {
+      await unlink(seg.path);
+    } catch (err) {
+      if (errorCode(err) !== 'ENOENT') {
+        this.faults.failed('segment unlink', err);
+        return false;
+      }
+    }
+    this.faults.succeeded('segment unlink');
+    this.totalBytes -= seg.size;
+    return true;
   }
 
   // ---- damage ---------------------------------------------------------------
 
   /**
-   * A closed segment must end just before the next one's first id. When it
-   * ends earlier (cut short on disk), the missing records cannot be read back:
-   * say how many, once, and count them, so nothing is lost silently.
+   * Ids are consecutive: reaching `id` (a record read, or the next segment's
+   * first id at a segment's end), every id between the last one seen and it
+   * must have been read. Those that were not are gone, damaged or cut on disk.
    */
-  private checkGap(seg: Segment, nextFirstId: number): void {
-    const lastPresent = Math.max(this.lastSeenId, this.ackedId, seg.firstId - 1);
-    const missing = nextFirstId - 1 - lastPresent;
-    const key = `${seg.firstId}@gap`;
-    if (missing <= 0 || this.quarantined.has(key)) return;
-    this.quarantined.add(key);
+  private checkIds(seg: Segment, id: number, cause: string): void {
+    const before = Math.max(this.lastSeenId, this.ackedId, seg.firstId - 1);
+    if (id > before + 1) this.reportGap(before + 1, id - 1, seg.path, cause);
+  }
+
+  /** Records `first..last` cannot be delivered: said once (a rewind meets them again) and counted. */
+  private reportGap(first: number, last: number, where: string, cause: string): void {
+    if (this.reportedGaps.has(first)) return;
+    this.reportedGaps.add(first);
+    const missing = last - first + 1;
     this.counters.lostRecords += missing;
-    this.opts.logger.error({ segment: seg.path, firstMissingId: lastPresent + 1, missing }, 'buffer: segment cut short on disk; these records cannot be delivered');
+    this.opts.logger.error({ segment: where, firstMissingId: first, lastMissingId: last, missing }, `buffer: ${missing} records ${cause}; they cannot be delivered`);
   }
 
   private async quarantine(seg: Segment, start: number, end: number, reason: string): Promise<void> {
@@ -419,27 +582,83 @@ export class DiskBuffer implements OutputBuffer {
     const key = `${seg.firstId}@${start}`;
     if (this.quarantined.has(key)) return;
     this.quarantined.add(key);
-    const dir = join(this.opts.dir, 'quarantine');
-    await mkdir(dir, { recursive: true });
-    const target = join(dir, `${segmentName(seg.firstId)}@${start}-${end}.bad`);
-    const src = await open(seg.path, 'r');
-    try {
-      const bytes = Buffer.allocUnsafe(end - start);
-      await src.read(bytes, 0, bytes.length, start);
-      await writeFileAtomic(target, bytes);
-    } finally {
-      await src.close();
-    }
-    this.counters.quarantinedRecords++;
+    this.counters.quarantinedPlaces++;
     this.counters.quarantinedBytes += end - start;
+    const target = join(this.opts.dir, 'quarantine', `${segmentName(seg.firstId)}@${start}-${end}.bad`);
+    try {
+      await copyRange(seg.path, start, end, target);
+    } catch (err) {
+      // A full disk must not stop delivery of the good records: the damage is skipped uncopied.
+      this.opts.logger.error({ segment: seg.path, offset: start, bytes: end - start, reason, err: (err as Error).message }, 'buffer: damaged bytes skipped; copying them to quarantine/ failed');
+      return;
+    }
     this.opts.logger.error({ segment: seg.path, offset: start, bytes: end - start, reason, movedTo: target }, 'buffer: damaged bytes quarantined; every other record is delivered');
+  }
+
+  // ---- a state directory deleted from outside --------------------------------
+
+  /** Queues one check behind the appends (it rebuilds the segment list they write to). */
+  private checkDirSoon(): void {
+    if (this.dirCheckQueued) return;
+    this.dirCheckQueued = true;
+    void this.serially(async () => {
+      this.dirCheckQueued = false;
+      await this.checkDir();
+    });
+  }
+
+  /**
+   * True when the directory was deleted (or replaced) since open: the records
+   * not yet delivered went with it. Said at error, counted as lost, and the
+   * directory is recreated so what comes next is kept.
+   */
+  private async checkDir(): Promise<boolean> {
+    if (this.closed) return false;
+    const { dir, logger } = this.opts;
+    const ino = await stat(dir).then((s) => s.ino, () => undefined);
+    if (ino === this.dirIno) return false;
+    // Reported once: while it cannot be recreated, later checks only try again.
+    const first = this.dirIno !== DIR_MISSING;
+    if (first) this.forgetDeletedState();
+    this.dirIno = DIR_MISSING;
+    try {
+      await mkdir(dir, { recursive: true });
+      this.dirIno = (await stat(dir)).ino;
+      await this.saveAck(this.persisted);
+    } catch (err) {
+      if (this.dirIno === DIR_MISSING) {
+        if (first) logger.error({ dir, err: (err as Error).message }, 'buffer directory could not be recreated yet; retried at the next write');
+        return false;
+      }
+    }
+    this.wakeAll(this.roomWaiters);
+    return true;
+  }
+
+  /** The segments went with the directory: what they held undelivered is lost, said and counted; ids go on. */
+  private forgetDeletedState(): void {
+    const lost = this.nextId - 1 - this.ackedId;
+    this.counters.dirVanished++;
+    this.counters.lostRecords += lost;
+    this.opts.logger.error({ dir: this.opts.dir, lost }, 'buffer directory vanished while running (deleted from outside): its undelivered records are lost; recreated, later records are kept');
+    void this.active?.close().catch(() => {});
+    this.active = undefined;
+    this.segments = [];
+    this.unfreed.length = 0;
+    this.taken.length = 0;
+    this.totalBytes = 0;
+    this.readSegment = 0;
+    this.readFrom = 0;
+    this.ackedId = this.nextId - 1;
+    this.persisted = { acked_id: this.ackedId, segment: this.nextId, offset: 0 };
   }
 
   // ---- close ------------------------------------------------------------------
 
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.flush();
+    // Not synced is not reported durable: those lines are read again from their files next start.
+    await this.flush().catch((err: Error) => this.opts.logger.error({ dir: this.opts.dir, err: err.message }, 'buffer fsync failed at close'));
     this.closed = true;
     clearTimeout(this.syncTimer);
     clearTimeout(this.ackTimer);
@@ -450,11 +669,25 @@ export class DiskBuffer implements OutputBuffer {
     await this.active?.close();
     // Everything is synced: the next open may trust where the last segment ends.
     const last = this.segments.at(-1);
-    if (last) await writeFileAtomic(join(this.opts.dir, 'tail.json'), JSON.stringify({ segment: last.firstId, size: last.size, next_id: this.nextId }));
+    if (!last) return;
+    await writeFileAtomic(join(this.opts.dir, 'tail.json'), JSON.stringify({ segment: last.firstId, size: last.size, next_id: this.nextId })).catch((err: Error) =>
+      this.opts.logger.warn({ dir: this.opts.dir, err: err.message }, 'buffer tail.json not written; the next start scans the last segment'),
+    );
   }
 
   private wakeAll(waiters: (() => void)[]): void {
     for (const w of waiters.splice(0)) w();
+  }
+}
+
+async function copyRange(path: string, start: number, end: number, target: string): Promise<void> {
+  const src = await open(path, 'r');
+  try {
+    const bytes = Buffer.allocUnsafe(end - start);
+    await src.read(bytes, 0, bytes.length, start);
+    await writeFileAtomic(target, bytes);
+  } finally {
+    await src.close();
   }
 }
 

@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import { MAGIC, segmentFirstId, segmentName } from './segment-format.js';
 import { SegmentReader } from './segment-reader.js';
 import { readAck, type AckPosition } from './ack-file.js';
+import { impossibleAck, leadingGap, readTailNote } from './continuity.js';
 
 export { readAck, type AckPosition };
 
@@ -62,6 +63,8 @@ export interface OutputScan {
   readonly ackError: string | undefined;
   readonly quarantine: { readonly files: number; readonly bytes: number };
   readonly damage: Damage[];
+  /** State that contradicts the segments: an impossible ack position, records missing before the first segment. */
+  readonly problems: string[];
 }
 
 /**
@@ -119,6 +122,7 @@ export async function scanOutput(loc: BufferLocation): Promise<OutputScan> {
   let unacked = 0;
   let firstUnackedId: number | undefined;
   let oldestUnackedTime: number | undefined;
+  let lastRecordId = -1;
   for (const [i, { name, firstId }] of names.entries()) {
     const file = join(loc.dir, name);
     const size = (await stat(file)).size;
@@ -142,6 +146,7 @@ export async function scanOutput(loc: BufferLocation): Promise<OutputScan> {
       damage.push({ file, offset: size, end: size, torn: false, reason: `segment ends at record ${lastId} but the next starts at ${nextFirst}: ${nextFirst - 1 - Math.max(lastId, ackedId)} records cut off` });
     }
     segments.push({ file, firstId, bytes: size, records: segRecords, unacked: segUnacked });
+    lastRecordId = Math.max(lastRecordId, lastId);
     bytes += size;
     records += segRecords;
     unacked += segUnacked;
@@ -149,6 +154,7 @@ export async function scanOutput(loc: BufferLocation): Promise<OutputScan> {
   return {
     name: loc.name,
     dir: loc.dir,
+    problems: await stateProblems(loc.dir, ack, ackError, segments, lastRecordId, damage.some((d) => d.torn)),
     segments,
     bytes,
     records,
@@ -160,6 +166,25 @@ export async function scanOutput(loc: BufferLocation): Promise<OutputScan> {
     quarantine: await quarantineStats(loc.dir),
     damage,
   };
+}
+
+/** What DiskBuffer.open would reject or report as lost (continuity.ts), worded for `buffer verify`. */
+async function stateProblems(dir: string, ack: AckPosition | undefined, ackError: string | undefined, segments: SegmentScan[], lastId: number, tornTail: boolean): Promise<string[]> {
+  if (ackError !== undefined) return [];
+  const extents = segments.map((s) => ({ firstId: s.firstId, size: s.bytes }));
+  const tail = await readTailNote(dir);
+  const knownLast = Math.max(lastId, (tail?.next_id ?? 0) - 1);
+  const impossible = ack && impossibleAck(ack, extents, knownLast);
+  if (impossible) return [`${join(dir, 'ack.json')}: impossible ack position: ${impossible}: the next start replays the whole buffer (duplicates, not loss)`];
+  const ackedId = ack?.acked_id ?? -1;
+  const problems: string[] = [];
+  const lost = (first: number, last: number, where: string) => problems.push(`${dir}: records ${first}..${last} are missing ${where}: ${last - first + 1} records lost`);
+  const gap = leadingGap(ackedId, segments[0]?.firstId, tail?.next_id);
+  if (gap) lost(gap.first, gap.last, segments[0] ? `before the first segment ${segments[0].file}` : `(no segment files; tail.json says the next record is ${tail!.next_id})`);
+  const endFirst = Math.max(lastId, ackedId) + 1;
+  // (A torn last record, already reported, is the one missing.)
+  if (segments.length > 0 && !tornTail && knownLast >= endFirst) lost(endFirst, knownLast, `after the last segment (tail.json says the next record is ${knownLast + 1})`);
+  return problems;
 }
 
 async function quarantineStats(dir: string): Promise<{ files: number; bytes: number }> {

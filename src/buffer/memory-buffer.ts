@@ -46,7 +46,17 @@ export class MemoryBuffer implements OutputBuffer {
   }
 
   stats(): BufferStats {
-    return { bytes: this.bytes, pending: this.nextId - 1 - this.ackedId, droppedEvents: this.droppedEvents, quarantinedRecords: 0, quarantinedBytes: 0, lostRecords: 0 };
+    return {
+      bytes: this.bytes,
+      pending: this.nextId - 1 - this.ackedId,
+      droppedEvents: this.droppedEvents,
+      quarantinedPlaces: 0,
+      quarantinedBytes: 0,
+      lostRecords: 0,
+      dirVanished: 0,
+      diskFull: false,
+      writeErrors: {},
+    };
   }
 
   interrupt(): void {

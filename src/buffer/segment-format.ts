@@ -68,6 +68,23 @@ export function encodeRecords(firstId: number, records: readonly string[], times
   return out;
 }
 
+/**
+ * Where the piece of encoded records starting at `start` ends: whole records,
+ * at most `maxBytes` unless a single record is larger. Returns the end offset
+ * and how many records the piece holds.
+ */
+export function pieceOf(encoded: Buffer, start: number, maxBytes: number): { end: number; records: number } {
+  let end = start;
+  let records = 0;
+  while (end < encoded.length) {
+    const next = end + HEADER_BYTES + encoded.readUInt32LE(end);
+    if (records > 0 && next - start > maxBytes) break;
+    end = next;
+    records++;
+  }
+  return { end, records };
+}
+
 export type DecodeResult =
   | { kind: 'record'; record: DecodedRecord }
   /** Not enough bytes in the buffer for the whole record: read more (or, at the file's end, a torn tail). */

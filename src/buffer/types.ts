@@ -17,10 +17,17 @@ export interface BufferStats {
   /** Records appended and not yet acknowledged. */
   pending: number;
   droppedEvents: number;
-  quarantinedRecords: number;
+  /** Damaged places in the segments, moved to quarantine/ (the records they held count in lostRecords). */
+  quarantinedPlaces: number;
   quarantinedBytes: number;
-  /** Records known to be gone: a segment cut short on disk (counted by the gap in ids). */
+  /** Records known to be gone (damaged, cut or deleted on disk), counted by the gaps in their ids. */
   lostRecords: number;
+  /** Times the buffer's directory was found deleted from outside while running. */
+  dirVanished: number;
+  /** A write is waiting for free space (ENOSPC, EDQUOT): appends and reading pause until it succeeds. */
+  diskFull: boolean;
+  /** Failed writes (each retried), by error code. */
+  writeErrors: Record<string, number>;
 }
 
 /**

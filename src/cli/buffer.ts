@@ -19,6 +19,7 @@ export async function bufferInspectCommand(path: string, json: boolean): Promise
   const notes: string[] = [];
   for (const s of scans) {
     if (s.ackError) notes.push(`${s.name}: ack.json unreadable (${s.ackError}): the next start replays the whole buffer`);
+    for (const p of s.problems) notes.push(`${s.name}: ${p}`);
     if (s.damage.length > 0) notes.push(`${s.name}: ${s.damage.length} damaged place(s) in the segments; see logship buffer verify --path ${path}`);
   }
   process.stdout.write(table(scans) + (notes.length > 0 ? `\n${notes.join('\n')}\n` : ''));
@@ -35,6 +36,7 @@ export async function bufferVerifyCommand(path: string): Promise<number> {
     segments += s.segments.length;
     records += s.records;
     if (s.ackError) problems.push(`${join(s.dir, 'ack.json')}: unreadable (${s.ackError}): the next start replays the whole buffer (duplicates, not loss)`);
+    problems.push(...s.problems);
     for (const d of s.damage) problems.push(damageLine(d));
   }
   if (problems.length === 0) {
@@ -74,12 +76,18 @@ function toJson(s: OutputScan) {
     bytes: s.bytes,
     first_unacked_id: s.firstUnackedId ?? null,
     oldest_unacked_time: s.oldestUnackedTime === undefined ? null : new Date(s.oldestUnackedTime).toISOString(),
-    ack: s.ack ? { acked_id: s.ack.acked_id, segment: s.ack.segment, segment_file: segmentName(s.ack.segment), offset: s.ack.offset } : null,
+    ack: acknowledged(s) ? { acked_id: s.ack.acked_id, segment: s.ack.segment, segment_file: segmentName(s.ack.segment), offset: s.ack.offset } : null,
     ack_error: s.ackError ?? null,
+    problems: s.problems,
     quarantine: s.quarantine,
     damage: s.damage.map((d) => ({ file: d.file, offset: d.offset, end: d.end, bytes: d.end - d.offset, reason: d.reason, torn: d.torn })),
     segment_files: s.segments.map((g) => ({ file: g.file, first_id: g.firstId, bytes: g.bytes, records: g.records, unacked: g.unacked })),
   };
+}
+
+/** acked_id -1 is no position: ack.json exists from the first start on, before anything is acknowledged. */
+function acknowledged(s: OutputScan): s is OutputScan & { ack: NonNullable<OutputScan['ack']> } {
+  return s.ack !== undefined && s.ack.acked_id >= 0;
 }
 
 function table(scans: OutputScan[]): string {
@@ -91,7 +99,7 @@ function table(scans: OutputScan[]): string {
     String(s.records),
     humanBytes(s.bytes),
     s.oldestUnackedTime === undefined ? '-' : new Date(s.oldestUnackedTime).toISOString(),
-    s.ack ? `id ${s.ack.acked_id} in ${segmentName(s.ack.segment)} at ${s.ack.offset}` : s.ackError ? 'unreadable' : 'none',
+    acknowledged(s) ? `id ${s.ack.acked_id} in ${segmentName(s.ack.segment)} at ${s.ack.offset}` : s.ackError ? 'unreadable' : 'none',
     s.quarantine.files === 0 ? '0' : `${s.quarantine.files} files, ${humanBytes(s.quarantine.bytes)}`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

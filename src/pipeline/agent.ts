@@ -243,8 +243,12 @@ export class Agent {
   private async startStatusServer(listen: string): Promise<StatusServer> {
     const registry = createMetrics({
       // Inputs whose tailer is not built yet (a scrape during the start) are left out.
-      inputs: () => [...this.stats].filter(([, st]) => st.tailer !== undefined).map(([input, st]) => ({ input, events: st.events, parseFailures: st.parseFailures, tailer: st.tailer.counters() })),
+      inputs: () =>
+        [...this.stats]
+          .filter(([, st]) => st.tailer !== undefined)
+          .map(([input, st]) => ({ input, events: st.events, parseFailures: st.parseFailures, blankLines: st.skipped.blank, droppedRecords: st.skipped.dropped, tailer: st.tailer.counters() })),
       outputs: () => this.lanes.map((l) => ({ output: l.config.name, buffer: l.buffer.stats(), counters: l.counters })),
+      checkpoint: () => this.store.stats(),
     });
     const server = new StatusServer(registry, () => this.ready, this.logger);
     await server.listen(listen);
@@ -274,15 +278,11 @@ export class Agent {
     void this.saveCheckpoint();
   }
 
-  /** Saves are chained: the interval's, the prompt ones and the final one never write the temp file at once. */
+  /** Saves are chained: the interval's, the prompt ones and the final one never write the temp file at once. A failed one is retried by the next. */
   private saveCheckpoint(): Promise<void> {
-    this.saving = this.saving.then(async () => {
+    this.saving = this.saving.then(() => {
       this.saveQueued = false;
-      try {
-        await this.store.save(this.tracker.snapshot());
-      } catch (err) {
-        this.logger.error({ file: this.store.file, err: (err as Error).message }, 'checkpoint write failed; will retry');
-      }
+      return this.store.save(this.tracker.snapshot());
     });
     return this.saving;
   }

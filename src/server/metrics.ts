@@ -3,13 +3,14 @@ import type { BufferStats } from '../buffer/types.js';
 import type { OutputCounters } from '../../outputs/types.js';
 import type { TailerStats } from '../tail/tailer.js';
 
-type InputView = { input: string; events: number; parseFailures: number; tailer: TailerStats & { truncatedLines: number; filesTracked: number } };
+type InputView = { input: string; events: number; parseFailures: number; blankLines: number; droppedRecords: number; tailer: TailerStats & { truncatedLines: number; filesTracked: number } };
 type OutputView = { output: string; buffer: BufferStats; counters: OutputCounters };
 
 /** What the agent exposes to the metrics: read at scrape time, so the hot path keeps plain counters. */
 export interface MetricsSource {
   inputs(): InputView[];
   outputs(): OutputView[];
+  checkpoint(): { writeErrors: Record<string, number>; diskFull: boolean };
 }
 
 /** One metric: its name and type per Prometheus conventions (`_total` counters, units as suffixes), and how it is read. */
@@ -34,6 +35,8 @@ export const METRIC_PREFIX = 'logship_';
 export const METRICS: readonly MetricDefinition[] = [
   { name: 'logship_input_events_total', type: 'counter', help: 'Events produced by an input (after parsing and multi-line assembly).', labelNames: ['input'], read: perInput((i) => i.events) },
   { name: 'logship_input_parse_failures_total', type: 'counter', help: 'Records kept as message with the parse_failure tag.', labelNames: ['input'], read: perInput((i) => i.parseFailures) },
+  { name: 'logship_input_blank_lines_total', type: 'counter', help: 'Blank or whitespace-only lines skipped.', labelNames: ['input'], read: perInput((i) => i.blankLines) },
+  { name: 'logship_input_dropped_records_total', type: 'counter', help: "Records a user parser dropped by returning null.", labelNames: ['input'], read: perInput((i) => i.droppedRecords) },
   { name: 'logship_input_lines_truncated_total', type: 'counter', help: 'Lines cut at max_line_bytes (tagged truncated).', labelNames: ['input'], read: perInput((i) => i.tailer.truncatedLines) },
   { name: 'logship_input_files_tracked', type: 'gauge', help: 'File generations currently tailed.', labelNames: ['input'], read: perInput((i) => i.tailer.filesTracked) },
   { name: 'logship_input_rotations_total', type: 'counter', help: 'Rotations detected (rename/create, delete).', labelNames: ['input'], read: perInput((i) => i.tailer.rotations) },
@@ -42,9 +45,26 @@ export const METRICS: readonly MetricDefinition[] = [
   { name: 'logship_buffer_bytes', type: 'gauge', help: 'Bytes held in the output buffer.', labelNames: ['output'], read: perOutput((b) => b.bytes) },
   { name: 'logship_buffer_pending_events', type: 'gauge', help: 'Events in the buffer not yet acknowledged by the output.', labelNames: ['output'], read: perOutput((b) => b.pending) },
   { name: 'logship_buffer_dropped_events_total', type: 'counter', help: 'Events dropped because the buffer was full (when_full: drop_newest).', labelNames: ['output'], read: perOutput((b) => b.droppedEvents) },
-  { name: 'logship_buffer_quarantined_records_total', type: 'counter', help: 'Damaged places in buffer segments moved to quarantine/.', labelNames: ['output'], read: perOutput((b) => b.quarantinedRecords) },
+  { name: 'logship_buffer_quarantined_places_total', type: 'counter', help: 'Damaged places in buffer segments moved to quarantine/.', labelNames: ['output'], read: perOutput((b) => b.quarantinedPlaces) },
   { name: 'logship_buffer_quarantined_bytes_total', type: 'counter', help: 'Bytes moved to quarantine/.', labelNames: ['output'], read: perOutput((b) => b.quarantinedBytes) },
-  { name: 'logship_buffer_lost_records_total', type: 'counter', help: 'Records of a segment cut short on disk, known by the gap in ids.', labelNames: ['output'], read: perOutput((b) => b.lostRecords) },
+  { name: 'logship_buffer_lost_records_total', type: 'counter', help: 'Records gone from the buffer (damaged, cut or deleted on disk), known by the gaps in ids.', labelNames: ['output'], read: perOutput((b) => b.lostRecords) },
+  { name: 'logship_buffer_disk_full', type: 'gauge', help: '1 while a buffer write waits for free space (ENOSPC, EDQUOT): reading is paused.', labelNames: ['output'], read: perOutput((b) => (b.diskFull ? 1 : 0)) },
+  { name: 'logship_buffer_dir_vanished_total', type: 'counter', help: 'Times the buffer directory was found deleted from outside (recreated).', labelNames: ['output'], read: perOutput((b) => b.dirVanished) },
+  {
+    name: 'logship_buffer_write_errors_total',
+    type: 'counter',
+    help: 'Failed buffer writes (each retried, never fatal), by error code.',
+    labelNames: ['output', 'reason'],
+    read: (s) => s.outputs().flatMap((o) => Object.entries(o.buffer.writeErrors).map(([reason, n]): [Record<string, string>, number] => [{ output: o.output, reason }, n])),
+  },
+  { name: 'logship_checkpoint_disk_full', type: 'gauge', help: '1 while the last checkpoint save failed for want of space (ENOSPC, EDQUOT); it is retried.', labelNames: [], read: (s) => [[{}, s.checkpoint().diskFull ? 1 : 0]] },
+  {
+    name: 'logship_checkpoint_write_errors_total',
+    type: 'counter',
+    help: 'Failed checkpoint saves (the previous checkpoint is kept and the save retried), by error code.',
+    labelNames: ['reason'],
+    read: (s) => Object.entries(s.checkpoint().writeErrors).map(([reason, n]): [Record<string, string>, number] => [{ reason }, n]),
+  },
   { name: 'logship_output_events_total', type: 'counter', help: 'Events by what the destination did with them (indexed, duplicate, retried, dead_lettered).', labelNames: ['output', 'outcome'], read: byOutcome((c) => c.events) },
   { name: 'logship_output_requests_total', type: 'counter', help: 'Requests to the destination by outcome (sent, failed, split).', labelNames: ['output', 'outcome'], read: byOutcome((c) => c.requests) },
 ];

@@ -1,4 +1,4 @@
-import { mkdir, open, rename } from 'node:fs/promises';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /**
@@ -11,12 +11,18 @@ export async function writeFileAtomic(file: string, data: string | Buffer): Prom
   const tmp = `${file}.tmp`;
   const fh = await open(tmp, 'w');
   try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, file);
+  } catch (err) {
+    // A temp file left behind holds space a full disk needs back.
+    await unlink(tmp).catch(() => {});
+    throw err;
   }
-  await rename(tmp, file);
   await fsyncDir(dir);
 }
 

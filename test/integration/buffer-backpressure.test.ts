@@ -212,7 +212,7 @@ describe('slow output: backpressure from a full disk buffer to the tailer', () =
       expect([...paths], 'every event names the source file').toEqual([log]);
       expect(missingIds, 'events without event.id').toBe(0);
       expect(ids.size, 'distinct event.ids').toBe(TOTAL);
-      expect(stats, `final stats line for output "out": ${proc.stderrTail()}`).toMatchObject({ pending: 0, droppedEvents: 0, quarantinedRecords: 0 });
+      expect(stats, `final stats line for output "out": ${proc.stderrTail()}`).toMatchObject({ pending: 0, droppedEvents: 0, quarantinedPlaces: 0 });
     },
     300_000,
   );

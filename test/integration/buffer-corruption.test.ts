@@ -209,7 +209,7 @@ describe('buffer: damaged segments', () => {
     expect(second.filter((n) => !Number.isInteger(n)).length, 'events that are not numbered lines').toBe(0);
     const ids = out.events.map((e) => e.id);
     expect(new Set(ids).size, 'distinct event.ids').toBe(ids.length);
-    expect(stats, `final stats of output "out": ${proc.stderrTail()}`).toMatchObject({ quarantinedRecords: 2, quarantinedBytes: expectedBytes, pending: 0 });
+    expect(stats, `final stats of output "out": ${proc.stderrTail()}`).toMatchObject({ quarantinedPlaces: 2, quarantinedBytes: expectedBytes, pending: 0 });
     expect(quarantine, 'one quarantine file per damaged place, named by segment and offset').toEqual(
       [`${d.a.seg.name}@${d.a.rec.start}-${d.a.rec.end}.bad`, `${d.b.seg.name}@${d.b.rec.start}-${d.b.cutAt}.bad`].sort(),
     );
@@ -278,7 +278,7 @@ describe('buffer: damaged segments', () => {
     );
     expect(exit, proc.describe()).toEqual({ code: 0, signal: null });
     expect(lost, `only line ${line} may be lost; the ${after.length} whole records after it in ${seg.name} must be delivered`).toEqual([line]);
-    expect(stats).toMatchObject({ quarantinedRecords: 1 });
+    expect(stats).toMatchObject({ quarantinedPlaces: 1 });
   }
 
   it('a damaged length field in a middle segment: that record quarantined, the good records after it delivered', async () => {

@@ -148,7 +148,6 @@ describe('buffer: kill -9 at random moments', () => {
         // A segment all of whose records are acknowledged (the next one starts at or below acked_id + 1).
         const ackedSegs = segments.filter((_s, i) => i + 1 < segments.length && segments[i + 1]!.firstId - 1 <= ackedId).length;
         if (ackedSegs > 0) phase.push(`${ackedSegs} acked segment(s) not unlinked`);
-        if (existsSync(path.join(buf, 'ack.json.tmp'))) phase.push('ack.json.tmp left');
         if (existsSync(path.join(state, 'checkpoints.json.tmp'))) phase.push('checkpoints.json.tmp left');
         phase.push(`${segments.length} segment(s), last ${last?.records.length ?? 0} records, ${unacked} un-acked`);
         return { phase, checkpointLine, ackedId, unacked, bufferRedelivery, bufferRepeats, reread };
@@ -157,8 +156,8 @@ describe('buffer: kill -9 at random moments', () => {
       // The schedule: each kill waits a random uptime, then either fires at once ('time') or waits for
       // the next file event in the buffer or state directory (inotify via fs.watch) and fires inside
       // its callback, i.e. within a millisecond or so of logship creating a segment (rollover: open,
-      // magic, fsync, fsync dir), writing ack.json.tmp (ack: write, fsync, rename, fsync dir, then
-      // unlink), unlinking a segment, or writing checkpoints.json.tmp. A trigger that does not come
+      // magic, fsync, fsync dir), rewriting ack.json in place (ack: write, fsync, then unlink),
+      // unlinking a segment, or writing checkpoints.json.tmp. A trigger that does not come
       // before the uptime's upper end falls back to a plain kill.
       const triggers: Trigger[] = [];
       for (let i = 0; i < KILLS; i++) triggers.push(TRIGGERS[i % TRIGGERS.length]!);
@@ -193,7 +192,7 @@ describe('buffer: kill -9 at random moments', () => {
               const file = String(name ?? '');
               const hit =
                 (trigger === 'rollover' && /^seg-.*\.log$/.test(file) && existsSync(path.join(dir, file))) ||
-                (trigger === 'ack' && file === 'ack.json.tmp') ||
+                (trigger === 'ack' && file === 'ack.json') ||
                 (trigger === 'unlink' && /^seg-.*\.log$/.test(file) && !existsSync(path.join(dir, file))) ||
                 (trigger === 'checkpoint' && file === 'checkpoints.json.tmp');
               if (!hit) return;

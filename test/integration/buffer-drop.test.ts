@@ -102,6 +102,6 @@ describe('buffer: when_full drop_newest', () => {
     expect(dropped, 'the scenario must drop something (buffer 1 MiB, ~12 MB of events)').toBeGreaterThan(0);
     expect(delivered, 'and deliver something').toBeGreaterThan(0);
     expect(delivered + dropped, `delivered (${delivered}) + droppedEvents (${dropped}) must equal the lines written`).toBe(LINES);
-    expect(stats, 'nothing left behind').toMatchObject({ pending: 0, quarantinedRecords: 0 });
+    expect(stats, 'nothing left behind').toMatchObject({ pending: 0, quarantinedPlaces: 0 });
   });
 });

@@ -43,7 +43,7 @@ describe('status server', () => {
     expect(metric(text, 'logship_input_events_total', 'input="app"')).toBe(3);
     expect(metric(text, 'logship_input_lines_truncated_total', 'input="app"')).toBe(1);
     expect(metric(text, 'logship_buffer_dropped_events_total', 'output="file-0"')).toBe(0);
-    expect(metric(text, 'logship_buffer_quarantined_records_total', 'output="file-0"')).toBe(0);
+    expect(metric(text, 'logship_buffer_quarantined_places_total', 'output="file-0"')).toBe(0);
     expect((await fetch(`http://127.0.0.1:${port}/nope`)).status).toBe(404);
 
     expect((await proc.stop()).code).toBe(0);

@@ -174,7 +174,7 @@ export interface BufferStatsLine {
   bytes: number;
   pending: number;
   droppedEvents: number;
-  quarantinedRecords: number;
+  quarantinedPlaces: number;
   quarantinedBytes: number;
 }
 

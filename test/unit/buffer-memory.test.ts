@@ -37,7 +37,7 @@ describe('MemoryBuffer: take and acknowledge', () => {
     const one = rec(7).length;
     expect(ns(await b.take(100, one + 1))).toEqual([7, 8]);
     expect(ns(await b.take(100, 1 << 30))).toEqual([9]);
-    expect(b.stats()).toMatchObject({ pending: 10, droppedEvents: 0, quarantinedRecords: 0 });
+    expect(b.stats()).toMatchObject({ pending: 10, droppedEvents: 0, quarantinedPlaces: 0 });
   });
 
   it('take waits for an append and returns null after stopTaking or close', async () => {

@@ -174,11 +174,14 @@ describe('CheckpointStore: atomic write protocol', () => {
     ]);
   });
 
-  it('when the fsync of the temp file fails, the old checkpoint is untouched and save rejects', async () => {
-    const store = new CheckpointStore(dir, fakeLogger().logger);
+  it('when the fsync of the temp file fails, the old checkpoint is untouched and the failure is logged and counted', async () => {
+    const { logger, errors } = fakeLogger();
+    const store = new CheckpointStore(dir, logger);
     await store.save({ a: [entry({ offset: 1 })] });
     fsLog.failSyncOf = `${store.file}.tmp`;
-    await expect(store.save({ a: [entry({ offset: 2 })] })).rejects.toThrow(/EIO/);
+    await store.save({ a: [entry({ offset: 2 })] });
+    expect(errors.map((e) => e.obj.reason)).toEqual(['EIO']);
+    expect(store.stats().writeErrors).toEqual({ EIO: 1 });
     fsLog.failSyncOf = undefined;
     expect(await store.load()).toEqual({ a: [entry({ offset: 1 })] });
   });

@@ -16,12 +16,13 @@ afterEach(async () => {
 
 const counts = { events: 7 };
 const source: MetricsSource = {
-  inputs: () => [{ input: 'app', events: counts.events, parseFailures: 1, tailer: { truncatedLines: 2, filesTracked: 3, rotations: 4, truncations: 5, truncationsWithLoss: 0 } as never }],
+  inputs: () => [{ input: 'app', events: counts.events, parseFailures: 1, blankLines: 0, droppedRecords: 0, tailer: { truncatedLines: 2, filesTracked: 3, rotations: 4, truncations: 5, truncationsWithLoss: 0 } as never }],
   outputs: () => [{
     output: 'es',
-    buffer: { bytes: 10, pending: 2, droppedEvents: 0, quarantinedRecords: 0, quarantinedBytes: 0, lostRecords: 0 } as never,
+    buffer: { bytes: 10, pending: 2, droppedEvents: 0, quarantinedPlaces: 0, quarantinedBytes: 0, lostRecords: 0, diskFull: false, dirVanished: 0, writeErrors: { EIO: 1 } } as never,
     counters: { events: { indexed: 5 }, requests: { sent: 1 } },
   }],
+  checkpoint: () => ({ writeErrors: { ENOSPC: 2 }, diskFull: true }),
 };
 
 async function scrape(): Promise<string> {
