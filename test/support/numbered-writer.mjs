@@ -20,6 +20,9 @@
 //   truncate-rewrite  truncate F in place (no copy) and continue
 // With --handshake (needs an IPC channel) the writer sends
 // {type:'rotate', after:n, k} before each rotation and waits for 'go'.
+// SIGTERM ends it early after the line being written (so a test can let it run
+// until the test is done with it, rather than for a duration): `last` then says
+// how far it got.
 // At the end it prints one JSON line: {written, first, last, rotations:[...]}.
 import fs from 'node:fs';
 
@@ -77,6 +80,8 @@ if (handshake) {
   });
 }
 const waitGo = () => new Promise((resolve) => pendingGo.push(resolve));
+let stopRequested = false;
+process.on('SIGTERM', () => (stopRequested = true));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 let fd = fs.openSync(file, 'a');
@@ -111,7 +116,7 @@ async function main() {
   const perTick = rate > 0 ? Math.max(1, Math.round(rate / 100)) : 1;
   let n = first;
   let tick = 0;
-  while (n <= last) {
+  while (n <= last && !stopRequested) {
     const chunk = [];
     while (n <= last && chunk.length < perTick) {
       chunk.push(formatLine(n));
@@ -126,10 +131,12 @@ async function main() {
       const due = started + tick * 10;
       const wait = due - Date.now();
       if (wait > 0) await sleep(wait);
+    } else if ((n - first) % 1000 === 0) {
+      await new Promise((r) => setImmediate(r)); // lets a SIGTERM in
     }
   }
   fs.closeSync(fd);
-  process.stdout.write(JSON.stringify({ written: count, first, last, rotations, ms: Date.now() - started }) + '\n');
+  process.stdout.write(JSON.stringify({ written: n - first, first, last: n - 1, rotations, ms: Date.now() - started }) + '\n');
   if (handshake) process.disconnect();
 }
 

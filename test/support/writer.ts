@@ -39,6 +39,8 @@ export interface RunningWriter {
   readonly pid: number | undefined;
   readonly done: Promise<WriterResult>;
   kill(): void;
+  /** Ends the writer after the line it is writing (SIGTERM); resolves with how far it got. */
+  stop(): Promise<WriterResult>;
 }
 
 /** Formats line `n` exactly as numbered-writer.mjs does (with its trailing newline). */
@@ -102,7 +104,15 @@ export function startWriter(opts: WriterOptions): RunningWriter {
   });
   // A rejected writer is reported by the test that awaits it; avoid an unhandled rejection meanwhile.
   done.catch(() => {});
-  return { pid: child.pid, done, kill: () => child.kill('SIGKILL') };
+  return {
+    pid: child.pid,
+    done,
+    kill: () => child.kill('SIGKILL'),
+    stop: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return done;
+    },
+  };
 }
 
 /** Runs the writer to completion. */
