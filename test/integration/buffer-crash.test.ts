@@ -153,7 +153,7 @@ describe('buffer: kill -9 at random moments', () => {
       // its callback, i.e. within a millisecond or so of logship creating a segment (rollover: open,
       // magic, fsync, fsync dir), writing ack.json.tmp (ack: write, fsync, rename, fsync dir, then
       // unlink), unlinking a segment, or writing checkpoints.json.tmp. A trigger that does not come
-      // before the uptime's upper end falls back to a plain kill.
+      // within ARM_WINDOW_MS falls back to a plain kill.
       const triggers: Trigger[] = [];
       for (let i = 0; i < KILLS; i++) triggers.push(TRIGGERS[i % TRIGGERS.length]!);
       for (let i = triggers.length - 1; i > 0; i--) {
