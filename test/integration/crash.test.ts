@@ -25,6 +25,8 @@ const KILLS = 5;
 const SYNC_MS = 1_000;
 /** Lines the writer must have added since a run started before that run may be killed. */
 const FRESH_LINES = 1_000;
+/** How far the writer may run ahead of logship's checkpoint before it is held (see RunningWriter.pace). */
+const MAX_AHEAD = 20_000;
 /**
  * Each run lives at least 2.5-4.5 s (random) and until it has moved the
  * checkpoint itself, so "in flight" has a meaning: a run killed before its
@@ -79,6 +81,7 @@ describe('crash and restart', () => {
             );
           }
           await sleep(Math.min(200, Math.max(20, killAt - Date.now())));
+          writer.pace(writtenLines() - checkpointOffset(state, log) / LINE_BYTES, MAX_AHEAD);
         }
         const killedAt = Date.now();
         const written = writtenLines();

@@ -8,7 +8,7 @@
 // live delivery however slow the machine is.
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fileSize } from '../support/buffer-files.js';
+import { checkpointOffset, fileSize } from '../support/buffer-files.js';
 import { esOutput, shippedDocs, waitForDocs } from '../support/es-shipping.js';
 import { esTarget } from '../support/es-target.js';
 import { baseConfig, requireEngine, sleep, useHarness, writeConfig, type LogshipProcess } from '../support/logship-process.js';
@@ -24,6 +24,8 @@ const KILLS = 10;
 const UPTIME_MS: [number, number] = [1_000, 2_500];
 /** Lines the writer must have added since a run started before that run may be killed. */
 const FRESH_LINES = 500;
+/** How far the writer may run ahead of logship's checkpoint before it is held (see RunningWriter.pace). */
+const MAX_AHEAD = 20_000;
 /** How long a run may take to reach a kill's precondition before the test calls it stuck. */
 const PRECONDITION_TIMEOUT_MS = 90_000;
 
@@ -43,6 +45,7 @@ describe('elasticsearch: kill -9 during delivery', () => {
         target.server?.delay(100);
         const root = await h.tmp('es-crash');
         const log = path.join(root, 'logs', 'app.log');
+        const state = path.join(root, 'state');
         const index = 'ls-crash';
         await target.deleteIndices(index);
         const cfg = await writeConfig(root, {
@@ -70,6 +73,7 @@ describe('elasticsearch: kill -9 during delivery', () => {
               );
             }
             await sleep(Math.min(100, Math.max(10, killAt - Date.now())));
+            writer.pace(writtenLines() - checkpointOffset(state, log) / LINE_BYTES, MAX_AHEAD);
           }
           const written = writtenLines();
           await proc.kill9();

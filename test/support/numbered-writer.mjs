@@ -112,10 +112,12 @@ async function rotate(after) {
 
 async function main() {
   const started = Date.now();
-  // Paced mode: write in ticks of 10 ms, so the file grows steadily.
+  // Paced mode: write in ticks of 10 ms, so the file grows steadily. Never faster than the rate:
+  // after a stall (a loaded machine, or SIGSTOP from a test holding it back) it goes on at the
+  // rate instead of catching up in a burst.
+  let due = started;
   const perTick = rate > 0 ? Math.max(1, Math.round(rate / 100)) : 1;
   let n = first;
-  let tick = 0;
   while (n <= last && !stopRequested) {
     const chunk = [];
     while (n <= last && chunk.length < perTick) {
@@ -127,10 +129,10 @@ async function main() {
     fs.writeSync(fd, chunk.join(''));
     if (shouldRotate(n - 1)) await rotate(n - 1);
     if (rate > 0) {
-      tick++;
-      const due = started + tick * 10;
+      due += 10;
       const wait = due - Date.now();
       if (wait > 0) await sleep(wait);
+      else if (wait < -100) due = Date.now();
     } else if ((n - first) % 1000 === 0) {
       await new Promise((r) => setImmediate(r)); // lets a SIGTERM in
     }
