@@ -14,7 +14,7 @@
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { baseConfig, requireEngine, sleep, useHarness, writeConfig } from '../support/logship-process.js';
-import { ranges } from '../support/output.js';
+import { parseNumbered, ranges } from '../support/output.js';
 import {
   bufferBytes,
   bufferDir,
@@ -23,8 +23,10 @@ import {
   mib,
   MiB,
   outputStats,
+  readSegments,
   rssBytes,
   StdoutCollector,
+  waitForLog,
 } from '../support/buffer-files.js';
 import { runWriter } from '../support/writer.js';
 
@@ -38,8 +40,6 @@ const MAX_SIZE = 4 * MiB;
 /** DiskBuffer caps a segment at max_size / 4, so 1 MiB here; the buffer may pass max_size by one batch, never a segment. */
 const SEGMENT = 1 * MiB;
 const RSS_LIMIT = 250 * MiB;
-/** How long the checkpoint must stand still (with the writer idle) before the stall counts as established. */
-const STALL_PROOF_MS = 3_000;
 const CHECKPOINT_MS = 500;
 
 describe('slow output: backpressure from a full disk buffer to the tailer', () => {
@@ -56,10 +56,34 @@ describe('slow output: backpressure from a full disk buffer to the tailer', () =
       cfg.buffer = { path: state, max_size: '4MiB', segment_size: '1MiB', when_full: 'block' };
       cfg.checkpoint = { interval: `${CHECKPOINT_MS}ms` };
       cfg.outputs = [{ name: 'out', type: 'stdout' }];
+      cfg.server = { listen: '127.0.0.1:0' };
       const proc = h.start(await writeConfig(root, cfg));
       const out = new StdoutCollector(proc.child.stdout!);
       out.pause(); // the output is "slow" from the first byte
       const buf = bufferDir(state, 'out');
+      await waitForLog(proc, 'status server listening (/livez /readyz /metrics)');
+      const port = proc.logRecords().find((r) => r.msg === 'status server listening (/livez /readyz /metrics)')!.port as number;
+      /** Events the input produced (counted when handed to the buffer, before its append is taken in). */
+      const produced = async () => {
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        const line = text.split('\n').find((l) => l.startsWith('logship_input_events_total{input="app"}'));
+        return line === undefined ? 0 : Number(line.split(' ').at(-1));
+      };
+      /**
+       * The stall, as a state: the input produced events the buffer has not taken in, more bytes
+       * of them than the room left under max_size (so the append waits for room and reading is
+       * paused), and the checkpoint covers exactly the lines the buffer holds (so it cannot move on).
+       */
+      const stallState = async () => {
+        const made = await produced(); // first: whatever it counts is in the segments read below or still waiting
+        const segments = readSegments(buf);
+        const last = segments.flatMap((g) => g.records.slice(-1)).at(-1);
+        const taken = last ? last.id + 1 : 0;
+        const lastLine = last ? (parseNumbered((JSON.parse(last.json) as { message: string }).message)?.n ?? 0) : 0;
+        const room = MAX_SIZE - segments.reduce((a, g) => a + g.size, 0);
+        const waiting = made - taken;
+        return { made, taken, room, waiting, lastLine, full: waiting > 0 && waiting * LINE_BYTES > room, covered: checkpointOffset(state, log) === lastLine * LINE_BYTES };
+      };
 
       type Sample = { t: number; rss: number; segBytes: number; allBytes: number; checkpoint: number; source: number };
       const samples: Sample[] = [];
@@ -81,25 +105,22 @@ describe('slow output: backpressure from a full disk buffer to the tailer', () =
       // 1. Prime: enough lines to fill the buffer, the stream's queue and the pipe; wait for the stall.
       await runWriter({ file: log, count: PRIME_LINES, lineBytes: LINE_BYTES });
       const primeBytes = fileSize(log);
-      let stableSince = Date.now();
-      let last = sample();
-      const stallDeadline = Date.now() + 40_000;
-      for (;;) {
-        await sleep(250);
+      const stallDeadline = Date.now() + 120_000;
+      let stall = await stallState();
+      while (!(stall.full && stall.covered)) {
         expectRunning();
-        const s = sample();
-        if (s.checkpoint !== last.checkpoint || s.segBytes !== last.segBytes) stableSince = Date.now();
-        last = s;
-        if (s.segBytes > MAX_SIZE / 2 && Date.now() - stableSince >= STALL_PROOF_MS) break;
         if (Date.now() > stallDeadline) {
           throw new Error(
-            `the stall never established within 40 s (checkpoint ${s.checkpoint}/${primeBytes} bytes, buffer ${mib(s.segBytes)}): ` +
-              `expected the checkpoint to stop short of the end of the file once the ${mib(MAX_SIZE)} buffer is full\n${proc.describe()}`,
+            `the stall never established within 120 s (${JSON.stringify(stall)}; checkpoint ${checkpointOffset(state, log)}/${primeBytes} bytes): ` +
+              `expected reading to wait for room in the ${mib(MAX_SIZE)} buffer, with the checkpoint at the end of what it holds\n${proc.describe()}`,
           );
         }
+        await sleep(250);
+        stall = await stallState();
       }
+      const last = sample();
       const stalledAt = last.checkpoint;
-      h.note(`stalled: checkpoint ${stalledAt} of ${primeBytes} bytes, buffer ${mib(last.segBytes)}, stdout read so far ${out.bytes} bytes`);
+      h.note(`stalled: ${JSON.stringify(stall)}; checkpoint ${stalledAt} of ${primeBytes} bytes, buffer ${mib(last.segBytes)}, stdout read so far ${out.bytes} bytes`);
       expect(stalledAt, 'reading should pause well before the end of the primed file (buffer full)').toBeLessThan(primeBytes);
       // What the full buffer holds is fsynced and checkpointed all the same (a blocked append must not hold back the fsync).
       expect(stalledAt, 'the checkpoint must cover what the full buffer holds').toBeGreaterThan(0);

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { baseConfig, requireEngine, sleep, useHarness, writeConfig } from '../support/logship-process.js';
 import { checkNumbered, OutputReader, summarize, waitForNumbered, type NumberedSpec } from '../support/output.js';
 import { formatLines } from '../support/writer.js';
+import { waitForLog } from '../support/buffer-files.js';
 
 const SETTLE_MS = 2_500;
 
@@ -51,9 +52,9 @@ describe('file discovery', () => {
     const cfg = await writeConfig(root, baseConfig(root, [{ name: 'app', paths: [path.join(logs, '**', '*.log')] }]));
     const proc = h.start(cfg);
     const reader = new OutputReader(path.join(root, 'out'));
-    // Nothing matches yet; give logship time to start and do its first scan.
-    await sleep(1500);
-    expect(proc.running, proc.describe()).toBe(true);
+    // Nothing matches yet: the files below appear after logship's first scan.
+    await waitForLog(proc, 'tailing started');
+    expect(proc.logRecords().find((r) => r.msg === 'tailing started'), 'the first scan found nothing').toMatchObject({ files: 0 });
 
     const dir = path.join(logs, 'late', 'deeper');
     mkdirSync(dir, { recursive: true });

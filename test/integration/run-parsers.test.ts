@@ -6,6 +6,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { baseConfig, requireEngine, useHarness, writeConfig } from '../support/logship-process.js';
 import { field, OutputReader, waitFor, type ShippedEvent } from '../support/output.js';
+import { checkpointOffset, waitForCheckpoint } from '../support/buffer-files.js';
 
 const T = '2026-03-01T10:00:0';
 
@@ -116,9 +117,11 @@ describe('parsers in logship run', () => {
     const first = h.start(cfg);
     const reader = new OutputReader(path.join(root, 'out'));
     await waitFor(reader, () => reader.events.length >= 1, () => 'the first event', { proc: first, what: 'the first event' });
-    // Let a checkpoint land while the second event is still pending, then crash.
-    await new Promise((r) => setTimeout(r, 2500));
+    // Crash once a checkpoint has landed while the second event is still pending: at its first line.
+    const secondStarts = Buffer.byteLength('2026-03-01 first event\n');
+    await waitForCheckpoint(path.join(root, 'state'), file, secondStarts, first);
     await first.kill9();
+    expect(checkpointOffset(path.join(root, 'state'), file), 'the checkpoint stops at the pending event').toBe(secondStarts);
 
     appendFileSync(file, '2026-03-01 third event\n');
     const second = h.start(cfg);

@@ -170,6 +170,16 @@ export function checkpointOffset(stateDir: string, file: string): number {
   return best;
 }
 
+/** Waits (bounded) until the checkpoint of `file` is at least `offset`; throws with `proc`'s stderr otherwise. */
+export async function waitForCheckpoint(stateDir: string, file: string, offset: number, proc: LogshipProcess, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (checkpointOffset(stateDir, file) < offset) {
+    if (!proc.running) throw new Error(`logship exited before checkpointing ${file} at ${offset}: ${proc.describe()}`);
+    if (Date.now() > deadline) throw new Error(`no checkpoint of ${file} at ${offset} within ${timeoutMs / 1000} s (at ${checkpointOffset(stateDir, file)}): ${proc.describe()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export interface BufferStatsLine {
   bytes: number;
   pending: number;

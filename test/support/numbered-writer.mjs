@@ -22,6 +22,9 @@
 // existing ones shift up (F.1 -> F.2 ... F.(K-1) -> F.K) and the new one is F.1.
 // With --handshake (needs an IPC channel) the writer sends
 // {type:'rotate', after:n, k} before each rotation and waits for 'go'.
+// SIGTERM ends it early after the line being written (so a test can let it run
+// until the test is done with it, rather than for a duration): `last` then says
+// how far it got.
 // At the end it prints one JSON line: {written, first, last, rotations:[...]}.
 import fs from 'node:fs';
 
@@ -84,6 +87,8 @@ if (handshake) {
   });
 }
 const waitGo = () => new Promise((resolve) => pendingGo.push(resolve));
+let stopRequested = false;
+process.on('SIGTERM', () => (stopRequested = true));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 let fd = fs.openSync(file, 'a');
@@ -114,11 +119,13 @@ async function rotate(after) {
 
 async function main() {
   const started = Date.now();
-  // Paced mode: write in ticks of 10 ms, so the file grows steadily.
+  // Paced mode: write in ticks of 10 ms, so the file grows steadily. Never faster than the rate:
+  // after a stall (a loaded machine, or SIGSTOP from a test holding it back) it goes on at the
+  // rate instead of catching up in a burst.
+  let due = started;
   const perTick = rate > 0 ? Math.max(1, Math.round(rate / 100)) : 1;
   let n = first;
-  let tick = 0;
-  while (n <= last) {
+  while (n <= last && !stopRequested) {
     const chunk = [];
     while (n <= last && chunk.length < perTick) {
       chunk.push(formatLine(n));
@@ -129,14 +136,16 @@ async function main() {
     fs.writeSync(fd, chunk.join(''));
     if (shouldRotate(n - 1)) await rotate(n - 1);
     if (rate > 0) {
-      tick++;
-      const due = started + tick * 10;
+      due += 10;
       const wait = due - Date.now();
       if (wait > 0) await sleep(wait);
+      else if (wait < -100) due = Date.now();
+    } else if ((n - first) % 1000 === 0) {
+      await new Promise((r) => setImmediate(r)); // lets a SIGTERM in
     }
   }
   fs.closeSync(fd);
-  process.stdout.write(JSON.stringify({ written: count, first, last, rotations, ms: Date.now() - started }) + '\n');
+  process.stdout.write(JSON.stringify({ written: n - first, first, last: n - 1, rotations, ms: Date.now() - started }) + '\n');
   if (handshake) process.disconnect();
 }
 

@@ -41,6 +41,15 @@ export interface RunningWriter {
   readonly pid: number | undefined;
   readonly done: Promise<WriterResult>;
   kill(): void;
+  /** Ends the writer after the line it is writing (SIGTERM); resolves with how far it got. */
+  stop(): Promise<WriterResult>;
+  /**
+   * Holds the writer (SIGSTOP) while the reader is more than `maxAhead` lines
+   * behind it, and lets it go on (SIGCONT) once the reader has made up half of
+   * that: a slow machine gets a smaller backlog, not a longer test. Call it
+   * from the test's polling loop.
+   */
+  pace(linesAhead: number, maxAhead: number): void;
 }
 
 /** Formats line `n` exactly as numbered-writer.mjs does (with its trailing newline). */
@@ -105,7 +114,27 @@ export function startWriter(opts: WriterOptions): RunningWriter {
   });
   // A rejected writer is reported by the test that awaits it; avoid an unhandled rejection meanwhile.
   done.catch(() => {});
-  return { pid: child.pid, done, kill: () => child.kill('SIGKILL') };
+  let held = false;
+  const running = () => child.exitCode === null && child.signalCode === null;
+  return {
+    pid: child.pid,
+    done,
+    kill: () => child.kill('SIGKILL'),
+    stop: () => {
+      if (running()) {
+        if (held) child.kill('SIGCONT');
+        child.kill('SIGTERM');
+      }
+      return done;
+    },
+    pace: (linesAhead, maxAhead) => {
+      if (!running()) return;
+      if (!held && linesAhead > maxAhead) child.kill('SIGSTOP');
+      else if (held && linesAhead <= maxAhead / 2) child.kill('SIGCONT');
+      else return;
+      held = !held;
+    },
+  };
 }
 
 /** Runs the writer to completion. */

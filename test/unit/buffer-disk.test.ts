@@ -110,14 +110,14 @@ async function takeAll(b: DiskBuffer, maxEvents = 1000): Promise<number[]> {
   }
 }
 
-/** Whether a promise settled, after the pending I/O had a chance to run. */
-async function settled(p: Promise<unknown>, ticks = 20): Promise<boolean> {
+/** Whether a promise settled, after the pending I/O had a chance to run (for "still blocked" checks: a slow machine only makes them stricter). */
+async function settled(p: Promise<unknown>): Promise<boolean> {
   let done = false;
   void p.then(
     () => (done = true),
     () => (done = true),
   );
-  for (let i = 0; i < ticks && !done; i++) await new Promise((r) => setTimeout(r, 5));
+  for (let i = 0; i < 20 && !done; i++) await new Promise((r) => setTimeout(r, 5));
   return done;
 }
 
@@ -255,8 +255,8 @@ describe('DiskBuffer: durability reports', () => {
     }
     await vi.waitFor(() => expect(seen.at(-1)).toBe(60), { timeout: 10_000 });
     expect(seen.length).toBeGreaterThan(1);
-    // Never backwards. (The same seq may come twice when timer flushes overlap: see the known bugs.)
-    for (let i = 1; i < seen.length; i++) expect(seen[i]!).toBeGreaterThanOrEqual(seen[i - 1]!);
+    // Never backwards, and each seq once (overlapping timer flushes once reported one twice).
+    for (let i = 1; i < seen.length; i++) expect(seen[i]!, `report #${i} of ${JSON.stringify(seen)}`).toBeGreaterThan(seen[i - 1]!);
     expect((await segFiles()).length).toBeGreaterThan(1);
     await b.close();
     expect(seen.at(-1)).toBe(60);
@@ -682,10 +682,10 @@ describe('DiskBuffer: close', () => {
     const blocked = b.append(batch(n / 10 + 1, n, 10, 1000));
     blocked.catch(() => {});
     expect(await settled(blocked)).toBe(false);
-    const closing = b.close();
-    expect(await settled(closing, 200)).toBe(true);
-    expect(await settled(blocked, 200)).toBe(true);
-  });
+    // A deadlock shows as this test's timeout: how long close()'s fsyncs take is no part of it.
+    await b.close();
+    await Promise.allSettled([blocked]);
+  }, 30_000);
 });
 
 // Damage and shutdown cases found in review (bugs once, each seen failing before its fix).
@@ -703,9 +703,9 @@ describe('DiskBuffer: damage and shutdown edge cases', () => {
     expect(await settled(blocked)).toBe(false);
     const files = await segFiles();
     await b.close();
-    expect(await settled(blocked, 200)).toBe(true);
+    await Promise.allSettled([blocked]);
     expect(await segFiles()).toEqual(files);
-  });
+  }, 30_000);
 
   it('overlapping flush() calls report each seq once, in order', async () => {
     const seen: number[] = [];

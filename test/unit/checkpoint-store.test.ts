@@ -267,7 +267,19 @@ describe('CheckpointStore: a corrupt file is moved aside', () => {
   });
 });
 
-// The mock keeps the real module's behaviour for everything else.
-it('fs mock sanity: the real functions are still there', () => {
-  expect(typeof fsp.stat).toBe('function');
+// The protocol tests above trust the mock: the store must go through it, and what it does not wrap must be the real module.
+it('fs mock sanity: the store\'s open and rename go through the mock, everything else is the real node:fs/promises', async () => {
+  const real = await vi.importActual<typeof import('node:fs/promises')>('node:fs/promises');
+  expect(fsp.stat).toBe(real.stat);
+  expect(fsp.readFile).toBe(real.readFile);
+  expect(fsp.open).not.toBe(real.open);
+  fsLog.record = true;
+  await new CheckpointStore(dir, fakeLogger().logger).save({ a: [entry()] });
+  fsLog.record = false;
+  const file = join(dir, 'checkpoints.json');
+  expect(fsLog.calls.filter((c) => c.startsWith('open ') || c.startsWith('rename ')), fsLog.calls.join('\n')).toEqual([
+    `open ${file}.tmp w`,
+    `rename ${file}.tmp -> ${file}`,
+    `open ${dir} r`,
+  ]);
 });

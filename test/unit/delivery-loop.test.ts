@@ -3,7 +3,7 @@
 // to the limits, and an idle input sends what there is at once instead of
 // waiting out the linger; and stopping while the output keeps failing.
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryBuffer } from '../../src/buffer/memory-buffer.js';
 import { OutputDelivery } from '../../src/pipeline/delivery.js';
 import type { EventBatch, Output } from '../../outputs/types.js';
@@ -34,6 +34,7 @@ const batch = (seq: number, from: number, n: number): EventBatch => ({
 
 let stop: (() => Promise<void>) | undefined;
 afterEach(async () => {
+  vi.useRealTimers();
   await stop?.();
   stop = undefined;
 });
@@ -59,15 +60,19 @@ describe('delivery loop: linger', () => {
   });
 
   it('events that keep coming are merged into one write, up to max_events, ids and times kept in step', async () => {
+    // The clock is the test's: batches come 1 ms apart, well inside the 50 ms idle gap, however slow the machine.
+    vi.useFakeTimers();
     const { buffer, writes, delivery } = setup({ maxEvents: 20, maxBytes: 1 << 20, lingerMs: 600_000, recordOverhead: 0 });
     delivery.start();
     for (let k = 0; k < 8; k++) {
       await buffer.append(batch(k + 1, k * 5, 5));
-      await sleep(5);
+      await vi.advanceTimersByTimeAsync(1);
     }
-    while (writes.reduce((n, w) => n + w.records.length, 0) < 40) await sleep(10);
-    // At least one write holds more than one appended batch, and none more than max_events.
-    expect(Math.max(...writes.map((w) => w.records.length))).toBeGreaterThan(5);
+    // Then the input goes idle: the second write goes after the gap.
+    for (let i = 0; i < 100 && writes.reduce((n, w) => n + w.records.length, 0) < 40; i++) await vi.advanceTimersByTimeAsync(10);
+    vi.useRealTimers();
+    // Four appended batches per write: cut at max_events, never at the gap.
+    expect(writes.map((w) => w.records.length)).toEqual([20, 20]);
     for (const w of writes) {
       expect(w.records.length).toBeLessThanOrEqual(20);
       expect(w.ids).toEqual(w.records.map((r) => `id-${(JSON.parse(r) as { n: number }).n}`));

@@ -9,6 +9,8 @@ import type { InputConfig } from '../../src/config/schema.js';
 import { LINE_PARTIAL, LINE_TRUNCATED, type LineBatch } from '../../src/tail/line-batch.js';
 import type { TailedFile } from '../../src/tail/tailed-file.js';
 import { Tailer } from '../../src/tail/tailer.js';
+import type { Logger } from '../../src/log.js';
+import { capturing } from '../support/log-capture.js';
 
 interface Got {
   path: string;
@@ -70,13 +72,13 @@ interface Run {
   halt(): Promise<void>;
 }
 
-function start(cfg: InputConfig, resume: CheckpointEntry[] = []): Run {
+function start(cfg: InputConfig, resume: CheckpointEntry[] = [], logger: Logger = pino({ level: process.env.TAILER_LOG ?? 'silent' })): Run {
   const opened: TailedFile[] = [];
   const closed: TailedFile[] = [];
   const tailer = new Tailer({
     input: cfg,
     resume,
-    logger: pino({ level: process.env.TAILER_LOG ?? 'silent' }),
+    logger,
     hooks: { opened: (f) => opened.push(f), closed: (f) => closed.push(f) },
   });
   const lines: Got[] = [];
@@ -219,8 +221,10 @@ describe('Tailer (in process)', () => {
 
   it('a file that appears later is read from its beginning', async () => {
     const dir = await freshDir();
-    const r = start(input(dir, { start_at: 'end' }));
-    await new Promise((res) => setTimeout(res, 100));
+    const log = capturing();
+    const r = start(input(dir, { start_at: 'end' }), [], log.logger);
+    // Created after the first scan (start_at: end applies to what that scan found).
+    await r.waitFor(() => log.lines.some((l) => l.msg === 'tailing started'), 'the first scan');
     await writeFile(join(dir, 'late.log'), 'first\nsecond\n');
     await r.waitFor(() => r.lines.length >= 2, 'two lines');
     expect(pairs(r)).toEqual([
