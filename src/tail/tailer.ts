@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Stats } from 'node:fs';
 import type { CheckpointEntry } from '../checkpoint/entry.js';
 import type { InputConfig } from '../config/schema.js';
@@ -9,10 +9,16 @@ import { headMatches, readFingerprint, type Fingerprint } from './identity.js';
 import type { LineBatch } from './line-batch.js';
 import { hasHead, listSiblings, type Sibling } from './siblings.js';
 import { TailedFile, isGone } from './tailed-file.js';
+import { PollScheduler } from './poll-scheduler.js';
 import { WatchHints } from './watch-hints.js';
+import { mapLimit } from '../util/map-limit.js';
 
 const READ_CHUNK = 1024 * 1024;
 const REMEMBERED_CLOSED = 4096;
+/** An idle file is stat'ed at least every this many poll_intervals. */
+const IDLE_BACKOFF = 10;
+/** Stats and opens in flight at once: enough to keep libuv's threads busy on a loaded node. */
+const FS_CONCURRENCY = 32;
 
 export interface TailerHooks {
   /** A generation was opened; nothing before `file.readPos` will be read from it. */
@@ -51,13 +57,16 @@ export interface TailerStats {
  * nothing is read until the consumer asks for the next batch, so a slow output
  * slows reading and memory stays flat.
  *
- * fs.watch only hints; every tracked file is stat'ed each `poll_interval`, and
- * the globs are expanded again each `rescan_interval`.
+ * fs.watch only hints; every tracked file is stat'ed each `poll_interval`
+ * while it changes, backing off to 10 × `poll_interval` while idle (a hint or
+ * a change resets it), and the globs are expanded again each `rescan_interval`
+ * (or at the next poll after a hint about an unknown name).
  */
 export class Tailer {
   readonly stats: TailerStats = { filesOpened: 0, rotations: 0, truncations: 0, truncationsWithLoss: 0 };
   private readonly discovery: Discovery;
   private readonly hints: WatchHints;
+  private readonly schedule: PollScheduler<PathGroup>;
   private readonly groups = new Map<string, PathGroup>();
   private readonly ready: LineBatch[] = [];
   private readonly readBuf = Buffer.allocUnsafe(READ_CHUNK);
@@ -81,9 +90,13 @@ export class Tailer {
   constructor(private readonly opts: TailerOptions) {
     this.discovery = new Discovery(opts.input.paths, opts.input.exclude);
     this.scratch = Buffer.allocUnsafe(opts.input.fingerprint_bytes);
-    this.hints = new WatchHints(() => {
+    this.schedule = new PollScheduler(opts.input.poll_interval, opts.input.poll_interval * IDLE_BACKOFF);
+    this.hints = new WatchHints((dir, name) => {
+      const group = name === null ? undefined : this.groups.get(join(dir, name));
+      // A name we track: poll just it. Anything else may be a new file (or a rotated name).
+      if (group) this.schedule.hint(group);
+      else this.rescanHinted = true;
       this.hinted = true;
-      this.rescanHinted = true;
       this.wake?.();
     });
   }
@@ -168,12 +181,9 @@ export class Tailer {
       const entry = latestEntryFor(this.opts.resume, group.path);
       await this.openAtPath(group, entry?.mtime_ms ?? Number.POSITIVE_INFINITY, entry ? fingerprintOf(entry) : undefined, entry?.generation ?? -1);
     }
-    const paths = await this.discovery.scan();
-    for (const path of paths) {
-      if (this.groups.has(path)) continue;
-      const file = await this.open(path, input.start_at === 'end' ? 'end' : 0);
-      if (file) setCurrent(this.group(path), file);
-    }
+    const paths = (await this.discovery.scan()).filter((p) => !this.groups.has(p));
+    const opened = await mapLimit(paths, FS_CONCURRENCY, (p) => this.open(p, input.start_at === 'end' ? 'end' : 0));
+    for (const [i, file] of opened.entries()) if (file) setCurrent(this.group(paths[i]!), file);
     for (const dir of this.discovery.baseDirs()) this.hints.watchDir(dir);
     this.lastRescan = Date.now();
     logger.info({ input: input.name, files: this.files().length, resumed: this.opts.resume.length }, 'tailing started');
@@ -224,29 +234,41 @@ export class Tailer {
       this.stopSized = true;
       return;
     }
-    if (!this.stopping && (this.rescanHinted || now - this.lastRescan >= this.opts.input.rescan_interval)) {
+    const { poll_interval, rescan_interval } = this.opts.input;
+    // Hinted rescans at most once per poll_interval: a burst of new files costs one glob expansion.
+    const sinceRescan = now - this.lastRescan;
+    if (!this.stopping && ((this.rescanHinted && sinceRescan >= poll_interval) || sinceRescan >= rescan_interval)) {
       await this.rescan();
     }
-    for (const group of [...this.groups.values()]) await this.pollGroup(group, now);
+    const due = [...this.groups.values()].filter((g) => this.schedule.isDue(g, now));
+    // Stats in chunks, then each path handled in order with its fresh stat.
+    for (let i = 0; i < due.length; i += FS_CONCURRENCY * 4) {
+      const chunk = due.slice(i, i + FS_CONCURRENCY * 4);
+      const stats = this.stopping ? [] : await mapLimit(chunk, FS_CONCURRENCY, (g) => statOrUndefined(g.path).catch(() => undefined));
+      for (const [j, group] of chunk.entries()) {
+        const mtime = group.current?.lastMtimeMs;
+        await this.pollGroup(group, now, stats[j]);
+        if (this.groups.get(group.path) !== group) this.schedule.delete(group);
+        else this.schedule.polled(group, now, hasTimers(group) || group.current?.lastMtimeMs !== mtime);
+      }
+    }
   }
 
   private async rescan(): Promise<void> {
     this.rescanHinted = false;
     this.lastRescan = Date.now();
-    for (const path of await this.discovery.scan()) {
-      if (this.groups.has(path)) continue;
-      // A generation we hold or just finished, renamed into the glob: not a new file.
-      const st = await statOrUndefined(path);
-      if (!st || this.isKnownInode(st)) continue;
-      // Appeared after start: read from its beginning, whatever start_at says.
-      const file = await this.open(path, 0);
-      if (file) setCurrent(this.group(path), file);
-    }
+    const fresh = (await this.discovery.scan()).filter((p) => !this.groups.has(p));
+    const stats = await mapLimit(fresh, FS_CONCURRENCY, (p) => statOrUndefined(p).catch(() => undefined));
+    // A generation we hold or just finished, renamed into the glob: not a new file.
+    const paths = fresh.filter((_, i) => stats[i] !== undefined && !this.isKnownInode(stats[i]!));
+    // Appeared after start: read from its beginning, whatever start_at says.
+    const opened = await mapLimit(paths, FS_CONCURRENCY, (p) => this.open(p, 0));
+    for (const [i, file] of opened.entries()) if (file) setCurrent(this.group(paths[i]!), file);
   }
 
-  private async pollGroup(group: PathGroup, now: number): Promise<void> {
+  /** `st`: the path's stat, taken just before (undefined: gone, or stopping). */
+  private async pollGroup(group: PathGroup, now: number, st: Stats | undefined): Promise<void> {
     if (!this.stopping) {
-      const st = await statOrUndefined(group.path);
       const cur = group.current;
       if (cur && (!st || st.dev !== cur.id.dev || st.ino !== cur.id.ino)) {
         // Renamed away or deleted: keep reading the held fd to its end.
@@ -261,12 +283,14 @@ export class Tailer {
         await this.openAtPath(group, since, undefined, -1);
       }
     }
-    for (const f of [...group.files]) await this.pollFile(group, f, now);
+    for (const f of [...group.files]) await this.pollFile(group, f, now, f === group.current ? st : undefined);
     if (group.files.length === 0 && !this.discovery.matches(group.path)) this.groups.delete(group.path);
   }
 
-  private async pollFile(group: PathGroup, f: TailedFile, now: number): Promise<void> {
-    const st = await f.fh.stat().catch(() => undefined);
+  /** `pathStat`: the stat of the path, taken this poll; it is the file's own when the inode matches (one stat, not two). */
+  private async pollFile(group: PathGroup, f: TailedFile, now: number, pathStat?: Stats): Promise<void> {
+    const same = pathStat !== undefined && pathStat.dev === f.id.dev && pathStat.ino === f.id.ino;
+    const st = same ? pathStat : await f.fh.stat().catch(() => undefined);
     if (!st) return;
     if (f === group.current && !this.stopping) {
       const shrunk = st.size < f.readPos;
@@ -432,7 +456,8 @@ export class Tailer {
         groupPath,
         offset,
         { maxLineBytes: input.max_line_bytes, fingerprintBytes: input.fingerprint_bytes },
-        this.scratch,
+        // Its own: opens run concurrently (start-up, rescans), and the head is read into it.
+        Buffer.allocUnsafe(input.fingerprint_bytes),
         inherit,
       );
     } catch (err) {
@@ -461,6 +486,8 @@ export class Tailer {
       const group = this.groups.get(file.path);
       const current = group?.current === file;
       const batch = await file.read(this.readBuf, current && !this.stopping ? this.scratch : undefined);
+      // At its end: poll the path soon, whatever its idle back-off was, for what is written next.
+      if (!file.readable && group) this.schedule.hint(group);
       if (batch !== 'superseded') return batch;
       await this.onTruncated(group!, file);
       return null;
@@ -520,6 +547,16 @@ export class Tailer {
       };
     });
   }
+}
+
+/**
+ * Polls of this path drive a timer (rotate_wait of a rotated generation, the
+ * partial-line timeout, a head still to settle), so they stay at poll_interval.
+ * Otherwise only a change matters: data known to be unread is read anyway, and
+ * reaching its end makes the path due again.
+ */
+function hasTimers(group: PathGroup): boolean {
+  return group.files.some((f) => f !== group.current || f.splitter.hasPartial || f.missedSince !== undefined);
 }
 
 /** The path now points at `file`, the newest generation. */
