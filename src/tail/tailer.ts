@@ -10,6 +10,7 @@ import type { LineBatch } from './line-batch.js';
 import { hasHead, listSiblings, type Sibling } from './siblings.js';
 import { TailedFile, isGone } from './tailed-file.js';
 import { PollScheduler } from './poll-scheduler.js';
+import { statPath } from './stat-path.js';
 import { WatchHints } from './watch-hints.js';
 import { mapLimit } from '../util/map-limit.js';
 
@@ -244,7 +245,7 @@ export class Tailer {
     // Stats in chunks, then each path handled in order with its fresh stat.
     for (let i = 0; i < due.length; i += FS_CONCURRENCY * 4) {
       const chunk = due.slice(i, i + FS_CONCURRENCY * 4);
-      const stats = this.stopping ? [] : await mapLimit(chunk, FS_CONCURRENCY, (g) => statOrUndefined(g.path).catch(() => undefined));
+      const stats = this.stopping ? [] : await mapLimit(chunk, FS_CONCURRENCY, (g) => statPath(g.path).catch(() => undefined));
       for (const [j, group] of chunk.entries()) {
         const mtime = group.current?.lastMtimeMs;
         await this.pollGroup(group, now, stats[j]);
@@ -258,7 +259,7 @@ export class Tailer {
     this.rescanHinted = false;
     this.lastRescan = Date.now();
     const fresh = (await this.discovery.scan()).filter((p) => !this.groups.has(p));
-    const stats = await mapLimit(fresh, FS_CONCURRENCY, (p) => statOrUndefined(p).catch(() => undefined));
+    const stats = await mapLimit(fresh, FS_CONCURRENCY, (p) => statPath(p).catch(() => undefined));
     // A generation we hold or just finished, renamed into the glob: not a new file.
     const paths = fresh.filter((_, i) => stats[i] !== undefined && !this.isKnownInode(stats[i]!));
     // Appeared after start: read from its beginning, whatever start_at says.
