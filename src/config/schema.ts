@@ -72,6 +72,8 @@ const inputFields = z.strictObject({
   partial_line_timeout: duration().default(5000),
   /** Bytes at the head of a file hashed into its identity (with dev and inode). */
   fingerprint_bytes: size().default(1024),
+  /** Files not modified for longer are not opened; once modified they are tailed from where they ended then. */
+  ignore_older: duration().optional(),
 });
 
 const inputSchema = inputFields.superRefine((input, ctx) => {

@@ -40,6 +40,7 @@ export function createMetrics(source: MetricsSource): Registry {
   perInput('logship_input_parse_failures_total', 'Records kept as message with the parse_failure tag.', (i) => i.parseFailures);
   perInput('logship_input_lines_truncated_total', 'Lines cut at max_line_bytes (tagged truncated).', (i) => i.tailer.truncatedLines);
   perInput('logship_input_files_tracked', 'File generations currently tailed.', (i) => i.tailer.filesTracked);
+  perInput('logship_input_files_matched', 'Regular files the input\'s globs matched at the last scan (0: a glob matches nothing).', (i) => i.tailer.filesMatched);
   perInput('logship_input_rotations_total', 'Rotations detected (rename/create, delete).', (i) => i.tailer.rotations);
   perInput('logship_input_truncations_total', 'Truncations detected (copytruncate, truncate).', (i) => i.tailer.truncations);
   perInput('logship_input_truncations_with_loss_total', 'Truncations whose unread tail was not found in a copy.', (i) => i.tailer.truncationsWithLoss);

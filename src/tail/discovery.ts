@@ -1,4 +1,5 @@
 import { basename, dirname, resolve } from 'node:path';
+import type { Dirent } from 'node:fs';
 import fg from 'fast-glob';
 import picomatch from 'picomatch';
 
@@ -9,6 +10,8 @@ import picomatch from 'picomatch';
 export class Discovery {
   private readonly excluded: (path: string) => boolean;
   private readonly patterns: string[];
+  /** Matched by the last scan but not regular files (FIFOs, devices, sockets, dangling symlinks): never tailed. */
+  skipped: { path: string; kind: string }[] = [];
 
   constructor(paths: readonly string[], exclude: readonly string[]) {
     this.patterns = paths.map((p) => toPosix(resolve(p)));
@@ -19,13 +22,27 @@ export class Discovery {
   async scan(): Promise<string[]> {
     const found = await fg(this.patterns, {
       absolute: true,
-      onlyFiles: true,
+      onlyFiles: false,
+      objectMode: true,
       dot: true,
       unique: true,
       suppressErrors: true,
       followSymbolicLinks: true,
     });
-    return found.filter((p) => !this.excluded(p)).sort();
+    const files: string[] = [];
+    const skipped: { path: string; kind: string }[] = [];
+    for (const { path, dirent } of found) {
+      if (this.excluded(path) || dirent.isDirectory()) continue;
+      if (dirent.isFile()) files.push(path);
+      else skipped.push({ path, kind: kindOf(dirent) });
+    }
+    this.skipped = skipped;
+    return files.sort();
+  }
+
+  /** The input's globs, each with the fixed directory in front of it. */
+  globs(): { pattern: string; base: string }[] {
+    return this.patterns.map((pattern) => ({ pattern, base: baseOf(pattern) }));
   }
 
   /** Would a scan pick this path up? (rotated siblings that match are tailed on their own). */
@@ -35,11 +52,24 @@ export class Discovery {
 
   /** The fixed directories in front of each glob: where new files show up. */
   baseDirs(): string[] {
-    return [...new Set(this.patterns.map((p) => {
-      const scan = picomatch.scan(p);
-      return scan.isGlob ? scan.base || '/' : dirname(p);
-    }))];
+    return [...new Set(this.patterns.map(baseOf))];
   }
+}
+
+function baseOf(pattern: string): string {
+  const scan = picomatch.scan(pattern);
+  return scan.isGlob ? scan.base || '/' : dirname(pattern);
+}
+
+type EntryType = Pick<Dirent, 'isFIFO' | 'isCharacterDevice' | 'isBlockDevice' | 'isSocket' | 'isSymbolicLink'>;
+
+function kindOf(d: EntryType): string {
+  if (d.isFIFO()) return 'FIFO';
+  if (d.isCharacterDevice()) return 'character device';
+  if (d.isBlockDevice()) return 'block device';
+  if (d.isSocket()) return 'socket';
+  if (d.isSymbolicLink()) return 'dangling symlink';
+  return 'not a regular file';
 }
 
 function toPosix(p: string): string {

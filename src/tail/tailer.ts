@@ -5,6 +5,7 @@ import type { CheckpointEntry } from '../checkpoint/entry.js';
 import type { InputConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { Discovery } from './discovery.js';
+import { InputProblems } from './input-problems.js';
 import { headMatches, readFingerprint, type Fingerprint } from './identity.js';
 import type { LineBatch } from './line-batch.js';
 import { hasHead, listSiblings, type Sibling } from './siblings.js';
@@ -51,6 +52,8 @@ export interface TailerStats {
   truncations: number;
   /** Truncations where unread bytes could not be found in a copy. */
   truncationsWithLoss: number;
+  /** A gauge: regular files the globs matched at the last scan (ignored ones included). */
+  filesMatched: number;
 }
 
 /**
@@ -64,10 +67,14 @@ export interface TailerStats {
  * (or at the next poll after a hint about an unknown name).
  */
 export class Tailer {
-  readonly stats: TailerStats = { filesOpened: 0, rotations: 0, truncations: 0, truncationsWithLoss: 0 };
+  readonly stats: TailerStats = { filesOpened: 0, rotations: 0, truncations: 0, truncationsWithLoss: 0, filesMatched: 0 };
   private readonly discovery: Discovery;
   private readonly hints: WatchHints;
   private readonly schedule: PollScheduler<PathGroup>;
+  private readonly problems: InputProblems;
+  /** Paths left closed by ignore_older, with what they held then; re-checked at rescans, backing off. */
+  private readonly ignored = new Map<string, { dev: number; ino: number; size: number }>();
+  private readonly ignoredPolls: PollScheduler<string>;
   private readonly groups = new Map<string, PathGroup>();
   private readonly ready: LineBatch[] = [];
   private readonly readBuf = Buffer.allocUnsafe(READ_CHUNK);
@@ -92,11 +99,15 @@ export class Tailer {
     this.discovery = new Discovery(opts.input.paths, opts.input.exclude);
     this.scratch = Buffer.allocUnsafe(opts.input.fingerprint_bytes);
     this.schedule = new PollScheduler(opts.input.poll_interval, opts.input.poll_interval * IDLE_BACKOFF);
+    this.ignoredPolls = new PollScheduler(opts.input.poll_interval, opts.input.poll_interval * IDLE_BACKOFF);
+    this.problems = new InputProblems(this.discovery, opts.input.name, opts.logger);
     this.hints = new WatchHints((dir, name) => {
-      const group = name === null ? undefined : this.groups.get(join(dir, name));
+      const path = name === null ? undefined : join(dir, name);
+      const group = path === undefined ? undefined : this.groups.get(path);
       // A name we track: poll just it. Anything else may be a new file (or a rotated name).
       if (group) this.schedule.hint(group);
       else this.rescanHinted = true;
+      if (path !== undefined && this.ignored.has(path)) this.ignoredPolls.hint(path);
       this.hinted = true;
       this.wake?.();
     });
@@ -182,9 +193,9 @@ export class Tailer {
       const entry = latestEntryFor(this.opts.resume, group.path);
       await this.openAtPath(group, entry?.mtime_ms ?? Number.POSITIVE_INFINITY, entry ? fingerprintOf(entry) : undefined, entry?.generation ?? -1);
     }
-    const paths = (await this.discovery.scan()).filter((p) => !this.groups.has(p));
-    const opened = await mapLimit(paths, FS_CONCURRENCY, (p) => this.open(p, input.start_at === 'end' ? 'end' : 0));
-    for (const [i, file] of opened.entries()) if (file) setCurrent(this.group(paths[i]!), file);
+    const fresh = await this.freshFiles(await this.scan(), false);
+    const opened = await mapLimit(fresh, FS_CONCURRENCY, (f) => this.open(f.path, f.offset ?? (input.start_at === 'end' ? 'end' : 0)));
+    for (const [i, file] of opened.entries()) if (file) setCurrent(this.group(fresh[i]!.path), file);
     for (const dir of this.discovery.baseDirs()) this.hints.watchDir(dir);
     this.lastRescan = Date.now();
     logger.info({ input: input.name, files: this.files().length, resumed: this.opts.resume.length }, 'tailing started');
@@ -258,13 +269,68 @@ export class Tailer {
   private async rescan(): Promise<void> {
     this.rescanHinted = false;
     this.lastRescan = Date.now();
-    const fresh = (await this.discovery.scan()).filter((p) => !this.groups.has(p));
-    const stats = await mapLimit(fresh, FS_CONCURRENCY, (p) => statPath(p).catch(() => undefined));
-    // A generation we hold or just finished, renamed into the glob: not a new file.
-    const paths = fresh.filter((_, i) => stats[i] !== undefined && !this.isKnownInode(stats[i]!));
+    const fresh = await this.freshFiles(await this.scan(), true);
     // Appeared after start: read from its beginning, whatever start_at says.
-    const opened = await mapLimit(paths, FS_CONCURRENCY, (p) => this.open(p, 0));
-    for (const [i, file] of opened.entries()) if (file) setCurrent(this.group(paths[i]!), file);
+    const opened = await mapLimit(fresh, FS_CONCURRENCY, (f) => this.open(f.path, f.offset ?? 0));
+    for (const [i, file] of opened.entries()) if (file) setCurrent(this.group(fresh[i]!.path), file);
+  }
+
+  /** Expands the globs; says when they match nothing or something that cannot be tailed. */
+  private async scan(): Promise<string[]> {
+    const found = await this.discovery.scan();
+    this.stats.filesMatched = found.length;
+    await this.problems.check(found);
+    return found;
+  }
+
+  /**
+   * Found paths no group holds, to open. `skipKnown`: leave out generations we
+   * hold or just finished, renamed into the glob (not new files). Files
+   * ignore_older leaves closed are remembered; once modified, they are tailed
+   * from where they ended then (`offset`), or from 0 when replaced meanwhile.
+   */
+  private async freshFiles(found: string[], skipKnown: boolean): Promise<{ path: string; offset?: number }[]> {
+    const limit = this.opts.input.ignore_older;
+    const now = Date.now();
+    if (this.ignored.size > 0) {
+      const still = new Set(found);
+      for (const p of this.ignored.keys()) if (!still.has(p)) this.forgetIgnored(p);
+    }
+    const candidates = found.filter((p) => !this.groups.has(p) && (!this.ignored.has(p) || this.ignoredPolls.isDue(p, now)));
+    if (!skipKnown && limit === undefined) return candidates.map((path) => ({ path }));
+    const stats = await mapLimit(candidates, FS_CONCURRENCY, (p) => statPath(p).catch(() => undefined));
+    const out: { path: string; offset?: number }[] = [];
+    let newlyIgnored = 0;
+    for (const [i, path] of candidates.entries()) {
+      const st = stats[i];
+      if (!st || (skipKnown && this.isKnownInode(st))) continue;
+      const was = this.ignored.get(path);
+      if (limit !== undefined && now - st.mtimeMs > limit) {
+        if (!was) {
+          this.ignored.set(path, { dev: st.dev, ino: st.ino, size: st.size });
+          newlyIgnored++;
+        }
+        this.ignoredPolls.polled(path, now, false);
+        continue;
+      }
+      if (!was) {
+        out.push({ path });
+        continue;
+      }
+      this.forgetIgnored(path);
+      const offset = was.dev === st.dev && was.ino === st.ino && st.size >= was.size ? was.size : 0;
+      this.opts.logger.info({ input: this.opts.input.name, path, offset }, 'file left closed by ignore_older was modified; tailing what was written since');
+      out.push({ path, offset });
+    }
+    if (newlyIgnored > 0) {
+      this.opts.logger.info({ input: this.opts.input.name, files: newlyIgnored, ignoreOlderMs: limit }, 'files not modified within ignore_older are left closed until they change');
+    }
+    return out;
+  }
+
+  private forgetIgnored(path: string): void {
+    this.ignored.delete(path);
+    this.ignoredPolls.delete(path);
   }
 
   /** `st`: the path's stat, taken just before (undefined: gone, or stopping). */
