@@ -74,6 +74,8 @@ const inputFields = z.strictObject({
   fingerprint_bytes: size().default(1024),
   /** Files not modified for longer are not opened; once modified they are tailed from where they ended then. */
   ignore_older: duration().optional(),
+  /** Open files per input at most: the least recently active, fully read, is closed first and reopened by identity when it changes. */
+  max_open_files: z.number().int().min(1).max(1_000_000).optional(),
 });
 
 const inputSchema = inputFields.superRefine((input, ctx) => {

@@ -10,6 +10,7 @@ import { headMatches, readFingerprint, type Fingerprint } from './identity.js';
 import type { LineBatch } from './line-batch.js';
 import { hasHead, listSiblings, type Sibling } from './siblings.js';
 import { TailedFile, isGone } from './tailed-file.js';
+import { makeRoom } from './open-files.js';
 import { PollScheduler } from './poll-scheduler.js';
 import { statPath } from './stat-path.js';
 import { WatchHints } from './watch-hints.js';
@@ -193,9 +194,7 @@ export class Tailer {
       const entry = latestEntryFor(this.opts.resume, group.path);
       await this.openAtPath(group, entry?.mtime_ms ?? Number.POSITIVE_INFINITY, entry ? fingerprintOf(entry) : undefined, entry?.generation ?? -1);
     }
-    const fresh = await this.freshFiles(await this.scan(), false);
-    const opened = await mapLimit(fresh, FS_CONCURRENCY, (f) => this.open(f.path, f.offset ?? (input.start_at === 'end' ? 'end' : 0)));
-    for (const [i, file] of opened.entries()) if (file) setCurrent(this.group(fresh[i]!.path), file);
+    await this.openNew(await this.freshFiles(await this.scan(), false), input.start_at === 'end' ? 'end' : 0);
     for (const dir of this.discovery.baseDirs()) this.hints.watchDir(dir);
     this.lastRescan = Date.now();
     logger.info({ input: input.name, files: this.files().length, resumed: this.opts.resume.length }, 'tailing started');
@@ -269,10 +268,49 @@ export class Tailer {
   private async rescan(): Promise<void> {
     this.rescanHinted = false;
     this.lastRescan = Date.now();
-    const fresh = await this.freshFiles(await this.scan(), true);
     // Appeared after start: read from its beginning, whatever start_at says.
-    const opened = await mapLimit(fresh, FS_CONCURRENCY, (f) => this.open(f.path, f.offset ?? 0));
-    for (const [i, file] of opened.entries()) if (file) setCurrent(this.group(fresh[i]!.path), file);
+    await this.openNew(await this.freshFiles(await this.scan(), true), 0);
+  }
+
+  /**
+   * Opens files the scan found, concurrently. Under max_open_files one at a
+   * time, and only while there is room: the rest wait for a later scan.
+   */
+  private async openNew(fresh: { path: string; offset?: number }[], from: number | 'end'): Promise<void> {
+    const cap = this.opts.input.max_open_files;
+    await mapLimit(fresh, cap === undefined ? FS_CONCURRENCY : 1, async (f) => {
+      if (cap !== undefined && !(await makeRoom(cap, this.files(), (x) => this.parkable(x)))) return;
+      const file = await this.open(f.path, f.offset ?? from);
+      if (file) setCurrent(this.group(f.path), file);
+    });
+  }
+
+  /** May give its fd up: the generation under its path, read to its end, no timer running on it. */
+  private parkable(f: TailedFile): boolean {
+    const group = this.groups.get(f.path);
+    return group?.current === f && !f.readable && !f.rotated && !f.splitter.hasPartial && f.missedSince === undefined && f.stopAt === undefined;
+  }
+
+  /**
+   * A parked generation whose path changed: reopen it where it is now (its
+   * path, or renamed beside it) to read on from its position. False while there
+   * is no room (the next poll tries again) or when it is gone: then it is
+   * closed for good, warned about, since what was written after it was parked is lost.
+   */
+  private async unpark(group: PathGroup, f: TailedFile): Promise<boolean> {
+    if (!(await makeRoom(this.opts.input.max_open_files, this.files(), (x) => x !== f && this.parkable(x)))) return false;
+    if (await f.reopen(group.path, this.scratch)) return true;
+    for (const s of await listSiblings(group.path)) {
+      if (s.dev === f.id.dev && s.ino === f.id.ino && (await f.reopen(s.path, this.scratch))) return true;
+    }
+    this.opts.logger.warn(
+      { input: this.opts.input.name, path: group.path, offset: f.readPos },
+      'file closed by max_open_files was deleted or replaced before it could be reopened; lines written to it after it was closed were not read',
+    );
+    group.files.splice(group.files.indexOf(f), 1);
+    if (group.current === f) group.current = undefined;
+    await this.retireClosed(group, f);
+    return false;
   }
 
   /** Expands the globs; says when they match nothing or something that cannot be tailed. */
@@ -357,6 +395,10 @@ export class Tailer {
   /** `pathStat`: the stat of the path, taken this poll; it is the file's own when the inode matches (one stat, not two). */
   private async pollFile(group: PathGroup, f: TailedFile, now: number, pathStat?: Stats): Promise<void> {
     const same = pathStat !== undefined && pathStat.dev === f.id.dev && pathStat.ino === f.id.ino;
+    if (f.parked) {
+      const unchanged = same && pathStat.size === f.readPos && pathStat.mtimeMs === f.lastMtimeMs;
+      if (unchanged || !(await this.unpark(group, f))) return;
+    }
     const st = same ? pathStat : await f.fh.stat().catch(() => undefined);
     if (!st) return;
     if (f === group.current && !this.stopping) {

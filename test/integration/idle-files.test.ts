@@ -89,4 +89,38 @@ describe('idle files', () => {
     reader.poll();
     expect(messages(reader).sort()).toEqual(['fresh 1', 'later 1']);
   });
+
+  it('max_open_files: 2 with 5 files written in turns: every line once, never more than 2 of them open', async () => {
+    const root = await h.tmp('idle-max-open');
+    const logs = path.join(root, 'logs');
+    const files = [1, 2, 3, 4, 5].map((i) => path.join(logs, `f${i}.log`));
+    for (const [i, f] of files.entries()) writeFileSync(f, `f${i + 1} round 0\n`);
+    const cfg = await writeConfig(root, baseConfig(root, [{ name: 'app', paths: [path.join(logs, '*.log')], max_open_files: 2, poll_interval: '100ms', rescan_interval: '1s' }]));
+    const proc = h.start(cfg);
+    const reader = new OutputReader(path.join(root, 'out'));
+    let maxOpen = 0;
+    let samples = 0;
+    const sampler = setInterval(() => {
+      if (!proc.running) return;
+      maxOpen = Math.max(maxOpen, openUnder(proc.pid!, logs).length);
+      samples++;
+    }, 10);
+    try {
+      const ROUNDS = 8;
+      for (let r = 0; r <= ROUNDS; r++) {
+        if (r > 0) for (const [i, f] of files.entries()) appendFileSync(f, `f${i + 1} round ${r}\n`);
+        const want = files.map((_, i) => `f${i + 1} round ${r}`);
+        await waitFor(reader, () => want.every((m) => messages(reader).includes(m)), () => `round ${r}: have ${messages(reader).length} lines`, { proc, what: `round ${r} of every file`, stallMs: 60_000 });
+      }
+      expect((await proc.stop()).code, proc.describe()).toBe(0);
+      reader.poll();
+      const got = messages(reader).sort();
+      const expected = files.flatMap((_, i) => Array.from({ length: ROUNDS + 1 }, (_, r) => `f${i + 1} round ${r}`)).sort();
+      expect(got, 'every line exactly once').toEqual(expected);
+      expect(samples).toBeGreaterThan(0);
+      expect(maxOpen, `log files open at once (of ${samples} samples of /proc/${proc.pid}/fd)`).toBeLessThanOrEqual(2);
+    } finally {
+      clearInterval(sampler);
+    }
+  });
 });
