@@ -20,6 +20,8 @@ const READ_CHUNK = 1024 * 1024;
 const REMEMBERED_CLOSED = 4096;
 /** An idle file is stat'ed at least every this many poll_intervals. */
 const IDLE_BACKOFF = 10;
+/** Watch events closer than this share one poll: a burst of new files is not a poll per event. */
+const HINT_COALESCE_MS = 20;
 /** Stats and opens in flight at once: enough to keep libuv's threads busy on a loaded node. */
 const FS_CONCURRENCY = 32;
 
@@ -154,7 +156,8 @@ export class Tailer {
           continue;
         }
         const now = Date.now();
-        if (this.hinted || now - this.lastPoll >= this.opts.input.poll_interval) {
+        const sincePoll = now - this.lastPoll;
+        if ((this.hinted && sincePoll >= HINT_COALESCE_MS) || sincePoll >= this.opts.input.poll_interval) {
           await this.poll(now);
           yield null;
           if (this.ready.length > 0) continue;
@@ -175,7 +178,8 @@ export class Tailer {
           }
           continue;
         }
-        await this.sleep(this.opts.input.poll_interval - (Date.now() - this.lastPoll));
+        const until = this.hinted ? HINT_COALESCE_MS : this.opts.input.poll_interval;
+        await this.sleep(until - (Date.now() - this.lastPoll));
       }
     } finally {
       this.hints.close();
@@ -625,7 +629,9 @@ export class Tailer {
 
   private isKnownInode(s: { dev: number; ino: number }): boolean {
     if (this.closedInodes.has(`${s.dev}:${s.ino}`)) return true;
-    return this.files().some((f) => f.id.dev === s.dev && f.id.ino === s.ino);
+    // Called per new path of a rescan: no array per call (thousands of files, thousands of new ones).
+    for (const g of this.groups.values()) for (const f of g.files) if (f.id.dev === s.dev && f.id.ino === s.ino) return true;
+    return false;
   }
 
   /** Round-robin over paths; within a path the oldest generation with data goes first. */
@@ -643,7 +649,7 @@ export class Tailer {
   }
 
   private sleep(ms: number): Promise<void> {
-    if (this.hinted || this.aborted) return Promise.resolve();
+    if (this.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const t = setTimeout(done, Math.max(1, ms));
       function done() {
