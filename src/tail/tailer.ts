@@ -78,6 +78,8 @@ export class Tailer {
   /** Paths left closed by ignore_older, with what they held then; re-checked at rescans, backing off. */
   private readonly ignored = new Map<string, { dev: number; ino: number; size: number }>();
   private readonly ignoredPolls: PollScheduler<string>;
+  /** New files wait for room under max_open_files: a file read to its end makes some, so rescan then. */
+  private waitingForRoom = false;
   private readonly groups = new Map<string, PathGroup>();
   private readonly ready: LineBatch[] = [];
   private readonly readBuf = Buffer.allocUnsafe(READ_CHUNK);
@@ -282,8 +284,12 @@ export class Tailer {
    */
   private async openNew(fresh: { path: string; offset?: number }[], from: number | 'end'): Promise<void> {
     const cap = this.opts.input.max_open_files;
+    this.waitingForRoom = false;
     await mapLimit(fresh, cap === undefined ? FS_CONCURRENCY : 1, async (f) => {
-      if (cap !== undefined && !(await makeRoom(cap, this.files(), (x) => this.parkable(x)))) return;
+      if (cap !== undefined && !(await makeRoom(cap, this.files(), (x) => this.parkable(x)))) {
+        this.waitingForRoom = true;
+        return;
+      }
       const file = await this.open(f.path, f.offset ?? from);
       if (file) setCurrent(this.group(f.path), file);
     });
@@ -601,6 +607,7 @@ export class Tailer {
       const batch = await file.read(this.readBuf, current && !this.stopping ? this.scratch : undefined);
       // At its end: poll the path soon, whatever its idle back-off was, for what is written next.
       if (!file.readable && group) this.schedule.hint(group);
+      if (!file.readable && this.waitingForRoom) this.rescanHinted = true;
       if (batch !== 'superseded') return batch;
       await this.onTruncated(group!, file);
       return null;
