@@ -284,9 +284,11 @@ export class Tailer {
    */
   private async openNew(fresh: { path: string; offset?: number }[], from: number | 'end'): Promise<void> {
     const cap = this.opts.input.max_open_files;
-    this.waitingForRoom = false;
+    let full = false;
     await mapLimit(fresh, cap === undefined ? FS_CONCURRENCY : 1, async (f) => {
+      if (full) return;
       if (cap !== undefined && !(await makeRoom(cap, this.files(), (x) => this.parkable(x)))) {
+        full = true;
         this.waitingForRoom = true;
         return;
       }
@@ -344,7 +346,11 @@ export class Tailer {
       const still = new Set(found);
       for (const p of this.ignored.keys()) if (!still.has(p)) this.forgetIgnored(p);
     }
-    const candidates = found.filter((p) => !this.groups.has(p) && (!this.ignored.has(p) || this.ignoredPolls.isDue(p, now)));
+    let candidates = found.filter((p) => !this.groups.has(p) && (!this.ignored.has(p) || this.ignoredPolls.isDue(p, now)));
+    // Under max_open_files no more can open at once: the rest wait for the next scan.
+    const cap = this.opts.input.max_open_files;
+    this.waitingForRoom = cap !== undefined && candidates.length > cap;
+    if (cap !== undefined) candidates = candidates.slice(0, cap);
     if (!skipKnown && limit === undefined) return candidates.map((path) => ({ path }));
     const stats = await mapLimit(candidates, FS_CONCURRENCY, (p) => statPath(p).catch(() => undefined));
     const out: { path: string; offset?: number }[] = [];
