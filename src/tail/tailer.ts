@@ -261,10 +261,13 @@ export class Tailer {
     // Stats in chunks, then each path handled in order with its fresh stat.
     for (let i = 0; i < due.length; i += FS_CONCURRENCY * 4) {
       const chunk = due.slice(i, i + FS_CONCURRENCY * 4);
-      const stats = this.stopping ? [] : await mapLimit(chunk, FS_CONCURRENCY, (g) => statPath(g.path).catch(() => undefined));
+      // null: the stat failed (EACCES, EIO): not a sign of rotation; the path is tried again next poll.
+      const stats = this.stopping ? [] : await mapLimit(chunk, FS_CONCURRENCY, (g) => statPath(g.path).catch(() => null));
       for (const [j, group] of chunk.entries()) {
+        const st = stats[j];
+        if (st === null) continue;
         const mtime = group.current?.lastMtimeMs;
-        await this.pollGroup(group, now, stats[j]);
+        await this.pollGroup(group, now, st);
         if (this.groups.get(group.path) !== group) this.schedule.delete(group);
         else this.schedule.polled(group, now, hasTimers(group) || group.current?.lastMtimeMs !== mtime);
       }
