@@ -39,6 +39,7 @@ export const METRICS: readonly MetricDefinition[] = [
   { name: 'logship_input_dropped_records_total', type: 'counter', help: "Records a user parser dropped by returning null.", labelNames: ['input'], read: perInput((i) => i.droppedRecords) },
   { name: 'logship_input_lines_truncated_total', type: 'counter', help: 'Lines cut at max_line_bytes (tagged truncated).', labelNames: ['input'], read: perInput((i) => i.tailer.truncatedLines) },
   { name: 'logship_input_files_tracked', type: 'gauge', help: 'File generations currently tailed.', labelNames: ['input'], read: perInput((i) => i.tailer.filesTracked) },
+  { name: 'logship_input_files_matched', type: 'gauge', help: "Regular files the input's globs matched at the last scan (0: a glob matches nothing).", labelNames: ['input'], read: perInput((i) => i.tailer.filesMatched) },
   { name: 'logship_input_rotations_total', type: 'counter', help: 'Rotations detected (rename/create, delete).', labelNames: ['input'], read: perInput((i) => i.tailer.rotations) },
   { name: 'logship_input_truncations_total', type: 'counter', help: 'Truncations detected (copytruncate, truncate).', labelNames: ['input'], read: perInput((i) => i.tailer.truncations) },
   { name: 'logship_input_truncations_with_loss_total', type: 'counter', help: 'Truncations whose unread tail was not found in a copy.', labelNames: ['input'], read: perInput((i) => i.tailer.truncationsWithLoss) },

@@ -1,5 +1,6 @@
 import { realpath } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
+import type { Dirent } from 'node:fs';
 import fg from 'fast-glob';
 import picomatch from 'picomatch';
 import { onePathPerFile, type Alias } from './aliases.js';
@@ -12,6 +13,8 @@ import { LoopCutWalk } from './loop-cut.js';
 export class Discovery {
   private readonly excluded: (path: string) => boolean;
   private readonly patterns: string[];
+  /** Matched by the last scan but not regular files (FIFOs, devices, sockets, dangling symlinks): never tailed. */
+  skipped: { path: string; kind: string }[] = [];
 
   /** `onAlias`: a file also found under another path, not tailed there (called on every scan that finds it). */
   constructor(
@@ -28,21 +31,33 @@ export class Discovery {
     const walk = new LoopCutWalk(this.baseDirs());
     const found = await fg(this.patterns, {
       absolute: true,
-      onlyFiles: true,
+      onlyFiles: false,
+      objectMode: true,
       dot: true,
       unique: true,
       suppressErrors: true,
       followSymbolicLinks: true,
       fs: { readdir: walk.readdir },
     });
-    const kept = found.filter((p) => !this.excluded(p)).sort();
+    const files: string[] = [];
+    const skipped: { path: string; kind: string }[] = [];
+    for (const { path, dirent } of found) {
+      if (this.excluded(path) || dirent.isDirectory()) continue;
+      if (dirent.isFile()) files.push(path);
+      else skipped.push({ path, kind: kindOf(dirent) });
+    }
+    this.skipped = skipped;
     const withReal: { path: string; real: string }[] = [];
-    for (const path of kept) withReal.push({ path, real: walk.knownRealPath(path) ?? (await realpath(path).catch(() => path)) });
+    for (const path of files.sort()) withReal.push({ path, real: walk.knownRealPath(path) ?? (await realpath(path).catch(() => path)) });
     const { paths, aliases } = onePathPerFile(withReal);
     for (const a of aliases) this.onAlias(a);
     return paths;
   }
 
+  /** The input's globs, each with the fixed directory in front of it. */
+  globs(): { pattern: string; base: string }[] {
+    return this.patterns.map((pattern) => ({ pattern, base: baseOf(pattern) }));
+  }
 
   /** Would a scan pick this path up? (rotated siblings that match are tailed on their own). */
   matches(path: string): boolean {
@@ -51,11 +66,24 @@ export class Discovery {
 
   /** The fixed directories in front of each glob: where new files show up. */
   baseDirs(): string[] {
-    return [...new Set(this.patterns.map((p) => {
-      const scan = picomatch.scan(p);
-      return scan.isGlob ? scan.base || '/' : dirname(p);
-    }))];
+    return [...new Set(this.patterns.map(baseOf))];
   }
+}
+
+function baseOf(pattern: string): string {
+  const scan = picomatch.scan(pattern);
+  return scan.isGlob ? scan.base || '/' : dirname(pattern);
+}
+
+type EntryType = Pick<Dirent, 'isFIFO' | 'isCharacterDevice' | 'isBlockDevice' | 'isSocket' | 'isSymbolicLink'>;
+
+function kindOf(d: EntryType): string {
+  if (d.isFIFO()) return 'FIFO';
+  if (d.isCharacterDevice()) return 'character device';
+  if (d.isBlockDevice()) return 'block device';
+  if (d.isSocket()) return 'socket';
+  if (d.isSymbolicLink()) return 'dangling symlink';
+  return 'not a regular file';
 }
 
 function toPosix(p: string): string {

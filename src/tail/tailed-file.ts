@@ -34,13 +34,15 @@ export class TailedFile implements SourceRef {
   missedSince: number | undefined;
   /** The last bytes read: with the head, how a copy of this generation is recognised. */
   tail: TailMark | undefined;
+  /** Its fd closed by max_open_files while it was idle and fully read; `reopen` takes it up again. */
+  parked = false;
   /** Graceful stop: read up to here, then stop. */
   stopAt: number | undefined;
   readonly splitter: LineSplitter;
 
   private constructor(
     readonly path: string,
-    readonly fh: FileHandle,
+    public fh: FileHandle,
     readonly id: Identity,
     private gen: number,
     offset: number,
@@ -170,6 +172,38 @@ export class TailedFile implements SourceRef {
 
   async close(): Promise<void> {
     await this.fh.close().catch(() => {});
+  }
+
+  /** Closes the fd, keeping the position and identity: reopened by identity when it changes. */
+  async park(): Promise<void> {
+    this.parked = true;
+    await this.fh.close().catch(() => {});
+  }
+
+  /**
+   * Takes a parked generation up again through `openPath` if that is still it
+   * (same inode, same head). False when it is not (renamed elsewhere, deleted, replaced).
+   */
+  async reopen(openPath: string, scratch: Buffer): Promise<boolean> {
+    let fh: FileHandle;
+    try {
+      fh = await open(openPath, 'r');
+    } catch (err) {
+      if (isGone(err)) return false;
+      throw err;
+    }
+    try {
+      const st = await fh.stat();
+      if (st.dev === this.id.dev && st.ino === this.id.ino && (await headMatches(fh, this.id.fp, scratch))) {
+        this.fh = fh;
+        this.parked = false;
+        return true;
+      }
+    } catch {
+      // Treated as not found: the caller looks elsewhere or gives the generation up.
+    }
+    await fh.close().catch(() => {});
+    return false;
   }
 
   /** The key is fixed at the first emitted line, when the head is as final as it will get. */

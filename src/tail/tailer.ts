@@ -1,19 +1,30 @@
-import { open, stat, type FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { open, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Stats } from 'node:fs';
 import type { CheckpointEntry } from '../checkpoint/entry.js';
 import type { InputConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { Discovery } from './discovery.js';
 import { findCopy, ReadGenerations, writtenSince } from './generations.js';
+import { InputProblems } from './input-problems.js';
 import { headMatches, readFingerprint, sameInode, type Fingerprint } from './identity.js';
 import type { LineBatch } from './line-batch.js';
 import { SiblingSnapshot, type Sibling } from './siblings.js';
-import { TailedFile, isGone } from './tailed-file.js';
+import { TailedFile } from './tailed-file.js';
+import { makeRoom } from './open-files.js';
+import { PollScheduler } from './poll-scheduler.js';
+import { statPath } from './stat-path.js';
 import { WatchHints } from './watch-hints.js';
+import { mapLimit } from '../util/map-limit.js';
 
 const READ_CHUNK = 1024 * 1024;
 const REMEMBERED_CLOSED = 4096;
+/** An idle file is stat'ed at least every this many poll_intervals. */
+const IDLE_BACKOFF = 10;
+/** Watch events closer than this share one poll: a burst of new files is not a poll per event. */
+const HINT_COALESCE_MS = 20;
+/** Stats and opens in flight at once: enough to keep libuv's threads busy on a loaded node. */
+const FS_CONCURRENCY = 32;
 
 export interface TailerHooks {
   /** A generation was opened; nothing before `file.readPos` will be read from it. */
@@ -45,6 +56,8 @@ export interface TailerStats {
   truncations: number;
   /** Truncations where unread bytes could not be found in a copy. */
   truncationsWithLoss: number;
+  /** A gauge: regular files the globs matched at the last scan (ignored ones included). */
+  filesMatched: number;
 }
 
 /**
@@ -52,13 +65,22 @@ export interface TailerStats {
  * nothing is read until the consumer asks for the next batch, so a slow output
  * slows reading and memory stays flat.
  *
- * fs.watch only hints; every tracked file is stat'ed each `poll_interval`, and
- * the globs are expanded again each `rescan_interval`.
+ * fs.watch only hints; every tracked file is stat'ed each `poll_interval`
+ * while it changes, backing off to 10 × `poll_interval` while idle (a hint or
+ * a change resets it), and the globs are expanded again each `rescan_interval`
+ * (or at the next poll after a hint about an unknown name).
  */
 export class Tailer {
-  readonly stats: TailerStats = { filesOpened: 0, rotations: 0, truncations: 0, truncationsWithLoss: 0 };
+  readonly stats: TailerStats = { filesOpened: 0, rotations: 0, truncations: 0, truncationsWithLoss: 0, filesMatched: 0 };
   private readonly discovery: Discovery;
   private readonly hints: WatchHints;
+  private readonly schedule: PollScheduler<PathGroup>;
+  private readonly problems: InputProblems;
+  /** Paths left closed by ignore_older, with what they held then; re-checked at rescans, backing off. */
+  private readonly ignored = new Map<string, { dev: number; ino: number; size: number }>();
+  private readonly ignoredPolls: PollScheduler<string>;
+  /** New files wait for room under max_open_files: a file read to its end makes some, so rescan then. */
+  private waitingForRoom = false;
   private readonly groups = new Map<string, PathGroup>();
   private readonly ready: LineBatch[] = [];
   private readonly readBuf = Buffer.allocUnsafe(READ_CHUNK);
@@ -84,9 +106,17 @@ export class Tailer {
   constructor(private readonly opts: TailerOptions) {
     this.discovery = new Discovery(opts.input.paths, opts.input.exclude, (a) => this.noteAlias(a.path, a.alias));
     this.scratch = Buffer.allocUnsafe(opts.input.fingerprint_bytes);
-    this.hints = new WatchHints(() => {
+    this.schedule = new PollScheduler(opts.input.poll_interval, opts.input.poll_interval * IDLE_BACKOFF);
+    this.ignoredPolls = new PollScheduler(opts.input.poll_interval, opts.input.poll_interval * IDLE_BACKOFF);
+    this.problems = new InputProblems(this.discovery, opts.input.name, opts.logger);
+    this.hints = new WatchHints((dir, name) => {
+      const path = name === null ? undefined : join(dir, name);
+      const group = path === undefined ? undefined : this.groups.get(path);
+      // A name we track: poll just it. Anything else may be a new file (or a rotated name).
+      if (group) this.schedule.hint(group);
+      else this.rescanHinted = true;
+      if (path !== undefined && this.ignored.has(path)) this.ignoredPolls.hint(path);
       this.hinted = true;
-      this.rescanHinted = true;
       this.wake?.();
     });
   }
@@ -131,7 +161,8 @@ export class Tailer {
           continue;
         }
         const now = Date.now();
-        if (this.hinted || now - this.lastPoll >= this.opts.input.poll_interval) {
+        const sincePoll = now - this.lastPoll;
+        if ((this.hinted && sincePoll >= HINT_COALESCE_MS) || sincePoll >= this.opts.input.poll_interval) {
           await this.poll(now);
           yield null;
           if (this.ready.length > 0) continue;
@@ -152,7 +183,8 @@ export class Tailer {
           }
           continue;
         }
-        await this.sleep(this.opts.input.poll_interval - (Date.now() - this.lastPoll));
+        const until = this.hinted ? HINT_COALESCE_MS : this.opts.input.poll_interval;
+        await this.sleep(until - (Date.now() - this.lastPoll));
       }
     } finally {
       this.hints.close();
@@ -177,18 +209,7 @@ export class Tailer {
       const entry = latestEntryFor(this.opts.resume, group.path);
       await this.openAtPath(group, entry?.mtime_ms ?? Number.POSITIVE_INFINITY, entry ? fingerprintOf(entry) : undefined, entry?.generation ?? -1);
     }
-    const paths = await this.discovery.scan();
-    for (const path of paths) {
-      if (this.groups.has(path)) continue;
-      const file = await this.open(path, input.start_at === 'end' ? 'end' : 0, { register: false });
-      if (!file) continue;
-      if (this.isTailedElsewhere(file)) {
-        await file.close();
-        continue;
-      }
-      this.track(file, path);
-      setCurrent(this.group(path), file);
-    }
+    await this.openNew(await this.freshFiles(await this.scan(), false), input.start_at === 'end' ? 'end' : 0);
     for (const dir of this.discovery.baseDirs()) this.hints.watchDir(dir);
     this.lastRescan = Date.now();
     logger.info({ input: input.name, files: this.files().length, resumed: this.opts.resume.length }, 'tailing started');
@@ -199,7 +220,7 @@ export class Tailer {
     const fp = fingerprintOf(entry);
     const inherit = entry.key ? { key: entry.key, generation: entry.generation } : undefined;
     const group = this.group(entry.path);
-    const atPath = await statOrUndefined(entry.path);
+    const atPath = await statPath(entry.path);
     if (atPath && sameInode(atPath, entry) && atPath.size >= entry.offset && (await this.startsWith(entry.path, fp))) {
       const file = await this.open(entry.path, entry.offset, { inherit });
       if (file) setCurrent(group, file);
@@ -244,15 +265,30 @@ export class Tailer {
       this.stopSized = true;
       return;
     }
-    if (!this.stopping && (this.rescanHinted || now - this.lastRescan >= this.opts.input.rescan_interval)) {
+    const { poll_interval, rescan_interval } = this.opts.input;
+    // Hinted rescans at most once per poll_interval: a burst of new files costs one glob expansion.
+    const sinceRescan = now - this.lastRescan;
+    if (!this.stopping && ((this.rescanHinted && sinceRescan >= poll_interval) || sinceRescan >= rescan_interval)) {
       await this.rescan();
     }
-    for (const group of [...this.groups.values()]) {
-      try {
-        await this.pollGroup(group, now);
-      } catch (err) {
-        // EIO, EACCES on a directory, ELOOP: this path's trouble; the other paths keep flowing.
-        this.warnOnce(group.path, err);
+    const due = [...this.groups.values()].filter((g) => this.schedule.isDue(g, now));
+    // Stats in chunks, then each path handled in order with its fresh stat.
+    for (let i = 0; i < due.length; i += FS_CONCURRENCY * 4) {
+      const chunk = due.slice(i, i + FS_CONCURRENCY * 4);
+      // null: the stat failed (EACCES, EIO): not a sign of rotation; logged once, tried again next poll.
+      const stats = this.stopping ? [] : await mapLimit(chunk, FS_CONCURRENCY, (g) => statPath(g.path).catch((err: unknown) => (this.warnOnce(g.path, err), null)));
+      for (const [j, group] of chunk.entries()) {
+        const st = stats[j];
+        if (st === null) continue;
+        const mtime = group.current?.lastMtimeMs;
+        try {
+          await this.pollGroup(group, now, st);
+        } catch (err) {
+          // EIO, EACCES on a directory, ELOOP: this path's trouble; the other paths keep flowing.
+          this.warnOnce(group.path, err);
+        }
+        if (this.groups.get(group.path) !== group) this.schedule.delete(group);
+        else this.schedule.polled(group, now, hasTimers(group) || group.current?.lastMtimeMs !== mtime);
       }
     }
   }
@@ -260,20 +296,127 @@ export class Tailer {
   private async rescan(): Promise<void> {
     this.rescanHinted = false;
     this.lastRescan = Date.now();
-    for (const path of await this.discovery.scan()) {
-      if (this.groups.has(path)) continue;
-      // A generation we hold or just finished, renamed into the glob: not a new file.
-      const st = await statOrUndefined(path).catch((err: unknown) => void this.warnOnce(path, err));
-      if (!st || this.isKnownInode(st)) continue;
-      // Appeared after start: read from its beginning, whatever start_at says.
-      const file = await this.open(path, 0);
-      if (file) setCurrent(this.group(path), file);
-    }
+    // Appeared after start: read from its beginning, whatever start_at says.
+    await this.openNew(await this.freshFiles(await this.scan(), true), 0);
   }
 
-  private async pollGroup(group: PathGroup, now: number): Promise<void> {
+  /**
+   * Opens files the scan found, concurrently. Under max_open_files one at a
+   * time, and only while there is room: the rest wait for a later scan.
+   */
+  private async openNew(fresh: { path: string; offset?: number }[], from: number | 'end'): Promise<void> {
+    const cap = this.opts.input.max_open_files;
+    let full = false;
+    await mapLimit(fresh, cap === undefined ? FS_CONCURRENCY : 1, async (f) => {
+      if (full) return;
+      if (cap !== undefined && !(await makeRoom(cap, this.files(), (x) => this.parkable(x)))) {
+        full = true;
+        this.waitingForRoom = true;
+        return;
+      }
+      const file = await this.open(f.path, f.offset ?? from, { register: false });
+      if (!file) return;
+      // A hard link (or a checkpointed path) to a file already tailed: one reader per file.
+      if (this.isTailedElsewhere(file)) return void (await file.close());
+      this.track(file, f.path);
+      setCurrent(this.group(f.path), file);
+    });
+  }
+
+  /** May give its fd up: the generation under its path, read to its end, no timer running on it. */
+  private parkable(f: TailedFile): boolean {
+    const group = this.groups.get(f.path);
+    return group?.current === f && !f.readable && !f.rotated && !f.splitter.hasPartial && f.missedSince === undefined && f.stopAt === undefined;
+  }
+
+  /**
+   * A parked generation whose path changed: reopen it where it is now (its
+   * path, or renamed beside it) to read on from its position. False while there
+   * is no room (the next poll tries again) or when it is gone: then it is
+   * closed for good, warned about, since what was written after it was parked is lost.
+   */
+  private async unpark(group: PathGroup, f: TailedFile): Promise<boolean> {
+    if (!(await makeRoom(this.opts.input.max_open_files, this.files(), (x) => x !== f && this.parkable(x)))) return false;
+    if (await f.reopen(group.path, this.scratch)) return true;
+    const siblings = await SiblingSnapshot.take(group.path);
+    const renamed = siblings.list.find((s) => sameInode(s, f.id));
+    await siblings.close();
+    if (renamed && (await f.reopen(renamed.path, this.scratch))) return true;
+    this.opts.logger.warn(
+      { input: this.opts.input.name, path: group.path, offset: f.readPos },
+      'file closed by max_open_files was deleted or replaced before it could be reopened; lines written to it after it was closed were not read',
+    );
+    group.files.splice(group.files.indexOf(f), 1);
+    if (group.current === f) group.current = undefined;
+    await this.retireClosed(group, f);
+    return false;
+  }
+
+  /** Expands the globs; says when they match nothing or something that cannot be tailed. */
+  private async scan(): Promise<string[]> {
+    const found = await this.discovery.scan();
+    this.stats.filesMatched = found.length;
+    await this.problems.check(found);
+    return found;
+  }
+
+  /**
+   * Found paths no group holds, to open. `skipKnown`: leave out generations we
+   * hold or just finished, renamed into the glob (not new files). Files
+   * ignore_older leaves closed are remembered; once modified, they are tailed
+   * from where they ended then (`offset`), or from 0 when replaced meanwhile.
+   */
+  private async freshFiles(found: string[], skipKnown: boolean): Promise<{ path: string; offset?: number }[]> {
+    const limit = this.opts.input.ignore_older;
+    const now = Date.now();
+    if (this.ignored.size > 0) {
+      const still = new Set(found);
+      for (const p of this.ignored.keys()) if (!still.has(p)) this.forgetIgnored(p);
+    }
+    let candidates = found.filter((p) => !this.groups.has(p) && (!this.ignored.has(p) || this.ignoredPolls.isDue(p, now)));
+    // Under max_open_files no more can open at once: the rest wait for the next scan.
+    const cap = this.opts.input.max_open_files;
+    this.waitingForRoom = cap !== undefined && candidates.length > cap;
+    if (cap !== undefined) candidates = candidates.slice(0, cap);
+    if (!skipKnown && limit === undefined) return candidates.map((path) => ({ path }));
+    const stats = await mapLimit(candidates, FS_CONCURRENCY, (p) => statPath(p).catch(() => undefined));
+    const out: { path: string; offset?: number }[] = [];
+    let newlyIgnored = 0;
+    for (const [i, path] of candidates.entries()) {
+      const st = stats[i];
+      if (!st || (skipKnown && this.isKnownInode(st))) continue;
+      const was = this.ignored.get(path);
+      if (limit !== undefined && now - st.mtimeMs > limit) {
+        if (!was) {
+          this.ignored.set(path, { dev: st.dev, ino: st.ino, size: st.size });
+          newlyIgnored++;
+        }
+        this.ignoredPolls.polled(path, now, false);
+        continue;
+      }
+      if (!was) {
+        out.push({ path });
+        continue;
+      }
+      this.forgetIgnored(path);
+      const offset = was.dev === st.dev && was.ino === st.ino && st.size >= was.size ? was.size : 0;
+      this.opts.logger.info({ input: this.opts.input.name, path, offset }, 'file left closed by ignore_older was modified; tailing what was written since');
+      out.push({ path, offset });
+    }
+    if (newlyIgnored > 0) {
+      this.opts.logger.info({ input: this.opts.input.name, files: newlyIgnored, ignoreOlderMs: limit }, 'files not modified within ignore_older are left closed until they change');
+    }
+    return out;
+  }
+
+  private forgetIgnored(path: string): void {
+    this.ignored.delete(path);
+    this.ignoredPolls.delete(path);
+  }
+
+  /** `st`: the path's stat, taken just before (undefined: gone, or stopping). */
+  private async pollGroup(group: PathGroup, now: number, st: Stats | undefined): Promise<void> {
     if (!this.stopping) {
-      const st = await statOrUndefined(group.path);
       const cur = group.current;
       if (cur && (!st || st.dev !== cur.id.dev || st.ino !== cur.id.ino)) {
         // Renamed away or deleted: keep reading the held fd to its end.
@@ -288,12 +431,18 @@ export class Tailer {
         await this.openAtPath(group, since, undefined, -1);
       }
     }
-    for (const f of [...group.files]) await this.pollFile(group, f, now);
+    for (const f of [...group.files]) await this.pollFile(group, f, now, f === group.current ? st : undefined);
     if (group.files.length === 0 && !this.discovery.matches(group.path)) this.groups.delete(group.path);
   }
 
-  private async pollFile(group: PathGroup, f: TailedFile, now: number): Promise<void> {
-    const st = await f.fh.stat().catch(() => undefined);
+  /** `pathStat`: the stat of the path, taken this poll; it is the file's own when the inode matches (one stat, not two). */
+  private async pollFile(group: PathGroup, f: TailedFile, now: number, pathStat?: Stats): Promise<void> {
+    const same = pathStat !== undefined && pathStat.dev === f.id.dev && pathStat.ino === f.id.ino;
+    if (f.parked) {
+      const unchanged = same && pathStat.size === f.readPos && pathStat.mtimeMs === f.lastMtimeMs;
+      if (unchanged || !(await this.unpark(group, f))) return;
+    }
+    const st = same ? pathStat : await f.fh.stat().catch(() => undefined);
     if (!st) return;
     if (f === group.current && !this.stopping) {
       const shrunk = st.size < f.readPos;
@@ -481,7 +630,8 @@ export class Tailer {
         groupPath,
         offset,
         { maxLineBytes: input.max_line_bytes, fingerprintBytes: input.fingerprint_bytes },
-        this.scratch,
+        // Its own: opens run concurrently (start-up, rescans), and the head is read into it.
+        Buffer.allocUnsafe(input.fingerprint_bytes),
         inherit,
       );
     } catch (err) {
@@ -510,6 +660,9 @@ export class Tailer {
       const group = this.groups.get(file.path);
       const current = group?.current === file;
       const batch = await file.read(this.readBuf, current && !this.stopping ? this.scratch : undefined);
+      // At its end: poll the path soon, whatever its idle back-off was, for what is written next.
+      if (!file.readable && group) this.schedule.hint(group);
+      if (!file.readable && this.waitingForRoom) this.rescanHinted = true;
       if (batch !== 'superseded') return batch;
       await this.onTruncated(group!, file);
       return null;
@@ -567,7 +720,9 @@ export class Tailer {
 
   private isKnownInode(s: { dev: number; ino: number }): boolean {
     if (this.closedInodes.has(`${s.dev}:${s.ino}`)) return true;
-    return this.files().some((f) => sameInode(f.id, s));
+    // Called per new path of a rescan: no array per call (thousands of files, thousands of new ones).
+    for (const g of this.groups.values()) for (const f of g.files) if (sameInode(f.id, s)) return true;
+    return false;
   }
 
   /** Round-robin over paths; within a path the oldest generation with data goes first. */
@@ -585,7 +740,7 @@ export class Tailer {
   }
 
   private sleep(ms: number): Promise<void> {
-    if (this.hinted || this.aborted) return Promise.resolve();
+    if (this.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const t = setTimeout(done, Math.max(1, ms));
       function done() {
@@ -598,6 +753,16 @@ export class Tailer {
       };
     });
   }
+}
+
+/**
+ * Polls of this path drive a timer (rotate_wait of a rotated generation, the
+ * partial-line timeout, a head still to settle), so they stay at poll_interval.
+ * Otherwise only a change matters: data known to be unread is read anyway, and
+ * reaching its end makes the path due again.
+ */
+function hasTimers(group: PathGroup): boolean {
+  return group.files.some((f) => f !== group.current || f.splitter.hasPartial || f.missedSince !== undefined);
 }
 
 /** The path now points at `file`, the newest generation. */
@@ -619,11 +784,3 @@ function fingerprintOf(e: CheckpointEntry): Fingerprint {
   return { len: e.fp_len, crc: e.fp_crc, final: e.fp_final };
 }
 
-async function statOrUndefined(path: string): Promise<Stats | undefined> {
-  try {
-    return await stat(path);
-  } catch (err) {
-    if (isGone(err)) return undefined;
-    throw err;
-  }
-}

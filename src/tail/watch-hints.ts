@@ -7,13 +7,16 @@ import { watch, type FSWatcher } from 'node:fs';
  */
 export class WatchHints {
   private readonly watchers = new Map<string, FSWatcher>();
+  /** Hidden switch for tests (and volumes where inotify misbehaves): poll only, as if every event were lost. */
+  private readonly disabled = process.env.LOGSHIP_NO_FS_WATCH === '1';
 
-  constructor(private readonly onHint: (dir: string) => void) {}
+  /** `name`: the entry of `dir` the event is about; null when the platform does not say. */
+  constructor(private readonly onHint: (dir: string, name: string | null) => void) {}
 
   watchDir(dir: string): void {
-    if (this.watchers.has(dir)) return;
+    if (this.disabled || this.watchers.has(dir)) return;
     try {
-      const w = watch(dir, { persistent: false }, () => this.onHint(dir));
+      const w = watch(dir, { persistent: false }, (_event, name) => this.onHint(dir, name));
       w.on('error', () => this.unwatch(dir));
       this.watchers.set(dir, w);
     } catch {

@@ -1,6 +1,6 @@
 // Issue 10 §3 / issue 9 item 15: the tailer's fault paths. Errors that cannot
 // be provoked for real as root (EACCES) or at all (EIO) are injected through a
-// module mock of node:fs/promises; truncations are real.
+// module mock of node:fs/promises (and node:fs's callback stat); truncations are real.
 import * as fsp from 'node:fs/promises';
 import { renameSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, rm, stat, truncate, writeFile } from 'node:fs/promises';
@@ -20,6 +20,18 @@ const faults = vi.hoisted(() => ({
   /** Runs once, right after the next readdir returned: a rotation landing between our readdir and our opens. */
   afterReaddir: undefined as (() => void) | undefined,
 }));
+
+// The poll's stat goes through the callback API (src/tail/stat-path.ts): the same faults there.
+vi.mock('node:fs', async (importOriginal) => {
+  const real = await importOriginal<typeof import('node:fs')>();
+  const stat = ((path: string, ...rest: unknown[]) => {
+    const cb = rest.pop() as (err: NodeJS.ErrnoException | null, st?: unknown) => void;
+    const code = faults.stat.get(String(path));
+    if (code) return void process.nextTick(cb, Object.assign(new Error(`${code}: injected, stat '${path}'`), { code }));
+    return (real.stat as (...a: unknown[]) => void)(path, ...rest, cb);
+  }) as typeof real.stat;
+  return { ...real, default: { ...real, stat }, stat };
+});
 
 vi.mock('node:fs/promises', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:fs/promises')>();
