@@ -87,7 +87,7 @@ export const inputFields = z.strictObject({
   /** Bytes at the head of a file hashed into its identity (with dev and inode). */
   fingerprint_bytes: size({ min: 64, max: 64 * KiB }).default(1024),
   /** Files not modified for longer are not opened; once modified they are tailed from where they ended then. */
-  ignore_older: duration({ min: 1000, max: 365 * DAY }).optional(),
+  ignore_older: duration({ min: 1000, max: 24 * DAY }).optional(),
   /** Open files per input at most: the least recently active, fully read, is closed first and reopened by identity when it changes. */
   max_open_files: z.number().int().min(1).max(1_000_000).optional(),
 });
