@@ -36,7 +36,7 @@ interface Pending {
  * A joined line longer than `maxBytes` UTF-8 bytes is cut there (never inside a
  * character) and flagged `truncated`; the pieces after the cut are dropped up to
  * and including the line's final piece, which then emits the cut line. Holding
- * the line until its final piece keeps `pendingStart` at its first piece, so
+ * the line until its final piece keeps `pendingOffset` at its first piece, so
  * the checkpoint never passes the start of a line that is not yet emitted and a
  * restart rebuilds the same line at the same offset (the same event id).
  *
@@ -95,19 +95,6 @@ export class PartialJoiner {
     this.pending.clear();
     all.sort((a, b) => a[1].offset - b[1].offset);
     for (const [key, p] of all) out.push(emit(key, p));
-  }
-
-  /**
-   * The earliest offset of a pending piece among the keys that satisfy
-   * `belongs` (e.g. the keys of one file), or undefined when none has one:
-   * the file's checkpoint must not pass it.
-   */
-  pendingStart(belongs: (key: object) => boolean): number | undefined {
-    let min: number | undefined;
-    for (const [key, p] of this.pending) {
-      if ((min === undefined || p.offset < min) && belongs(key)) min = p.offset;
-    }
-    return min;
   }
 
   /** Offset of the first piece `key` holds, or undefined. */

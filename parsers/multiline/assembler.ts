@@ -159,15 +159,6 @@ export class MultilineAssembler {
     }
   }
 
-  /** Earliest offset of a line held in a pending event for any stream whose key satisfies `belongs` (the checkpoint must not pass it), or undefined. */
-  pendingStart(belongs: (stream: object) => boolean): number | undefined {
-    let min: number | undefined;
-    for (const p of this.pending.values()) {
-      if ((min === undefined || p.offset < min) && belongs(p.stream)) min = p.offset;
-    }
-    return min;
-  }
-
   /** Offset of the first line of the event pending for `stream`, or undefined. */
   pendingOffset(stream: object): number | undefined {
     return this.pending.get(stream)?.offset;

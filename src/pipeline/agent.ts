@@ -246,7 +246,7 @@ export class Agent {
       inputs: () =>
         [...this.stats]
           .filter(([, st]) => st.tailer !== undefined)
-          .map(([input, st]) => ({ input, events: st.events, parseFailures: st.parseFailures, blankLines: st.skipped.blank, droppedRecords: st.skipped.dropped, tailer: st.tailer.counters() })),
+          .map(([input, st]) => ({ input, events: st.events, parseFailures: st.parseFailures, blankLines: st.skipped.blank, droppedRecords: st.skipped.dropped, parsedBy: st.parsedBy?.(), tailer: st.tailer.counters() })),
       outputs: () => this.lanes.map((l) => ({ output: l.config.name, buffer: l.buffer.stats(), counters: l.counters })),
       checkpoint: () => this.store.stats(),
     });

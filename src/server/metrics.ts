@@ -3,7 +3,7 @@ import type { BufferStats } from '../buffer/types.js';
 import type { OutputCounters } from '../../outputs/types.js';
 import type { TailerStats } from '../tail/tailer.js';
 
-type InputView = { input: string; events: number; parseFailures: number; blankLines: number; droppedRecords: number; tailer: TailerStats & { truncatedLines: number; filesTracked: number } };
+type InputView = { input: string; events: number; parseFailures: number; blankLines: number; droppedRecords: number; parsedBy: Record<string, number> | undefined; tailer: TailerStats & { truncatedLines: number; filesTracked: number } };
 type OutputView = { output: string; buffer: BufferStats; counters: OutputCounters };
 
 /** What the agent exposes to the metrics: read at scrape time, so the hot path keeps plain counters. */
@@ -35,6 +35,13 @@ export const METRIC_PREFIX = 'logship_';
 export const METRICS: readonly MetricDefinition[] = [
   { name: 'logship_input_events_total', type: 'counter', help: 'Events produced by an input (after parsing and multi-line assembly).', labelNames: ['input'], read: perInput((i) => i.events) },
   { name: 'logship_input_parse_failures_total', type: 'counter', help: 'Records kept as message with the parse_failure tag.', labelNames: ['input'], read: perInput((i) => i.parseFailures) },
+  {
+    name: 'logship_input_parsed_records_total',
+    type: 'counter',
+    help: 'Records parsed by each parser of an input\'s fallback list (`parser: [json, nginx, plain]`): the first that parses wins.',
+    labelNames: ['input', 'parser'],
+    read: (s) => s.inputs().flatMap((i) => Object.entries(i.parsedBy ?? {}).map(([parser, n]): [Record<string, string>, number] => [{ input: i.input, parser }, n])),
+  },
   { name: 'logship_input_blank_lines_total', type: 'counter', help: 'Blank or whitespace-only lines skipped.', labelNames: ['input'], read: perInput((i) => i.blankLines) },
   { name: 'logship_input_dropped_records_total', type: 'counter', help: "Records a user parser dropped by returning null.", labelNames: ['input'], read: perInput((i) => i.droppedRecords) },
   { name: 'logship_input_lines_truncated_total', type: 'counter', help: 'Lines cut at max_line_bytes (tagged truncated).', labelNames: ['input'], read: perInput((i) => i.tailer.truncatedLines) },

@@ -297,6 +297,12 @@ const piece = (text: string, partial: boolean, stream: 'stdout' | 'stderr' = 'st
   partial,
 });
 
+/** The earliest first-piece offset the joiner holds among `keys` (a file's streams): what its checkpoint must not pass. */
+function earliest(j: PartialJoiner, keys: object[]): number | undefined {
+  const held = keys.map((k) => j.pendingOffset(k)).filter((o): o is number => o !== undefined);
+  return held.length === 0 ? undefined : Math.min(...held);
+}
+
 describe('PartialJoiner', () => {
   it('a full piece with nothing pending is emitted at once', () => {
     const j = new PartialJoiner(1024);
@@ -304,7 +310,7 @@ describe('PartialJoiner', () => {
     const out: JoinedLine[] = [];
     j.push(key, piece('hello', false), 7, out);
     expect(out).toEqual([{ key, stream: 'stdout', time: T0, text: 'hello', offset: 7, truncated: false }]);
-    expect(j.pendingStart(() => true)).toBeUndefined();
+    expect(earliest(j, [key])).toBeUndefined();
   });
 
   it('CRI P+P+F reassembly: offset and time of the first piece', () => {
@@ -319,11 +325,11 @@ describe('PartialJoiner', () => {
     let offset = 100;
     for (const l of lines) {
       j.push(key, ok(criDecoder.decode(l)), offset, out);
-      if (out.length === 0) expect(j.pendingStart(() => true)).toBe(100);
+      if (out.length === 0) expect(earliest(j, [key])).toBe(100);
       offset += l.length + 1;
     }
     expect(out).toEqual([{ key, stream: 'stdout', time: T0, text: '{"msg":"hello world"}', offset: 100, truncated: false }]);
-    expect(j.pendingStart(() => true)).toBeUndefined();
+    expect(earliest(j, [key])).toBeUndefined();
     expect(j.has(key)).toBe(false);
   });
 
@@ -359,7 +365,7 @@ describe('PartialJoiner', () => {
     lines.forEach((l, i) => {
       const p = ok(criDecoder.decode(l));
       j.push(keyOf(p.stream), p, i * 100, out);
-      starts.push(j.pendingStart((k) => k === out_ || k === err_));
+      starts.push(earliest(j, [out_, err_]));
     });
     expect(out.map((l) => [l.stream, l.text, l.offset, l.time])).toEqual([
       ['stderr', 'err-a1 err-a2', 100, Date.UTC(2024, 0, 2, 3, 4, 5, 200)],
@@ -371,7 +377,7 @@ describe('PartialJoiner', () => {
     expect(starts).toEqual([0, 0, 0, 0, 0, undefined]);
   });
 
-  it('pendingStart: the earliest among the keys that belong; undefined when none', () => {
+  it('pendingOffset per key: the earliest among a file\'s keys holds its checkpoint; undefined when none', () => {
     const j = new PartialJoiner(1024);
     const a = { file: 'a' };
     const b = { file: 'a' };
@@ -381,15 +387,15 @@ describe('PartialJoiner', () => {
     j.push(b, piece('b', true), 300, out);
     j.push(a, piece('a', true), 200, out);
     j.push(a, piece('a', true), 400, out);
-    const inA = (k: object) => (k as { file: string }).file === 'a';
-    expect(j.pendingStart(inA)).toBe(200);
-    expect(j.pendingStart((k) => k === c)).toBe(5);
-    expect(j.pendingStart(() => false)).toBeUndefined();
+    const inA = [a, b];
+    expect(earliest(j, inA)).toBe(200);
+    expect(earliest(j, [c])).toBe(5);
+    expect(earliest(j, [])).toBeUndefined();
     j.push(a, piece('!', false), 500, out);
-    expect(j.pendingStart(inA)).toBe(300);
+    expect(earliest(j, inA)).toBe(300);
     j.flushKey(b, out);
-    expect(j.pendingStart(inA)).toBeUndefined();
-    expect(j.pendingStart(() => true)).toBe(5);
+    expect(earliest(j, inA)).toBeUndefined();
+    expect(earliest(j, [a, b, c])).toBe(5);
     expect(out.map((l) => [l.text, l.offset])).toEqual([
       ['aa!', 200],
       ['b', 300],
@@ -427,7 +433,7 @@ describe('PartialJoiner', () => {
       { key: k1, stream: 'stdout', time: T0, text: 'one more', offset: 10, truncated: false },
       { key: k2, stream: 'stderr', time: T0, text: 'two', offset: 50, truncated: false },
     ]);
-    expect(j.pendingStart(() => true)).toBeUndefined();
+    expect(earliest(j, [k1, k2, k3])).toBeUndefined();
     out.length = 0;
     j.flushAll(out);
     expect(out).toEqual([]);
@@ -440,7 +446,7 @@ describe('PartialJoiner', () => {
     j.push(key, piece('abcdef', true), 0, out);
     j.push(key, piece('ghijkl', true), 10, out); // crosses the cap: cut at 10 bytes
     expect(out).toEqual([]);
-    expect(j.pendingStart(() => true)).toBe(0); // held until its final piece
+    expect(earliest(j, [key])).toBe(0); // held until its final piece
     j.push(key, piece('mnop', true), 20, out);
     j.push(key, piece('qrs', false), 30, out);
     expect(out).toEqual([{ key, stream: 'stdout', time: T0, text: 'abcdefghij', offset: 0, truncated: true }]);
@@ -594,11 +600,11 @@ function runLog(decoder: ContainerDecoder, lines: string[], offsets: number[], m
     const p = ok(decoder.decode(line));
     joiner.push(keys[p.stream], p, offsets[i]!, out);
     // The checkpoint never passes a pending piece.
-    const start = joiner.pendingStart(() => true);
+    const start = earliest(joiner, [keys.stdout, keys.stderr]);
     if (start !== undefined) expect(start).toBeLessThanOrEqual(offsets[i]!);
     for (const l of out) expect(l.key).toBe(keys[l.stream]);
   });
-  expect(joiner.pendingStart(() => true)).toBeUndefined();
+  expect(earliest(joiner, [keys.stdout, keys.stderr])).toBeUndefined();
   return out;
 }
 
@@ -666,7 +672,7 @@ describe('fixtures', () => {
       joiner.push(keys[p.stream], p, offset, out);
       offset += Buffer.byteLength(line) + 1;
     }
-    expect(joiner.pendingStart(() => true)).toBeUndefined();
+    expect([joiner.pendingOffset(keys.stdout), joiner.pendingOffset(keys.stderr)]).toEqual([undefined, undefined]);
     expect(failed).toEqual(undecodable);
     return out;
   }

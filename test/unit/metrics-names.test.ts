@@ -16,7 +16,7 @@ afterEach(async () => {
 
 const counts = { events: 7 };
 const source: MetricsSource = {
-  inputs: () => [{ input: 'app', events: counts.events, parseFailures: 1, blankLines: 0, droppedRecords: 0, tailer: { truncatedLines: 2, filesTracked: 3, rotations: 4, truncations: 5, truncationsWithLoss: 0 } as never }],
+  inputs: () => [{ input: 'app', events: counts.events, parseFailures: 1, blankLines: 0, droppedRecords: 0, parsedBy: { json: 3, plain: 1 }, tailer: { truncatedLines: 2, filesTracked: 3, filesMatched: 3, rotations: 4, truncations: 5, truncationsWithLoss: 0 } as never }],
   outputs: () => [{
     output: 'es',
     buffer: { bytes: 10, pending: 2, droppedEvents: 0, quarantinedPlaces: 0, quarantinedBytes: 0, lostRecords: 0, diskFull: false, dirVanished: 0, writeErrors: { EIO: 1 } } as never,

@@ -245,36 +245,34 @@ describe('MultilineAssembler: per-stream timeout and flushing', () => {
     expect(out).toHaveLength(2);
   });
 
-  it('pendingStart: the earliest first-line offset of pending events of the streams that belong', () => {
+  it('pendingOffset: the first-line offset of the event pending per stream', () => {
     const fileA1 = { file: 'a', stream: 'stdout' };
     const fileA2 = { file: 'a', stream: 'stderr' };
     const fileB = { file: 'b', stream: 'stdout' };
     const a = new MultilineAssembler(cfg({ start: TS }));
     const out: AssembledRecord[] = [];
-    const inA = (k: object) => (k as { file: string }).file === 'a';
-    expect(a.pendingStart(inA)).toBeUndefined();
+    expect(a.pendingOffset(fileA1)).toBeUndefined();
     a.push(fileA1, '2024-03-05 x', 100, 0, out);
     a.push(fileA2, '2024-03-05 y', 150, 0, out);
     a.push(fileB, '2024-03-05 z', 5, 0, out);
     a.push(fileA1, '  x2', 200, 0, out);
-    expect(a.pendingStart(inA)).toBe(100);
+    expect([a.pendingOffset(fileA1), a.pendingOffset(fileA2), a.pendingOffset(fileB)]).toEqual([100, 150, 5]);
     a.push(fileA1, '2024-03-05 x3', 300, 0, out); // emits x; x3 pending from 300
-    expect(a.pendingStart(inA)).toBe(150);
+    expect(a.pendingOffset(fileA1)).toBe(300);
     a.flushStream(fileA2, out);
-    expect(a.pendingStart(inA)).toBe(300);
-    expect(a.pendingStart((k) => k === fileB)).toBe(5);
+    expect(a.pendingOffset(fileA2)).toBeUndefined();
     a.flushAll(out);
-    expect(a.pendingStart(() => true)).toBeUndefined();
+    expect([a.pendingOffset(fileA1), a.pendingOffset(fileB)]).toEqual([undefined, undefined]);
   });
 
-  it('pendingStart follows a cut: the emitted piece no longer holds the checkpoint back', () => {
+  it('pendingOffset follows a cut: the emitted piece no longer holds the checkpoint back', () => {
     const a = new MultilineAssembler(cfg({ start: TS, maxLines: 2 }));
     const out: AssembledRecord[] = [];
     a.push(A, '2024-03-05 a', 0, 0, out);
     a.push(A, ' 1', 10, 0, out);
     a.push(A, ' 2', 20, 0, out);
     expect(out.map((r) => r.offset)).toEqual([0]);
-    expect(a.pendingStart(() => true)).toBe(20);
+    expect(a.pendingOffset(A)).toBe(20);
   });
 });
 
