@@ -11,6 +11,7 @@ import type { InputConfig } from '../../src/config/schema.js';
 import { SiblingSnapshot } from '../../src/tail/siblings.js';
 import { Tailer } from '../../src/tail/tailer.js';
 import { capturing, type LogLine } from '../support/log-capture.js';
+import { tailerInput } from '../support/tailer-input.js';
 
 // Paths whose open, stat or reads fail, and with which code; reads fail from a byte position on.
 const faults = vi.hoisted(() => ({
@@ -95,25 +96,7 @@ async function freshDir(): Promise<string> {
   return d;
 }
 
-function input(dir: string, over: Partial<InputConfig> = {}): InputConfig {
-  return {
-    name: 'test',
-    paths: [join(dir, '*.log')],
-    exclude: [],
-    start_at: 'beginning',
-    parser: 'plain',
-    keep_original: false,
-    fields_under: 'attributes',
-    fields: {},
-    max_line_bytes: 1024,
-    poll_interval: 20,
-    rescan_interval: 50,
-    rotate_wait: 100,
-    partial_line_timeout: 10 * 60_000,
-    fingerprint_bytes: 64,
-    ...over,
-  };
-}
+const input = tailerInput;
 
 /** Runs a tailer, pulling continuously; lines as `path: text`. */
 function run(cfg: InputConfig) {

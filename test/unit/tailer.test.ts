@@ -11,6 +11,7 @@ import type { TailedFile } from '../../src/tail/tailed-file.js';
 import { Tailer } from '../../src/tail/tailer.js';
 import type { Logger } from '../../src/log.js';
 import { capturing } from '../support/log-capture.js';
+import { tailerInput } from '../support/tailer-input.js';
 
 interface Got {
   path: string;
@@ -40,25 +41,7 @@ async function freshDir(): Promise<string> {
   return d;
 }
 
-function input(dir: string, over: Partial<InputConfig> = {}): InputConfig {
-  return {
-    name: 'test',
-    paths: [join(dir, '*.log')],
-    exclude: [],
-    start_at: 'beginning',
-    parser: 'plain',
-    keep_original: false,
-    fields_under: 'attributes',
-    fields: {},
-    max_line_bytes: 1024,
-    poll_interval: 20,
-    rescan_interval: 50,
-    rotate_wait: 100,
-    partial_line_timeout: 10 * 60_000,
-    fingerprint_bytes: 64,
-    ...over,
-  };
-}
+const input = tailerInput;
 
 interface Run {
   tailer: Tailer;
