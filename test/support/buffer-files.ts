@@ -99,8 +99,17 @@ export function segmentFiles(dir: string): string[] {
     .map((n) => path.join(dir, n));
 }
 
+/** Every segment of `dir`; one that a running logship deletes (acknowledged) between the listing and the read is left out. */
 export function readSegments(dir: string): SegmentFile[] {
-  return segmentFiles(dir).map(readSegment);
+  const out: SegmentFile[] = [];
+  for (const file of segmentFiles(dir)) {
+    try {
+      out.push(readSegment(file));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+  return out;
 }
 
 export interface AckFile {
