@@ -56,6 +56,11 @@ export async function headMatches(fh: FileHandle, known: Fingerprint, scratch: B
   return bytesRead === known.len && crc32(scratch.subarray(0, known.len)) === known.crc;
 }
 
+/** Does `head[0, n)`, the first bytes of a file, start with the head fingerprinted as `fp`? */
+export function extendsHead(head: Buffer, n: number, fp: Fingerprint): boolean {
+  return fp.len === 0 || (n >= fp.len && crc32(head.subarray(0, fp.len)) === fp.crc);
+}
+
 /** Event ids are `<key><offset>`; one hash per generation, none per event. */
 export function generationKey(id: Identity, generation: number): string {
   return createHash('sha256')

@@ -1,5 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import { fingerprintBytes, generationKey, headMatches, readFingerprint, tailMark, tailMatches, type Identity, type TailMark } from './identity.js';
+import { extendsHead, fingerprintBytes, generationKey, headMatches, readFingerprint, tailMark, tailMatches, type Identity, type TailMark } from './identity.js';
 import { newLineBatch, type LineBatch, type SourceRef } from './line-batch.js';
 import { LineSplitter } from './line-splitter.js';
 
@@ -209,7 +209,17 @@ export class TailedFile implements SourceRef {
   /** The key is fixed at the first emitted line, when the head is as final as it will get. */
   private async settleKey(): Promise<void> {
     const cap = this.opts.fingerprintBytes;
-    if (!this.id.fp.final) this.id.fp = await readFingerprint(this.fh, cap, Buffer.allocUnsafe(cap));
+    if (!this.id.fp.final) {
+      const head = Buffer.allocUnsafe(cap);
+      const { bytesRead } = await this.fh.read(head, 0, cap, 0);
+      // Only a head that extends the one we read: copytruncates landing since our
+      // read leave another generation's head here. Taken as ours, it would make
+      // the bytes we hold (a partial first line) look like that generation's, so
+      // the copy of ours would not be found, the partial line would be emitted on
+      // its own, and the copy read again as a missed generation. Keeping our
+      // provisional head, the next read sees the file superseded and finds the copy by it.
+      if (extendsHead(head, bytesRead, this.id.fp)) this.id.fp = fingerprintBytes(head, bytesRead, cap);
+    }
     this.key = generationKey(this.id, this.gen);
   }
 }
