@@ -306,21 +306,28 @@ export class Tailer {
    */
   private async openNew(fresh: { path: string; offset?: number }[], from: number | 'end'): Promise<void> {
     const cap = this.opts.input.max_open_files;
-    let full = false;
-    await mapLimit(fresh, cap === undefined ? FS_CONCURRENCY : 1, async (f) => {
-      if (full) return;
-      if (cap !== undefined && !(await makeRoom(cap, this.files(), (x) => this.parkable(x)))) {
-        full = true;
+    if (cap === undefined) {
+      const opened = await mapLimit(fresh, FS_CONCURRENCY, (f) => this.open(f.path, f.offset ?? from, { register: false }));
+      // Taken in the order found (sorted), not the order the opens finished: of two paths to one file, the first is kept.
+      for (const [i, file] of opened.entries()) if (file) await this.adoptOpened(file, fresh[i]!.path);
+      return;
+    }
+    // Under max_open_files one at a time, each counted before the next asks for room.
+    for (const f of fresh) {
+      if (!(await makeRoom(cap, this.files(), (x) => this.parkable(x)))) {
         this.waitingForRoom = true;
         return;
       }
       const file = await this.open(f.path, f.offset ?? from, { register: false });
-      if (!file) return;
-      // A hard link (or a checkpointed path) to a file already tailed: one reader per file.
-      if (this.isTailedElsewhere(file)) return void (await file.close());
-      this.track(file, f.path);
-      setCurrent(this.group(f.path), file);
-    });
+      if (file) await this.adoptOpened(file, f.path);
+    }
+  }
+
+  /** Tracks a newly opened file under `path`, unless it is one already tailed (a hard link, a checkpointed path): one reader per file. */
+  private async adoptOpened(file: TailedFile, path: string): Promise<void> {
+    if (this.isTailedElsewhere(file)) return void (await file.close());
+    this.track(file, path);
+    setCurrent(this.group(path), file);
   }
 
   /** May give its fd up: the generation under its path, read to its end, no timer running on it. */
