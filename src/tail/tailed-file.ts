@@ -100,10 +100,12 @@ export class TailedFile implements SourceRef {
    * when `scratch` is given and the file no longer starts with our head: it was
    * truncated and rewritten since the last poll, so the bytes just read belong
    * to a new generation and are not emitted under this one's identity.
+   * `end`: read no further than this offset (null when there already).
    */
-  async read(buf: Buffer, scratch?: Buffer): Promise<LineBatch | null | 'superseded'> {
+  async read(buf: Buffer, scratch?: Buffer, end?: number): Promise<LineBatch | null | 'superseded'> {
     let want = buf.length;
     if (this.stopAt !== undefined) want = Math.min(want, this.stopAt - this.readPos);
+    if (end !== undefined) want = Math.min(want, end - this.readPos);
     if (want <= 0) {
       this.readable = false;
       return null;

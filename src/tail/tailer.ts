@@ -168,9 +168,10 @@ export class Tailer {
           if (this.ready.length > 0) continue;
         }
         const file = this.nextReadable();
-        if (file?.missedSince !== undefined && (await this.settleHead(file))) continue;
+        const settled = file?.missedSince !== undefined ? await this.settleHead(file) : undefined;
+        if (settled === 'adopted') continue;
         if (file) {
-          const batch = await this.read(file);
+          const batch = await this.read(file, settled);
           if (batch && batch.texts.length > 0) yield batch;
           continue;
         }
@@ -584,21 +585,25 @@ export class Tailer {
 
   /**
    * Before the first read of a replacement opened headless: once its head is
-   * final, adopt the copies made meanwhile. Returns true when it adopted any,
-   * so the caller picks again (older generations first).
+   * final, adopt the copies made meanwhile. Returns 'adopted' when it adopted
+   * any, so the caller picks again (older generations first). While the head is
+   * not final, returns the bytes seen: the read must stop there. Copytruncates
+   * landing between this check and the read would leave it a later generation's
+   * final head and lines to read from 0, with missedSince never acted on: the
+   * copies of the generations before it would never be adopted (lost, silently).
    */
-  private async settleHead(file: TailedFile): Promise<boolean> {
+  private async settleHead(file: TailedFile): Promise<'adopted' | number | undefined> {
     const fp = await readFingerprint(file.fh, this.opts.input.fingerprint_bytes, this.scratch);
-    if (!fp.final) return false;
+    if (!fp.final) return fp.len;
     // From now on the head is this content's: a later rewrite shows as a mismatch.
     file.id.fp = fp;
     const since = file.missedSince!;
     file.missedSince = undefined;
     const group = this.groups.get(file.path);
-    if (!group || group.current !== file) return false;
+    if (!group || group.current !== file) return undefined;
     const before = group.files.length;
     await this.adoptMissedBeside(group, since, file);
-    return group.files.length > before;
+    return group.files.length > before ? 'adopted' : undefined;
   }
 
   private async retire(group: PathGroup, f: TailedFile): Promise<void> {
@@ -660,13 +665,13 @@ export class Tailer {
     this.opts.hooks.opened(file);
   }
 
-  /** A read error leaves the file where it was; the next poll retries it. */
-  private async read(file: TailedFile): Promise<LineBatch | null> {
+  /** A read error leaves the file where it was; the next poll retries it. `end`: read no further than this offset. */
+  private async read(file: TailedFile, end?: number): Promise<LineBatch | null> {
     try {
       // Only the generation under the path can be truncated under us (copytruncate).
       const group = this.groups.get(file.path);
       const current = group?.current === file;
-      const batch = await file.read(this.readBuf, current && !this.stopping ? this.scratch : undefined);
+      const batch = await file.read(this.readBuf, current && !this.stopping ? this.scratch : undefined, end);
       // At its end: poll the path soon, whatever its idle back-off was, for what is written next.
       if (!file.readable && group) this.schedule.hint(group);
       if (!file.readable && this.waitingForRoom) this.rescanHinted = true;

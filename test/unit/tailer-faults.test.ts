@@ -23,6 +23,8 @@ const faults = vi.hoisted(() => ({
   afterReaddir: undefined as (() => void) | undefined,
   /** Runs before each read through an fd (path opened, length, position): the file changing between two of our reads. */
   beforeRead: undefined as ((path: string, length: number, position: number) => void) | undefined,
+  /** Runs before each stat of a path through node:fs (the poll's). */
+  beforeStat: undefined as ((path: string) => void) | undefined,
 }));
 
 // The poll's stat goes through the callback API (src/tail/stat-path.ts): the same faults there.
@@ -30,6 +32,7 @@ vi.mock('node:fs', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:fs')>();
   const stat = ((path: string, ...rest: unknown[]) => {
     const cb = rest.pop() as (err: NodeJS.ErrnoException | null, st?: unknown) => void;
+    faults.beforeStat?.(String(path));
     const code = faults.stat.get(String(path));
     if (code) return void process.nextTick(cb, Object.assign(new Error(`${code}: injected, stat '${path}'`), { code }));
     return (real.stat as (...a: unknown[]) => void)(path, ...rest, cb);
@@ -89,6 +92,7 @@ afterEach(async () => {
   faults.stat.clear();
   faults.read.clear();
   faults.beforeRead = undefined;
+  faults.beforeStat = undefined;
   for (const h of halts.splice(0)) await h();
 });
 afterAll(async () => {
@@ -292,4 +296,53 @@ describe('copytruncates while the key of a provisional head is being fixed', () 
     expect([...r.lines].sort()).toEqual(want.map((w) => `${log}: ${w}`).sort());
     expect(r.log.filter((l) => l.msg.startsWith('file truncated and no copy'))).toEqual([]);
   });
+});
+
+describe('copytruncates of a file opened empty, before its first read', () => {
+  // The race behind a rare loss in the integration test "5 copytruncate rotations
+  // between two polls of a file that was empty when opened": the rotations landed
+  // right after the head check before the first read (still empty: nothing to
+  // adopt yet), so the first read got the last generation from offset 0, and the
+  // copies of the earlier ones were never adopted. Nothing was logged.
+  const rotations = (log: string, want: string[]) => {
+    for (let g = 0; g <= 5; g++) {
+      if (g > 0) copyTruncate(log);
+      const lines = [1, 2, 3].map((k) => `gen${g} line ${k}`);
+      appendFileSync(log, lines.map((l) => `${l}\n`).join(''));
+      want.push(...lines);
+    }
+  };
+  for (const after of [false, true]) {
+    const when = after ? 'right after the head check of the first read' : 'just before the head check of the first read';
+    it(`rotations land ${when}: every generation is read once, oldest first`, async () => {
+      const dir = await freshDir();
+      const log = join(dir, 'app.log');
+      await writeFile(log, '');
+      const want: string[] = [];
+      let reads = 0;
+      let armed = false;
+      const fire = () => {
+        faults.beforeRead = undefined;
+        faults.beforeStat = undefined;
+        rotations(log, want);
+      };
+      faults.beforeRead = (p, length, position) => {
+        if (p !== log || position !== 0) return;
+        if (armed) return fire();
+        // The first read is the fingerprint when the file is opened at start-up; the second, the head check.
+        if (++reads < 2) return;
+        expect(length).toBe(64);
+        if (!after) return fire();
+        // Landing after it: before whatever the tailer does next, a read or the next poll's stat.
+        armed = true;
+      };
+      faults.beforeStat = (p) => {
+        if (p === log && armed) fire();
+      };
+      const r = run(input(dir));
+      await r.waitFor(() => want.length > 0 && want.every((w) => r.lines.includes(`${log}: ${w}`)), 'every line of the six generations');
+      await new Promise((res) => setTimeout(res, 300));
+      expect(r.lines).toEqual(want.map((w) => `${log}: ${w}`));
+    });
+  }
 });
