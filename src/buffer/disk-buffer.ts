@@ -246,18 +246,15 @@ export class DiskBuffer implements OutputBuffer {
       return;
     }
     const bytes = encodeRecords(this.nextId, batch.records, batch.times, batch.ids);
-    if (this.totalBytes + bytes.length > this.opts.maxSize && !this.drained) {
-      if (this.opts.whenFull === 'drop_newest') {
+    if (this.totalBytes + bytes.length > this.opts.maxSize) {
+      if (!this.drained && this.opts.whenFull === 'drop_newest') {
         this.counters.droppedEvents += batch.records.length;
         // Dropped is done: the checkpoint may move past it, in order, at the next sync.
         this.lastWrittenSeq = batch.seq;
         this.scheduleSync();
         return;
       }
-      // Room comes from acknowledged segments being freed; an empty buffer takes any batch.
-      while (this.totalBytes + bytes.length > this.opts.maxSize && !this.drained && !this.closed && !this.interrupted) {
-        await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
-      }
+      await this.roomFor(bytes.length);
     }
     // Not taken in: not reported durable, so the checkpoint stays before it and its lines are read again.
     // A failed write is retried until it succeeds or shutdown ends the wait: a full disk or an I/O error
@@ -275,6 +272,26 @@ export class DiskBuffer implements OutputBuffer {
     }
     this.lastWrittenSeq = batch.seq;
     this.scheduleSync();
+  }
+
+  /**
+   * Waits until `bytes` fit under max_size. Room comes from acknowledged
+   * segments being freed. A buffer whose every record is acknowledged takes
+   * any batch (one larger than max_size could not go in otherwise), but only
+   * after one ack write has freed what it can: acknowledged segments still on
+   * disk plus the batch would overrun max_size by a whole batch.
+   */
+  private async roomFor(bytes: number): Promise<void> {
+    let ackWritten = false;
+    while (this.totalBytes + bytes > this.opts.maxSize && !this.closed && !this.interrupted) {
+      if (this.drained) {
+        if (ackWritten) return;
+        ackWritten = true;
+        await this.persistAck();
+        continue;
+      }
+      await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+    }
   }
 
   /** One attempt to write `bytes` at the end; on failure it waits (backoff, or until space is freed) and says false. */
