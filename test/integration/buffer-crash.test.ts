@@ -28,7 +28,7 @@ import { baseConfig, requireEngine, sleep, useHarness, writeConfig, type Logship
 import { checkNumbered, OutputReader, summarize, waitForNumbered } from '../support/output.js';
 import { startWriter } from '../support/writer.js';
 import { bufferDir, checkpointOffset, fileSize, readAck } from '../support/buffer-files.js';
-import { unackedWindow } from '../support/crash-window.js';
+import { unackedWindow, type UnackedWindow } from '../support/crash-window.js';
 import { prng } from '../support/prng.js';
 
 const KILLS = 30;
@@ -73,19 +73,13 @@ const TRIGGERS: Trigger[] = ['time', 'rollover', 'ack', 'time', 'unlink', 'check
 /** How long an armed trigger waits for its file event before killing anyway. */
 const ARM_WINDOW_MS = 1_500;
 
-interface KillRecord {
+/** The window the disk state shows at a kill (the parts of the bound, see the header), and how the kill came. */
+interface KillRecord extends Omit<UnackedWindow, 'segments'> {
   run: number;
   trigger: string;
   uptimeMs: number;
   /** What the disk state shows the kill interrupted. */
   phase: string[];
-  checkpointLine: number;
-  ackedId: number;
-  unacked: number;
-  /** Parts of the bound (see the header). */
-  bufferRedelivery: number;
-  bufferRepeats: number;
-  reread: number;
   recent: number;
   /** Lines the writer had written at the kill. */
   written: number;
