@@ -13,6 +13,9 @@ import { LoopCutWalk } from './loop-cut.js';
 export class Discovery {
   private readonly excluded: (path: string) => boolean;
   private readonly patterns: string[];
+  /** Each glob with the fixed directory in front of it, and those directories once each: computed once, read every scan. */
+  private readonly globList: readonly { pattern: string; base: string }[];
+  private readonly bases: readonly string[];
   /** Matched by the last scan but not regular files (FIFOs, devices, sockets, dangling symlinks): never tailed. */
   skipped: { path: string; kind: string }[] = [];
 
@@ -23,6 +26,8 @@ export class Discovery {
     private readonly onAlias: (a: Alias) => void = () => {},
   ) {
     this.patterns = paths.map((p) => toPosix(resolve(p)));
+    this.globList = this.patterns.map((pattern) => ({ pattern, base: baseOf(pattern) }));
+    this.bases = [...new Set(this.globList.map((g) => g.base))];
     const match = exclude.length > 0 ? picomatch(exclude.map(toPosix), { dot: true }) : () => false;
     this.excluded = (p) => match(p) || match(basename(p));
   }
@@ -55,8 +60,8 @@ export class Discovery {
   }
 
   /** The input's globs, each with the fixed directory in front of it. */
-  globs(): { pattern: string; base: string }[] {
-    return this.patterns.map((pattern) => ({ pattern, base: baseOf(pattern) }));
+  globs(): readonly { pattern: string; base: string }[] {
+    return this.globList;
   }
 
   /** Would a scan pick this path up? (rotated siblings that match are tailed on their own). */
@@ -65,8 +70,8 @@ export class Discovery {
   }
 
   /** The fixed directories in front of each glob: where new files show up. */
-  baseDirs(): string[] {
-    return [...new Set(this.patterns.map(baseOf))];
+  baseDirs(): readonly string[] {
+    return this.bases;
   }
 }
 
