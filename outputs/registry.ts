@@ -1,52 +1,28 @@
-import type { z } from 'zod';
-import type { Output, OutputContext } from './types.js';
-import { elasticsearchOutputSchema } from './elasticsearch/config.js';
-import { actionLineBytes } from './elasticsearch/target.js';
-import { fileOutputSchema } from './file/config.js';
-import { stdoutOutputSchema } from './stdout/config.js';
-
-/** How the delivery loop batches for an output: at most this much per write, lingering to fill. */
-export interface BatchLimits {
-  readonly maxEvents: number;
-  readonly maxBytes: number;
-  /** How long a batch may wait for more events while they keep coming (0: send what is there). */
-  readonly lingerMs: number;
-  /** Bytes the output adds per event (an ES action line), counted against maxBytes. */
-  readonly recordOverhead: number;
-}
-
-/** What one file or stdout write takes from the buffer at most. */
-const LOCAL_LIMITS: BatchLimits = { maxEvents: 10_000, maxBytes: 5 * 1024 * 1024, lingerMs: 0, recordOverhead: 1 };
-
 /**
- * Output types by name. The schema is loaded eagerly (validate needs it); the
- * implementation lazily, so `logship validate` never loads an SDK it does not use.
+ * Every output type logship has: one line per output folder's definition.
+ * The config schema's union of outputs and the output lanes are derived from
+ * this list; the core imports nothing else from `outputs/`.
  */
-export const outputRegistry = {
-  file: {
-    schema: fileOutputSchema,
-    load: async () => (await import('./file/index.js')).createFileOutput,
-    limits: (): BatchLimits => LOCAL_LIMITS,
-  },
-  stdout: {
-    schema: stdoutOutputSchema,
-    load: async () => (await import('./stdout/index.js')).createStdoutOutput,
-    limits: (): BatchLimits => LOCAL_LIMITS,
-  },
-  elasticsearch: {
-    schema: elasticsearchOutputSchema,
-    load: async () => (await import('./elasticsearch/index.js')).createElasticsearchOutput,
-    limits: (c: z.output<typeof elasticsearchOutputSchema>): BatchLimits => ({
-      maxEvents: c.batch.max_events,
-      maxBytes: c.batch.max_bytes,
-      lingerMs: c.batch.timeout,
-      recordOverhead: actionLineBytes(c),
-    }),
-  },
-} as const;
+import type { z } from 'zod';
+import type { OutputDefinition } from '../src/output/contract.js';
+import { elasticsearchOutput } from './elasticsearch/definition.js';
+import { fileOutput } from './file/definition.js';
+import { stdoutOutput } from './stdout/definition.js';
 
-export type OutputType = keyof typeof outputRegistry;
-export type OutputConfig = { [K in OutputType]: z.output<(typeof outputRegistry)[K]['schema']> }[OutputType];
+export const outputDefinitions = [fileOutput, stdoutOutput, elasticsearchOutput] as const;
+
+type SchemasOf<T extends readonly OutputDefinition[]> = { -readonly [K in keyof T]: T[K] extends OutputDefinition<infer S> ? S : never };
+type OutputSchemas = SchemasOf<typeof outputDefinitions>;
+
+/** The output schemas as a tuple, for `z.discriminatedUnion`. */
+export const outputSchemas = outputDefinitions.map((d) => d.schema) as OutputSchemas;
+
+export type OutputConfig = z.output<OutputSchemas[number]>;
 export type NamedOutputConfig = OutputConfig & { name: string };
 
-export type OutputFactory<C> = (config: C & { name: string }, ctx: OutputContext) => Output;
+/** The definition of `type`, with its schema's pairing to config erased (the union loses it). */
+export function outputDefinition(type: OutputConfig['type']): OutputDefinition<z.ZodType<NamedOutputConfig>> {
+  const found = outputDefinitions.find((d) => d.type === type);
+  if (found === undefined) throw new Error(`no output type "${type}"`);
+  return found as unknown as OutputDefinition<z.ZodType<NamedOutputConfig>>;
+}

@@ -125,5 +125,5 @@ function refusesRequest(status: number | undefined): boolean {
 }
 
 function letter(items: BulkItems, i: number, e: ItemError): DeadLetter {
-  return { index: items.indexes[i]!, id: items.batch.ids[i]!, status: e.status, type: e.type, reason: e.reason, document: items.docs[i]! };
+  return { index: items.indexes[i]!, id: items.batch.ids[i]!, status: e.status, type: e.type, reason: e.reason, document: items.document(i) };
 }

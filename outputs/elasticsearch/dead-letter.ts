@@ -4,14 +4,16 @@ import type { Logger } from '../../src/log.js';
 import { fsyncDir } from '../../src/util/atomic-write.js';
 import { writeAll } from '../../src/util/write-all.js';
 
+const LETTER_END = Buffer.from('}\n');
+
 export interface DeadLetter {
   readonly index: string;
   readonly id: string;
   readonly status: number;
   readonly type: string;
   readonly reason: string;
-  /** The document as sent (JSON text, embedded as is). */
-  readonly document: string;
+  /** The document as sent (its JSON bytes, embedded as is). */
+  readonly document: Buffer;
 }
 
 /**
@@ -39,11 +41,15 @@ export class DeadLetterFile {
   append(letters: readonly DeadLetter[]): Promise<void> {
     if (letters.length === 0) return Promise.resolve();
     const now = new Date().toISOString();
-    let text = '';
+    const parts: Buffer[] = [];
     for (const l of letters) {
-      text += `{"@timestamp":"${now}","index":${JSON.stringify(l.index)},"_id":${JSON.stringify(l.id)},"status":${l.status},"error":${JSON.stringify({ type: l.type, reason: l.reason })},"event":${l.document}}\n`;
+      parts.push(
+        Buffer.from(`{"@timestamp":"${now}","index":${JSON.stringify(l.index)},"_id":${JSON.stringify(l.id)},"status":${l.status},"error":${JSON.stringify({ type: l.type, reason: l.reason })},"event":`),
+        l.document,
+        LETTER_END,
+      );
     }
-    const run = this.chain.then(() => this.write(Buffer.from(text)));
+    const run = this.chain.then(() => this.write(Buffer.concat(parts)));
     this.chain = run.catch(() => {});
     return run;
   }

@@ -6,7 +6,7 @@
  *   client.ts          the official client: connections, auth, TLS, gzip (its retries off)
  *   server-version.ts  GET / → the media types this server major accepts
  *   target.ts          index name from @timestamp, or the data stream
- *   encoding.ts        action lines + documents → NDJSON bodies
+ *   encoding.ts        action lines + the encoder's document bytes → NDJSON bodies
  *   request.ts         one _bulk request
  *   response.ts        per item: done / retry / dead letter; per request: retry / split
  *   batch-delivery.ts  the loop over one batch until all of it is accounted for
@@ -21,8 +21,7 @@
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
-import type { OutputFactory } from '../registry.js';
-import type { EventBatch, Output, OutputContext } from '../types.js';
+import type { EventBatch, Output, OutputContext, OutputFactory } from '../../src/output/contract.js';
 import { deliverBatch, type BatchDeliveryOptions } from './batch-delivery.js';
 import { createClient } from './client.js';
 import type { ElasticsearchOutputConfig } from './config.js';
@@ -101,7 +100,7 @@ export class ElasticsearchOutput implements Output {
     this.throwIfFailed();
     if (!this.delivery) throw new Error(`elasticsearch output "${this.name}": write before start`);
     const entry: InFlight = { seq: batch.seq, done: false, promise: Promise.resolve() };
-    entry.promise = (batch.records.length === 0 ? Promise.resolve() : deliverBatch(new BulkItems(batch, this.target), this.delivery)).then(
+    entry.promise = (batch.count === 0 ? Promise.resolve() : deliverBatch(new BulkItems(batch, this.target), this.delivery)).then(
       () => {
         entry.done = true;
         this.reportInOrder();

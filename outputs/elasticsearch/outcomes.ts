@@ -1,5 +1,5 @@
 import type { Logger } from '../../src/log.js';
-import type { OutputCounters } from '../types.js';
+import type { OutputCounters } from '../../src/output/contract.js';
 import type { ItemError, RequestFailure } from './response.js';
 
 const SUMMARY_INTERVAL_MS = 10_000;

@@ -5,7 +5,7 @@ import type { ServerDialect } from './server-version.js';
 /** Per item only what classification needs: the status and, for failures, the error (ES drops the rest). */
 const FILTER_PATH = 'errors,items.*.status,items.*.error';
 
-export type SendBulk = (body: string, count: number) => Promise<BulkAnswer>;
+export type SendBulk = (body: Buffer, count: number) => Promise<BulkAnswer>;
 
 /** A request that ran past request_timeout as a whole (named like the client's own timeout). */
 export class RequestTimeoutError extends Error {

@@ -12,10 +12,10 @@ export interface Target {
   readonly pattern: string;
   readonly dataStream: boolean;
   /**
-   * The document as sent: for a data stream, `data_stream.{type,dataset,namespace}`
-   * are added (as Elastic's own shippers do) unless the event has a data_stream field.
+   * For a data stream, `"data_stream":{type,dataset,namespace}`: added to each
+   * document (as Elastic's own shippers do) unless the event has a data_stream field.
    */
-  document(json: string): string;
+  readonly dataStreamFields: Buffer | undefined;
 }
 
 /** Our event ids: a 16-hex-digit identity hash and a 12-hex-digit offset (src/pipeline/event-encoder.ts). */
@@ -29,8 +29,9 @@ const EVENT_ID_LENGTH = 28;
  */
 export function actionLineBytes(config: Pick<ElasticsearchOutputConfig, 'index' | 'data_stream'>): number {
   const target = createTarget(config);
-  const added = target.document('{"a":1}').length - '{"a":1}'.length;
-  return `{"create":{"_index":${JSON.stringify(target.indexFor(Date.UTC(2024, 0, 1)))},"_id":""}}`.length + EVENT_ID_LENGTH + 2 + added;
+  const added = target.dataStreamFields === undefined ? 0 : target.dataStreamFields.length + 1;
+  // The document's own newline is in its record already.
+  return `{"create":{"_index":${JSON.stringify(target.indexFor(Date.UTC(2024, 0, 1)))},"_id":""}}`.length + EVENT_ID_LENGTH + 1 + added;
 }
 
 /** Where an output with neither `index` nor `data_stream` writes: Elastic's own default, as `data_stream: {}`. */
@@ -41,14 +42,11 @@ export function createTarget(config: Pick<ElasticsearchOutputConfig, 'index' | '
   if (dataStream) {
     const { type, dataset, namespace } = dataStream;
     const name = `${type}-${dataset}-${namespace}`;
-    const fields = `,"data_stream":${JSON.stringify({ type, dataset, namespace })}}`;
     return {
       indexFor: () => name,
       pattern: name,
       dataStream: true,
-      // A textual check: a data_stream key (a quote-colon pair never occurs unescaped inside a JSON string)
-      // anywhere in the event means the user set it; a duplicate key would be rejected by ES.
-      document: (json) => (json.includes('"data_stream":') ? json : json.length <= 2 ? `{${fields.slice(1)}` : json.slice(0, -1) + fields),
+      dataStreamFields: Buffer.from(`"data_stream":${JSON.stringify({ type, dataset, namespace })}`),
     };
   }
   const format = compileStrftime(config.index!);
@@ -57,6 +55,6 @@ export function createTarget(config: Pick<ElasticsearchOutputConfig, 'index' | '
     indexFor: (time) => format(Math.abs(time) <= MAX_DATE_MS ? time : Date.now()),
     pattern: config.index!.replace(/%./g, (s) => (s === '%%' ? '%' : '*')).replace(/\*+/g, '*'),
     dataStream: false,
-    document: (json) => json,
+    dataStreamFields: undefined,
   };
 }

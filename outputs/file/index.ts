@@ -13,8 +13,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { compileStrftime, type TimeFormatter } from '../../src/util/strftime.js';
-import type { OutputFactory } from '../registry.js';
-import type { EventBatch, Output, OutputContext } from '../types.js';
+import type { EventBatch, Output, OutputContext, OutputFactory } from '../../src/output/contract.js';
 import type { FileOutputConfig } from './config.js';
 import { fsError } from './object-key.js';
 import { ObjectWriter } from './object-writer.js';
@@ -120,36 +119,27 @@ export class FileOutput implements Output {
     if (this.error !== undefined) throw this.error;
   }
 
-  /** Appends each event to the object of its prefix, joining each object's records once. */
+  /** Appends each run of events that share a prefix to that prefix's object, as a view of the batch's bytes. */
   private route(batch: EventBatch): void {
-    const { records, times } = batch;
-    if (records.length === 0) return;
+    if (batch.count === 0) return;
     const now = this.now();
-    // The common case: the whole batch falls in one prefix (one day, one hour).
-    const first = this.prefixOf(times[0], now);
-    let i = 1;
-    while (i < records.length && this.prefixOf(times[i], now) === first) i++;
-    if (i === records.length) {
-      this.append(first, records.join('\n'), now);
-      return;
+    let start = 0;
+    let prefix = this.prefixOf(batch.times[0]!, now);
+    for (let i = 1; i <= batch.count; i++) {
+      const next = i < batch.count ? this.prefixOf(batch.times[i]!, now) : undefined;
+      if (next === prefix) continue;
+      this.append(prefix, batch.data.subarray(start, batch.ends[i - 1]), now);
+      start = batch.ends[i - 1]!;
+      prefix = next!;
     }
-    const groups = new Map<string, string[]>([[first, records.slice(0, i)]]);
-    for (; i < records.length; i++) {
-      const prefix = this.prefixOf(times[i], now);
-      const group = groups.get(prefix);
-      if (group === undefined) groups.set(prefix, [records[i]!]);
-      else group.push(records[i]!);
-    }
-    for (const [prefix, group] of groups) this.append(prefix, group.join('\n'), now);
   }
 
   /** An event whose time is missing or not a valid date goes under the current time's prefix. */
-  private prefixOf(time: number | undefined, now: number): string {
-    return this.render(time !== undefined && Number.isFinite(time) && Math.abs(time) <= 8.64e15 ? time : now);
+  private prefixOf(time: number, now: number): string {
+    return this.render(Number.isFinite(time) && Math.abs(time) <= 8.64e15 ? time : now);
   }
 
-  private append(prefix: string, lines: string, now: number): void {
-    const data = Buffer.from(lines + '\n', 'utf8');
+  private append(prefix: string, data: Buffer, now: number): void {
     let writer = this.open.get(prefix);
     if (writer !== undefined && (writer.full || now - writer.createdAt >= this.config.object.max_age)) {
       this.retire(writer);

@@ -9,8 +9,7 @@
  * uncaught 'error' event that would kill the process.
  */
 import type { Writable } from 'node:stream';
-import type { OutputFactory } from '../registry.js';
-import type { EventBatch, Output, OutputContext } from '../types.js';
+import type { EventBatch, Output, OutputContext, OutputFactory } from '../../src/output/contract.js';
 import type { StdoutOutputConfig } from './config.js';
 
 export interface StdoutOutputOptions {
@@ -53,15 +52,16 @@ export class StdoutOutput implements Output {
     if (this.closePromise !== undefined) throw new Error(`${this.label}: write after close`);
     if (!this.started) throw new Error(`${this.label}: write before start`);
     if (this.stream.destroyed || this.stream.writableEnded) throw this.fail(new Error('the stream is closed'));
-    const { seq, records } = batch;
-    if (records.length === 0) {
+    const { seq } = batch;
+    if (batch.count === 0) {
       // Nothing to write: durable as soon as everything before it is.
       this.lastWrite = this.lastWrite.then(() => this.report(seq));
       return;
     }
     let ready = true;
     this.lastWrite = new Promise<void>((resolve) => {
-      ready = this.stream.write(records.join('\n') + '\n', (err) => {
+      // The batch's bytes are NDJSON already: written as the encoder made them.
+      ready = this.stream.write(batch.data, (err) => {
         if (err) this.fail(err);
         else this.report(seq);
         resolve();

@@ -1,11 +1,12 @@
 import { mkdir, open, readdir, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { EventBatch } from '../../outputs/types.js';
+import type { EventBatch } from '../output/contract.js';
 import type { Logger } from '../log.js';
 import { fsyncDir, writeFileAtomic } from '../util/atomic-write.js';
 import { errorCode, isDiskFull, WriteFaults } from '../util/write-faults.js';
 import { readAck, writeAck, type AckPosition } from './ack-file.js';
 import { impossibleAck, leadingGap, readTailNote } from './continuity.js';
+import { RecordBatchBuilder } from '../output/record-batch.js';
 import { encodeRecords, MAGIC, MAGIC_FAMILY, pieceOf, segmentFirstId, segmentName } from './segment-format.js';
 import { writeAll } from '../util/write-all.js';
 import { SegmentReader } from './segment-reader.js';
@@ -240,15 +241,15 @@ export class DiskBuffer implements OutputBuffer {
 
   private async write(batch: EventBatch): Promise<void> {
     if (this.closed || this.interrupted) return;
-    if (batch.records.length === 0) {
+    if (batch.count === 0) {
       this.lastWrittenSeq = batch.seq;
       this.scheduleSync();
       return;
     }
-    const bytes = encodeRecords(this.nextId, batch.records, batch.times, batch.ids);
+    const bytes = encodeRecords(this.nextId, batch);
     if (this.totalBytes + bytes.length > this.opts.maxSize) {
       if (!this.drained && this.opts.whenFull === 'drop_newest') {
-        this.counters.droppedEvents += batch.records.length;
+        this.counters.droppedEvents += batch.count;
         // Dropped is done: the checkpoint may move past it, in order, at the next sync.
         this.lastWrittenSeq = batch.seq;
         this.scheduleSync();
@@ -435,13 +436,12 @@ export class DiskBuffer implements OutputBuffer {
 
   private async readSome(maxEvents: number, maxBytes: number, recordOverhead: number): Promise<TakenBatch | null> {
     if (this.rewindPending) this.doRewind();
-    const records: string[] = [];
-    const times: number[] = [];
-    const ids: string[] = [];
+    // The reader reuses its buffer: each record's bytes are copied out, once.
+    const records = new RecordBatchBuilder();
     let bytes = 0;
     let firstId = -1;
     let lastId = -1;
-    while (records.length < maxEvents && bytes < maxBytes) {
+    while (records.count < maxEvents && bytes < maxBytes) {
       const reader = await this.currentReader();
       if (!reader) break;
       const seg = this.segments[this.readSegment]!;
@@ -463,18 +463,16 @@ export class DiskBuffer implements OutputBuffer {
         if (r.id <= this.ackedId || r.id <= lastId) continue;
         if (firstId < 0) firstId = r.id;
         lastId = r.id;
-        records.push(r.json);
-        times.push(r.time);
-        ids.push(r.eventId);
-        bytes += r.jsonBytes + recordOverhead;
+        records.add(r.buf, r.jsonStart, r.jsonEnd, r.time, r.eventId);
+        bytes += r.jsonEnd - r.jsonStart + 1 + recordOverhead;
         continue;
       }
       if (item.kind === 'damage') await this.quarantine(seg, item.start, item.end, item.reason);
       else await this.quarantine(seg, item.start, seg.size, 'incomplete record at the end of a closed segment');
     }
-    if (records.length === 0) return null;
+    if (records.count === 0) return null;
     this.taken.push({ lastId, segment: this.segments[this.readSegment]!.firstId, offset: this.reader!.pos });
-    return { firstId, lastId, records, times, ids, bytes };
+    return { ...records.build(), firstId, lastId, bytes };
   }
 
   ack(lastId: number): void {

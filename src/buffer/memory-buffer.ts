@@ -1,4 +1,5 @@
-import type { EventBatch } from '../../outputs/types.js';
+import type { EventBatch } from '../output/contract.js';
+import { concatRecords, EMPTY_RECORDS, recordStart, sliceRecords, type RecordBatch } from '../output/record-batch.js';
 import type { BufferStats, OutputBuffer, TakenBatch } from './types.js';
 import { takeOrWait } from './wait.js';
 
@@ -12,10 +13,8 @@ export interface MemoryBufferOptions {
 interface Entry {
   readonly seq: number;
   readonly firstId: number;
-  readonly records: readonly string[];
-  readonly times: readonly number[];
-  readonly ids: readonly string[];
-  readonly bytes: number;
+  /** The pipeline's batch itself: the queue holds references, never copies. */
+  readonly records: RecordBatch;
 }
 
 /**
@@ -66,13 +65,12 @@ export class MemoryBuffer implements OutputBuffer {
 
   async append(batch: EventBatch): Promise<void> {
     if (this.closed || this.interrupted) return;
-    let bytes = 0;
-    for (const r of batch.records) bytes += r.length;
-    let records = batch.records;
+    let records: RecordBatch = batch;
+    let bytes = batch.data.length;
     if (this.bytes + bytes > this.opts.maxSize && !this.drained) {
       if (this.opts.whenFull === 'drop_newest') {
-        this.droppedEvents += records.length;
-        records = [];
+        this.droppedEvents += records.count;
+        records = EMPTY_RECORDS;
         bytes = 0;
       } else {
         while (this.bytes + bytes > this.opts.maxSize && !this.drained && !this.closed && !this.interrupted) {
@@ -82,8 +80,8 @@ export class MemoryBuffer implements OutputBuffer {
       }
     }
     // An empty entry (nothing, or all dropped) still carries its seq, reported in order with the rest.
-    this.entries.push({ seq: batch.seq, firstId: this.nextId, records, times: batch.times, ids: batch.ids, bytes });
-    this.nextId += records.length;
+    this.entries.push({ seq: batch.seq, firstId: this.nextId, records });
+    this.nextId += records.count;
     this.bytes += bytes;
     this.settle();
     for (const w of this.dataWaiters.splice(0)) w();
@@ -100,25 +98,25 @@ export class MemoryBuffer implements OutputBuffer {
     return takeOrWait(() => (this.cursor < this.nextId ? this.collect(maxEvents, maxBytes, recordOverhead) : null), () => this.closed || this.takingStopped, this.dataWaiters, maxWaitMs);
   }
 
-  /** Counts characters, not UTF-8 bytes: close enough for a memory queue, and free. */
+  /** Views of the queued batches' bytes; joined only when a take spans several batches. */
   private collect(maxEvents: number, maxBytes: number, recordOverhead: number): TakenBatch {
-    const records: string[] = [];
-    const times: number[] = [];
-    const ids: string[] = [];
+    const parts: RecordBatch[] = [];
+    let count = 0;
     let bytes = 0;
     const firstId = this.cursor;
     for (const e of this.entries) {
-      if (e.firstId + e.records.length <= this.cursor) continue;
-      for (let i = this.cursor - e.firstId; i < e.records.length && records.length < maxEvents && bytes < maxBytes; i++) {
-        records.push(e.records[i]!);
-        times.push(e.times[i]!);
-        ids.push(e.ids[i]!);
-        bytes += e.records[i]!.length + recordOverhead;
-        this.cursor++;
+      const r = e.records;
+      if (e.firstId + r.count <= this.cursor) continue;
+      const from = this.cursor - e.firstId;
+      let to = from;
+      for (; to < r.count && count < maxEvents && bytes < maxBytes; to++, count++) {
+        bytes += r.ends[to]! - recordStart(r, to) + recordOverhead;
       }
-      if (records.length >= maxEvents || bytes >= maxBytes) break;
+      parts.push(sliceRecords(r, from, to));
+      this.cursor += to - from;
+      if (count >= maxEvents || bytes >= maxBytes) break;
     }
-    return { firstId, lastId: this.cursor - 1, records, times, ids, bytes };
+    return { ...concatRecords(parts), firstId, lastId: this.cursor - 1, bytes };
   }
 
   ack(lastId: number): void {
@@ -144,9 +142,9 @@ export class MemoryBuffer implements OutputBuffer {
     let freed = false;
     while (this.entries.length > 0) {
       const e = this.entries[0]!;
-      if (e.firstId + e.records.length - 1 > this.ackedId) break;
+      if (e.firstId + e.records.count - 1 > this.ackedId) break;
       this.entries.shift();
-      this.bytes -= e.bytes;
+      this.bytes -= e.records.data.length;
       freed = true;
       this.opts.onDurable(e.seq);
     }

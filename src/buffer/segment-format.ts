@@ -1,4 +1,5 @@
 import { crc32 } from 'node:zlib';
+import type { RecordBatch } from '../output/record-batch.js';
 
 /**
  * The on-disk record format of the buffer's segment files:
@@ -28,42 +29,47 @@ export interface DecodedRecord {
   readonly id: number;
   readonly time: number;
   readonly eventId: string;
-  readonly json: string;
-  /** The JSON's size in UTF-8 bytes, as stored. */
-  readonly jsonBytes: number;
+  /**
+   * The event's JSON is `buf[jsonStart, jsonEnd)`. `buf` is the reader's, reused
+   * by its next read: copy the bytes before reading on.
+   */
+  readonly buf: Buffer;
+  readonly jsonStart: number;
+  readonly jsonEnd: number;
   /** Offset just past the record in its segment. */
   readonly end: number;
 }
 
 /**
- * Frames a run of events with consecutive ids starting at `firstId`, into one
- * buffer for one write. Each JSON is encoded straight into that buffer (its
- * size known from Buffer.byteLength): no intermediate Buffer per event.
+ * Frames records with consecutive ids starting at `firstId` into one buffer
+ * for one write: each event's JSON bytes are copied as the encoder made them
+ * (its newline left out: the frame's length delimits it).
  */
-export function encodeRecords(firstId: number, records: readonly string[], times: readonly number[], ids: readonly string[] = []): Buffer {
+export function encodeRecords(firstId: number, batch: RecordBatch): Buffer {
   let total = 0;
-  const sizes = new Int32Array(records.length);
-  for (let i = 0; i < records.length; i++) {
-    const id = ids[i] ?? '';
+  for (let i = 0; i < batch.count; i++) {
+    const id = batch.ids[i]!;
     if (id.length > MAX_EVENT_ID_BYTES || Buffer.byteLength(id) !== id.length) throw new Error(`event id ${JSON.stringify(id.slice(0, 64))} is not ASCII of at most ${MAX_EVENT_ID_BYTES} bytes`);
-    sizes[i] = Buffer.byteLength(records[i]!);
-    total += HEADER_BYTES + PAYLOAD_FIXED + id.length + sizes[i]!;
+    total += HEADER_BYTES + PAYLOAD_FIXED + id.length;
   }
+  total += batch.data.length - batch.count;
   const out = Buffer.allocUnsafe(total);
   let at = 0;
-  for (let i = 0; i < records.length; i++) {
-    const id = ids[i] ?? '';
+  let from = 0;
+  for (let i = 0; i < batch.count; i++) {
+    const id = batch.ids[i]!;
+    const to = batch.ends[i]! - 1;
     const payloadStart = at + HEADER_BYTES;
     const jsonStart = payloadStart + PAYLOAD_FIXED + id.length;
-    out.writeUInt32LE(PAYLOAD_FIXED + id.length + sizes[i]!, at);
+    out.writeUInt32LE(PAYLOAD_FIXED + id.length + to - from, at);
     out.writeDoubleLE(firstId + i, payloadStart);
-    out.writeDoubleLE(times[i] ?? 0, payloadStart + 8);
+    out.writeDoubleLE(batch.times[i]!, payloadStart + 8);
     out[payloadStart + 16] = id.length;
     out.write(id, payloadStart + PAYLOAD_FIXED, 'latin1');
-    out.write(records[i]!, jsonStart, 'utf8');
-    const end = jsonStart + sizes[i]!;
+    const end = jsonStart + batch.data.copy(out, jsonStart, from, to);
     out.writeUInt32LE(crc32(out.subarray(payloadStart, end)), at + 4);
     at = end;
+    from = to + 1;
   }
   return out;
 }
@@ -112,8 +118,9 @@ export function decodeRecord(buf: Buffer, at: number, available: number, fileOff
       id,
       time: payload.readDoubleLE(8),
       eventId: payload.toString('latin1', PAYLOAD_FIXED, jsonStart),
-      json: payload.toString('utf8', jsonStart),
-      jsonBytes: len - jsonStart,
+      buf,
+      jsonStart: at + HEADER_BYTES + jsonStart,
+      jsonEnd: at + HEADER_BYTES + len,
       end: fileOffset + HEADER_BYTES + len,
     },
   };

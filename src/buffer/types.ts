@@ -1,13 +1,11 @@
-import type { EventBatch } from '../../outputs/types.js';
+import type { EventBatch } from '../output/contract.js';
+import type { RecordBatch } from '../output/record-batch.js';
 
 /** Records taken from a buffer for delivery: consecutive ids `firstId..lastId`. */
-export interface TakenBatch {
+export interface TakenBatch extends RecordBatch {
   readonly firstId: number;
   readonly lastId: number;
-  readonly records: string[];
-  readonly times: number[];
-  readonly ids: string[];
-  /** What was counted against maxBytes: the events' JSON plus `recordOverhead` each. */
+  /** What was counted against maxBytes: the records' NDJSON bytes plus `recordOverhead` each. */
   readonly bytes: number;
 }
 
@@ -45,8 +43,8 @@ export interface OutputBuffer {
   append(batch: EventBatch): Promise<void>;
   /**
    * The next records not yet taken, up to the limits (a batch closes once it
-   * reaches `maxBytes`, counting each record's JSON plus `recordOverhead`, the
-   * framing its output adds); waits for some, at most `maxWaitMs` ('idle'
+   * reaches `maxBytes`, counting each record's NDJSON line plus `recordOverhead`,
+   * the framing its output adds); waits for some, at most `maxWaitMs` ('idle'
    * then); null once closed.
    */
   take(maxEvents: number, maxBytes: number): Promise<TakenBatch | null>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { outputRegistry } from '../../outputs/registry.js';
+import { outputSchemas } from '../../outputs/registry.js';
 import { RESERVED_ROOTS } from '../../parsers/normalize.js';
 import { parseListenAddress } from '../server/listen-address.js';
 import { DAY, duration, GiB, HOUR, KiB, MiB, size, TiB } from './units.js';
@@ -92,12 +92,7 @@ export const inputFields = z.strictObject({
   max_open_files: z.number().int().min(1).max(1_000_000).optional(),
 });
 
-
-const outputSchema = z.discriminatedUnion('type', [
-  outputRegistry.file.schema,
-  outputRegistry.stdout.schema,
-  outputRegistry.elasticsearch.schema,
-]);
+const outputSchema = z.discriminatedUnion('type', outputSchemas);
 
 export const configSchema = z
   .strictObject({

@@ -1,8 +1,8 @@
 import type { OutputBuffer, TakenBatch } from '../buffer/types.js';
 import { waitFor } from '../buffer/wait.js';
 import type { Logger } from '../log.js';
-import type { BatchLimits } from '../../outputs/registry.js';
-import type { Output } from '../../outputs/types.js';
+import type { BatchLimits, Output } from '../output/contract.js';
+import { concatRecords } from '../output/record-batch.js';
 
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
@@ -81,7 +81,7 @@ export class OutputDelivery {
           continue;
         }
         const full = await this.linger(batch);
-        await this.output.write({ seq: full.lastId, records: full.records, times: full.times, ids: full.ids });
+        await this.output.write({ ...full, seq: full.lastId });
       } catch (err) {
         const wait = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** this.failures++) * (0.5 + Math.random() / 2);
         this.logger.error(
@@ -103,23 +103,19 @@ export class OutputDelivery {
   private async linger(batch: TakenBatch): Promise<TakenBatch> {
     const { maxEvents, maxBytes, lingerMs } = this.limits;
     const until = Date.now() + lingerMs;
-    // take() hands out fresh arrays: the first batch's grow in place.
-    const { records, times, ids } = batch;
-    let { lastId, bytes } = batch;
-    while (records.length < maxEvents && bytes < maxBytes) {
+    const parts: TakenBatch[] = [batch];
+    let { count, lastId, bytes } = batch;
+    while (count < maxEvents && bytes < maxBytes) {
       const left = until - Date.now();
       if (left <= 0) break;
-      const more = await this.buffer.take(maxEvents - records.length, maxBytes - bytes, Math.min(IDLE_GAP_MS, left), this.limits.recordOverhead);
+      const more = await this.buffer.take(maxEvents - count, maxBytes - bytes, Math.min(IDLE_GAP_MS, left), this.limits.recordOverhead);
       if (more === null || more === 'idle') break;
-      for (let i = 0; i < more.records.length; i++) {
-        records.push(more.records[i]!);
-        times.push(more.times[i]!);
-        ids.push(more.ids[i]!);
-      }
+      parts.push(more);
+      count += more.count;
       lastId = more.lastId;
       bytes += more.bytes;
     }
-    return { firstId: batch.firstId, lastId, records, times, ids, bytes };
+    return parts.length === 1 ? batch : { ...concatRecords(parts), firstId: batch.firstId, lastId, bytes };
   }
 
   private build(): Output {

@@ -1,13 +1,15 @@
 import type { ChainRecord } from '../../parsers/chain.js';
 import { errorText } from '../../parsers/types.js';
-import type { EventBatch } from '../../outputs/types.js';
+import type { EventBatch } from '../output/contract.js';
+import { recordsFromJson } from '../output/record-batch.js';
 import type { SourceRef } from '../tail/line-batch.js';
 
 /**
  * The pipeline's part of an event: where it came from (`log.file.path`,
  * `log.offset`), its deterministic id, the host and the input's static fields
  * (these win over parsed values: the config is the authority on them).
- * Each event is serialised here, once, for every output.
+ * Each event is serialised here, once, for every output: from here on it
+ * travels as bytes (src/output/record-batch.ts).
  */
 export class EventEncoder {
   private readonly staticFields: [string[], unknown][];
@@ -29,7 +31,7 @@ export class EventEncoder {
   /** One file's records as a pipeline batch: each event's JSON, time and id. */
   encodeBatch(seq: number, recs: readonly ChainRecord[], source: SourceRef): EventBatch {
     const records = new Array<string>(recs.length);
-    const times = new Array<number>(recs.length);
+    const times = new Float64Array(recs.length);
     const ids = new Array<string>(recs.length);
     for (let i = 0; i < recs.length; i++) {
       const rec = recs[i]!;
@@ -43,7 +45,7 @@ export class EventEncoder {
       records[i] = json;
       times[i] = rec.time;
     }
-    return { seq, records, times, ids };
+    return { seq, ...recordsFromJson(records, times, ids) };
   }
 
   private encode(rec: ChainRecord, source: SourceRef, id: string): string {

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import { outputRegistry, type BatchLimits, type NamedOutputConfig, type OutputFactory } from '../../outputs/registry.js';
-import type { OutputCounters } from '../../outputs/types.js';
+import { outputDefinition, type NamedOutputConfig } from '../../outputs/registry.js';
 import { DiskBuffer } from '../buffer/disk-buffer.js';
 import { MemoryBuffer } from '../buffer/memory-buffer.js';
 import type { OutputBuffer } from '../buffer/types.js';
 import type { Logger } from '../log.js';
+import type { OutputCounters } from '../output/contract.js';
 import { OutputDelivery } from './delivery.js';
 
 export interface BufferDefaults {
@@ -53,10 +53,9 @@ export class OutputLane {
             segmentSize: defaults.segment_size,
             logger: logger.child({ output: config.name }),
           });
-    // The registry pairs each type's schema with its factory; the union loses that pairing.
-    const entry = outputRegistry[config.type];
-    const create = (await entry.load()) as OutputFactory<NamedOutputConfig>;
-    const limits = (entry.limits as (c: NamedOutputConfig) => BatchLimits)(config);
+    const definition = outputDefinition(config.type);
+    const create = await definition.load();
+    const limits = definition.limits(config);
     const outputLogger = logger.child({ output: config.name });
     const counters: OutputCounters = { events: {}, requests: {} };
     const delivery = new OutputDelivery(

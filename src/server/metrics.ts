@@ -1,6 +1,6 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BufferStats } from '../buffer/types.js';
-import type { OutputCounters } from '../../outputs/types.js';
+import type { OutputCounters } from '../output/contract.js';
 import type { TailerStats } from '../tail/tailer.js';
 
 type InputView = { input: string; events: number; parseFailures: number; blankLines: number; droppedRecords: number; parsedBy: Record<string, number> | undefined; tailer: TailerStats & { truncatedLines: number; filesTracked: number } };

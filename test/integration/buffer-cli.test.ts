@@ -1,6 +1,7 @@
 // `logship buffer inspect|verify` (issue 4), driven as a user does: a buffer
 // built by real DiskBuffer appends, then `node dist/cli.js buffer …` as a child
 // process; exit codes, streams, exact numbers and offsets.
+import { eventBatch, texts } from '../support/records.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
@@ -38,12 +39,12 @@ const silent = pino({ level: 'silent' });
 function diskBuffer(dir: string): DiskBuffer {
   return new DiskBuffer({ dir, maxSize: 1024 ** 3, whenFull: 'block', syncInterval: 1_000_000, segmentSize: 64 * 1024, logger: silent, onDurable: () => {} });
 }
-const batch = (seq: number, from: number, count: number, pad: number) => ({
-  seq,
-  records: Array.from({ length: count }, (_, i) => JSON.stringify({ n: from + i, message: 'm'.repeat(pad) })),
-  times: Array.from({ length: count }, (_, i) => T0 + (from + i) * 1000),
-  ids: Array.from({ length: count }, (_, i) => `e${from + i}`),
-});
+const batch = (seq: number, from: number, count: number, pad: number) =>
+  eventBatch(
+    seq,
+    Array.from({ length: count }, (_, i) => JSON.stringify({ n: from + i, message: 'm'.repeat(pad) })),
+    { times: Array.from({ length: count }, (_, i) => T0 + (from + i) * 1000), ids: Array.from({ length: count }, (_, i) => `e${from + i}`) },
+  );
 
 /** Appends `batches` batches of 10, takes and acknowledges the first `ack` records (whole batches). */
 async function build(dir: string, batches: number, ack: number, pad = 1000): Promise<void> {
@@ -74,7 +75,7 @@ async function deliverAll(dir: string): Promise<{ ns: number[]; stats: ReturnTyp
     const t = await b.take(1000, 1 << 30);
     clearInterval(timer);
     if (!t) break;
-    ns.push(...t.records.map((r) => (JSON.parse(r) as { n: number }).n));
+    ns.push(...texts(t).map((r) => (JSON.parse(r) as { n: number }).n));
   }
   const stats = b.stats();
   await b.close();

@@ -9,17 +9,18 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { elasticsearchOutputSchema } from '../../outputs/elasticsearch/config.js';
 import { createElasticsearchOutput } from '../../outputs/elasticsearch/index.js';
-import type { EventBatch, OutputCounters } from '../../outputs/types.js';
+import type { EventBatch, OutputCounters } from '../../src/output/contract.js';
 import { EsServer } from '../support/es-server.js';
 import { sleep } from '../support/logship-process.js';
+import { eventBatch } from '../support/records.js';
 
 
-const batch = (seq: number, from: number, n: number): EventBatch => ({
-  seq,
-  records: Array.from({ length: n }, (_, i) => JSON.stringify({ '@timestamp': '2024-05-01T00:00:00.000Z', message: `event ${from + i}` })),
-  times: Array.from({ length: n }, () => Date.UTC(2024, 4, 1)),
-  ids: Array.from({ length: n }, (_, i) => `id-${from + i}`),
-});
+const batch = (seq: number, from: number, n: number): EventBatch =>
+  eventBatch(
+    seq,
+    Array.from({ length: n }, (_, i) => JSON.stringify({ '@timestamp': '2024-05-01T00:00:00.000Z', message: `event ${from + i}` })),
+    { times: Array.from({ length: n }, () => Date.UTC(2024, 4, 1)), ids: Array.from({ length: n }, (_, i) => `id-${from + i}`) },
+  );
 
 let cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -5,20 +5,21 @@ import { join } from 'node:path';
 import type { DiskBuffer } from '../../src/buffer/disk-buffer.js';
 import { HEADER_BYTES, MAGIC, segmentFirstId } from '../../src/buffer/segment-format.js';
 import type { TakenBatch } from '../../src/buffer/types.js';
-import type { EventBatch } from '../../outputs/types.js';
+import type { EventBatch } from '../../src/output/contract.js';
+import { eventBatch, texts } from './records.js';
 
 export const T0 = Date.UTC(2024, 0, 1);
 /** Record n's JSON: its number, padded to about `pad` bytes. */
 export const rec = (n: number, pad = 0) => JSON.stringify({ n, pad: 'x'.repeat(pad) });
 /** A pipeline batch of records from..from+count-1, with times T0+n and event ids `e<n>`. */
-export const batch = (seq: number, from: number, count: number, pad = 0): EventBatch => ({
-  seq,
-  records: Array.from({ length: count }, (_, i) => rec(from + i, pad)),
-  times: Array.from({ length: count }, (_, i) => T0 + from + i),
-  ids: Array.from({ length: count }, (_, i) => `e${from + i}`),
-});
+export const batch = (seq: number, from: number, count: number, pad = 0): EventBatch =>
+  eventBatch(
+    seq,
+    Array.from({ length: count }, (_, i) => rec(from + i, pad)),
+    { times: Array.from({ length: count }, (_, i) => T0 + from + i), ids: Array.from({ length: count }, (_, i) => `e${from + i}`) },
+  );
 /** The record numbers of a taken batch. */
-export const ns = (b: TakenBatch | null) => (b ? b.records.map((r) => (JSON.parse(r) as { n: number }).n) : []);
+export const ns = (b: TakenBatch | null) => (b ? texts(b).map((r) => (JSON.parse(r) as { n: number }).n) : []);
 
 /** Byte offsets of the records of a segment's bytes (following their length fields). */
 export function recordOffsets(bytes: Buffer): number[] {

@@ -2,6 +2,7 @@
 // durability is reported only after an fsync, acknowledged segments go only
 // after the ack position is on disk, and damage is cut or quarantined while
 // everything else is delivered.
+import { eventBatch, framesOf, texts } from '../support/records.js';
 import { appendFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,7 @@ import { basename, join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DiskBuffer, type DiskBufferOptions } from '../../src/buffer/disk-buffer.js';
-import { encodeRecords, HEADER_BYTES, segmentFirstId } from '../../src/buffer/segment-format.js';
+import { HEADER_BYTES, segmentFirstId } from '../../src/buffer/segment-format.js';
 import type { TakenBatch } from '../../src/buffer/types.js';
 import { capturing } from '../support/log-capture.js';
 import { batch, endWhenIdle, ns, range, rec, recordOffsets, T0 } from '../support/buffer-test-kit.js';
@@ -75,7 +76,7 @@ afterEach(async () => {
 });
 
 /** Encoded size of `count` records like rec(n, pad) (n of the same digit count). */
-const encodedSize = (from: number, count: number, pad: number) => encodeRecords(from, batch(0, from, count, pad).records, []).length;
+const encodedSize = (from: number, count: number, pad: number) => framesOf(from, texts(batch(0, from, count, pad))).length;
 
 function buffer(over: Partial<DiskBufferOptions> = {}): DiskBuffer {
   return new DiskBuffer({
@@ -105,7 +106,7 @@ async function takeAll(b: DiskBuffer, maxEvents = 1000): Promise<number[]> {
     const t = await b.take(maxEvents, 1 << 30);
     clearInterval(timer);
     if (!t) return out;
-    expect(t.lastId - t.firstId + 1).toBeGreaterThanOrEqual(t.records.length);
+    expect(t.lastId - t.firstId + 1).toBeGreaterThanOrEqual(t.count);
     out.push(...ns(t));
   }
 }
@@ -138,9 +139,11 @@ describe('DiskBuffer: append, take, acknowledge, reopen', () => {
     await b.append(batch(1, 0, 5));
     await b.append(batch(2, 5, 5));
     const t = await b.take(7, 1 << 30);
-    expect(t).toMatchObject({ firstId: 0, lastId: 6, times: range(0, 7).map((i) => T0 + i), ids: range(0, 7).map((i) => `e${i}`) });
+    expect(t).toMatchObject({ firstId: 0, lastId: 6, ids: range(0, 7).map((i) => `e${i}`) });
+    expect(Array.from(t!.times)).toEqual(range(0, 7).map((i) => T0 + i));
     expect(ns(t)).toEqual(range(0, 7));
-    expect(t!.bytes).toBe(t!.records.reduce((n, r) => n + r.length, 0));
+    // Each record's NDJSON line: its JSON and a newline.
+    expect(t!.bytes).toBe(texts(t!).reduce((n, r) => n + Buffer.byteLength(r) + 1, 0));
     expect(ns(await b.take(100, 1 << 30))).toEqual([7, 8, 9]);
     expect(b.stats().pending).toBe(10);
     await b.close();
@@ -239,7 +242,7 @@ describe('DiskBuffer: durability reports', () => {
     await b.open();
     await b.append(batch(1, 0, 2));
     await b.flush();
-    await b.append({ seq: 2, records: [], times: [], ids: [] });
+    await b.append(eventBatch(2, []));
     await b.flush();
     expect(onDurable.mock.calls).toEqual([[1], [2]]);
     await b.close();
@@ -336,7 +339,7 @@ describe('DiskBuffer: crash recovery', () => {
     const path = join(dir, file!);
     const goodSize = (await stat(path)).size;
     // Half a record: a crash in the middle of a write.
-    const half = encodeRecords(8, [rec(8, 500)], []).subarray(0, 200);
+    const half = framesOf(8, [rec(8, 500)]).subarray(0, 200);
     await appendFile(path, half);
 
     const { logger, lines } = capturing();
@@ -449,7 +452,7 @@ describe('DiskBuffer: crash recovery', () => {
     await b.close();
     const [file] = await segFiles();
     // Records appended by a later run that then crashed: the file grew past the recorded size.
-    await appendFile(join(dir, file!), encodeRecords(5, ['{"n":5}', '{"n":6}'], [0, 0]));
+    await appendFile(join(dir, file!), framesOf(5, ['{"n":5}', '{"n":6}'], [0, 0]));
     const again = buffer();
     await again.open();
     await again.append(batch(2, 7, 1, 50));

@@ -1,11 +1,12 @@
 // The buffer's record framing (segment-format.ts) and the segment reader that
 // streams it back, resynchronising after damage (segment-reader.ts).
+import { framesOf, jsonOf } from '../support/records.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeRecord, encodeRecords, HEADER_BYTES, MAGIC, MAX_RECORD_BYTES, segmentFirstId, segmentName } from '../../src/buffer/segment-format.js';
+import { decodeRecord, type DecodedRecord, HEADER_BYTES, MAGIC, MAX_RECORD_BYTES, segmentFirstId, segmentName } from '../../src/buffer/segment-format.js';
 import { SegmentReader, type ScanItem } from '../../src/buffer/segment-reader.js';
 
 const PAYLOAD_FIXED = 17;
@@ -45,7 +46,7 @@ const IDS = ['1f3094814577db56000000000000', 'a', '', 'x'.repeat(255)];
 
 describe('encodeRecords / decodeRecord', () => {
   it('round-trips ids, times, event ids, JSON (multi-byte UTF-8) and end offsets', () => {
-    const buf = encodeRecords(41, JSONS, TIMES, IDS);
+    const buf = framesOf(41, JSONS, TIMES, IDS);
     const expectedLen = JSONS.reduce((n, j, i) => n + HEADER_BYTES + PAYLOAD_FIXED + IDS[i]!.length + Buffer.byteLength(j), 0);
     expect(buf.length).toBe(expectedLen);
     const base = 1000; // as if the buffer sat at file offset 1000
@@ -57,7 +58,7 @@ describe('encodeRecords / decodeRecord', () => {
       expect(r.record.id).toBe(41 + i);
       expect(r.record.time).toBe(TIMES[i]);
       expect(r.record.eventId).toBe(IDS[i]);
-      expect(r.record.json).toBe(JSONS[i]);
+      expect(jsonOf(r.record)).toBe(JSONS[i]);
       const len = HEADER_BYTES + PAYLOAD_FIXED + IDS[i]!.length + Buffer.byteLength(JSONS[i]!);
       expect(r.record.end).toBe(base + at + len);
       at += len;
@@ -65,27 +66,28 @@ describe('encodeRecords / decodeRecord', () => {
     expect(at).toBe(buf.length);
   });
 
-  it('writes a missing time as 0, a missing event id as empty and an empty run as an empty buffer', () => {
-    const buf = encodeRecords(0, ['{"a":1}'], []);
+  it('writes time 0 and an empty event id as they are, and an empty run as an empty buffer', () => {
+    const buf = framesOf(0, ['{"a":1}'], [0], ['']);
     const r = decodeRecord(buf, 0, buf.length, 0);
-    expect(r).toMatchObject({ kind: 'record', record: { id: 0, time: 0, eventId: '', json: '{"a":1}' } });
-    expect(encodeRecords(5, [], []).length).toBe(0);
+    expect(r).toMatchObject({ kind: 'record', record: { id: 0, time: 0, eventId: '' } });
+    expect(r.kind === 'record' && jsonOf(r.record)).toBe('{"a":1}');
+    expect(framesOf(5, [], []).length).toBe(0);
   });
 
   it('refuses an event id that is not ASCII or longer than its length byte', () => {
-    expect(() => encodeRecords(0, ['{}'], [0], ['x'.repeat(256)])).toThrow(/at most 255 bytes/);
-    expect(() => encodeRecords(0, ['{}'], [0], ['é'])).toThrow(/not ASCII/);
+    expect(() => framesOf(0, ['{}'], [0], ['x'.repeat(256)])).toThrow(/at most 255 bytes/);
+    expect(() => framesOf(0, ['{}'], [0], ['é'])).toThrow(/not ASCII/);
   });
 
   it('reports an event id length that runs past the record as damage', () => {
-    const buf = encodeRecords(0, ['{}'], [0], ['abc']);
+    const buf = framesOf(0, ['{}'], [0], ['abc']);
     buf[8 + 16] = 250; // the id length byte
     buf.writeUInt32LE(crc32(buf.subarray(8)), 4);
     expect(decodeRecord(buf, 0, buf.length, 0)).toMatchObject({ kind: 'corrupt', reason: expect.stringMatching(/event id length 250/) });
   });
 
   it('frames length and CRC32 of the payload in little endian', () => {
-    const buf = encodeRecords(7, ['{"x":1}'], [123]);
+    const buf = framesOf(7, ['{"x":1}'], [123]);
     const len = buf.readUInt32LE(0);
     expect(len).toBe(PAYLOAD_FIXED + 7);
     expect(buf.readUInt32LE(4)).toBe(crc32(buf.subarray(8, 8 + len)));
@@ -94,7 +96,7 @@ describe('encodeRecords / decodeRecord', () => {
   });
 
   it('asks for more bytes when the header or the payload is incomplete', () => {
-    const buf = encodeRecords(0, ['{"message":"incomplete"}'], [1]);
+    const buf = framesOf(0, ['{"message":"incomplete"}'], [1]);
     expect(decodeRecord(buf, 0, 0, 0)).toEqual({ kind: 'incomplete', need: HEADER_BYTES });
     expect(decodeRecord(buf, 0, HEADER_BYTES - 1, 0)).toEqual({ kind: 'incomplete', need: HEADER_BYTES });
     expect(decodeRecord(buf, 0, HEADER_BYTES, 0)).toEqual({ kind: 'incomplete', need: buf.length });
@@ -105,7 +107,7 @@ describe('encodeRecords / decodeRecord', () => {
   });
 
   it('reports a flipped byte anywhere in the payload, or in the CRC, as a CRC mismatch', () => {
-    const good = encodeRecords(3, ['{"message":"flip me"}'], [99]);
+    const good = framesOf(3, ['{"message":"flip me"}'], [99]);
     for (let i = HEADER_BYTES - 4; i < good.length; i++) {
       const bad = Buffer.from(good);
       bad[i]! ^= 0x10;
@@ -114,7 +116,7 @@ describe('encodeRecords / decodeRecord', () => {
   });
 
   it('reports impossible lengths as corrupt without waiting for bytes', () => {
-    const buf = encodeRecords(0, ['{}'], [0]);
+    const buf = framesOf(0, ['{}'], [0]);
     const short = Buffer.from(buf);
     short.writeUInt32LE(PAYLOAD_FIXED - 1, 0);
     expect(decodeRecord(short, 0, short.length, 0)).toEqual({ kind: 'corrupt', reason: `impossible record length ${PAYLOAD_FIXED - 1}` });
@@ -135,10 +137,11 @@ describe('encodeRecords / decodeRecord', () => {
   });
 
   it('decodes at an inner position of a larger buffer', () => {
-    const buf = encodeRecords(10, ['{"a":1}', '{"b":2}', '{"c":3}'], [1, 2, 3]);
+    const buf = framesOf(10, ['{"a":1}', '{"b":2}', '{"c":3}'], [1, 2, 3]);
     const starts = recordStarts(buf);
     const r = decodeRecord(buf, starts[2]!, buf.length - starts[2]!, 500 + starts[2]!);
-    expect(r).toMatchObject({ kind: 'record', record: { id: 12, json: '{"c":3}', end: 500 + buf.length } });
+    expect(r).toMatchObject({ kind: 'record', record: { id: 12, end: 500 + buf.length } });
+    expect(r.kind === 'record' && jsonOf(r.record)).toBe('{"c":3}');
   });
 });
 
@@ -162,6 +165,11 @@ describe('segment names', () => {
   });
 });
 
+/** The record with its JSON copied out of the reader's buffer. */
+function ownBytes(r: DecodedRecord): DecodedRecord {
+  return { ...r, buf: Buffer.from(r.buf.subarray(r.jsonStart, r.jsonEnd)), jsonStart: 0, jsonEnd: r.jsonEnd - r.jsonStart };
+}
+
 describe('SegmentReader', () => {
   let n = 0;
   async function segment(body: Buffer, withMagic = true): Promise<{ path: string; size: number }> {
@@ -175,7 +183,8 @@ describe('SegmentReader', () => {
     const reader = await SegmentReader.open(path, offset);
     const items: ScanItem[] = [];
     try {
-      for (let item = await reader.next(limit, final); item; item = await reader.next(limit, final)) items.push(item);
+      // A record's bytes live in the reader's buffer until its next read: keep a copy of each.
+      for (let item = await reader.next(limit, final); item; item = await reader.next(limit, final)) items.push(item.kind === 'record' ? { kind: 'record', record: ownBytes(item.record) } : item);
     } finally {
       await reader.close();
     }
@@ -186,7 +195,7 @@ describe('SegmentReader', () => {
   const jsons = (count: number, from = 0) => Array.from({ length: count }, (_, i) => `{"n":${from + i},"pad":"${'p'.repeat(i % 7)}"}`);
 
   it('streams every record of a segment with its file offsets', async () => {
-    const body = encodeRecords(100, jsons(50), []);
+    const body = framesOf(100, jsons(50), []);
     const { path, size } = await segment(body);
     const items = await readAll(path, size);
     expect(ids(items)).toEqual(Array.from({ length: 50 }, (_, i) => 100 + i));
@@ -199,31 +208,31 @@ describe('SegmentReader', () => {
   it('reads records across its 1 MiB chunks, and one record larger than a chunk', async () => {
     const big = `{"message":"${'b'.repeat(2.5 * 1024 * 1024)}"}`;
     const many = jsons(20_000); // ~0.8 MiB of small records on either side of the big one
-    const body = Buffer.concat([encodeRecords(0, many, []), encodeRecords(20_000, [big], []), encodeRecords(20_001, many, [])]);
+    const body = Buffer.concat([framesOf(0, many, []), framesOf(20_000, [big], []), framesOf(20_001, many, [])]);
     const { path, size } = await segment(body);
     const items = await readAll(path, size);
     expect(items.every((i) => i.kind === 'record')).toBe(true);
     expect(ids(items)).toEqual(Array.from({ length: 40_001 }, (_, i) => i));
     const bigItem = items[20_000]!;
-    expect(bigItem.kind === 'record' && bigItem.record.json).toBe(big);
+    expect(bigItem.kind === 'record' && jsonOf(bigItem.record)).toBe(big);
   });
 
   it('starts at a given record offset', async () => {
-    const body = encodeRecords(0, jsons(10), []);
+    const body = framesOf(0, jsons(10), []);
     const { path, size } = await segment(body);
     const starts = recordStarts(body);
     expect(ids(await readAll(path, size, true, MAGIC.length + starts[6]!))).toEqual([6, 7, 8, 9]);
   });
 
   it('stops at `limit`, the known end of the segment, even when the file is longer', async () => {
-    const body = encodeRecords(0, jsons(10), []);
+    const body = framesOf(0, jsons(10), []);
     const { path } = await segment(body);
     const starts = recordStarts(body);
     expect(ids(await readAll(path, MAGIC.length + starts[4]!))).toEqual([0, 1, 2, 3]);
   });
 
   it('resynchronises on the next good record after a corrupted byte, reporting the damaged range', async () => {
-    const body = encodeRecords(0, jsons(10), []);
+    const body = framesOf(0, jsons(10), []);
     const starts = recordStarts(body);
     const bad = Buffer.from(body);
     bad[starts[4]! + HEADER_BYTES + PAYLOAD_FIXED + 2]! ^= 0xff; // inside record 4's JSON
@@ -236,7 +245,7 @@ describe('SegmentReader', () => {
   });
 
   it('resynchronises after a record cut short in the middle of a segment', async () => {
-    const body = encodeRecords(0, jsons(10), []);
+    const body = framesOf(0, jsons(10), []);
     const starts = recordStarts(body);
     // Record 3 loses its second half; record 4 follows directly.
     const cut = Buffer.concat([body.subarray(0, starts[3]! + 12), body.subarray(starts[4]!)]);
@@ -249,7 +258,7 @@ describe('SegmentReader', () => {
   });
 
   it('reports damage up to the end when no good record follows it', async () => {
-    const body = encodeRecords(0, jsons(3), []);
+    const body = framesOf(0, jsons(3), []);
     const starts = recordStarts(body);
     const bad = Buffer.from(body);
     bad[starts[2]! + HEADER_BYTES + 3]! ^= 1;
@@ -260,7 +269,7 @@ describe('SegmentReader', () => {
   });
 
   it('reports a truncated last record as torn when final, and waits for it otherwise', async () => {
-    const body = encodeRecords(0, jsons(5), []);
+    const body = framesOf(0, jsons(5), []);
     const starts = recordStarts(body);
     const cut = body.subarray(0, starts[4]! + 10);
     const { path, size } = await segment(cut);
@@ -284,7 +293,7 @@ describe('SegmentReader', () => {
   });
 
   it('reports a torn header (fewer than 8 bytes) as torn', async () => {
-    const body = encodeRecords(0, jsons(2), []);
+    const body = framesOf(0, jsons(2), []);
     const starts = recordStarts(body);
     const { path, size } = await segment(body.subarray(0, starts[1]! + 5));
     expect(await readAll(path, size)).toEqual([
@@ -294,7 +303,7 @@ describe('SegmentReader', () => {
   });
 
   it('reports a damaged segment header as damage and still reads the records after it', async () => {
-    const { path } = await segment(Buffer.concat([Buffer.from('NOTMAGIC'), encodeRecords(0, jsons(1), [])]), false);
+    const { path } = await segment(Buffer.concat([Buffer.from('NOTMAGIC'), framesOf(0, jsons(1), [])]), false);
     const reader = await SegmentReader.open(path, 0);
     const size = (await import('node:fs')).statSync(path).size;
     expect(await reader.next(size, true)).toEqual({ kind: 'damage', start: 0, end: 8, reason: 'bad segment header (not a logship buffer segment)' });

@@ -1,4 +1,5 @@
 // src/buffer/inspect.ts, the read-only scanning behind `logship buffer inspect|verify`.
+import { eventBatch, framesOf } from '../support/records.js';
 import { appendFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DiskBuffer } from '../../src/buffer/disk-buffer.js';
 import { BufferPathError, locateBuffers, readAck, scanOutput } from '../../src/buffer/inspect.js';
-import { encodeRecords, HEADER_BYTES, MAGIC, segmentFirstId } from '../../src/buffer/segment-format.js';
+import { HEADER_BYTES, MAGIC, segmentFirstId } from '../../src/buffer/segment-format.js';
 import { recordOffsets, segs, snapshot } from '../support/buffer-test-kit.js';
 
 let root: string;
@@ -16,12 +17,11 @@ beforeEach(async () => {
 afterEach(() => rm(root, { recursive: true, force: true }));
 
 const T0 = Date.UTC(2024, 4, 1, 12);
-const batch = (seq: number, from: number, count: number, pad = 0) => ({
-  seq,
-  records: Array.from({ length: count }, (_, i) => JSON.stringify({ n: from + i, pad: 'x'.repeat(pad) })),
-  times: Array.from({ length: count }, (_, i) => T0 + (from + i) * 1000),
-  ids: Array.from({ length: count }, (_, i) => `e${from + i}`),
-});
+const batch = (seq: number, from: number, count: number, pad = 0) =>
+  eventBatch(seq, Array.from({ length: count }, (_, i) => JSON.stringify({ n: from + i, pad: 'x'.repeat(pad) })), {
+    times: Array.from({ length: count }, (_, i) => T0 + (from + i) * 1000),
+    ids: Array.from({ length: count }, (_, i) => `e${from + i}`),
+  });
 
 /** A real buffer: `batches` of 10 ~1 KiB records, the first `ackThrough + 1` acknowledged. */
 async function build(dir: string, batches: number, ackThrough: number): Promise<void> {
@@ -94,7 +94,7 @@ describe('scanOutput', () => {
   it('takes the oldest event time among unacknowledged records, not the first one', async () => {
     const dir = join(root, 'out');
     await mkdir(dir);
-    const body = encodeRecords(0, ['{"a":1}', '{"a":2}', '{"a":3}', '{"a":4}'], [T0 + 5000, T0 + 9000, T0 + 3000, 0]);
+    const body = framesOf(0, ['{"a":1}', '{"a":2}', '{"a":3}', '{"a":4}'], [T0 + 5000, T0 + 9000, T0 + 3000, 0]);
     await writeFile(join(dir, 'seg-0000000000000000.log'), Buffer.concat([MAGIC, body]));
     await writeFile(join(dir, 'ack.json'), JSON.stringify({ acked_id: 0, segment: 0, offset: 8 }));
     const scan = await scanOutput({ name: 'out', dir });
@@ -147,7 +147,7 @@ describe('scanOutput', () => {
     // last: half a record appended (a crash mid-write).
     const last = files.length - 1;
     const lastSize = (await stat(path(last))).size;
-    await appendFile(path(last), encodeRecords(999, ['{"half":true}'], []).subarray(0, 20));
+    await appendFile(path(last), framesOf(999, ['{"half":true}'], []).subarray(0, 20));
     const torn = { file: path(last), offset: lastSize, end: lastSize + 20, torn: true };
 
     const before = await snapshot(root);

@@ -2,11 +2,12 @@
 // linger (elasticsearch): events that keep coming are merged into one write up
 // to the limits, and an idle input sends what there is at once instead of
 // waiting out the linger; and stopping while the output keeps failing.
+import { eventBatch, texts } from '../support/records.js';
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryBuffer } from '../../src/buffer/memory-buffer.js';
 import { OutputDelivery } from '../../src/pipeline/delivery.js';
-import type { EventBatch, Output } from '../../outputs/types.js';
+import type { EventBatch, Output } from '../../src/output/contract.js';
 import { sleep } from '../support/logship-process.js';
 
 const silent = pino({ level: 'silent' });
@@ -25,12 +26,12 @@ function recordingOutput(onDurable: (seq: number) => void, writes: EventBatch[])
   };
 }
 
-const batch = (seq: number, from: number, n: number): EventBatch => ({
-  seq,
-  records: Array.from({ length: n }, (_, i) => JSON.stringify({ n: from + i })),
-  times: Array.from({ length: n }, () => 0),
-  ids: Array.from({ length: n }, (_, i) => `id-${from + i}`),
-});
+const batch = (seq: number, from: number, n: number): EventBatch =>
+  eventBatch(
+    seq,
+    Array.from({ length: n }, (_, i) => JSON.stringify({ n: from + i })),
+    { ids: Array.from({ length: n }, (_, i) => `id-${from + i}`) },
+  );
 
 let stop: (() => Promise<void>) | undefined;
 afterEach(async () => {
@@ -54,7 +55,7 @@ describe('delivery loop: linger', () => {
     await buffer.append(batch(1, 0, 3));
     // Bounded only by the test's timeout (far below the linger): it must come after the idle gap.
     while (writes.length === 0) await sleep(10);
-    expect(writes[0]!.records.map((r) => (JSON.parse(r) as { n: number }).n)).toEqual([0, 1, 2]);
+    expect(texts(writes[0]!).map((r) => (JSON.parse(r) as { n: number }).n)).toEqual([0, 1, 2]);
     expect(writes[0]!.ids).toEqual(['id-0', 'id-1', 'id-2']);
     expect(buffer.drained).toBe(true);
   });
@@ -69,16 +70,16 @@ describe('delivery loop: linger', () => {
       await vi.advanceTimersByTimeAsync(1);
     }
     // Then the input goes idle: the second write goes after the gap.
-    for (let i = 0; i < 100 && writes.reduce((n, w) => n + w.records.length, 0) < 40; i++) await vi.advanceTimersByTimeAsync(10);
+    for (let i = 0; i < 100 && writes.reduce((n, w) => n + w.count, 0) < 40; i++) await vi.advanceTimersByTimeAsync(10);
     vi.useRealTimers();
     // Four appended batches per write: cut at max_events, never at the gap.
-    expect(writes.map((w) => w.records.length)).toEqual([20, 20]);
+    expect(writes.map((w) => w.count)).toEqual([20, 20]);
     for (const w of writes) {
-      expect(w.records.length).toBeLessThanOrEqual(20);
-      expect(w.ids).toEqual(w.records.map((r) => `id-${(JSON.parse(r) as { n: number }).n}`));
-      expect(w.times).toHaveLength(w.records.length);
+      expect(w.count).toBeLessThanOrEqual(20);
+      expect(w.ids).toEqual(texts(w).map((r) => `id-${(JSON.parse(r) as { n: number }).n}`));
+      expect(w.times).toHaveLength(w.count);
     }
-    const all = writes.flatMap((w) => w.records.map((r) => (JSON.parse(r) as { n: number }).n));
+    const all = writes.flatMap((w) => texts(w).map((r) => (JSON.parse(r) as { n: number }).n));
     expect(all).toEqual(Array.from({ length: 40 }, (_, i) => i));
     expect(buffer.drained).toBe(true);
   });
@@ -87,11 +88,12 @@ describe('delivery loop: linger', () => {
     const { buffer, writes, delivery } = setup({ maxEvents: 1000, maxBytes: 1000, lingerMs: 0, recordOverhead: 90 });
     await buffer.append(batch(1, 0, 30)); // records of ~8 chars: ~98 counted each
     delivery.start();
-    while (writes.reduce((n, w) => n + w.records.length, 0) < 30) await sleep(10);
+    while (writes.reduce((n, w) => n + w.count, 0) < 30) await sleep(10);
     for (const w of writes.slice(0, -1)) {
-      const counted = w.records.reduce((n, r) => n + r.length + 90, 0);
+      // Each record counts as its NDJSON line (JSON and newline) plus the overhead.
+      const counted = texts(w).reduce((n, r) => n + r.length + 1 + 90, 0);
       expect(counted).toBeGreaterThanOrEqual(1000);
-      expect(counted - (w.records.at(-1)!.length + 90)).toBeLessThan(1000);
+      expect(counted - (texts(w).at(-1)!.length + 1 + 90)).toBeLessThan(1000);
     }
     expect(writes.length).toBeGreaterThan(2);
   });

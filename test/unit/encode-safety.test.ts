@@ -2,6 +2,7 @@
 // pipeline. A record whose event cannot be encoded becomes a parse_failure
 // event holding the raw text and the reason; JSON nesting is bounded by the
 // json parser's max_depth (deeper levels kept as the JSON text of the subtree).
+import { texts } from '../support/records.js';
 import { describe, expect, it } from 'vitest';
 import { ParserChain, type ChainRecord, type ChainSpec } from '../../parsers/chain.js';
 import { json, parseJson } from '../../parsers/json.js';
@@ -37,7 +38,7 @@ function run(parser: LineParser, lines: string[], maxLineBytes?: number) {
   chain.push(SOURCE, lines, offsets, null, NOW, records);
   const encoder = new EventEncoder({ 'service.name': 'shop' }, 'host-1', (rec, reason) => chain.unencodable(rec, reason));
   const batch = encoder.encodeBatch(1, records, SOURCE);
-  return { events: batch.records.map((r) => JSON.parse(r) as Record<string, any>), failures, skipped };
+  return { events: texts(batch).map((r) => JSON.parse(r) as Record<string, any>), failures, skipped };
 }
 
 function nested(depth: number, leaf = '1'): string {

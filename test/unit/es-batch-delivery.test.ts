@@ -15,8 +15,9 @@ import { Outcomes } from '../../outputs/elasticsearch/outcomes.js';
 import type { SendBulk } from '../../outputs/elasticsearch/request.js';
 import { readBulkResponse } from '../../outputs/elasticsearch/response.js';
 import { createTarget } from '../../outputs/elasticsearch/target.js';
-import type { OutputCounters } from '../../outputs/types.js';
+import type { OutputCounters } from '../../src/output/contract.js';
 import { writeAll } from '../../src/util/write-all.js';
+import { eventBatch } from '../support/records.js';
 
 const silent = pino({ level: 'silent' });
 let dir: string;
@@ -24,12 +25,11 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const items = (n: number) =>
   new BulkItems(
-    {
-      seq: 1,
-      records: Array.from({ length: n }, (_, i) => JSON.stringify({ message: `m${i}` })),
-      times: Array.from({ length: n }, () => Date.UTC(2024, 0, 1)),
-      ids: Array.from({ length: n }, (_, i) => `id-${i}`),
-    },
+    eventBatch(
+      1,
+      Array.from({ length: n }, (_, i) => JSON.stringify({ message: `m${i}` })),
+      { times: Array.from({ length: n }, () => Date.UTC(2024, 0, 1)), ids: Array.from({ length: n }, (_, i) => `id-${i}`) },
+    ),
     createTarget({ index: 'logs' }),
   );
 

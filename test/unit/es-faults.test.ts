@@ -12,10 +12,12 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { elasticsearchOutputSchema } from '../../outputs/elasticsearch/config.js';
 import { ElasticsearchOutput } from '../../outputs/elasticsearch/index.js';
-import type { EventBatch, OutputCounters } from '../../outputs/types.js';
+import type { EventBatch, OutputCounters } from '../../src/output/contract.js';
+import { sliceRecords } from '../../src/output/record-batch.js';
 import { EsServer, type EsServerOptions, type RequestFault } from '../support/es-server.js';
 import { capturing, type LogLine } from '../support/log-capture.js';
 import { sleep } from '../support/logship-process.js';
+import { eventBatch, texts } from '../support/records.js';
 
 /** Set by a test: the next dead-letter write writes half its bytes, then fails with EIO. */
 const writeFault = vi.hoisted(() => ({ armed: false }));
@@ -76,12 +78,13 @@ function tempDir(): string {
 function batch(seq: number, from: number, n: number, pad = 0): EventBatch {
   const ids = Array.from({ length: n }, (_, i) => (from + i).toString(16).padStart(28, '0'));
   const time = Date.UTC(2024, 4, 1);
-  return {
-    seq,
-    ids,
-    times: ids.map(() => time),
-    records: ids.map((id, i) => JSON.stringify({ '@timestamp': new Date(time).toISOString(), message: `line-${from + i}${'x'.repeat(pad)}`, event: { id } })),
-  };
+  const jsons = ids.map((id, i) => JSON.stringify({ '@timestamp': new Date(time).toISOString(), message: `line-${from + i}${'x'.repeat(pad)}`, event: { id } }));
+  return eventBatch(seq, jsons, { ids, times: ids.map(() => time) });
+}
+
+/** `b` with the records at these positions replaced by these JSON texts (times and ids kept). */
+function withRecords(b: EventBatch, replaced: Record<number, string>): EventBatch {
+  return eventBatch(b.seq, texts(b).map((json, i) => replaced[i] ?? json), { times: Array.from(b.times), ids: b.ids });
 }
 
 async function waitUntil(what: string, done: () => boolean, timeoutMs = 60_000): Promise<void> {
@@ -186,7 +189,7 @@ describe('the fault menu, through the real client', () => {
     // Item 4 is already there (a re-send meeting its earlier write).
     const pre = output(s.url);
     await pre.out.start();
-    await pre.out.write({ seq: 1, records: [b.records[4]!], times: [b.times[4]!], ids: [b.ids[4]!] });
+    await pre.out.write({ seq: 1, ...sliceRecords(b, 4, 5) });
     await pre.out.flush();
     s.itemFaults((item) => {
       const i = n(item.id);
@@ -277,9 +280,9 @@ describe('413 (http.max_content_length)', () => {
     const s = await server({ maxContentLength: 32 * 1024, tooLarge });
     const h = output(s.url);
     await h.out.start();
-    const b = batch(1, 0, 1000);
+    const all = batch(1, 0, 1000);
     // One event larger than the limit on its own (decompressed; it compresses to almost nothing).
-    (b.records as string[])[500] = JSON.stringify({ '@timestamp': '2024-05-01T00:00:00.000Z', message: 'y'.repeat(40 * 1024), event: { id: b.ids[500] } });
+    const b = withRecords(all, { 500: JSON.stringify({ '@timestamp': '2024-05-01T00:00:00.000Z', message: 'y'.repeat(40 * 1024), event: { id: all.ids[500] } }) });
     await h.out.write(b);
     await h.out.flush();
     const bulks = s.requests.filter((r) => r.path === '/_bulk');
@@ -317,9 +320,11 @@ describe('data streams', () => {
     const s = await server();
     const h = output(s.url, { index: undefined, data_stream: { dataset: 'app', namespace: 'test' } });
     await h.out.start();
-    const b = batch(1, 0, 3);
-    (b.records as string[])[1] = JSON.stringify({ message: 'no time', event: { id: b.ids[1] } });
-    (b.records as string[])[2] = JSON.stringify({ '@timestamp': 'not a date', message: 'bad time', event: { id: b.ids[2] } });
+    const all = batch(1, 0, 3);
+    const b = withRecords(all, {
+      1: JSON.stringify({ message: 'no time', event: { id: all.ids[1] } }),
+      2: JSON.stringify({ '@timestamp': 'not a date', message: 'bad time', event: { id: all.ids[2] } }),
+    });
     await h.out.write(b);
     await h.out.flush();
     expect(s.count('logs-app-test')).toBe(1);

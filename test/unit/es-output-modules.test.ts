@@ -9,10 +9,12 @@ import { BulkItems } from '../../outputs/elasticsearch/encoding.js';
 import { Outcomes } from '../../outputs/elasticsearch/outcomes.js';
 import { BulkResponseError, classifyItem, describeRequestError, readBulkResponse } from '../../outputs/elasticsearch/response.js';
 import { dialectFor } from '../../outputs/elasticsearch/server-version.js';
-import { actionLineBytes, createTarget } from '../../outputs/elasticsearch/target.js';
-import type { EventBatch, OutputCounters } from '../../outputs/types.js';
+import { actionLineBytes, createTarget, type Target } from '../../outputs/elasticsearch/target.js';
+import type { EventBatch, OutputCounters } from '../../src/output/contract.js';
+import { recordStart } from '../../src/output/record-batch.js';
 import { capturing } from '../support/log-capture.js';
 import { prng } from '../support/prng.js';
+import { eventBatch, texts } from '../support/records.js';
 
 const silent = pino({ level: 'silent' });
 
@@ -282,6 +284,11 @@ describe('target.ts: index names', () => {
   });
 });
 
+/** The document BulkItems sends for this one event's JSON. */
+function sentDocument(target: Target, json: string): string {
+  return new BulkItems(eventBatch(1, [json]), target).document(0).toString('utf8');
+}
+
 describe('target.ts: data streams', () => {
   const ds = { type: 'logs', dataset: 'checkout', namespace: 'prod' } as const;
 
@@ -296,25 +303,25 @@ describe('target.ts: data streams', () => {
   it('adds the data_stream fields, producing valid JSON with the event unchanged otherwise', () => {
     const t = createTarget({ data_stream: ds });
     const event = { '@timestamp': '2024-05-01T12:00:00.000Z', message: 'hello } "world" {', event: { id: 'abc' }, n: [1, { x: '}' }] };
-    const out = t.document(JSON.stringify(event));
+    const out = sentDocument(t, JSON.stringify(event));
     expect(JSON.parse(out)).toEqual({ ...event, data_stream: { type: 'logs', dataset: 'checkout', namespace: 'prod' } });
   });
 
   it('handles an empty object', () => {
     const t = createTarget({ data_stream: ds });
-    expect(JSON.parse(t.document('{}'))).toEqual({ data_stream: { type: 'logs', dataset: 'checkout', namespace: 'prod' } });
+    expect(JSON.parse(sentDocument(t, '{}'))).toEqual({ data_stream: { type: 'logs', dataset: 'checkout', namespace: 'prod' } });
   });
 
   it('leaves a document that already has data_stream untouched', () => {
     const t = createTarget({ data_stream: ds });
     const json = JSON.stringify({ message: 'x', data_stream: { type: 'logs', dataset: 'mine', namespace: 'ns' } });
-    expect(t.document(json)).toBe(json);
+    expect(sentDocument(t, json)).toBe(json);
   });
 
   it('adds the fields when "data_stream" is only a value, not a key', () => {
     const t = createTarget({ data_stream: ds });
     const json = JSON.stringify({ message: 'data_stream', tags: ['data_stream'] });
-    expect(JSON.parse(t.document(json))).toEqual({ message: 'data_stream', tags: ['data_stream'], data_stream: { type: 'logs', dataset: 'checkout', namespace: 'prod' } });
+    expect(JSON.parse(sentDocument(t, json))).toEqual({ message: 'data_stream', tags: ['data_stream'], data_stream: { type: 'logs', dataset: 'checkout', namespace: 'prod' } });
   });
 });
 
@@ -326,7 +333,14 @@ function makeBatch(times: number[], docSize?: (i: number) => number): EventBatch
     if (docSize) base.message += 'x'.repeat(docSize(i));
     return JSON.stringify(base);
   });
-  return { seq: 1, records, times, ids: records.map((r) => (JSON.parse(r) as { event: { id: string } }).event.id) };
+  return eventBatch(1, records, { times, ids: records.map((r) => (JSON.parse(r) as { event: { id: string } }).event.id) });
+}
+
+/** A body's NDJSON lines (it must end in a newline). */
+function bodyLines(body: Buffer): string[] {
+  const text = body.toString('utf8');
+  expect(text.endsWith('\n')).toBe(true);
+  return text.slice(0, -1).split('\n');
 }
 
 describe('encoding.ts: BulkItems', () => {
@@ -337,40 +351,40 @@ describe('encoding.ts: BulkItems', () => {
     const items = new BulkItems(batch, createTarget({ index: 'logs-%Y.%m.%d' }));
     expect(items.length).toBe(3);
     for (let i = 0; i < 3; i++) {
-      expect(JSON.parse(items.actions[i]!)).toEqual({ create: { _index: 'logs-2024.05.01', _id: batch.ids[i] } });
+      expect(JSON.parse(bodyLines(items.body([i]))[0]!)).toEqual({ create: { _index: 'logs-2024.05.01', _id: batch.ids[i] } });
       expect(items.indexes[i]).toBe('logs-2024.05.01');
     }
   });
 
   it('an _id with quotes and backslashes is escaped into valid JSON', () => {
-    const batch: EventBatch = { seq: 1, records: ['{"a":1}'], times: [T], ids: ['we"ird\\id\n'] };
+    const batch = eventBatch(1, ['{"a":1}'], { times: [T], ids: ['we"ird\\id\n'] });
     const items = new BulkItems(batch, createTarget({ index: 'logs' }));
-    expect(JSON.parse(items.actions[0]!)).toEqual({ create: { _index: 'logs', _id: 'we"ird\\id\n' } });
+    const lines = bodyLines(items.body([0]));
+    expect(lines).toHaveLength(2);
+    expect(JSON.parse(lines[0]!)).toEqual({ create: { _index: 'logs', _id: 'we"ird\\id\n' } });
   });
 
   it('the body is NDJSON ending in a newline: action, document, action, document…', () => {
     const batch = makeBatch([T, T + 1, T + 2]);
     const items = new BulkItems(batch, createTarget({ index: 'logs-%Y.%m.%d' }));
-    const body = items.body([0, 1, 2]);
-    expect(body.endsWith('\n')).toBe(true);
-    const lines = body.slice(0, -1).split('\n');
+    const lines = bodyLines(items.body([0, 1, 2]));
     expect(lines).toHaveLength(6);
     const parsed = lines.map((l) => JSON.parse(l) as unknown);
     for (let i = 0; i < 3; i++) {
       expect(parsed[2 * i]).toEqual({ create: { _index: 'logs-2024.05.01', _id: batch.ids[i] } });
-      expect(parsed[2 * i + 1]).toEqual(JSON.parse(batch.records[i]!));
+      expect(parsed[2 * i + 1]).toEqual(JSON.parse(texts(batch)[i]!));
     }
   });
 
   it('a body of some items holds exactly those, in the order given', () => {
     const batch = makeBatch([T, T, T, T, T]);
     const items = new BulkItems(batch, createTarget({ index: 'logs' }));
-    const lines = items.body([3, 1]).trimEnd().split('\n');
+    const lines = bodyLines(items.body([3, 1]));
     expect(lines.map((l) => JSON.parse(l) as unknown)).toEqual([
       { create: { _index: 'logs', _id: batch.ids[3] } },
-      JSON.parse(batch.records[3]!),
+      JSON.parse(texts(batch)[3]!),
       { create: { _index: 'logs', _id: batch.ids[1] } },
-      JSON.parse(batch.records[1]!),
+      JSON.parse(texts(batch)[1]!),
     ]);
   });
 
@@ -386,16 +400,16 @@ describe('encoding.ts: BulkItems', () => {
     const items = new BulkItems(batch, createTarget({ index: 'logs-%Y.%m.%d' }));
     const expected = ['logs-2024.05.01', 'logs-2024.05.01', 'logs-2024.05.02', 'logs-2024.05.01', 'logs-2024.05.02'];
     expect(items.indexes).toEqual(expected);
-    const actions = items.body([0, 1, 2, 3, 4]).trimEnd().split('\n').filter((_, k) => k % 2 === 0);
+    const actions = bodyLines(items.body([0, 1, 2, 3, 4])).filter((_, k) => k % 2 === 0);
     expect(actions.map((a) => (JSON.parse(a) as { create: { _index: string } }).create._index)).toEqual(expected);
   });
 
   it('for a data stream, documents carry the data_stream fields and the action names the stream', () => {
     const batch = makeBatch([T, T]);
     const items = new BulkItems(batch, createTarget({ data_stream: { type: 'logs', dataset: 'app', namespace: 'default' } }));
-    const lines = items.body([0, 1]).trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = bodyLines(items.body([0, 1])).map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines[0]).toEqual({ create: { _index: 'logs-app-default', _id: batch.ids[0] } });
-    expect(lines[1]).toEqual({ ...(JSON.parse(batch.records[0]!) as object), data_stream: { type: 'logs', dataset: 'app', namespace: 'default' } });
+    expect(lines[1]).toEqual({ ...(JSON.parse(texts(batch)[0]!) as object), data_stream: { type: 'logs', dataset: 'app', namespace: 'default' } });
   });
 
   it('actionLineBytes is exactly what an item adds to a body besides its document', () => {
@@ -404,8 +418,9 @@ describe('encoding.ts: BulkItems', () => {
       const ids = batch.ids.map((_, i) => `${'a'.repeat(16)}${String(i).padStart(12, '0')}`); // the shape of real event ids
       const items = new BulkItems({ ...batch, ids }, createTarget(config));
       for (let i = 0; i < 3; i++) {
-        // The original record, not the document sent: a data stream's added fields count as overhead.
-        expect(Buffer.byteLength(items.body([i])) - Buffer.byteLength(batch.records[i]!), JSON.stringify(config)).toBe(actionLineBytes(config));
+        // The original record (its NDJSON line), not the document sent: a data stream's added fields count as overhead.
+        const recordBytes = batch.ends[i]! - recordStart(batch, i);
+        expect(items.body([i]).length - recordBytes, JSON.stringify(config)).toBe(actionLineBytes(config));
       }
     }
   });
@@ -437,7 +452,7 @@ function letter(id: string, extra: Partial<DeadLetter> = {}): DeadLetter {
     status: 400,
     type: 'document_parsing_exception',
     reason: `[1:2] failed to parse field [n] of type [long] in document with id '${id}'`,
-    document: JSON.stringify({ '@timestamp': '2024-05-01T00:00:00.000Z', event: { id }, message: `msg ${id}` }),
+    document: Buffer.from(JSON.stringify({ '@timestamp': '2024-05-01T00:00:00.000Z', event: { id }, message: `msg ${id}` })),
     ...extra,
   };
 }
@@ -463,7 +478,7 @@ describe('dead-letter.ts: DeadLetterFile', () => {
     const f = new DeadLetterFile(path, 1 << 20, 3, silent, () => {});
     const doc = { '@timestamp': '2024-05-01T00:00:00.000Z', message: 'he said "hi"\n', n: 'abc', nested: { a: [1, 2] } };
     await f.append([
-      letter('a1', { document: JSON.stringify(doc), reason: 'failed to parse field [n] of type [long] (caused by x: "quoted")' }),
+      letter('a1', { document: Buffer.from(JSON.stringify(doc)), reason: 'failed to parse field [n] of type [long] (caused by x: "quoted")' }),
       letter('a2', { status: 413, type: 'request_entity_too_large', index: 'logs-x' }),
     ]);
     await f.append([letter('a3')]);
@@ -547,7 +562,7 @@ describe('dead-letter.ts: DeadLetterFile', () => {
     const big = 'z'.repeat(64 * 1024);
     await Promise.all(
       Array.from({ length: 40 }, (_, a) =>
-        f.append(Array.from({ length: 5 }, (_, k) => letter(`c${a}-${k}`, { document: JSON.stringify({ a, k, big }) }))),
+        f.append(Array.from({ length: 5 }, (_, k) => letter(`c${a}-${k}`, { document: Buffer.from(JSON.stringify({ a, k, big })) }))),
       ),
     );
     await f.close();

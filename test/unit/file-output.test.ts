@@ -1,3 +1,4 @@
+import { eventBatch, texts } from '../support/records.js';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fileOutputSchema } from '../../outputs/file/config.js';
 import { createFileOutput, type FileOutputOptions } from '../../outputs/file/index.js';
 import { createObjectFile, formatStamp, objectKey } from '../../outputs/file/object-key.js';
-import type { EventBatch, Output } from '../../outputs/types.js';
+import type { EventBatch, Output } from '../../src/output/contract.js';
 
 // EACCES cannot be provoked for real as root (CI runs as root): injected into open() under one directory.
 const fsFault = vi.hoisted(() => ({ eaccesUnder: undefined as string | undefined }));
@@ -58,7 +59,7 @@ let counter = 0;
 function batch(seq: number, n: number, time = DAY1, times?: number[]): EventBatch {
   const records: string[] = [];
   for (let i = 0; i < n; i++) records.push(JSON.stringify({ '@timestamp': new Date(times?.[i] ?? time).toISOString(), message: `event ${counter++} of batch ${seq}` }));
-  return { seq, records, times: times ?? records.map(() => time), ids: records.map((_, i) => `${seq}-${i}`) };
+  return eventBatch(seq, records, { times: times ?? records.map(() => time), ids: records.map((_, i) => `${seq}-${i}`) });
 }
 
 /** Object files under root, relative, in key order (stamps sort by creation). */
@@ -118,7 +119,7 @@ describe('file output', () => {
     const files = objects(root);
     expect(files).toHaveLength(1);
     expect(files[0]).toMatch(/^\d{8}T\d{9}Z-0\.ndjson$/);
-    expect(readFileSync(join(root, files[0]!), 'utf8')).toBe(lines([...b1.records, ...b2.records]));
+    expect(readFileSync(join(root, files[0]!), 'utf8')).toBe(lines([...texts(b1), ...texts(b2)]));
   });
 
   it('creates nested directories, including the root', async () => {
@@ -138,7 +139,7 @@ describe('file output', () => {
     for (let round = 1; round <= 4; round++) {
       for (let k = 0; k < 3; k++) {
         const b = batch(round * 10 + k, 50);
-        all.push(...b.records);
+        all.push(...texts(b));
         await out.write(b);
       }
       await out.flush();
@@ -234,7 +235,7 @@ describe('file output', () => {
     await out.start();
     const big = 'x'.repeat(1000);
     const records = Array.from({ length: 9000 }, (_, i) => JSON.stringify({ i, big }));
-    await out.write({ seq: 1, records, times: records.map(() => DAY1), ids: records.map((_, i) => `id-${i}`) });
+    await out.write(eventBatch(1, records, { times: records.map(() => DAY1), ids: records.map((_, i) => `id-${i}`) }));
     expect(durable).toEqual([1]);
   });
 
@@ -270,7 +271,7 @@ describe('file output', () => {
     const all: string[] = [];
     for (let seq = 1; seq <= 20; seq++) {
       const b = batch(seq, 2);
-      all.push(...b.records);
+      all.push(...texts(b));
       await out.write(b);
     }
     await out.close();
@@ -287,7 +288,7 @@ describe('file output', () => {
     const all: string[] = [];
     for (let seq = 1; seq <= 8; seq++) {
       const b = batch(seq, 20);
-      all.push(...b.records);
+      all.push(...texts(b));
       await out.write(b);
       await out.flush(); // compressed sizes are known once written
     }
@@ -311,8 +312,8 @@ describe('file output', () => {
     await out.flush();
     const files = objects(root);
     expect(files).toHaveLength(2);
-    expect(decode(join(root, files[0]!))).toBe(lines(b1.records));
-    expect(decode(join(root, files[1]!))).toBe(lines(b2.records));
+    expect(decode(join(root, files[0]!))).toBe(lines(texts(b1)));
+    expect(decode(join(root, files[1]!))).toBe(lines(texts(b2)));
   });
 
   it('renders the prefix from each event time: two days land in two directories', async () => {
@@ -326,8 +327,8 @@ describe('file output', () => {
     expect(files).toHaveLength(2);
     expect(files[0]).toMatch(/^app\/2024\/05\/01\/\d{8}T\d{9}Z-0\.ndjson$/);
     expect(files[1]).toMatch(/^app\/2024\/05\/02\/\d{8}T\d{9}Z-0\.ndjson$/);
-    expect(decode(join(root, files[0]!))).toBe(lines([b.records[0]!, b.records[2]!]));
-    expect(decode(join(root, files[1]!))).toBe(lines([b.records[1]!, b.records[3]!, b.records[4]!]));
+    expect(decode(join(root, files[0]!))).toBe(lines([texts(b)[0]!, texts(b)[2]!]));
+    expect(decode(join(root, files[1]!))).toBe(lines([texts(b)[1]!, texts(b)[3]!, texts(b)[4]!]));
   });
 
   it('bounds open objects, closing the least recently used', async () => {
@@ -342,7 +343,7 @@ describe('file output', () => {
     expect(openFilesUnder(root)).toEqual([]);
     const files = objects(root);
     expect(files.map((f) => f.slice(0, 10))).toEqual(['2024-05-01', '2024-05-02', '2024-05-03', '2024-05-04', '2024-05-05']);
-    expect(files.map((f) => decode(join(root, f))).join('')).toBe(lines(b.records));
+    expect(files.map((f) => decode(join(root, f))).join('')).toBe(lines(texts(b)));
   });
 
   it('never overwrites an existing object after a restart (EEXIST bumps the counter)', async () => {
@@ -358,7 +359,7 @@ describe('file output', () => {
     expect(readFileSync(join(root, taken), 'utf8')).toBe('from the previous run\n');
     const next = `${formatStamp(now)}-1.ndjson`;
     expect(next).toBe('20240501T120000005Z-1.ndjson');
-    expect(readFileSync(join(root, next), 'utf8')).toBe(lines(b.records));
+    expect(readFileSync(join(root, next), 'utf8')).toBe(lines(texts(b)));
   });
 
   it('createObjectFile creates exclusively and bumps n', async () => {

@@ -1,3 +1,4 @@
+import { eventBatch, texts } from '../support/records.js';
 import { tmpdir } from 'node:os';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -5,7 +6,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createStdoutOutput } from '../../outputs/stdout/index.js';
-import type { EventBatch } from '../../outputs/types.js';
+import type { EventBatch } from '../../src/output/contract.js';
 
 const logger = pino({ level: 'silent' });
 const config = { name: 'out', type: 'stdout' as const };
@@ -16,11 +17,11 @@ afterEach(() => {
 
 function batch(seq: number, n: number, size = 10): EventBatch {
   const records = Array.from({ length: n }, (_, i) => JSON.stringify({ seq, i, pad: 'p'.repeat(size) }));
-  return { seq, records, times: records.map(() => 0), ids: records.map((_, i) => `${seq}-${i}`) };
+  return eventBatch(seq, records, { ids: records.map((_, i) => `${seq}-${i}`) });
 }
 
 function ndjson(...batches: EventBatch[]): string {
-  return batches.flatMap((b) => b.records.map((r) => `${r}\n`)).join('');
+  return batches.flatMap((b) => texts(b).map((r) => `${r}\n`)).join('');
 }
 
 /** A stream whose writes complete only when the test says so. */
@@ -86,7 +87,7 @@ describe('stdout output', () => {
     const { out, durable } = setup(stream);
     await out.start();
     await out.write(batch(1, 1));
-    await out.write({ seq: 2, records: [], times: [], ids: [] });
+    await out.write(eventBatch(2, []));
     await out.write(batch(3, 1));
     expect(durable).toEqual([]);
     releaseAll();

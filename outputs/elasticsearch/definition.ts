@@ -1,0 +1,15 @@
+import { defineOutput } from '../../src/output/contract.js';
+import { elasticsearchOutputSchema } from './config.js';
+import { actionLineBytes } from './target.js';
+
+export const elasticsearchOutput = defineOutput({
+  type: 'elasticsearch',
+  schema: elasticsearchOutputSchema,
+  load: async () => (await import('./index.js')).createElasticsearchOutput,
+  limits: (c) => ({
+    maxEvents: c.batch.max_events,
+    maxBytes: c.batch.max_bytes,
+    lingerMs: c.batch.timeout,
+    recordOverhead: actionLineBytes(c),
+  }),
+});
