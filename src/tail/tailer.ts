@@ -1,7 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Stats } from 'node:fs';
-import type { CheckpointEntry } from '../checkpoint/entry.js';
 import type { InputConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { Discovery } from './discovery.js';
@@ -13,6 +12,7 @@ import { SiblingSnapshot, type Sibling } from './siblings.js';
 import { TailedFile } from './tailed-file.js';
 import { makeRoom } from './open-files.js';
 import { PollScheduler } from './poll-scheduler.js';
+import { fingerprintOf, latestAt, type ResumePoint } from './resume-point.js';
 import { statPath } from './stat-path.js';
 import { WatchHints } from './watch-hints.js';
 import { mapLimit } from '../util/map-limit.js';
@@ -35,8 +35,8 @@ export interface TailerHooks {
 
 export interface TailerOptions {
   input: InputConfig;
-  /** This input's checkpoint entries from the last run. */
-  resume: readonly CheckpointEntry[];
+  /** This input's resume points from the last run (its checkpoint entries). */
+  resume: readonly ResumePoint[];
   logger: Logger;
   hooks: TailerHooks;
 }
@@ -207,7 +207,7 @@ export class Tailer {
     // A known path holding an unknown generation: it rotated while we were down.
     for (const group of this.groups.values()) {
       if (group.current) continue;
-      const entry = latestEntryFor(this.opts.resume, group.path);
+      const entry = latestAt(this.opts.resume, group.path);
       await this.openAtPath(group, entry?.mtime_ms ?? Number.POSITIVE_INFINITY, entry ? fingerprintOf(entry) : undefined, entry?.generation ?? -1);
     }
     await this.openNew(await this.freshFiles(await this.scan(), false), input.start_at === 'end' ? 'end' : 0);
@@ -217,7 +217,7 @@ export class Tailer {
   }
 
   /** Finds a checkpointed generation again: at its path, renamed beside it, or as a copytruncate copy. */
-  private async resume(entry: CheckpointEntry): Promise<void> {
+  private async resume(entry: ResumePoint): Promise<void> {
     const fp = fingerprintOf(entry);
     const inherit = entry.key ? { key: entry.key, generation: entry.generation } : undefined;
     const group = this.group(entry.path);
@@ -785,14 +785,3 @@ function setCurrent(group: PathGroup, file: TailedFile): void {
   group.files.push(file);
   group.current = file;
 }
-
-function latestEntryFor(entries: readonly CheckpointEntry[], path: string): CheckpointEntry | undefined {
-  let latest: CheckpointEntry | undefined;
-  for (const e of entries) if (e.path === path && (!latest || e.mtime_ms > latest.mtime_ms)) latest = e;
-  return latest;
-}
-
-function fingerprintOf(e: CheckpointEntry): Fingerprint {
-  return { len: e.fp_len, crc: e.fp_crc, final: e.fp_final };
-}
-
