@@ -48,12 +48,11 @@ export interface TailerStats extends RotationCounts {
 }
 
 /**
- * running → stopping (`stop()`: the files are sized for the drain at the next
- * poll) → draining (read up to those sizes) → flushed (held partial lines
- * emitted; ends once nothing is left to read). aborted: from any state, ends
- * at once; like the stop states, it opens no further generations.
+ * The graceful stop, in order: running → stopping (`stop()`: the files are
+ * sized for the drain at the next poll) → draining (read up to those sizes) →
+ * flushed (held partial lines emitted; ends once nothing is left to read).
  */
-type Lifecycle = 'running' | 'stopping' | 'draining' | 'flushed' | 'aborted';
+type Stage = 'running' | 'stopping' | 'draining' | 'flushed';
 
 /**
  * Follows the files of one input and yields their lines, one read at a time:
@@ -80,7 +79,9 @@ export class Tailer {
   private readonly scratch: Buffer;
   /** Paths found to reach a file tailed under another path, logged once each. */
   private readonly aliases = new Set<string>();
-  private state: Lifecycle = 'running';
+  private stage: Stage = 'running';
+  /** `abort()`: ends at once, whatever the stage; work in flight finishes under the stage's rules. */
+  private aborted = false;
   private filesMatched = 0;
   /** Round-robin position over the paths. */
   private rr = 0;
@@ -129,7 +130,7 @@ export class Tailer {
 
   /** Begin a graceful stop: no new files; read what is there now to its end; emit held partial lines. */
   stop(): void {
-    if (this.state === 'running') this.state = 'stopping';
+    if (this.stage === 'running') this.stage = 'stopping';
     // Size the files for the drain now, not at the next poll tick.
     this.hinted = true;
     this.wake?.();
@@ -137,7 +138,7 @@ export class Tailer {
 
   /** Stop at once, wherever reading is. */
   abort(): void {
-    this.state = 'aborted';
+    this.aborted = true;
     this.wake?.();
   }
 
@@ -164,7 +165,7 @@ export class Tailer {
   async *batches(): AsyncGenerator<LineBatch | null> {
     try {
       await this.start();
-      while (this.state !== 'aborted') {
+      while (!this.aborted) {
         const queued = this.ready.shift();
         if (queued) {
           yield queued;
@@ -185,9 +186,9 @@ export class Tailer {
           if (batch && batch.texts.length > 0) yield batch;
           continue;
         }
-        if (this.state === 'flushed') break;
-        if (this.state === 'draining') {
-          this.state = 'flushed';
+        if (this.stage === 'flushed') break;
+        if (this.stage === 'draining') {
+          this.stage = 'flushed';
           for (const f of this.files()) {
             const batch = await f.flushPartial();
             if (batch) this.ready.push(batch);
@@ -203,9 +204,9 @@ export class Tailer {
     }
   }
 
-  /** Neither stopping nor aborted: rotations are followed and new files opened. */
+  /** Not stopping: rotations are followed and new files opened. */
   private get running(): boolean {
-    return this.state === 'running';
+    return this.stage === 'running';
   }
 
   private async start(): Promise<void> {
@@ -222,13 +223,13 @@ export class Tailer {
   private async poll(now: number): Promise<void> {
     this.lastPoll = now;
     this.hinted = false;
-    if (this.state === 'stopping') {
+    if (this.stage === 'stopping') {
       for (const f of this.files()) {
         const st = await f.fh.stat().catch(() => undefined);
         f.stopAt = st ? st.size : f.readPos;
         f.readable = f.readPos < f.stopAt;
       }
-      if (this.state === 'stopping') this.state = 'draining';
+      this.stage = 'draining';
       return;
     }
     const { poll_interval, rescan_interval } = this.opts.input;
@@ -424,7 +425,7 @@ export class Tailer {
   }
 
   private sleep(ms: number): Promise<void> {
-    if (this.state === 'aborted') return Promise.resolve();
+    if (this.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const t = setTimeout(done, Math.max(1, ms));
       function done() {
