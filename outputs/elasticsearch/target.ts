@@ -1,3 +1,4 @@
+import { EVENT_ID_LENGTH } from '../../src/event/event-id.js';
 import { compileStrftime } from '../../src/util/strftime.js';
 import type { ElasticsearchOutputConfig } from './config.js';
 
@@ -17,9 +18,6 @@ export interface Target {
    */
   document(json: string): string;
 }
-
-/** Our event ids: a 16-hex-digit identity hash and a 12-hex-digit offset (src/pipeline/event-encoder.ts). */
-const EVENT_ID_LENGTH = 28;
 
 /**
  * What each document adds to a bulk body besides its JSON: the action line,

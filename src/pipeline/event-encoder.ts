@@ -1,6 +1,7 @@
 import type { ChainRecord } from '../../parsers/chain.js';
 import { errorText } from '../../parsers/types.js';
 import type { EventBatch } from '../../outputs/types.js';
+import { eventId } from '../event/event-id.js';
 import type { SourceRef } from '../tail/line-batch.js';
 
 /**
@@ -59,11 +60,6 @@ export class EventEncoder {
     }
     return JSON.stringify(event);
   }
-}
-
-/** DESIGN §2: hash(file identity) + the byte offset of the event's first line, so a re-read gets the same id. */
-export function eventId(key: string, offset: number): string {
-  return key + offset.toString(16).padStart(12, '0');
 }
 
 function objectAt(node: Record<string, unknown>, key: string): Record<string, unknown> {
