@@ -2,6 +2,7 @@ import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises
 import { dirname } from 'node:path';
 import type { Logger } from '../../src/log.js';
 import { fsyncDir } from '../../src/util/atomic-write.js';
+import { SerialQueue } from '../../src/util/serial.js';
 import { writeAll } from '../../src/util/write-all.js';
 
 export interface DeadLetter {
@@ -25,7 +26,7 @@ export interface DeadLetter {
 export class DeadLetterFile {
   private fh: FileHandle | undefined;
   private size = 0;
-  private chain: Promise<void> = Promise.resolve();
+  private readonly appends = new SerialQueue();
 
   constructor(
     readonly path: string,
@@ -43,13 +44,11 @@ export class DeadLetterFile {
     for (const l of letters) {
       text += `{"@timestamp":"${now}","index":${JSON.stringify(l.index)},"_id":${JSON.stringify(l.id)},"status":${l.status},"error":${JSON.stringify({ type: l.type, reason: l.reason })},"event":${l.document}}\n`;
     }
-    const run = this.chain.then(() => this.write(Buffer.from(text)));
-    this.chain = run.catch(() => {});
-    return run;
+    return this.appends.run(() => this.write(Buffer.from(text)));
   }
 
   async close(): Promise<void> {
-    await this.chain;
+    await this.appends.settled();
     await this.fh?.close();
     this.fh = undefined;
   }

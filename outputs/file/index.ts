@@ -12,6 +12,7 @@
  * output and build a new one, replaying from the last durable seq.
  */
 import { mkdir } from 'node:fs/promises';
+import { Coalescer, SerialQueue } from '../../src/util/serial.js';
 import { compileStrftime, type TimeFormatter } from '../../src/util/strftime.js';
 import type { OutputFactory } from '../registry.js';
 import type { EventBatch, Output, OutputContext } from '../types.js';
@@ -54,10 +55,10 @@ export class FileOutput implements Output {
   private unsyncedBytes = 0;
   private error: Error | undefined;
 
-  private syncRunning: Promise<void> | undefined;
-  private syncQueued: Promise<void> | undefined;
+  /** At most one sync runs and one waits; a waiting one serves every caller that arrives meanwhile. */
+  private readonly syncs = new Coalescer(() => this.syncNow());
   private timer: NodeJS.Timeout | undefined;
-  private writeTail: Promise<void> = Promise.resolve();
+  private readonly writes = new SerialQueue();
   private closePromise: Promise<void> | undefined;
 
   constructor(
@@ -89,14 +90,12 @@ export class FileOutput implements Output {
 
   write(batch: EventBatch): Promise<void> {
     // Serialised, so routing and seq bookkeeping never interleave even if a caller does not await.
-    const p = this.writeTail.then(() => this.writeNow(batch));
-    this.writeTail = p.catch(() => {});
-    return p;
+    return this.writes.run(() => this.writeNow(batch));
   }
 
   async flush(): Promise<void> {
     if (this.closePromise !== undefined) return this.closePromise;
-    await this.writeTail;
+    await this.writes.settled();
     await this.sync();
   }
 
@@ -215,26 +214,8 @@ export class FileOutput implements Output {
     }
   }
 
-  /** Coalesces requests: at most one sync runs and one waits; a waiting one serves every caller that arrives meanwhile. */
   private sync(): Promise<void> {
-    if (this.syncQueued !== undefined) return this.syncQueued;
-    if (this.syncRunning === undefined) return this.startSync();
-    const queued = this.syncRunning
-      .catch(() => {})
-      .then(() => {
-        this.syncQueued = undefined;
-        return this.startSync();
-      });
-    this.syncQueued = queued;
-    return queued;
-  }
-
-  private startSync(): Promise<void> {
-    const running: Promise<void> = this.syncNow().finally(() => {
-      if (this.syncRunning === running) this.syncRunning = undefined;
-    });
-    this.syncRunning = running;
-    return running;
+    return this.syncs.request();
   }
 
   private async syncNow(): Promise<void> {
@@ -255,7 +236,7 @@ export class FileOutput implements Output {
   }
 
   private async closeNow(): Promise<void> {
-    await this.writeTail;
+    await this.writes.settled();
     if (this.timer !== undefined) clearInterval(this.timer);
     for (const writer of [...this.open.values()]) this.retire(writer);
     try {
