@@ -12,6 +12,7 @@
  * output and build a new one, replaying from the last durable seq.
  */
 import { mkdir } from 'node:fs/promises';
+import { timeOrNow } from '../../src/util/event-time.js';
 import { Coalescer, SerialQueue } from '../../src/util/serial.js';
 import { compileStrftime, type TimeFormatter } from '../../src/util/strftime.js';
 import type { OutputFactory } from '../registry.js';
@@ -144,7 +145,7 @@ export class FileOutput implements Output {
 
   /** An event whose time is missing or not a valid date goes under the current time's prefix. */
   private prefixOf(time: number | undefined, now: number): string {
-    return this.render(time !== undefined && Number.isFinite(time) && Math.abs(time) <= 8.64e15 ? time : now);
+    return this.render(timeOrNow(time, now));
   }
 
   private append(prefix: string, lines: string, now: number): void {
