@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffMs } from './backoff.js';
+import { backoffMs, fullJitter } from '../../src/util/backoff.js';
 import type { DeadLetter, DeadLetterFile } from './dead-letter.js';
 import type { BulkItems } from './encoding.js';
 import type { Outcomes } from './outcomes.js';
@@ -49,9 +49,15 @@ export async function deliverBatch(items: BulkItems, opts: BatchDeliveryOptions)
     outcomes.items('dead_lettered', dead.length);
     if (retry.length === 0 || giveUp) return;
     outcomes.items('retried', retry.length);
-    await sleep(backoffMs(round, opts.initialBackoffMs, opts.maxBackoffMs), undefined, { signal: opts.signal });
+    await retryWait(round, opts);
     pending = retry;
   }
+}
+
+/** Full jitter: many shippers refused by one cluster at once must not come back at once. */
+function retryWait(attempt: number, opts: BatchDeliveryOptions): Promise<void> {
+  const ms = backoffMs({ initialMs: opts.initialBackoffMs, maxMs: opts.maxBackoffMs, jitter: fullJitter }, attempt);
+  return sleep(ms, undefined, { signal: opts.signal });
 }
 
 interface Round {
@@ -92,7 +98,7 @@ async function sendUntilAnswered(items: BulkItems, which: number[], opts: BatchD
         await sendUntilAnswered(items, which.slice(half), opts, out);
         return;
       }
-      await sleep(backoffMs(attempt, opts.initialBackoffMs, opts.maxBackoffMs), undefined, { signal: opts.signal });
+      await retryWait(attempt, opts);
       continue;
     }
     if (answer.statuses === undefined) {

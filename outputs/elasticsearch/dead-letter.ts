@@ -2,6 +2,7 @@ import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises
 import { dirname } from 'node:path';
 import type { Logger } from '../../src/log.js';
 import { fsyncDir } from '../../src/util/atomic-write.js';
+import { SerialQueue } from '../../src/util/serial.js';
 import { writeAll } from '../../src/util/write-all.js';
 
 const LETTER_END = Buffer.from('}\n');
@@ -27,7 +28,7 @@ export interface DeadLetter {
 export class DeadLetterFile {
   private fh: FileHandle | undefined;
   private size = 0;
-  private chain: Promise<void> = Promise.resolve();
+  private readonly appends = new SerialQueue();
 
   constructor(
     readonly path: string,
@@ -49,13 +50,11 @@ export class DeadLetterFile {
         LETTER_END,
       );
     }
-    const run = this.chain.then(() => this.write(Buffer.concat(parts)));
-    this.chain = run.catch(() => {});
-    return run;
+    return this.appends.run(() => this.write(Buffer.concat(parts)));
   }
 
   async close(): Promise<void> {
-    await this.chain;
+    await this.appends.settled();
     await this.fh?.close();
     this.fh = undefined;
   }

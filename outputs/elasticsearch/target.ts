@@ -1,8 +1,7 @@
+import { EVENT_ID_LENGTH } from '../../src/event/event-id.js';
+import { timeOrNow } from '../../src/util/event-time.js';
 import { compileStrftime } from '../../src/util/strftime.js';
 import type { ElasticsearchOutputConfig } from './config.js';
-
-/** The largest epoch ms a Date represents (ECMAScript: ±8.64e15). */
-const MAX_DATE_MS = 8.64e15;
 
 /** Where each event goes: an index named from its @timestamp, or one data stream. */
 export interface Target {
@@ -17,9 +16,6 @@ export interface Target {
    */
   readonly dataStreamFields: Buffer | undefined;
 }
-
-/** Our event ids: a 16-hex-digit identity hash and a 12-hex-digit offset (src/pipeline/event-encoder.ts). */
-const EVENT_ID_LENGTH = 28;
 
 /**
  * What each document adds to a bulk body besides its JSON: the action line,
@@ -51,8 +47,8 @@ export function createTarget(config: Pick<ElasticsearchOutputConfig, 'index' | '
   }
   const format = compileStrftime(config.index!);
   return {
-    // An event without a usable time (NaN, or past what a Date holds) is filed under now rather than under "NaN".
-    indexFor: (time) => format(Math.abs(time) <= MAX_DATE_MS ? time : Date.now()),
+    // An event without a usable time is filed under now rather than under "NaN".
+    indexFor: (time) => format(timeOrNow(time, Date.now)),
     pattern: config.index!.replace(/%./g, (s) => (s === '%%' ? '%' : '*')).replace(/\*+/g, '*'),
     dataStream: false,
     dataStreamFields: undefined,

@@ -12,6 +12,8 @@
  * output and build a new one, replaying from the last durable seq.
  */
 import { mkdir } from 'node:fs/promises';
+import { timeOrNow } from '../../src/util/event-time.js';
+import { Coalescer, SerialQueue } from '../../src/util/serial.js';
 import { compileStrftime, type TimeFormatter } from '../../src/util/strftime.js';
 import type { EventBatch, Output, OutputContext, OutputFactory } from '../../src/output/contract.js';
 import type { FileOutputConfig } from './config.js';
@@ -53,10 +55,10 @@ export class FileOutput implements Output {
   private unsyncedBytes = 0;
   private error: Error | undefined;
 
-  private syncRunning: Promise<void> | undefined;
-  private syncQueued: Promise<void> | undefined;
+  /** At most one sync runs and one waits; a waiting one serves every caller that arrives meanwhile. */
+  private readonly syncs = new Coalescer(() => this.syncNow());
   private timer: NodeJS.Timeout | undefined;
-  private writeTail: Promise<void> = Promise.resolve();
+  private readonly writes = new SerialQueue();
   private closePromise: Promise<void> | undefined;
 
   constructor(
@@ -88,14 +90,12 @@ export class FileOutput implements Output {
 
   write(batch: EventBatch): Promise<void> {
     // Serialised, so routing and seq bookkeeping never interleave even if a caller does not await.
-    const p = this.writeTail.then(() => this.writeNow(batch));
-    this.writeTail = p.catch(() => {});
-    return p;
+    return this.writes.run(() => this.writeNow(batch));
   }
 
   async flush(): Promise<void> {
     if (this.closePromise !== undefined) return this.closePromise;
-    await this.writeTail;
+    await this.writes.settled();
     await this.sync();
   }
 
@@ -136,7 +136,7 @@ export class FileOutput implements Output {
 
   /** An event whose time is missing or not a valid date goes under the current time's prefix. */
   private prefixOf(time: number, now: number): string {
-    return this.render(Number.isFinite(time) && Math.abs(time) <= 8.64e15 ? time : now);
+    return this.render(timeOrNow(time, now));
   }
 
   private append(prefix: string, data: Buffer, now: number): void {
@@ -205,26 +205,8 @@ export class FileOutput implements Output {
     }
   }
 
-  /** Coalesces requests: at most one sync runs and one waits; a waiting one serves every caller that arrives meanwhile. */
   private sync(): Promise<void> {
-    if (this.syncQueued !== undefined) return this.syncQueued;
-    if (this.syncRunning === undefined) return this.startSync();
-    const queued = this.syncRunning
-      .catch(() => {})
-      .then(() => {
-        this.syncQueued = undefined;
-        return this.startSync();
-      });
-    this.syncQueued = queued;
-    return queued;
-  }
-
-  private startSync(): Promise<void> {
-    const running: Promise<void> = this.syncNow().finally(() => {
-      if (this.syncRunning === running) this.syncRunning = undefined;
-    });
-    this.syncRunning = running;
-    return running;
+    return this.syncs.request();
   }
 
   private async syncNow(): Promise<void> {
@@ -245,7 +227,7 @@ export class FileOutput implements Output {
   }
 
   private async closeNow(): Promise<void> {
-    await this.writeTail;
+    await this.writes.settled();
     if (this.timer !== undefined) clearInterval(this.timer);
     for (const writer of [...this.open.values()]) this.retire(writer);
     try {

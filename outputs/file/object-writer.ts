@@ -11,6 +11,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
+import { SerialQueue } from '../../src/util/serial.js';
 import { createObjectFile, fsError, type Compression } from './object-key.js';
 
 /** Async zlib runs on the libuv threadpool, keeping the event loop free. */
@@ -52,7 +53,7 @@ export class ObjectWriter {
   private failed = false;
   private fullReported = false;
   /** Every file operation runs after the previous one; a failure skips the rest. */
-  private tail: Promise<void>;
+  private readonly ops = new SerialQueue({ skipAfterFailure: true });
   private closePromise: Promise<void> | undefined;
 
   constructor(private readonly opts: ObjectWriterOptions) {
@@ -60,7 +61,6 @@ export class ObjectWriter {
     this.createdAt = opts.createdAt;
     // Opening is the first operation on the chain: append() stays synchronous,
     // and an open error surfaces like any other file error.
-    this.tail = Promise.resolve();
     this.run(async () => {
       const created = await createObjectFile(opts.label, opts.root, opts.prefix, opts.createdAt, opts.compression);
       this.fh = created.fh;
@@ -182,9 +182,8 @@ export class ObjectWriter {
 
   /** Chains `op`; the returned promise is observed here, so a failure nobody awaits is still reported, once. */
   private run(op: () => Promise<void>): Promise<void> {
-    const p = this.tail.then(op);
+    const p = this.ops.run(op);
     p.catch((err: unknown) => this.fail(err));
-    this.tail = p;
     return p;
   }
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { EventBatch } from '../output/contract.js';
 import type { Logger } from '../log.js';
 import { fsyncDir, writeFileAtomic } from '../util/atomic-write.js';
+import { Coalescer, SerialQueue } from '../util/serial.js';
 import { errorCode, isDiskFull, WriteFaults } from '../util/write-faults.js';
 import { readAck, writeAck, type AckPosition } from './ack-file.js';
 import { impossibleAck, leadingGap, readTailNote } from './continuity.js';
@@ -66,7 +67,8 @@ export class DiskBuffer implements OutputBuffer {
   private readFrom = 0;
   private lastWrittenSeq = 0;
   private lastDurableSeq = 0;
-  private writeChain: Promise<void> = Promise.resolve();
+  /** Appends and state-directory repairs run one at a time. */
+  private readonly writes = new SerialQueue();
   private syncTimer: NodeJS.Timeout | undefined;
   private ackTimer: NodeJS.Timeout | undefined;
   private syncing: Promise<void> | undefined;
@@ -74,10 +76,11 @@ export class DiskBuffer implements OutputBuffer {
   private takingStopped = false;
   private rewindPending = false;
   private interrupted = false;
-  private persisting: Promise<void> = Promise.resolve();
+  private readonly ackWrites = new SerialQueue();
   /** The directory's inode at open: another one (or none) means it was deleted from outside. */
   private dirIno = 0;
-  private dirCheckQueued = false;
+  /** One check waits behind the appends at most (it rebuilds the segment list they write to). */
+  private readonly dirCheck = new Coalescer(() => this.checkDir(), this.writes);
   /** Acknowledged segments whose unlink failed: tried again at the next ack write. */
   private readonly unfreed: Segment[] = [];
   private readonly quarantined = new Set<string>();
@@ -229,14 +232,7 @@ export class DiskBuffer implements OutputBuffer {
   // ---- append -------------------------------------------------------------
 
   append(batch: EventBatch): Promise<void> {
-    return this.serially(() => this.write(batch));
-  }
-
-  /** Appends and state-directory repairs run one at a time. */
-  private serially(task: () => Promise<void>): Promise<void> {
-    const next = this.writeChain.then(task);
-    this.writeChain = next.catch(() => {});
-    return next;
+    return this.writes.run(() => this.write(batch));
   }
 
   private async write(batch: EventBatch): Promise<void> {
@@ -516,7 +512,7 @@ export class DiskBuffer implements OutputBuffer {
    * retried with backoff: an append waiting for the room it frees must not stall.
    */
   private persistAck(): Promise<void> {
-    this.persisting = this.persisting.then(async () => {
+    return this.ackWrites.run(async () => {
       try {
         await this.writeAck();
         this.faults.succeeded('ack write');
@@ -526,7 +522,6 @@ export class DiskBuffer implements OutputBuffer {
         this.scheduleAck(wait);
       }
     });
-    return this.persisting;
   }
 
   /** Persists the acknowledged position (fsynced), then frees the segments it covers. */
@@ -612,14 +607,8 @@ export class DiskBuffer implements OutputBuffer {
 
   // ---- a state directory deleted from outside --------------------------------
 
-  /** Queues one check behind the appends (it rebuilds the segment list they write to). */
   private checkDirSoon(): void {
-    if (this.dirCheckQueued) return;
-    this.dirCheckQueued = true;
-    void this.serially(async () => {
-      this.dirCheckQueued = false;
-      await this.checkDir();
-    });
+    void this.dirCheck.request();
   }
 
   /**

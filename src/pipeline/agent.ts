@@ -10,6 +10,7 @@ import type { Logger } from '../log.js';
 import { Tailer } from '../tail/tailer.js';
 import type { TailedFile } from '../tail/tailed-file.js';
 import { createMetrics } from '../server/metrics.js';
+import { Coalescer, SerialQueue } from '../util/serial.js';
 import { StatusServer } from '../server/http-server.js';
 import { EventEncoder } from './event-encoder.js';
 import { OutputLane, type BufferDefaults } from './output-lane.js';
@@ -74,8 +75,10 @@ export class Agent {
    * waiting for its socket.
    */
   abandonedWrites = false;
-  private saving: Promise<void> = Promise.resolve();
-  private saveQueued = false;
+  /** Saves run one at a time: the interval's, the prompt ones and the final one never write the temp file at once. */
+  private readonly saves = new SerialQueue();
+  /** Durability moved: one save runs, at most one waits (it snapshots when it starts, so it covers every report made before). */
+  private readonly promptSave = new Coalescer(() => this.saveNow(), this.saves);
   private readonly stats = new Map<string, InputStats>();
 
   constructor(
@@ -267,24 +270,18 @@ export class Agent {
     }
   }
 
-  /**
-   * Durability moved: write the checkpoint now rather than at the next tick,
-   * so a crash re-reads as little as possible. One save runs, at most one waits
-   * (it snapshots when it starts, so it covers every report made before).
-   */
+  /** Durability moved: write the checkpoint now rather than at the next tick, so a crash re-reads as little as possible. */
   private checkpointSoon(): void {
-    if (this.saveQueued) return;
-    this.saveQueued = true;
-    void this.saveCheckpoint();
+    void this.promptSave.request();
   }
 
-  /** Saves are chained: the interval's, the prompt ones and the final one never write the temp file at once. A failed one is retried by the next. */
+  /** A failed save is retried by the next. */
   private saveCheckpoint(): Promise<void> {
-    this.saving = this.saving.then(() => {
-      this.saveQueued = false;
-      return this.store.save(this.tracker.snapshot());
-    });
-    return this.saving;
+    return this.saves.run(() => this.saveNow());
+  }
+
+  private saveNow(): Promise<void> {
+    return this.store.save(this.tracker.snapshot());
   }
 
 }

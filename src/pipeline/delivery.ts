@@ -1,11 +1,12 @@
 import type { OutputBuffer, TakenBatch } from '../buffer/types.js';
 import { waitFor } from '../buffer/wait.js';
+import { backoffMs, equalJitter, type BackoffPolicy } from '../util/backoff.js';
 import type { Logger } from '../log.js';
 import type { BatchLimits, Output } from '../output/contract.js';
 import { concatRecords } from '../output/record-batch.js';
 
-const RETRY_MIN_MS = 500;
-const RETRY_MAX_MS = 30_000;
+/** Rebuilding a failed output: equal jitter, so a retry never comes much sooner than the exponential wait. */
+const REBUILD_BACKOFF: BackoffPolicy = { initialMs: 500, maxMs: 30_000, jitter: equalJitter };
 const IDLE_FLUSH_MS = 1000;
 /**
  * While lingering, a pause this long with nothing appended means the input is
@@ -83,7 +84,7 @@ export class OutputDelivery {
         const full = await this.linger(batch);
         await this.output.write({ ...full, seq: full.lastId });
       } catch (err) {
-        const wait = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** this.failures++) * (0.5 + Math.random() / 2);
+        const wait = backoffMs(REBUILD_BACKOFF, this.failures++);
         this.logger.error(
           { output: this.output.name, err: (err as Error).message, retryInMs: Math.round(wait) },
           'output failed; rebuilding it and delivering again from the oldest unacknowledged record',

@@ -1,5 +1,6 @@
 import type { ChainRecord } from '../../parsers/chain.js';
 import { errorText } from '../../parsers/types.js';
+import { eventId } from '../event/event-id.js';
 import type { EventBatch } from '../output/contract.js';
 import { recordsFromJson } from '../output/record-batch.js';
 import type { SourceRef } from '../tail/line-batch.js';
@@ -61,11 +62,6 @@ export class EventEncoder {
     }
     return JSON.stringify(event);
   }
-}
-
-/** DESIGN §2: hash(file identity) + the byte offset of the event's first line, so a re-read gets the same id. */
-export function eventId(key: string, offset: number): string {
-  return key + offset.toString(16).padStart(12, '0');
 }
 
 function objectAt(node: Record<string, unknown>, key: string): Record<string, unknown> {

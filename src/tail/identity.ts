@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
+import { eventKey } from '../event/event-id.js';
 
 /**
  * A file generation is dev + inode + a fingerprint of its head. The inode alone
@@ -61,12 +61,9 @@ export function extendsHead(head: Buffer, n: number, fp: Fingerprint): boolean {
   return fp.len === 0 || (n >= fp.len && crc32(head.subarray(0, fp.len)) === fp.crc);
 }
 
-/** Event ids are `<key><offset>`; one hash per generation, none per event. */
+/** The event-id key of one generation of a file (src/event/event-id.ts). */
 export function generationKey(id: Identity, generation: number): string {
-  return createHash('sha256')
-    .update(`${id.dev}:${id.ino}:${id.fp.len}:${id.fp.crc}:${generation}`)
-    .digest('hex')
-    .slice(0, 16);
+  return eventKey(`${id.dev}:${id.ino}:${id.fp.len}:${id.fp.crc}:${generation}`);
 }
 
 export function sameInode(a: { dev: number; ino: number }, b: { dev: number; ino: number }): boolean {

@@ -6,6 +6,7 @@
  * one division and one comparison, and the same bucket always yields the same
  * string instance.
  */
+import { isDateTime } from './event-time.js';
 
 export type TimeFormatter = (epochMs: number) => string;
 
@@ -112,11 +113,8 @@ export function compileStrftime(pattern: string): TimeFormatter {
   };
 }
 
-/** The range of a JavaScript Date: ±100,000,000 days around the epoch. */
-const MAX_TIME = 8.64e15;
-
 function checkTime(epochMs: number): void {
-  if (!Number.isFinite(epochMs) || Math.abs(epochMs) > MAX_TIME) {
+  if (!isDateTime(epochMs)) {
     throw new RangeError(`strftime: not a valid time: ${epochMs}`);
   }
 }

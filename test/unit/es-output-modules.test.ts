@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { backoffMs } from '../../outputs/elasticsearch/backoff.js';
 import { DeadLetterFile, type DeadLetter } from '../../outputs/elasticsearch/dead-letter.js';
 import { BulkItems } from '../../outputs/elasticsearch/encoding.js';
 import { Outcomes } from '../../outputs/elasticsearch/outcomes.js';
@@ -739,42 +738,6 @@ describe('outcomes.ts: Outcomes', () => {
     const { logger, lines } = capturing();
     new Outcomes({ events: {}, requests: {} }, logger).flush();
     expect(lines).toHaveLength(0);
-  });
-});
-
-// ---------------------------------------------------------------------------
-describe('backoff.ts: backoffMs', () => {
-  it('is always within [0, min(max, initial·2^attempt))', () => {
-    for (const [initial, max] of [
-      [200, 30_000],
-      [100, 1_000],
-      [1, 10],
-    ] as const) {
-      for (let attempt = 0; attempt <= 40; attempt++) {
-        const cap = Math.min(max, initial * 2 ** attempt);
-        for (let k = 0; k < 200; k++) {
-          const ms = backoffMs(attempt, initial, max);
-          expect(ms).toBeGreaterThanOrEqual(0);
-          expect(ms).toBeLessThan(cap);
-        }
-      }
-    }
-  });
-
-  it('spreads over the whole range: reaches near the cap for large attempts, and near the bottom too', () => {
-    for (const attempt of [10, 50, 1000]) {
-      const samples = Array.from({ length: 1000 }, () => backoffMs(attempt, 200, 30_000));
-      expect(Math.max(...samples)).toBeGreaterThan(0.5 * 30_000);
-      expect(Math.min(...samples)).toBeLessThan(0.5 * 30_000);
-      for (const s of samples) expect(Number.isFinite(s)).toBe(true);
-    }
-  });
-
-  it('grows with the attempt until the cap', () => {
-    const max0 = Math.max(...Array.from({ length: 1000 }, () => backoffMs(0, 200, 30_000)));
-    const max3 = Math.max(...Array.from({ length: 1000 }, () => backoffMs(3, 200, 30_000)));
-    expect(max0).toBeLessThan(200);
-    expect(max3).toBeGreaterThan(800); // cap 1600
   });
 });
 
