@@ -88,10 +88,10 @@ export function renderConfigReference(): string {
     ...sections.map((s) => `- [${s.title}](#${anchor(s.title)})`),
   ];
   for (const section of sections) {
-    parts.push('', `## ${section.title}`, '');
-    if (section.intro !== undefined) parts.push(section.intro, '');
+    parts.push('', `## ${section.title}`);
+    if (section.intro !== undefined) parts.push('', section.intro);
     if (section.keys.length === 0) continue;
-    parts.push('| key | type | default | description |', '|---|---|---|---|');
+    parts.push('', '| key | type | default | description |', '|---|---|---|---|');
     for (const k of section.keys) {
       const dflt = k.default !== undefined ? k.default : k.required ? '**required**' : '—';
       parts.push(`| ${cell(`\`${k.path}\``)} | ${cell(k.type)} | ${cell(dflt)} | ${cell(k.description!)} |`);
