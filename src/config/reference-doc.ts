@@ -1,6 +1,7 @@
 import { stringify } from 'yaml';
 import { z } from 'zod';
 import { parserRegistry } from '../../parsers/registry.js';
+import type { ParserModule } from '../../parsers/types.js';
 import { configSchema } from './schema.js';
 import { formatDuration, formatSize, unitRegistry } from './units.js';
 
@@ -34,19 +35,28 @@ type Schema = z.core.$ZodType;
 const OWN_SECTIONS = ['inputs', 'buffer', 'server'];
 const PARSER_OPTIONS = 'inputs[].parser.options.';
 
+/** What the page is rendered from: the root schema and the parsers (whose options the root leaves open). */
+export interface ReferenceSource {
+  readonly root: Schema;
+  readonly parsers: readonly ParserModule<unknown>[];
+}
+
+const LOGSHIP: ReferenceSource = { root: configSchema, parsers: [...parserRegistry.values()] };
+
 /** The page's sections, in reading order: top level, inputs, parsers, buffer, server, each output type. */
-export function configSections(): Section[] {
+export function configSections(source: ReferenceSource = LOGSHIP): Section[] {
   const top: KeyDoc[] = [];
   const own = new Map<string, KeyDoc[]>(OWN_SECTIONS.map((name) => [name, []]));
   const outputs = new Map<string, KeyDoc[]>();
-  for (const { key, variant } of keysOf(configSchema, '')) {
+  for (const { key, variant } of keysOf(source.root, '')) {
     const root = key.path.split(/[.[]/, 1)[0]!;
-    if (variant !== undefined) outputs.set(variant, [...(outputs.get(variant) ?? []), key]);
-    else (own.get(root) ?? top).push(key);
+    if (variant === undefined) (own.get(root) ?? top).push(key);
+    else if (outputs.has(variant)) outputs.get(variant)!.push(key);
+    else outputs.set(variant, [key]);
   }
-  const parsers = [...parserRegistry.values()];
+  const { parsers } = source;
   const optionless = parsers.filter((p) => p.options === undefined).map((p) => `\`${p.name}\``);
-  return [
+  const sections: Section[] = [
     { title: 'Top level', keys: top },
     { title: 'Inputs', keys: own.get('inputs')! },
     ...parsers.flatMap((p) =>
@@ -54,22 +64,27 @@ export function configSections(): Section[] {
         ? []
         : [{ title: `Parser \`${p.name}\``, intro: `Under \`parser: { name: ${p.name}, options: { … } }\`.`, keys: keysOf(p.options, PARSER_OPTIONS).map((k) => k.key) }],
     ),
-    { title: 'Parsers without options', intro: `${alternatives(optionless, 'and')} take no \`options\`.`, keys: [] },
+    ...(optionless.length === 0 ? [] : [{ title: 'Parsers without options', intro: `${alternatives(optionless, 'and')} take no \`options\`.`, keys: [] }]),
     { title: 'Buffer', keys: own.get('buffer')! },
     { title: 'Server', keys: own.get('server')! },
     ...[...outputs].map(([variant, keys]) => ({ title: `Output \`${variant}\``, keys })),
   ];
+  return sections.filter((s) => s.keys.length > 0 || s.intro !== undefined);
 }
 
 /** Every key without a description, by path (with its output type): each one fails `npm run docs`. */
-export function undescribedKeys(sections: readonly Section[] = configSections()): string[] {
+export function undescribedKeys(source: ReferenceSource = LOGSHIP): string[] {
+  return keysWithoutDescription(configSections(source));
+}
+
+function keysWithoutDescription(sections: readonly Section[]): string[] {
   return sections.flatMap((s) => s.keys.filter((k) => k.description === undefined).map((k) => `${k.path} (${s.title})`));
 }
 
 /** docs/configuration.md. Throws when a key has no description, naming every such key. */
-export function renderConfigReference(): string {
-  const sections = configSections();
-  const missing = undescribedKeys(sections);
+export function renderConfigReference(source: ReferenceSource = LOGSHIP): string {
+  const sections = configSections(source);
+  const missing = keysWithoutDescription(sections);
   if (missing.length > 0) throw new Error(`keys without a description (add .describe() in their schema):\n  ${missing.join('\n  ')}`);
   const anchor = (title: string) => title.toLowerCase().replace(/[^a-z0-9 _-]/g, '').replaceAll(' ', '-');
   const parts = [
