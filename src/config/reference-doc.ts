@@ -270,21 +270,30 @@ function boundsOf(schema: Schema): string | undefined {
     const format = unit.unit === 'size' ? formatSize : formatDuration;
     return `${format(unit.min)} – ${format(unit.max)}`;
   }
-  let min: number | undefined;
-  let max: number | undefined;
-  let entries: number | undefined;
+  const integer = isInteger(schema);
+  let min: Bound | undefined;
+  let max: Bound | undefined;
   for (const check of schema._zod.def.checks ?? []) {
     const c = check._zod.def as { check: string; value?: number; inclusive?: boolean; minimum?: number };
-    // Integer keys only have integer bounds: `> 0` reads `≥ 1`.
-    if (c.check === 'greater_than') min = c.inclusive ? c.value : c.value! + 1;
-    else if (c.check === 'less_than') max = c.inclusive ? c.value : c.value! - 1;
-    else if (c.check === 'min_length' && schema._zod.def.type === 'array') entries = c.minimum;
+    if (c.check === 'greater_than') min = bound(c.value!, c.inclusive!, integer, 1);
+    else if (c.check === 'less_than') max = bound(c.value!, c.inclusive!, integer, -1);
+    else if (c.check === 'min_length' && schema._zod.def.type === 'array') return `at least ${c.minimum}`;
   }
-  if (entries !== undefined) return `at least ${entries}`;
-  if (min !== undefined && max !== undefined) return `${min} – ${max}`;
-  if (min !== undefined) return `≥ ${min}`;
-  if (max !== undefined) return `≤ ${max}`;
-  return undefined;
+  if (min?.inclusive && max?.inclusive) return `${min.value} – ${max.value}`;
+  const parts: string[] = [];
+  if (min !== undefined) parts.push(`${min.inclusive ? '≥' : '>'} ${min.value}`);
+  if (max !== undefined) parts.push(`${max.inclusive ? '≤' : '<'} ${max.value}`);
+  return parts.length === 0 ? undefined : parts.join(', ');
+}
+
+interface Bound {
+  readonly value: number;
+  readonly inclusive: boolean;
+}
+
+/** An integer's exclusive bound reads as the inclusive one next to it: `> 0` is `≥ 1`. */
+function bound(value: number, inclusive: boolean, integer: boolean, inward: 1 | -1): Bound {
+  return inclusive || !integer ? { value, inclusive } : { value: value + inward, inclusive: true };
 }
 
 /** A default as it would be written in the config: `64MiB`, `5s`, `" "`, `["\"", "'"]`. */

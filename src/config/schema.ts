@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { outputRegistry } from '../../outputs/registry.js';
+import { MULTILINE_DEFAULTS, MULTILINE_PRESETS } from '../../parsers/multiline/presets.js';
 import { RESERVED_ROOTS } from '../../parsers/normalize.js';
+import { formatNames } from '../../parsers/registry.js';
 import { parseListenAddress } from '../server/listen-address.js';
-import { DAY, duration, GiB, HOUR, KiB, MiB, size, TiB } from './units.js';
+import { DAY, duration, formatDuration, formatSize, GiB, HOUR, KiB, MiB, size, TiB } from './units.js';
 
 /**
  * The fields logship itself writes on every event (the normaliser, the encoder):
@@ -12,6 +14,9 @@ import { DAY, duration, GiB, HOUR, KiB, MiB, size, TiB } from './units.js';
  */
 const PIPELINE_FIELDS = ['@timestamp', 'message', 'tags', 'log.file.path', 'log.offset', 'event.id', 'event.original', 'ecs.version'];
 
+/** `` `a`, `b` `` for a description: the names come from the registries, so the text cannot fall behind them. */
+const codeList = (names: readonly string[]) => names.map((n) => `\`${n}\``).join(', ');
+
 function clashesWithPipeline(key: string): string | undefined {
   return PIPELINE_FIELDS.find((f) => f === key || f.startsWith(`${key}.`) || key.startsWith(`${f}.`));
 }
@@ -19,7 +24,7 @@ function clashesWithPipeline(key: string): string | undefined {
 const parserSpec = z.union([
   z.string().min(1),
   z.strictObject({
-    name: z.string().min(1).optional().describe('A format name (`json`, `regex`, …; the parser sections below list their options).'),
+    name: z.string().min(1).optional().describe(`A format name: ${codeList(formatNames())} (the parser sections below list their options).`),
     module: z.string().min(1).optional().describe('Path of your own parser module (`./my-parser.js`), relative to the working directory, instead of `name`.'),
     options: z.record(z.string(), z.unknown()).default({}).describe("The parser's options, checked by the parser itself (see the parser sections below)."),
   }),
@@ -38,12 +43,12 @@ export const inputFields = z.strictObject({
   container: z.enum(['cri', 'docker']).optional().describe("Container runtime log wrapper, decoded before multi-line and the content parser (partial lines joined per stream)."),
   multiline: z
     .strictObject({
-      preset: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional().describe('A preset (`java`, `python`, `go`, `ruby`, `node`, `dotnet`, `php`) or a list of them, instead of `start`.'),
-      start: z.string().min(1).optional().describe('Regular expression matching the first line of an event (`^\\d{4}-`); other lines join the event before them.'),
-      continue: z.string().min(1).optional().describe('Regular expression matching a continuation line; with it, a line matching neither pattern is an event of its own.'),
-      max_lines: z.number().int().positive().optional().describe('An event is cut after this many lines and both parts are tagged; default 500 (a preset may set its own).'),
-      max_bytes: size({ min: 1 * KiB, max: 1 * GiB }).optional().describe('An event is cut past this size and both parts are tagged; default 1MiB.'),
-      timeout: duration({ min: 10, max: 1 * HOUR }).optional().describe('An event is emitted when no line has come for this long; default 1s.'),
+      preset: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional().describe(`A preset (${codeList(MULTILINE_PRESETS)}) or a list of them: it decides the lines \`start\` and \`continue\` do not match.`),
+      start: z.string().min(1).optional().describe('Regular expression: a line it matches always begins an event (`^\\d{4}-`).'),
+      continue: z.string().min(1).optional().describe('Regular expression: a line it matches always continues the event before it (`^\\s`).'),
+      max_lines: z.number().int().positive().optional().describe(`An event is cut after this many lines and both parts are tagged; default ${MULTILINE_DEFAULTS.maxLines}.`),
+      max_bytes: size({ min: 1 * KiB, max: 1 * GiB }).optional().describe(`An event is cut past this size and both parts are tagged; default ${formatSize(MULTILINE_DEFAULTS.maxBytes)}.`),
+      timeout: duration({ min: 10, max: 1 * HOUR }).optional().describe(`An event is emitted when no line has come for this long; default ${formatDuration(MULTILINE_DEFAULTS.timeoutMs)}.`),
     })
     .optional()
     .describe('Multi-line assembly: `{ preset: java }` (or `[java, go]`), or your own rules `{ start, continue, max_lines, max_bytes, timeout }`.'),

@@ -58,12 +58,16 @@ describe('the generator', () => {
           type: z.literal('s3').describe('S3 objects.'),
           bucket: z.string().describe('The bucket.'),
           part: z.strictObject({ max_age: duration({ min: 1000, max: 3_600_000 }).default(60_000).describe('Part age.') }).prefault({}).describe('Parts.'),
+          ratio: z.number().positive().max(1).optional().describe('A ratio.'),
+          retries: z.number().int().positive().lt(10).default(3).describe('Retries.'),
         }),
       ),
     );
     expect(page).toContain('## Output `s3`');
     expect(page).toContain('| `outputs[].bucket` | string | **required** | The bucket. |');
     expect(page).toContain('| `outputs[].part.max_age` | duration (1s – 1h) | `1m` | Part age. |');
+    expect(page).toContain('| `outputs[].ratio` | number (> 0, ≤ 1) | — | A ratio. |');
+    expect(page).toContain('| `outputs[].retries` | integer (1 – 9) | `3` | Retries. |');
   });
 
   it('refuses, naming each, keys without a description', () => {
