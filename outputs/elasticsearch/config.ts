@@ -92,7 +92,7 @@ export const elasticsearchOutputSchema = z
         cert_file: z.string().min(1).optional().describe('Client certificate, with `key_file`.'),
         key_file: z.string().min(1).optional().describe("The client certificate's private key, with `cert_file`."),
         verify: z.boolean().default(true).describe('`false` turns certificate checks off (a loud warning is logged at every start).'),
-        server_name: z.string().min(1).optional().describe("The name the server's certificate must carry, when it differs from the URL's host."),
+        server_name: z.string().min(1).optional().describe("The name the server's certificate must carry, when it differs from the URL's host (TLS `servername`)."),
       })
       .refine((t) => (t.cert_file === undefined) === (t.key_file === undefined), { message: 'cert_file and key_file go together' })
       .optional()
@@ -106,17 +106,17 @@ export const elasticsearchOutputSchema = z
       .strictObject({
         max_bytes: size({ min: 1 * KiB, max: 100 * MiB })
           .default(5 * 1024 * 1024)
-          .describe('A batch closes once its uncompressed `_bulk` body (action lines + documents) reaches this, so a body can exceed it by one event.'),
+          .describe("A batch closes once its `_bulk` body before compression (each event's JSON, its action line and, for a data stream, the added `data_stream` fields) reaches this, so a body can exceed it by one event."),
         max_events: z.number().int().positive().default(20_000).describe('The most events in one batch (one `_bulk` request).'),
-        timeout: duration({ min: 0, max: 1 * HOUR }).default(1000).describe('How long a batch may wait to fill while events keep coming; an idle input sends at once.'),
+        timeout: duration({ min: 0, max: 1 * HOUR }).default(1000).describe('How long a batch may wait to fill while events keep coming; when nothing new arrives for 50ms (an idle input) it is sent at once.'),
       })
       .prefault({})
       .describe('How events are grouped into `_bulk` requests.'),
-    concurrency: z.number().int().min(1).max(64).default(2).describe('Bulk requests in flight at once.'),
+    concurrency: z.number().int().min(1).max(64).default(2).describe('Batches in flight at once, each one `_bulk` request at a time.'),
     // At least 100ms: 0 would let a request hang forever.
     request_timeout: duration({ min: 100, max: 1 * HOUR })
       .default(30_000)
-      .describe('Per request (`GET /`, templates, `_bulk`), for the whole answer; a `_bulk` request that times out is sent again, with backoff, without limit.'),
+      .describe('Per request (`GET /`, templates, `_bulk`), for the whole answer: one trickled slowly is cut off too. A `_bulk` request that times out is sent again, with backoff, without limit.'),
     retry: z
       .strictObject({
         initial_backoff: duration({ min: 1, max: 1 * HOUR }).default(200).describe('The first backoff ceiling; it doubles on each retry (the wait is drawn below it).'),
