@@ -49,7 +49,13 @@ export function parseJson(text: string, maxDepth = DEFAULT_MAX_DEPTH): ParseResu
 
 export const jsonOptions = z
   .strictObject({
-    max_depth: z.number().int().min(1).max(MAX_MAX_DEPTH).default(DEFAULT_MAX_DEPTH),
+    max_depth: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_MAX_DEPTH)
+      .default(DEFAULT_MAX_DEPTH)
+      .describe("Levels of nesting parsed (the record's object is level 1); an object or array that opens deeper is kept as a string holding its JSON text."),
   })
   .prefault({});
 

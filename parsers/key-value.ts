@@ -29,10 +29,13 @@ import { ParseFailure, setField, type Fields, type LineParser, type ParseResult,
  */
 export const keyValueOptions = z
   .strictObject({
-    field_split: z.string().min(1).default(' '),
-    value_split: z.string().min(1).default('='),
-    quotes: z.array(z.string().length(1, 'a quote is one character')).default(['"', "'"]),
-    trim: z.boolean().default(false),
+    field_split: z.string().min(1).default(' ').describe('Separates pairs (may be several characters, e.g. `", "`); repeated separators count as one.'),
+    value_split: z.string().min(1).default('=').describe('Separates a key from its value; must differ from `field_split`.'),
+    quotes: z
+      .array(z.string().length(1, 'a quote is one character'))
+      .default(['"', "'"])
+      .describe('Characters that open a quoted key or value, closed by the same one; inside, `\\` escapes the quote or a backslash.'),
+    trim: z.boolean().default(false).describe('Strip whitespace around keys and unquoted values.'),
   })
   .superRefine((o, ctx) => {
     if (o.field_split === o.value_split) {

@@ -34,10 +34,9 @@ import { ParseFailure, type Fields, type LineParser, type ParseResult, type Pars
  */
 export const regexOptions = z
   .strictObject({
-    pattern: z.string().min(1),
-    flags: z.string().optional(),
-    /** Records are cut to this many UTF-8 bytes before matching; see THE INPUT LIMIT above. */
-    max_input_bytes: z.number().int().positive().default(16_384),
+    pattern: z.string().min(1).describe('A JavaScript regular expression with at least one named group; its named groups become fields.'),
+    flags: z.string().optional().describe('RegExp flags (`i`, `s`, `m`, `u`…); the pattern is matched once per record from its start.'),
+    max_input_bytes: z.number().int().positive().default(16_384).describe('Each record is cut to this many UTF-8 bytes (at a character boundary) before matching.'),
   })
   .superRefine((o, ctx) => {
     try {

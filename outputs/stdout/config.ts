@@ -1,13 +1,11 @@
 import { z } from 'zod';
-import { bufferOverrideSchema } from '../../src/config/buffer-schema.js';
-import { safeName } from '../../src/config/names.js';
+import { outputFields } from '../../src/config/output-fields.js';
 
 export const stdoutOutputSchema = z.strictObject({
-  name: safeName().optional(),
-  type: z.literal('stdout'),
-  inputs: z.array(z.string().min(1)).min(1).optional(),
-  /** This output's buffer, over the top-level `buffer` settings. */
-  buffer: bufferOverrideSchema.optional(),
+  name: outputFields.name,
+  type: z.literal('stdout').describe('`stdout`: NDJSON on standard output, for debugging and pipes.'),
+  inputs: outputFields.inputs,
+  buffer: outputFields.buffer,
 });
 
 export type StdoutOutputConfig = z.output<typeof stdoutOutputSchema>;
