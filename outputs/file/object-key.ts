@@ -1,6 +1,5 @@
 /**
- * Object naming shared by the `file` and `s3` outputs, and exclusive creation
- * of the local file.
+ * How the `file` output names its objects, and exclusive creation of the file.
  *
  * Layout: `<prefix rendered from the event time><stamp>-<n>.ndjson[.gz]`, where
  * `stamp` is the object's creation time as `YYYYMMDDTHHMMSSmmmZ` and `n`
@@ -13,12 +12,7 @@
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fsyncDir } from '../../src/util/atomic-write.js';
-
-export type Compression = 'none' | 'gzip';
-
-export function objectExtension(compression: Compression): string {
-  return compression === 'gzip' ? '.ndjson.gz' : '.ndjson';
-}
+import { objectExtension, type Compression } from '../objects/compression.js';
 
 /** `YYYYMMDDTHHMMSSmmmZ` in UTC: compact ISO 8601 basic format with milliseconds. */
 export function formatStamp(epochMs: number): string {

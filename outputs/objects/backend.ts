@@ -1,0 +1,56 @@
+/**
+ * What an object store implements for the object core (docs/architecture.md,
+ * "Objects"): the core routes records to objects, encodes them and decides
+ * when an object ends; a backend stores the encoded bytes and says when they
+ * are durable. Object names are the backend's business: the `file` backend
+ * stamps creation times, an S3 backend can derive deterministic keys from
+ * what `ObjectStart` carries.
+ */
+import type { Compression } from './compression.js';
+
+/** An object the core starts: what a backend may name it by. */
+export interface ObjectStart {
+  /** The prefix rendered from the first event's time (strftime, UTC). */
+  readonly prefix: string;
+  readonly compression: Compression;
+  /** The core's clock when the object was started (its age counts from here). */
+  readonly openedAt: number;
+  /** The first event's `@timestamp` (the clock's time when it has none a Date can hold). */
+  readonly firstTime: number;
+  /** `seq` of the batch holding the object's first record. */
+  readonly firstSeq: number;
+  /** The first record's `event.id`: deterministic across replays of the same records. */
+  readonly firstEventId: string;
+}
+
+/** Where objects go: a directory, a bucket. */
+export interface ObjectBackend {
+  /** Runs once before the first object: checks or creates the destination. */
+  start(): Promise<void>;
+  /** Creates the object (or whatever stands for it until its first bytes arrive). */
+  open(object: ObjectStart): Promise<ObjectSink>;
+}
+
+/**
+ * One object being written. The core calls it in order, one call at a time,
+ * and stops calling after a rejection (the output then fails as a whole).
+ */
+export interface ObjectSink {
+  /**
+   * Appends encoded bytes: NDJSON lines, or one complete gzip member. The
+   * chunks are the sink's to keep (an S3 part can hold them until it is
+   * full); `bytes` is their total length.
+   */
+  write(chunks: readonly Buffer[], bytes: number): Promise<void>;
+  /**
+   * Makes every byte written so far durable, if this store can while the
+   * object is open: true when it did (a local fsync), false when only
+   * `close` makes an object durable (an S3 upload completes on close) — the
+   * object's records then hold the output's durability back until it closes.
+   */
+  sync(): Promise<boolean>;
+  /** Ends the object; resolves once all its bytes are durable (fsynced, or the upload completed). */
+  close(): Promise<void>;
+  /** Releases what the object holds after a failure, without making anything durable; never rejects. */
+  abort(): Promise<void>;
+}

@@ -1,0 +1,42 @@
+/**
+ * The config keys every object output shares (`prefix`, `compression`,
+ * `object`), spread into each output's own schema so `file` and S3 lay out
+ * their objects the same way.
+ */
+import { z } from 'zod';
+import { DAY, duration, size, TiB } from '../../src/config/units.js';
+import { compileStrftime } from '../../src/util/strftime.js';
+import { COMPRESSIONS } from './compression.js';
+
+/**
+ * The layout keys. `objectNames` shows how the backend names an object
+ * (e.g. `<prefix><creation stamp>-<n>.ndjson[.gz]`), for the `object` key's
+ * description.
+ */
+export function objectLayoutFields(objectNames: string) {
+  return {
+    prefix: z
+      .string()
+      .default('')
+      .superRefine((pattern, ctx) => {
+        try {
+          compileStrftime(pattern);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        }
+      })
+      .describe("strftime pattern (UTC, from each event's `@timestamp`: `%Y %y %m %d %j %F %H %M %S %T %s %%`) placed before the object name, e.g. `%Y/%m/%d/`."),
+    compression: z.enum(COMPRESSIONS).default('none').describe('`gzip` writes `.ndjson.gz` objects, one gzip member per sync so a file is always decodable.'),
+    object: z
+      .strictObject({
+        max_bytes: size({ min: 100, max: 1 * TiB }).default(64 * 1024 * 1024).describe('A new object is started once the current one holds this many bytes on disk (compressed, with gzip).'),
+        max_age: duration({ min: 100, max: 7 * DAY }).default(5 * 60_000).describe('A new object is started once the current one is this old.'),
+      })
+      .prefault({})
+      .describe(`When an object is closed and the next one started (${objectNames}).`),
+  };
+}
+
+/** The layout as parsed, which the object core takes. */
+export type ObjectLayout = { readonly [K in keyof LayoutFields]: z.output<LayoutFields[K]> };
+type LayoutFields = ReturnType<typeof objectLayoutFields>;
