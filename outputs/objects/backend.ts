@@ -1,10 +1,11 @@
 /**
- * What an object store implements for the object core (docs/architecture.md,
- * "Objects"): the core routes records to objects, encodes them and decides
- * when an object ends; a backend stores the encoded bytes and says when they
- * are durable. Object names are the backend's business: the `file` backend
- * stamps creation times, an S3 backend can derive deterministic keys from
- * what `ObjectStart` carries.
+ * What an object store implements for the object core: the core routes
+ * records to objects, encodes them and decides when an object ends; a backend
+ * stores the encoded bytes and says when they are durable.
+ *
+ * Object names are the backend's business: the `file` backend stamps
+ * creation times, an S3 backend can derive deterministic keys from what
+ * `ObjectStart` carries.
  */
 import type { Compression } from './compression.js';
 
