@@ -24,6 +24,14 @@ export interface ObjectStart {
   readonly firstEventId: string;
 }
 
+/** How an object ends: with the records up to here (for a store that records an object's range before it commits it). */
+export interface ObjectEnd {
+  /** `seq` of the batch holding the object's last record. */
+  readonly lastSeq: number;
+  /** The last record's `event.id`. */
+  readonly lastEventId: string;
+}
+
 /** Where objects go: a directory, a bucket. */
 export interface ObjectBackend {
   /** Runs once before the first object: checks or creates the destination. */
@@ -50,8 +58,8 @@ export interface ObjectSink {
    * object's records then hold the output's durability back until it closes.
    */
   sync(): Promise<boolean>;
-  /** Ends the object; resolves once all its bytes are durable (fsynced, or the upload completed). */
-  close(): Promise<void>;
+  /** Ends the object after the last write; resolves once all its bytes are durable (fsynced, or the upload completed). */
+  close(end: ObjectEnd): Promise<void>;
   /** Releases what the object holds after a failure, without making anything durable; never rejects. */
   abort(): Promise<void>;
 }

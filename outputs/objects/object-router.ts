@@ -54,7 +54,7 @@ export class ObjectRouter {
         if (next === prefix) continue;
       }
       const object = this.objectFor(prefix, batch, start, time, now);
-      object.append(batch.data.subarray(start === 0 ? 0 : batch.ends[start - 1], batch.ends[i - 1]), afterSeq);
+      object.append(batch.data.subarray(start === 0 ? 0 : batch.ends[start - 1], batch.ends[i - 1]), afterSeq, batch.seq, batch.ids[i - 1]!);
       if (object.full) this.retire(object);
       start = i;
       time = nextTime;

@@ -47,6 +47,9 @@ export class OpenObject {
    * reported past it.
    */
   private held: number | undefined;
+  /** Where the records appended so far end (the batch seq and event id of the last one). */
+  private lastSeq: number;
+  private lastEventId: string;
   private failed = false;
   private fullReported = false;
   /** Every sink call runs after the previous one; a failure skips the rest. */
@@ -56,6 +59,8 @@ export class OpenObject {
   constructor(private readonly opts: OpenObjectOptions) {
     this.prefix = opts.start.prefix;
     this.openedAt = opts.start.openedAt;
+    this.lastSeq = opts.start.firstSeq;
+    this.lastEventId = opts.start.firstEventId;
     // Opening is the first operation on the chain: append() stays synchronous,
     // and an open error surfaces like any other.
     this.run(async () => {
@@ -84,9 +89,15 @@ export class OpenObject {
     return this.held;
   }
 
-  /** Takes ownership of `data` (whole NDJSON lines); `afterSeq` is the last seq appended in full before them. */
-  append(data: Buffer, afterSeq: number): void {
+  /**
+   * Takes ownership of `data` (whole NDJSON lines) from the batch `seq`, whose
+   * last record is `lastEventId`; `afterSeq` is the last seq appended in full
+   * before that batch.
+   */
+  append(data: Buffer, afterSeq: number, seq: number, lastEventId: string): void {
     if (this.closePromise !== undefined) throw new Error(`${this.opts.label}: append to an object being closed`);
+    this.lastSeq = seq;
+    this.lastEventId = lastEventId;
     this.buffered.push(data);
     this.bufferedBytes += data.length;
     this.queuedBytes += data.length;
@@ -110,7 +121,8 @@ export class OpenObject {
   close(): Promise<void> {
     if (this.closePromise !== undefined) return this.closePromise;
     this.writeBuffered();
-    this.closePromise = this.run(() => this.sink!.close()).then(
+    const end = { lastSeq: this.lastSeq, lastEventId: this.lastEventId };
+    this.closePromise = this.run(() => this.sink!.close(end)).then(
       () => {
         this.held = undefined;
       },

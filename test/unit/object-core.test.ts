@@ -4,7 +4,7 @@ import { eventBatch, texts } from '../support/records.js';
 import { gunzipSync } from 'node:zlib';
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ObjectBackend, ObjectSink, ObjectStart } from '../../outputs/objects/backend.js';
+import type { ObjectBackend, ObjectEnd, ObjectSink, ObjectStart } from '../../outputs/objects/backend.js';
 import type { Compression } from '../../outputs/objects/compression.js';
 import { ObjectOutput } from '../../outputs/objects/object-output.js';
 import type { EventBatch, Output } from '../../src/output/contract.js';
@@ -27,6 +27,7 @@ class MemoryObject implements ObjectSink {
   readonly chunks: (readonly Buffer[])[] = [];
   durableWrites = 0;
   state: 'open' | 'closed' | 'aborted' = 'open';
+  end: ObjectEnd | undefined;
 
   constructor(
     readonly start: ObjectStart,
@@ -50,7 +51,8 @@ class MemoryObject implements ObjectSink {
     return this.store.durableWhileOpen;
   }
 
-  async close(): Promise<void> {
+  async close(end: ObjectEnd): Promise<void> {
+    this.end = end;
     await this.store.closeGate?.promise;
     this.durableWrites = this.writes.length;
     this.state = 'closed';
@@ -159,9 +161,10 @@ describe('object core: routing', () => {
       ['app/2024/05/01/', lines([t1[0]!, t1[3]!, t2[1]!])],
       ['app/2024/05/02/', lines([t1[1]!, t1[2]!, t1[4]!, t2[0]!])],
     ]);
-    expect(store.objects.map((o) => [o.start.firstTime, o.start.firstSeq, o.start.firstEventId])).toEqual([
-      [DAY1, 1, '1-0'],
-      [DAY2, 1, '1-1'],
+    // What a store can name an object by, and the range of records it ends with.
+    expect(store.objects.map((o) => [o.start.firstTime, o.start.firstSeq, o.start.firstEventId, o.end])).toEqual([
+      [DAY1, 1, '1-0', { lastSeq: 2, lastEventId: '2-1' }],
+      [DAY2, 1, '1-1', { lastSeq: 2, lastEventId: '2-0' }],
     ]);
     expect(store.objects.map((o) => o.state)).toEqual(['closed', 'closed']);
   });
