@@ -6,6 +6,7 @@
  * recently used closes first).
  */
 import type { EventBatch } from '../../src/output/contract.js';
+import { recordStart } from '../../src/output/record-batch.js';
 import { timeOrNow } from '../../src/util/event-time.js';
 import { compileStrftime, type TimeFormatter } from '../../src/util/strftime.js';
 import type { ObjectBackend } from './backend.js';
@@ -49,12 +50,12 @@ export class ObjectRouter {
       let next: string | undefined;
       if (i < batch.count) {
         nextTime = timeOrNow(batch.times[i], now);
-        // The formatter caches per time bucket: the same prefix is the same string.
+        // Rendering is cached per time bucket: no allocation per record.
         next = this.render(nextTime);
         if (next === prefix) continue;
       }
       const object = this.objectFor(prefix, batch, start, time, now);
-      object.append(batch.data.subarray(start === 0 ? 0 : batch.ends[start - 1], batch.ends[i - 1]), afterSeq, batch.seq, batch.ids[i - 1]!);
+      object.append(batch.data.subarray(recordStart(batch, start), batch.ends[i - 1]), afterSeq, batch.seq, batch.ids[i - 1]!);
       if (object.full) this.retire(object);
       start = i;
       time = nextTime;
