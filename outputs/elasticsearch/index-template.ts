@@ -1,6 +1,6 @@
 import type { Client } from '@elastic/elasticsearch';
 import type { ElasticsearchOutputConfig } from './config.js';
-import { withDeadline } from './request.js';
+import { withDeadline } from './deadline.js';
 import type { ServerDialect } from './server-version.js';
 import type { Target } from './target.js';
 

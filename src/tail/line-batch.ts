@@ -1,6 +1,3 @@
-/** Line flags, a bit set per line (kept in a parallel array only when some line has one). */
-export const LINE_TRUNCATED = 1;
-export const LINE_PARTIAL = 2;
 
 /** What a tailed file is, as the checkpoint and the event ids see it. */
 export interface SourceRef {
