@@ -3,7 +3,7 @@
 export interface SourceRef {
   /** Path the file was found under (a rotated file keeps the name it was tailed as). */
   readonly path: string;
-  /** Stable per file generation; the prefix of every event id from it (DESIGN §2). */
+  /** Stable per file generation; the prefix of every event id from it (src/event/event-id.ts). */
   readonly key: string;
 }
 
