@@ -1,4 +1,4 @@
-import { LINE_PARTIAL, LINE_TRUNCATED } from '../src/tail/line-batch.js';
+import { LINE_PARTIAL, LINE_TRUNCATED } from './line-flags.js';
 import { criDecoder } from './container/cri.js';
 import { dockerDecoder } from './container/docker.js';
 import { PartialJoiner, type JoinedLine } from './container/partial-joiner.js';

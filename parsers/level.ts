@@ -1,5 +1,5 @@
 /**
- * `log.level` normalisation (DESIGN.md §3): whatever a format calls its
+ * `log.level` normalisation (the event schema: README, "The event"): whatever a format calls its
  * severity, the event says one of six words.
  *
  * Strings are looked up in a Map (as given first, then trimmed and

@@ -55,7 +55,7 @@ const ECS_ROOTS = new Set([
 ]);
 
 /**
- * Turns a parser's result into a DESIGN §3 event: the well-known keys mapped to
+ * Turns a parser's result into an event of the schema (README, "The event"): the well-known keys mapped to
  * ECS, the time parsed to UTC ISO with milliseconds, the level normalised, the
  * rest under `attributes`. A parse failure keeps the raw text as `message`, is
  * tagged `parse_failure` and carries its reason in `error.message` (unless a

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { ChainSpec } from './chain.js';
 import { FallbackParser } from './fallback.js';
-import { resolveMultiline } from './multiline/assembler.js';
+import { resolveMultiline } from './multiline/presets.js';
 import { isContainerFormat, parserRegistry, formatNames, type ContainerFormat } from './registry.js';
 import { compileTimeFormat, isValidTimezone } from './timestamp.js';
 import type { LineParser, ParserContext, ParserModule } from './types.js';

@@ -1,5 +1,5 @@
 /**
- * Timestamp recognition for every parser and the normaliser (DESIGN.md §3:
+ * Timestamp recognition for every parser and the normaliser (the event schema, README "The event":
  * `@timestamp` is UTC ISO 8601 with milliseconds).
  *
  * Everything here is a hand-written scanner over char codes: no regex, so no

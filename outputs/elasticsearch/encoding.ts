@@ -2,7 +2,7 @@ import type { EventBatch } from '../../src/output/contract.js';
 import { recordStart } from '../../src/output/record-batch.js';
 import type { Target } from './target.js';
 
-/** A `data_stream` key in a document (a quote-colon pair never occurs unescaped inside a JSON string). */
+/** A `data_stream` key in a document, when it follows `{` or `,` (inside a JSON string a quote is always escaped). */
 const DATA_STREAM_KEY = Buffer.from('"data_stream":');
 const ACTION_END = Buffer.from('"}}\n');
 
@@ -99,7 +99,9 @@ export class BulkItems {
     let item = 0;
     for (let at = data.indexOf(DATA_STREAM_KEY); at !== -1; at = data.indexOf(DATA_STREAM_KEY, at + 1)) {
       while (item < count && ends[item]! <= at) item++;
-      if (item < count) this.splice[item] = 0;
+      // A key's opening quote follows `{` or `,` (JSON.stringify adds no whitespace); `"x\"data_stream":` is no such key.
+      const before = data[at - 1];
+      if (item < count && (before === 0x7b || before === 0x2c)) this.splice[item] = 0;
     }
   }
 }

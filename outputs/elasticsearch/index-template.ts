@@ -1,6 +1,6 @@
 import type { Client } from '@elastic/elasticsearch';
 import type { ElasticsearchOutputConfig } from './config.js';
-import { withDeadline } from './request.js';
+import { withDeadline } from './deadline.js';
 import type { ServerDialect } from './server-version.js';
 import type { Target } from './target.js';
 
@@ -8,7 +8,7 @@ const keyword = { type: 'keyword', ignore_above: 1024 };
 const text = { type: 'text' };
 const long = { type: 'long' };
 
-/** ECS mappings for the fields logship's schema (DESIGN §2) and normaliser produce. */
+/** ECS mappings for the fields logship's event schema (README, "The event") and normaliser produce. */
 export const ECS_MAPPINGS = {
   dynamic_templates: [
     // Unknown strings (attributes, user fields) as keyword: searchable, aggregatable, no text+keyword doubling.

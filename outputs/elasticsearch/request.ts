@@ -1,4 +1,5 @@
 import type { Client } from '@elastic/elasticsearch';
+import { withDeadline } from './deadline.js';
 import { readBulkResponse, type BulkAnswer } from './response.js';
 import type { ServerDialect } from './server-version.js';
 
@@ -6,27 +7,6 @@ import type { ServerDialect } from './server-version.js';
 const FILTER_PATH = 'errors,items.*.status,items.*.error';
 
 export type SendBulk = (body: Buffer, count: number) => Promise<BulkAnswer>;
-
-/** A request that ran past request_timeout as a whole (named like the client's own timeout). */
-export class RequestTimeoutError extends Error {
-  override readonly name = 'TimeoutError';
-}
-
-/**
- * Runs `request` with an overall deadline. The client's `requestTimeout` is an
- * idle timeout (undici's headers and body timeouts): an answer trickled a few
- * bytes at a time never trips it, and would hold its batch for as long as the
- * server (or a proxy) cares to take.
- */
-export async function withDeadline<T>(timeoutMs: number, request: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const signal = AbortSignal.timeout(timeoutMs);
-  try {
-    return await request(signal);
-  } catch (err) {
-    if (signal.aborted) throw new RequestTimeoutError(`no complete answer within request_timeout (${timeoutMs} ms)`, { cause: err });
-    throw err;
-  }
-}
 
 /**
  * One `_bulk` request with the body we built (not helpers.bulk: it drops

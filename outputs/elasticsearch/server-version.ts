@@ -1,5 +1,5 @@
 import type { Client } from '@elastic/elasticsearch';
-import { withDeadline } from './request.js';
+import { withDeadline } from './deadline.js';
 import { describeRequestError } from './response.js';
 
 /** What the cluster accepts: the 9.x client's default `compatible-with=9` media types are refused by an 8.x server. */

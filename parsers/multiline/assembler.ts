@@ -3,7 +3,6 @@ import { BEGIN, FIRST_TRACE_STATE, HOLD, IDLE, LINE, STATE_MASK, type ErrorField
 
 // One import site for the parser chain.
 export type { ErrorFields, MultilinePreset } from './rules.js';
-export { MULTILINE_PRESETS, MultilineSpecError, getMultilinePreset, resolveMultiline, type MultilineSpec } from './presets.js';
 
 /** Already validated and resolved (durations in ms, sizes in bytes); see `resolveMultiline`. */
 export interface MultilineConfig {

@@ -1,5 +1,5 @@
 import type { MultilineConfig } from './assembler.js';
-import { parseDuration, parseSize } from '../../src/config/units.js';
+import { parseDuration, parseSize } from '../units.js';
 import { combinePresets } from './combined.js';
 import type { MultilinePreset } from './rules.js';
 import { dotnet } from './presets/dotnet.js';

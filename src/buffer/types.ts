@@ -29,7 +29,7 @@ export interface BufferStats {
 }
 
 /**
- * One output's queue between the pipeline and the output (DESIGN §1).
+ * One output's queue between the pipeline and the output (docs/architecture.md, "The data path").
  * The pipeline appends; the output's delivery loop takes, and acknowledges
  * what its destination durably has. Records leave only when acknowledged.
  */

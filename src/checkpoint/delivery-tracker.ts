@@ -19,7 +19,7 @@ interface Progress {
 }
 
 /**
- * Delivery accounting (DESIGN §2): a file's checkpoint moves to a batch's end
+ * Delivery accounting (docs/architecture.md, "Delivery rules"): a file's checkpoint moves to a batch's end
  * offset only once every output that received the batch reported it durable.
  * Outputs report "durable through seq N"; batches are sequenced on dispatch.
  */

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { parserRegistry } from '../../parsers/registry.js';
 import type { ParserModule } from '../../parsers/types.js';
 import { configSchema } from './schema.js';
-import { formatDuration, formatSize, unitRegistry } from './units.js';
+import { formatDuration, formatSize } from '../../parsers/units.js';
+import { unitRegistry } from './units.js';
 
 // docs/configuration.md, rendered from the schemas themselves (`npm run docs`,
 // scripts/gen-config-docs.mjs): every key with its type, bounds, default and

@@ -4,7 +4,8 @@ import { MULTILINE_DEFAULTS, MULTILINE_PRESETS } from '../../parsers/multiline/p
 import { RESERVED_ROOTS } from '../../parsers/normalize.js';
 import { formatNames } from '../../parsers/registry.js';
 import { parseListenAddress } from '../server/listen-address.js';
-import { DAY, duration, formatDuration, formatSize, GiB, HOUR, KiB, MiB, size, TiB } from './units.js';
+import { formatDuration, formatSize } from '../../parsers/units.js';
+import { DAY, duration, GiB, HOUR, KiB, MiB, size, TiB } from './units.js';
 
 /**
  * The fields logship itself writes on every event (the normaliser, the encoder):

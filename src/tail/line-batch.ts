@@ -1,12 +1,9 @@
-/** Line flags, a bit set per line (kept in a parallel array only when some line has one). */
-export const LINE_TRUNCATED = 1;
-export const LINE_PARTIAL = 2;
 
 /** What a tailed file is, as the checkpoint and the event ids see it. */
 export interface SourceRef {
   /** Path the file was found under (a rotated file keeps the name it was tailed as). */
   readonly path: string;
-  /** Stable per file generation; the prefix of every event id from it (DESIGN §2). */
+  /** Stable per file generation; the prefix of every event id from it (src/event/event-id.ts). */
   readonly key: string;
 }
 

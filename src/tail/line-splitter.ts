@@ -1,4 +1,5 @@
-import { LINE_PARTIAL, LINE_TRUNCATED, pushLine, type LineBatch } from './line-batch.js';
+import { LINE_PARTIAL, LINE_TRUNCATED } from '../../parsers/line-flags.js';
+import { pushLine, type LineBatch } from './line-batch.js';
 
 const LF = 0x0a;
 const CR = 0x0d;

@@ -2,7 +2,8 @@
 // 0 burns CPU or empties messages, and past 2^31 ms Node's timers fire after 1 ms.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfigText } from '../../src/config/load.js';
-import { duration, formatDuration, formatSize, MAX_TIMER_MS } from '../../src/config/units.js';
+import { formatDuration, formatSize } from '../../parsers/units.js';
+import { duration, MAX_TIMER_MS } from '../../src/config/units.js';
 
 const INPUT = '{ paths: [a.log] }';
 const FILE_OUT = '{ type: file, path: out }';

@@ -6,7 +6,8 @@ import { z } from 'zod';
 import { formatPath, issueToProblems } from '../../src/config/errors.js';
 import { ConfigError, loadConfig, parseConfigText } from '../../src/config/load.js';
 import { expand } from '../../src/config/substitute.js';
-import { duration, parseDuration, parseSize, size } from '../../src/config/units.js';
+import { parseDuration, parseSize } from '../../parsers/units.js';
+import { duration, size } from '../../src/config/units.js';
 
 const MINIMAL = `inputs:
   - paths: ["/var/log/app/*.log"]

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LINE_PARTIAL, LINE_TRUNCATED, newLineBatch, pushLine, type LineBatch } from '../../src/tail/line-batch.js';
+import { LINE_PARTIAL, LINE_TRUNCATED } from '../../parsers/line-flags.js';
+import { newLineBatch, pushLine, type LineBatch } from '../../src/tail/line-batch.js';
 import { LineSplitter } from '../../src/tail/line-splitter.js';
 
 // ---- helpers ---------------------------------------------------------------

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { MultilineAssembler, resolveMultiline, type AssembledRecord } from '../../parsers/multiline/assembler.js';
+import { MultilineAssembler, type AssembledRecord } from '../../parsers/multiline/assembler.js';
+import { resolveMultiline } from '../../parsers/multiline/presets.js';
 import { MULTILINE_PRESETS } from '../../parsers/multiline/presets.js';
 
 // Exception detection on real trace shapes. Each file in

@@ -1,7 +1,8 @@
 import { Buffer } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { MultilineAssembler, resolveMultiline, type AssembledRecord } from '../../parsers/multiline/assembler.js';
+import { MultilineAssembler, type AssembledRecord } from '../../parsers/multiline/assembler.js';
+import { resolveMultiline } from '../../parsers/multiline/presets.js';
 import { MULTILINE_PRESETS, getMultilinePreset } from '../../parsers/multiline/presets.js';
 import { expectLinear } from '../support/linear.js';
 

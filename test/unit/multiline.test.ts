@@ -2,15 +2,8 @@ import { Buffer } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { prng } from '../support/prng.js';
-import {
-  MULTILINE_PRESETS,
-  MultilineAssembler,
-  MultilineSpecError,
-  resolveMultiline,
-  type AssembledRecord,
-  type MultilineConfig,
-  type MultilinePreset,
-} from '../../parsers/multiline/assembler.js';
+import { MultilineAssembler, type AssembledRecord, type MultilineConfig, type MultilinePreset } from '../../parsers/multiline/assembler.js';
+import { MULTILINE_PRESETS, MultilineSpecError, resolveMultiline } from '../../parsers/multiline/presets.js';
 
 // ---- helpers ---------------------------------------------------------------
 
