@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 
 const { DiskBuffer } = await import('../dist/src/buffer/disk-buffer.js');
+const { recordsFromJson } = await import('../dist/src/output/record-batch.js');
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: { events: { type: 'string' }, gib: { type: 'string' }, dir: { type: 'string' }, corpus: { type: 'string' } },
@@ -39,7 +40,7 @@ function batches(total) {
   for (let seq = 1, n = 0; n < total; seq++) {
     const records = [];
     for (let i = 0; i < BATCH && n < total; i++, n++) records.push(lines[n % lines.length]);
-    out.push({ seq, records, times: records.map(() => 1.7e12), ids: records.map((_, i) => `${seq.toString(16)}-${i}`) });
+    out.push({ seq, ...recordsFromJson(records, records.map(() => 1.7e12), records.map((_, i) => `${seq.toString(16)}-${i}`)) });
   }
   return out;
 }
@@ -64,7 +65,7 @@ if (mode === 'write') {
   await buf.flush();
   await finished;
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
-  const bytes = work.reduce((n, b) => n + b.records.reduce((m, r) => m + Buffer.byteLength(r) + 1, 0), 0);
+  const bytes = work.reduce((n, b) => n + b.data.length, 0);
   console.log(`buffer-write events=${total} batches=${work.length} durable_seq=${durable} seconds=${s.toFixed(3)} events_per_s=${Math.round(total / s)} MiB_per_s=${(bytes / 2 ** 20 / s).toFixed(1)} on_disk_MiB=${(buf.stats().bytes / 2 ** 20).toFixed(1)} rss_MiB=${rssMiB().toFixed(0)}`);
   await buf.close();
 } else if (mode === 'backlog') {
@@ -100,7 +101,7 @@ if (mode === 'write') {
   for (;;) {
     const taken = await Promise.race([full.b.take(10_000, 5 * 2 ** 20), new Promise((r) => setTimeout(() => r(null), 500))]);
     if (!taken) break;
-    events += taken.records.length;
+    events += taken.count;
     peak = Math.max(peak, rssMiB());
   }
   const s = Number(process.hrtime.bigint() - t0) / 1e9;

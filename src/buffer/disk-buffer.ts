@@ -430,10 +430,20 @@ export class DiskBuffer implements OutputBuffer {
     return this.reader;
   }
 
+  /** Segment bytes from the read position on: an upper bound of what a take can copy out. */
+  private unreadBytes(): number {
+    let n = 0;
+    for (let i = this.readSegment; i < this.segments.length; i++) n += this.segments[i]!.size;
+    const at = this.reader !== undefined && this.readerOn === this.segments[this.readSegment] ? this.reader.pos : this.readFrom;
+    return Math.max(0, n - at);
+  }
+
   private async readSome(maxEvents: number, maxBytes: number, recordOverhead: number): Promise<TakenBatch | null> {
     if (this.rewindPending) this.doRewind();
-    // The reader reuses its buffer: each record's bytes are copied out, once.
-    const records = new RecordBatchBuilder();
+    // The reader reuses its buffer: each record's bytes are copied out, once, into a
+    // buffer sized for what this take can hold (no doubling garbage on a backlog, no
+    // megabytes for a trickle of one record).
+    const records = new RecordBatchBuilder(Math.min(maxBytes, this.unreadBytes()) + 4096);
     let bytes = 0;
     let firstId = -1;
     let lastId = -1;
