@@ -245,7 +245,7 @@ export class Agent {
     }
   }
 
-  private async startStatusServer(server: NonNullable<AgentConfig['server']>): Promise<{ close(): Promise<void> }> {
+  private async startStatusServer(server: NonNullable<AgentConfig['server']>): Promise<StatusServer> {
     const registry = createMetrics({
       // Inputs whose tailer is not built yet (a scrape during the start) are left out.
       inputs: () =>
@@ -263,18 +263,9 @@ export class Agent {
       { outputFailureGraceMs: server.health.output_failure_grace, bufferHighWater: server.health.buffer_high_water },
       this.logger,
     );
-    const liveness = new LivenessMonitor(server.liveness.max_stall, this.logger);
-    const status = new StatusServer(registry, health, liveness, this.logger);
+    const status = new StatusServer(registry, health, new LivenessMonitor(server.liveness.max_stall, this.logger), this.logger);
     await status.listen(server.listen);
-    health.start();
-    liveness.start();
-    return {
-      close: async () => {
-        health.stop();
-        liveness.stop();
-        await status.close();
-      },
-    };
+    return status;
   }
 
   /** One line per input with its counters (truncated lines, rotations, truncations with loss…). */

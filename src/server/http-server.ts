@@ -32,14 +32,14 @@ export class StatusServer {
     if (typeof parsed === 'string') throw new StartupError(`server.listen ${address}: ${parsed}`);
     const { host, port } = parsed;
     const server = createServer((req, res) => {
-      const url = new URL(req.url ?? '/', 'http://status');
-      const path = url.pathname;
+      // Split by hand: new URL() throws on a request line like `GET //`, and a throw here would end the process.
+      const [path, query = ''] = (req.url ?? '/').split('?', 2);
       if (req.method !== 'GET') {
         res.writeHead(405).end();
       } else if (path === '/health') {
         const report = this.health.report();
         const status = report.healthy ? 200 : 503;
-        if (url.searchParams.get('format') === 'json') res.writeHead(status, { 'content-type': 'application/json' }).end(healthJson(report));
+        if (new URLSearchParams(query).get('format') === 'json') res.writeHead(status, { 'content-type': 'application/json' }).end(healthJson(report));
         else res.writeHead(status, TEXT).end(healthText(report));
       } else if (path === '/readyz') {
         const report = this.health.report();
@@ -61,12 +61,16 @@ export class StatusServer {
       server.once('error', (err) => reject(new StartupError(`server.listen ${address}: ${systemReason(err) ?? err.message}`)));
       server.listen(port, host, () => resolve());
     });
+    this.health.start();
+    this.liveness.start();
     const bound = server.address() as AddressInfo;
     this.logger.info({ address: bound.address, port: bound.port }, 'status server listening (/livez /readyz /metrics)');
     return bound;
   }
 
   async close(): Promise<void> {
+    this.health.stop();
+    this.liveness.stop();
     const server = this.server;
     if (!server) return;
     server.closeAllConnections();

@@ -1,12 +1,15 @@
 // Health, readiness and liveness (src/server/health.ts, liveness.ts): the rules
 // on samples of the agent's state (the clock is the test's), the delivery
 // loop's failure state that feeds them, and a real event-loop stall.
+import http from 'node:http';
 import pino from 'pino';
+import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryBuffer } from '../../src/buffer/memory-buffer.js';
 import type { Output } from '../../src/output/contract.js';
 import { OutputDelivery } from '../../src/pipeline/delivery.js';
 import { healthJson, healthText } from '../../src/server/health-body.js';
+import { StatusServer } from '../../src/server/http-server.js';
 import { evaluateHealth, HealthMonitor, type OutputHealthView, type Phase } from '../../src/server/health.js';
 import { LivenessMonitor } from '../../src/server/liveness.js';
 import { capturing } from '../support/log-capture.js';
@@ -187,7 +190,7 @@ describe('liveness monitor', () => {
   let monitor: LivenessMonitor | undefined;
   afterEach(() => monitor?.stop());
 
-  it('fails after a stall longer than max_stall (a synchronous busy loop), logs it once, and recovers', async () => {
+  it('fails after a stall longer than max_stall (a synchronous busy loop), logs it, and recovers', async () => {
     const { logger, lines } = capturing();
     monitor = new LivenessMonitor(100, logger);
     monitor.start();
@@ -199,11 +202,36 @@ describe('liveness monitor', () => {
     const during = m.state();
     expect(during.live).toBe(false);
     expect(during.reason).toMatch(/event loop stalled/);
-    const stall = await until('the stall measured by the timer', () => { const s = m.lastStall(); return s !== undefined && s.endedAt >= end && s; });
+    const stall = await until('the stall measured by the timer', () => {
+      const s = m.lastStall();
+      return s !== undefined && s.endedAt >= end && s;
+    });
     expect(stall.ms).toBeGreaterThan(300);
     await until('live again', () => m.state().live);
     await until('the recovery logged', () => lines.some((l) => l.msg === 'liveness: ok'));
     // A loaded machine may add stalls of its own; the busy loop's is among them.
     expect(lines.some((l) => l.msg === 'liveness: event loop stalled' && (l.stallMs as number) > 300)).toBe(true);
+  });
+});
+
+describe('status server requests', () => {
+  it('answers a request line new URL() cannot parse (GET //) with 404 and keeps serving', async () => {
+    const logger = capturing().logger;
+    const monitor = new HealthMonitor({ phase: () => 'running', outputs: () => [] }, settings, logger);
+    const server = new StatusServer(new Registry(), monitor, new LivenessMonitor(10_000, logger), logger);
+    const { port } = await server.listen('127.0.0.1:0');
+    try {
+      const status = (p: string) =>
+        new Promise<number>((resolve, reject) => {
+          http.get({ host: '127.0.0.1', port, path: p }, (res) => {
+            res.resume();
+            resolve(res.statusCode!);
+          }).on('error', reject);
+        });
+      expect(await status('//')).toBe(404);
+      expect(await status('/health?format=json&x')).toBe(200);
+    } finally {
+      await server.close();
+    }
   });
 });
