@@ -259,6 +259,7 @@ export class Agent {
       {
         phase: () => (this.stopping ? 'draining' : this.ready ? 'running' : 'starting'),
         outputs: () => this.lanes.map((l) => l.healthView()),
+        checkpointDiskFull: () => this.store.stats().diskFull,
       },
       { outputFailureGraceMs: server.health.output_failure_grace, bufferHighWater: server.health.buffer_high_water },
       this.logger,

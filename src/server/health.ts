@@ -26,6 +26,15 @@ export interface OutputHealthView {
 export interface HealthSource {
   phase(): Phase;
   outputs(): OutputHealthView[];
+  /** The last checkpoint save failed for want of space (it is retried). */
+  checkpointDiskFull(): boolean;
+}
+
+/** One sample of the agent's state. */
+export interface HealthSample {
+  readonly phase: Phase;
+  readonly outputs: readonly OutputHealthView[];
+  readonly checkpointDiskFull: boolean;
 }
 
 export interface HealthSettings {
@@ -39,6 +48,7 @@ export type CheckName = 'starting' | 'draining' | 'output_failing' | 'buffer_hig
 /** One reason /health (or /readyz) fails. */
 export interface Problem {
   readonly check: CheckName;
+  /** The output concerned; none for the phase and the checkpoint. */
   readonly output?: string;
   /** Epoch ms the condition began, where known. */
   readonly since?: number;
@@ -88,7 +98,8 @@ class RequestFailureWatch {
 const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
 
 /** The rules of docs/health.md, on one sample of the agent's state. */
-export function evaluateHealth(phase: Phase, outputs: readonly OutputHealthView[], requestFailuresSince: (o: OutputHealthView) => number | undefined, settings: HealthSettings, now: number): HealthReport {
+export function evaluateHealth(sample: HealthSample, requestFailuresSince: (o: OutputHealthView) => number | undefined, settings: HealthSettings, now: number): HealthReport {
+  const { phase, outputs } = sample;
   const problems: Problem[] = [];
   const notReady: Problem[] = [];
   if (phase !== 'running') {
@@ -112,6 +123,7 @@ export function evaluateHealth(phase: Phase, outputs: readonly OutputHealthView[
     if (o.diskFull) problems.push({ check: 'disk_full', output: o.name, reason: `buffer of ${o.name}: disk full, a write waits for free space and reading is paused` });
     return { name: o.name, failingSince: since, lastError, bufferFill: fill, diskFull: o.diskFull, readiness: o.readinessRequired ? 'required' : 'ignored' };
   });
+  if (sample.checkpointDiskFull) problems.push({ check: 'disk_full', reason: 'checkpoint: disk full, the last save failed for want of space (the previous checkpoint is kept)' });
   return { phase, healthy: problems.length === 0, ready: notReady.length === 0, problems, notReady, outputs: statuses };
 }
 
@@ -146,7 +158,9 @@ export class HealthMonitor {
   }
 
   report(now = Date.now()): HealthReport {
-    const r = evaluateHealth(this.source.phase(), this.source.outputs(), (o) => this.requests.since(o, now), this.settings, now);
+    const { source } = this;
+    const sample = { phase: source.phase(), outputs: source.outputs(), checkpointDiskFull: source.checkpointDiskFull() };
+    const r = evaluateHealth(sample, (o) => this.requests.since(o, now), this.settings, now);
     const health = describeProblems(r.problems);
     const ready = describeProblems(r.notReady);
     // The first sample is the starting state, not a change.

@@ -24,7 +24,7 @@ function view(over: Partial<OutputHealthView> = {}): OutputHealthView {
   return { name: 'es', failure: undefined, lastAckAt: undefined, failedRequests: 0, pending: 0, bufferBytes: 0, bufferMaxBytes: 1000, diskFull: false, readinessRequired: false, ...over };
 }
 
-const evaluate = (phase: Phase, outputs: OutputHealthView[], now = T0) => evaluateHealth(phase, outputs, () => undefined, settings, now);
+const evaluate = (phase: Phase, outputs: OutputHealthView[], now = T0, checkpointDiskFull = false) => evaluateHealth({ phase, outputs, checkpointDiskFull }, () => undefined, settings, now);
 
 async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -78,7 +78,7 @@ describe('health rules', () => {
     expect(r.notReady.map((p) => p.check)).toEqual(['output_failing']);
   });
 
-  it('a buffer above its high-water mark, and a full disk, fail /health but not /readyz', () => {
+  it('a buffer above its high-water mark, and a full disk (under a buffer or the checkpoint), fail /health but not /readyz', () => {
     expect(evaluate('running', [view({ bufferBytes: 900 })]).healthy).toBe(true);
     const high = evaluate('running', [view({ bufferBytes: 901 })]);
     expect(high).toMatchObject({ healthy: false, ready: true });
@@ -87,6 +87,9 @@ describe('health rules', () => {
     const full = evaluate('running', [view({ diskFull: true })]);
     expect(full).toMatchObject({ healthy: false, ready: true });
     expect(full.problems[0]).toMatchObject({ check: 'disk_full', output: 'es' });
+    const checkpoint = evaluate('running', [view()], T0, true);
+    expect(checkpoint).toMatchObject({ healthy: false, ready: true });
+    expect(checkpoint.problems).toEqual([{ check: 'disk_full', reason: expect.stringMatching(/^checkpoint: disk full/) }]);
   });
 });
 
@@ -94,7 +97,7 @@ describe('health monitor', () => {
   it('an output retrying its own requests counts as failing from when the count grew, until an acknowledgement after it', () => {
     let out = view({ pending: 5 });
     const { logger, lines } = capturing();
-    const m = new HealthMonitor({ phase: () => 'running', outputs: () => [out] }, settings, logger);
+    const m = new HealthMonitor({ phase: () => 'running', outputs: () => [out], checkpointDiskFull: () => false }, settings, logger);
     expect(m.report(T0).healthy).toBe(true);
     out = { ...out, failedRequests: 3 };
     expect(m.report(T0 + 1000).outputs[0]!.failingSince).toBe(T0 + 1000);
@@ -109,7 +112,7 @@ describe('health monitor', () => {
 
   it('an output with nothing pending is not failing, whatever its request counters say', () => {
     let out = view({ pending: 5 });
-    const m = new HealthMonitor({ phase: () => 'running', outputs: () => [out] }, settings, capturing().logger);
+    const m = new HealthMonitor({ phase: () => 'running', outputs: () => [out], checkpointDiskFull: () => false }, settings, capturing().logger);
     m.report(T0);
     out = { ...out, failedRequests: 1 };
     m.report(T0 + 1);
@@ -121,7 +124,7 @@ describe('health monitor', () => {
     let phase: Phase = 'starting';
     let out = view();
     const { logger, lines } = capturing();
-    const m = new HealthMonitor({ phase: () => phase, outputs: () => [out] }, settings, logger);
+    const m = new HealthMonitor({ phase: () => phase, outputs: () => [out], checkpointDiskFull: () => false }, settings, logger);
     m.report(T0);
     phase = 'running';
     m.report(T0);
@@ -217,7 +220,7 @@ describe('liveness monitor', () => {
 describe('status server requests', () => {
   it('answers a request line new URL() cannot parse (GET //) with 404 and keeps serving', async () => {
     const logger = capturing().logger;
-    const monitor = new HealthMonitor({ phase: () => 'running', outputs: () => [] }, settings, logger);
+    const monitor = new HealthMonitor({ phase: () => 'running', outputs: () => [], checkpointDiskFull: () => false }, settings, logger);
     const server = new StatusServer(new Registry(), monitor, new LivenessMonitor(10_000, logger), logger);
     const { port } = await server.listen('127.0.0.1:0');
     try {

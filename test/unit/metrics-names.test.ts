@@ -29,7 +29,7 @@ const source: MetricsSource = {
 
 async function scrape(): Promise<string> {
   const logger = capturing().logger;
-  const health = new HealthMonitor({ phase: () => 'running', outputs: () => [] }, { outputFailureGraceMs: 30_000, bufferHighWater: 0.9 }, logger);
+  const health = new HealthMonitor({ phase: () => 'running', outputs: () => [], checkpointDiskFull: () => false }, { outputFailureGraceMs: 30_000, bufferHighWater: 0.9 }, logger);
   server = server ?? new StatusServer(createMetrics(source), health, new LivenessMonitor(10_000, logger), logger);
   const bound: AddressInfo = (server as unknown as { server?: { address(): AddressInfo } }).server?.address() ?? (await server.listen('127.0.0.1:0'));
   const res = await fetch(`http://127.0.0.1:${bound.port}/metrics`);
