@@ -50,6 +50,7 @@ export const elasticsearchOutputSchema = z
     type: z.literal('elasticsearch').describe('`elasticsearch`: `_bulk` requests to an index or a data stream (docs/outputs/elasticsearch.md).'),
     inputs: outputFields.inputs,
     buffer: outputFields.buffer,
+    readiness: outputFields.readiness,
     hosts: z
       .union([z.string(), z.array(z.string()).min(1)])
       .transform((h, ctx) => {

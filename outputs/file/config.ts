@@ -8,6 +8,7 @@ export const fileOutputSchema = z.strictObject({
   type: z.literal('file').describe('`file`: NDJSON objects (optionally gzip) in a local directory, fsynced; rolled over by size and age.'),
   inputs: outputFields.inputs,
   buffer: outputFields.buffer,
+  readiness: outputFields.readiness,
   path: z.string().min(1).describe('Directory that receives the objects.'),
   ...objectLayoutFields('`<prefix><creation stamp>-<n>.ndjson[.gz]`'),
   sync_interval: duration({ min: 10, max: 1 * HOUR }).default(1000).describe('How often written data is fsynced; events count as delivered (and are checkpointed) only after their fsync.'),

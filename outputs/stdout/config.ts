@@ -6,6 +6,7 @@ export const stdoutOutputSchema = z.strictObject({
   type: z.literal('stdout').describe('`stdout`: NDJSON on standard output, for debugging and pipes.'),
   inputs: outputFields.inputs,
   buffer: outputFields.buffer,
+  readiness: outputFields.readiness,
 });
 
 export type StdoutOutputConfig = z.output<typeof stdoutOutputSchema>;

@@ -123,9 +123,31 @@ export const configSchema = z
             if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
           })
           .describe('`host:port` to listen on; `127.0.0.1:0` picks a free port.'),
+        health: z
+          .strictObject({
+            output_failure_grace: duration({ min: 100, max: 1 * DAY })
+              .default(30_000)
+              .describe('`/health` fails once an output has been failing (retrying without an acknowledgement) for this long.'),
+            buffer_high_water: z
+              .number()
+              .gt(0)
+              .max(1)
+              .default(0.9)
+              .describe("`/health` fails while a buffer holds more than this fraction of its `max_size`."),
+          })
+          .prefault({})
+          .describe('When `/health` answers 503 (docs/health.md).'),
+        liveness: z
+          .strictObject({
+            max_stall: duration({ min: 100, max: 1 * HOUR })
+              .default(10_000)
+              .describe('`/livez` fails after the event loop stalled (a timer ran late) for longer than this.'),
+          })
+          .prefault({})
+          .describe('When `/livez` answers 503.'),
       })
       .optional()
-      .describe('HTTP endpoints `/livez`, `/readyz` (503 while starting or draining) and `/metrics` (Prometheus); off when left out.'),
+      .describe('HTTP endpoints `/health`, `/readyz`, `/livez` (docs/health.md) and `/metrics` (Prometheus); off when left out.'),
     log: z
       .strictObject({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info').describe('The least severe of logship\'s own diagnostics written; the environment variable `LOGSHIP_LOG_LEVEL` overrides it.'),

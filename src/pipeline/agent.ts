@@ -9,6 +9,8 @@ import type { InputConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { Tailer } from '../tail/tailer.js';
 import type { TailedFile } from '../tail/tailed-file.js';
+import { HealthMonitor } from '../server/health.js';
+import { LivenessMonitor } from '../server/liveness.js';
 import { createMetrics } from '../server/metrics.js';
 import { Coalescer, SerialQueue } from '../util/serial.js';
 import { StatusServer } from '../server/http-server.js';
@@ -48,7 +50,7 @@ export interface AgentConfig {
   buffer: BufferDefaults;
   checkpoint: { interval: number };
   shutdown: { timeout: number };
-  server?: { listen: string } | undefined;
+  server?: { listen: string; health: { output_failure_grace: number; buffer_high_water: number }; liveness: { max_stall: number } } | undefined;
 }
 
 /**
@@ -91,7 +93,7 @@ export class Agent {
   /** Runs until stop() and the drain that follows complete. */
   async run(): Promise<void> {
     // The status server binds first: a port in use stops the start before a file is read or a buffer opened.
-    const status = this.cfg.server ? await this.startStatusServer(this.cfg.server.listen) : undefined;
+    const status = this.cfg.server ? await this.startStatusServer(this.cfg.server) : undefined;
     try {
       await this.runPipeline();
     } finally {
@@ -243,7 +245,7 @@ export class Agent {
     }
   }
 
-  private async startStatusServer(listen: string): Promise<StatusServer> {
+  private async startStatusServer(server: NonNullable<AgentConfig['server']>): Promise<StatusServer> {
     const registry = createMetrics({
       // Inputs whose tailer is not built yet (a scrape during the start) are left out.
       inputs: () =>
@@ -253,9 +255,18 @@ export class Agent {
       outputs: () => this.lanes.map((l) => ({ output: l.config.name, buffer: l.buffer.stats(), counters: l.counters })),
       checkpoint: () => this.store.stats(),
     });
-    const server = new StatusServer(registry, () => this.ready, this.logger);
-    await server.listen(listen);
-    return server;
+    const health = new HealthMonitor(
+      {
+        phase: () => (this.stopping ? 'draining' : this.ready ? 'running' : 'starting'),
+        outputs: () => this.lanes.map((l) => l.healthView()),
+        checkpointDiskFull: () => this.store.stats().diskFull,
+      },
+      { outputFailureGraceMs: server.health.output_failure_grace, bufferHighWater: server.health.buffer_high_water },
+      this.logger,
+    );
+    const status = new StatusServer(registry, health, new LivenessMonitor(server.liveness.max_stall, this.logger), this.logger);
+    await status.listen(server.listen);
+    return status;
   }
 
   /** One line per input with its counters (truncated lines, rotations, truncations with loss…). */

@@ -15,6 +15,12 @@ const IDLE_FLUSH_MS = 1000;
  */
 const IDLE_GAP_MS = 50;
 
+/** The delivery loop is retrying: since when (epoch ms) without an acknowledgement, and the last failure. */
+export interface DeliveryFailure {
+  readonly since: number;
+  readonly reason: string;
+}
+
 /**
  * One output's delivery loop: take a batch from its buffer, write it, and let
  * the output's durability reports acknowledge it in the buffer. A failed
@@ -32,6 +38,9 @@ export class OutputDelivery {
    * (requests in flight) would otherwise be rebuilt at the shortest backoff forever.
    */
   private failures = 0;
+  /** Set by the first failure after an acknowledgement, cleared by the next one: what /health reads. */
+  private failing: DeliveryFailure | undefined;
+  private lastAck: number | undefined;
   /** Set by stop(): no more rebuilds or starts; a retry wait in progress ends at once. */
   private stopping = false;
   private readonly retryWaiters: (() => void)[] = [];
@@ -47,6 +56,16 @@ export class OutputDelivery {
 
   get name(): string {
     return this.output.name;
+  }
+
+  /** Failing since when and why, or undefined while it delivers. */
+  failure(): DeliveryFailure | undefined {
+    return this.failing;
+  }
+
+  /** When the output last acknowledged something (epoch ms); undefined before the first. */
+  get lastAckAt(): number | undefined {
+    return this.lastAck;
   }
 
   /** Starts the loop; an output that cannot start yet is retried like a failed write. */
@@ -85,6 +104,7 @@ export class OutputDelivery {
         await this.output.write({ ...full, seq: full.lastId });
       } catch (err) {
         const wait = backoffMs(REBUILD_BACKOFF, this.failures++);
+        this.failing = { since: this.failing?.since ?? Date.now(), reason: (err as Error).message };
         this.logger.error(
           { output: this.output.name, err: (err as Error).message, retryInMs: Math.round(wait) },
           'output failed; rebuilding it and delivering again from the oldest unacknowledged record',
@@ -124,6 +144,8 @@ export class OutputDelivery {
       // A replaced instance's late report says nothing about the new one's writes.
       if (output !== this.output) return;
       this.failures = 0;
+      this.failing = undefined;
+      this.lastAck = Date.now();
       this.buffer.ack(seq);
     });
     return output;

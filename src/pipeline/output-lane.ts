@@ -5,6 +5,7 @@ import { MemoryBuffer } from '../buffer/memory-buffer.js';
 import type { OutputBuffer } from '../buffer/types.js';
 import type { Logger } from '../log.js';
 import type { OutputCounters } from '../output/contract.js';
+import type { OutputHealthView } from '../server/health.js';
 import { OutputDelivery } from './delivery.js';
 
 export interface BufferDefaults {
@@ -28,6 +29,7 @@ export class OutputLane {
     readonly delivery: OutputDelivery,
     /** The output's outcome counters, kept across rebuilds of the output. */
     readonly counters: OutputCounters,
+    private readonly maxSize: number,
   ) {}
 
   static async create(
@@ -64,7 +66,23 @@ export class OutputLane {
       limits,
       logger,
     );
-    return new OutputLane(index, config, buffer, delivery, counters);
+    return new OutputLane(index, config, buffer, delivery, counters, settings.maxSize);
+  }
+
+  /** What /health reads (docs/health.md). */
+  healthView(): OutputHealthView {
+    const stats = this.buffer.stats();
+    return {
+      name: this.config.name,
+      failure: this.delivery.failure(),
+      lastAckAt: this.delivery.lastAckAt,
+      failedRequests: this.counters.requests.failed ?? 0,
+      pending: stats.pending,
+      bufferBytes: stats.bytes,
+      bufferMaxBytes: this.maxSize,
+      diskFull: stats.diskFull,
+      readinessRequired: this.config.readiness === 'required',
+    };
   }
 
   wants(input: string): boolean {

@@ -6,6 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { METRICS, createMetrics, type MetricsSource } from '../../src/server/metrics.js';
 import { StatusServer } from '../../src/server/http-server.js';
+import { HealthMonitor } from '../../src/server/health.js';
+import { LivenessMonitor } from '../../src/server/liveness.js';
 import { capturing } from '../support/log-capture.js';
 
 let server: StatusServer | undefined;
@@ -26,7 +28,9 @@ const source: MetricsSource = {
 };
 
 async function scrape(): Promise<string> {
-  server = server ?? new StatusServer(createMetrics(source), () => true, capturing().logger);
+  const logger = capturing().logger;
+  const health = new HealthMonitor({ phase: () => 'running', outputs: () => [], checkpointDiskFull: () => false }, { outputFailureGraceMs: 30_000, bufferHighWater: 0.9 }, logger);
+  server = server ?? new StatusServer(createMetrics(source), health, new LivenessMonitor(10_000, logger), logger);
   const bound: AddressInfo = (server as unknown as { server?: { address(): AddressInfo } }).server?.address() ?? (await server.listen('127.0.0.1:0'));
   const res = await fetch(`http://127.0.0.1:${bound.port}/metrics`);
   expect(res.status).toBe(200);
