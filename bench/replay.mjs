@@ -27,6 +27,8 @@ const t0 = Date.now();
 const child = spawn(process.execPath, [resolve(import.meta.dirname, '../dist/cli.js'), 'run', '--config', join(root, 'logship.yaml')], { stdio: 'ignore' });
 let peak = 0;
 let first;
+let lastOut = 0;
+let lastGrowth = t0;
 for (;;) {
   await new Promise((r) => setTimeout(r, 200));
   const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
@@ -34,10 +36,12 @@ for (;;) {
   const out = readdirSync(join(root, 'out'), { recursive: true }).reduce((n, f) => n + statSync(join(root, 'out', f)).size, 0);
   first ??= out > 0 ? Date.now() - t0 : undefined;
   const segments = readdirSync(bufDir).filter((n) => n.startsWith('seg-')).length;
-  // Drained: one (active) segment left, and the output holds about what the backlog held (less the framing).
-  if (segments <= 1 && out > backlog * 0.9) break;
+  if (out > lastOut) [lastOut, lastGrowth] = [out, Date.now()];
+  // Drained: one (active) segment left, the output holds most of what the backlog held (frames carry
+  // 25 bytes plus the event id per record), and it has stopped growing for a second.
+  if (segments <= 1 && out > backlog * 0.75 && Date.now() - lastGrowth > 1000) break;
   if (Date.now() - t0 > 600_000) throw new Error('not drained in 10 minutes');
 }
-const drain = (Date.now() - t0) / 1000;
+const drain = (lastGrowth - t0) / 1000;
 child.kill('SIGTERM');
 console.log(`replay backlog_GiB=${(backlog / 1024 ** 3).toFixed(2)} first_output_ms=${first} drained_s=${drain.toFixed(1)} MiB_per_s=${(backlog / 2 ** 20 / drain).toFixed(0)} peak_rss_MiB=${peak.toFixed(0)}`);
