@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { keyFileProblems } from '../processors/key-file.js';
 import { systemReason } from '../startup-error.js';
 import { formatPath, type ConfigPath } from './errors.js';
 import type { ResolvedConfig } from './load.js';
@@ -25,7 +26,8 @@ export async function preflight(config: ResolvedConfig): Promise<string[]> {
       if (typeof spec === 'object' && spec.module !== undefined) checks.push(moduleFile([...at, 'module'], spec.module));
     }
   });
-  return (await Promise.all(checks)).filter((p): p is string => p !== undefined);
+  const keyFiles = config.inputs.flatMap((input, i) => keyFileProblems(input.processors, formatPath(['inputs', i])));
+  return [...(await Promise.all(checks)).filter((p): p is string => p !== undefined), ...keyFiles];
 }
 
 async function writableDirectory(path: ConfigPath, dir: string): Promise<string | undefined> {

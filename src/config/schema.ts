@@ -3,6 +3,7 @@ import { outputSchemas } from '../../outputs/registry.js';
 import { MULTILINE_DEFAULTS, MULTILINE_PRESETS } from '../../parsers/multiline/presets.js';
 import { RESERVED_ROOTS } from '../../parsers/normalize.js';
 import { formatNames } from '../../parsers/registry.js';
+import { processorsSchema } from '../processors/schema.js';
 import { parseListenAddress } from '../server/listen-address.js';
 import { formatDuration, formatSize } from '../../parsers/units.js';
 import { DAY, duration, GiB, HOUR, KiB, MiB, size, TiB } from './units.js';
@@ -87,6 +88,7 @@ export const inputFields = z.strictObject({
     .max(1_000_000)
     .optional()
     .describe('Open files per input at most: the least recently active, fully read, is closed first and reopened by identity when it changes. Unset: no limit.'),
+  processors: processorsSchema,
 });
 
 const outputSchema = z.discriminatedUnion('type', outputSchemas);

@@ -9,6 +9,7 @@ import type { InputConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { Tailer } from '../tail/tailer.js';
 import type { TailedFile } from '../tail/tailed-file.js';
+import { ProcessorList } from '../processors/processor-list.js';
 import { HealthMonitor } from '../server/health.js';
 import { LivenessMonitor } from '../server/liveness.js';
 import { createMetrics } from '../server/metrics.js';
@@ -28,6 +29,7 @@ interface InputStats {
   skipped: Record<SkipReason, number>;
   /** With `parser: [a, b, …]`: records taken by each parser of the list. */
   parsedBy: (() => Record<string, number>) | undefined;
+  processors: ProcessorList;
 }
 
 function delay<T>(ms: number, value: T): Promise<T> {
@@ -106,7 +108,9 @@ export class Agent {
     // Parsers first: a user module that fails to load stops the start before any buffer or file is opened.
     const chains = new Map<string, ParserChain>();
     for (const input of this.cfg.inputs) {
-      const stats: InputStats = { tailer: undefined as unknown as Tailer, events: 0, parseFailures: 0, lastParseFailure: undefined, skipped: { blank: 0, dropped: 0 }, parsedBy: undefined };
+      // Processors too: a key file that cannot be read stops the start here.
+      const processors = new ProcessorList(input.processors);
+      const stats: InputStats = { tailer: undefined as unknown as Tailer, events: 0, parseFailures: 0, lastParseFailure: undefined, skipped: { blank: 0, dropped: 0 }, parsedBy: undefined, processors };
       this.stats.set(input.name, stats);
       const onFailure = (reason: string) => {
         // Counted, and the latest reason shown in the stats line: never a log line per event.
@@ -147,7 +151,14 @@ export class Agent {
       if (this.timedOut) tailer.abort();
       this.stats.get(input.name)!.tailer = tailer;
       const chain = chains.get(input.name)!;
-      return this.pump(input, tailer, chain, new EventEncoder(input.fields, host, (rec, reason) => chain.unencodable(rec, reason)));
+      const { processors } = this.stats.get(input.name)!;
+      // The fallback event is rebuilt from the raw text: it is redacted again before it is encoded.
+      const unencodable = (rec: ChainRecord, reason: string) => {
+        const failed = chain.unencodable(rec, reason);
+        processors.redact(failed.event);
+        return failed;
+      };
+      return this.pump(input, tailer, chain, new EventEncoder(input.fields, host, unencodable));
     });
 
     this.ready = !this.stopping;
@@ -197,7 +208,8 @@ export class Agent {
         const pending = chain.pendingStart(file);
         const endOffset = pending === undefined ? file.resumeOffset : Math.min(pending, file.resumeOffset);
         const seq = this.tracker.dispatched(file, endOffset, mask);
-        const batch = encoder.encodeBatch(seq, recs, file);
+        // Before the encoder: what a processor drops or redacts is never written. A batch left empty still moves the checkpoint.
+        const batch = encoder.encodeBatch(seq, stats.processors.run(recs, file.key, Date.now()), file);
         stats.events += recs.length;
         // Into every buffer; a full one (when_full: block) holds reading here.
         await Promise.all(lanes.map((l) => l.buffer.append(batch)));
@@ -251,7 +263,7 @@ export class Agent {
       inputs: () =>
         [...this.stats]
           .filter(([, st]) => st.tailer !== undefined)
-          .map(([input, st]) => ({ input, events: st.events, parseFailures: st.parseFailures, blankLines: st.skipped.blank, droppedRecords: st.skipped.dropped, parsedBy: st.parsedBy?.(), tailer: st.tailer.counters() })),
+          .map(([input, st]) => ({ input, events: st.events, parseFailures: st.parseFailures, blankLines: st.skipped.blank, droppedRecords: st.skipped.dropped, parsedBy: st.parsedBy?.(), processors: st.processors.counters(), tailer: st.tailer.counters() })),
       outputs: () => this.lanes.map((l) => ({ output: l.config.name, buffer: l.buffer.stats(), counters: l.counters })),
       checkpoint: () => this.store.stats(),
     });

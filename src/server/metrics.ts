@@ -1,9 +1,10 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BufferStats } from '../buffer/types.js';
 import type { OutputCounters } from '../output/contract.js';
+import type { ProcessorCounters } from '../processors/processor-list.js';
 import type { TailerStats } from '../tail/tailer.js';
 
-type InputView = { input: string; events: number; parseFailures: number; blankLines: number; droppedRecords: number; parsedBy: Record<string, number> | undefined; tailer: TailerStats & { truncatedLines: number; filesTracked: number } };
+type InputView = { input: string; events: number; parseFailures: number; blankLines: number; droppedRecords: number; parsedBy: Record<string, number> | undefined; processors?: ProcessorCounters | undefined; tailer: TailerStats & { truncatedLines: number; filesTracked: number } };
 type OutputView = { output: string; buffer: BufferStats; counters: OutputCounters };
 
 /** What the agent exposes to the metrics: read at scrape time, so the hot path keeps plain counters. */
@@ -24,6 +25,9 @@ interface MetricDefinition {
 }
 
 const perInput = (pick: (i: InputView) => number) => (s: MetricsSource) => s.inputs().map((i): [Record<string, string>, number] => [{ input: i.input }, pick(i)]);
+/** One figure per input and label value: `pick` gives the input's counts by that label. */
+const perInputBy = (label: string, pick: (c: ProcessorCounters) => Record<string, number>) => (s: MetricsSource) =>
+  s.inputs().flatMap((i) => Object.entries(i.processors === undefined ? {} : pick(i.processors)).map(([value, n]): [Record<string, string>, number] => [{ input: i.input, [label]: value }, n]));
 const perOutput = (pick: (b: BufferStats) => number) => (s: MetricsSource) => s.outputs().map((o): [Record<string, string>, number] => [{ output: o.output }, pick(o.buffer)]);
 const byOutcome = (pick: (c: OutputCounters) => Record<string, number>) => (s: MetricsSource) =>
   s.outputs().flatMap((o) => Object.entries(pick(o.counters)).map(([outcome, n]): [Record<string, string>, number] => [{ output: o.output, outcome }, n]));
@@ -44,6 +48,9 @@ export const METRICS: readonly MetricDefinition[] = [
   },
   { name: 'logship_input_blank_lines_total', type: 'counter', help: 'Blank or whitespace-only lines skipped.', labelNames: ['input'], read: perInput((i) => i.blankLines) },
   { name: 'logship_input_dropped_records_total', type: 'counter', help: "Records a user parser dropped by returning null.", labelNames: ['input'], read: perInput((i) => i.droppedRecords) },
+  { name: 'logship_processor_dropped_events_total', type: 'counter', help: 'Events an input\'s processors dropped, by the type of the processor that dropped them (drop, keep, sample, throttle).', labelNames: ['input', 'processor'], read: perInputBy('processor', (c) => c.dropped) },
+  { name: 'logship_processor_redactions_total', type: 'counter', help: 'Values replaced by a redact processor, by detector kind (email, credit_card, … or the name of your pattern).', labelNames: ['input', 'kind'], read: perInputBy('kind', (c) => c.redactions) },
+  { name: 'logship_processor_throttled_events_total', type: 'counter', help: 'Events a throttle dropped, by the value of its key (the first 100 values by name, the rest as _other).', labelNames: ['input', 'key'], read: perInputBy('key', (c) => c.throttled) },
   { name: 'logship_input_lines_truncated_total', type: 'counter', help: 'Lines cut at max_line_bytes (tagged truncated).', labelNames: ['input'], read: perInput((i) => i.tailer.truncatedLines) },
   { name: 'logship_input_files_tracked', type: 'gauge', help: 'File generations currently tailed.', labelNames: ['input'], read: perInput((i) => i.tailer.filesTracked) },
   { name: 'logship_input_files_matched', type: 'gauge', help: "Regular files the input's globs matched at the last scan (0: a glob matches nothing).", labelNames: ['input'], read: perInput((i) => i.tailer.filesMatched) },
