@@ -13,11 +13,6 @@ import { compileUserRegex } from './user-regex.js';
 const ENCODER_FIELDS = ['log.file.path', 'log.offset', 'event.id', 'host.name'];
 
 const field = z.string().refine(validField, { message: 'expected a dotted field name (log.level)' });
-/** A field a processor writes: not one the encoder writes afterwards. */
-const writableField = field.superRefine((f, ctx) => {
-  const owned = ENCODER_FIELDS.find((o) => f === o || f.startsWith(`${o}.`));
-  if (owned !== undefined) ctx.addIssue({ code: 'custom', message: `logship sets ${owned} on every event after the processors; choose another field` });
-});
 
 const condition = z
   .record(z.string(), z.unknown())
@@ -47,7 +42,12 @@ const userPattern = z
 const redact = z
   .strictObject({
     patterns: z
-      .array(z.union([z.enum(DETECTOR_KINDS as [string, ...string[]]), userPattern]))
+      .array(
+        z.union([
+          z.string().refine((k) => DETECTOR_KINDS.includes(k), { message: `unknown detector, expected one of ${DETECTOR_KINDS.join(', ')} or { name, regex }` }),
+          userPattern,
+        ]),
+      )
       .min(1)
       .optional()
       .describe(`What to find: built-in detectors (${DETECTOR_KINDS.map((k) => `\`${k}\``).join(', ')}) by name and \`{ name, regex }\` of your own; default every built-in.`),
@@ -60,15 +60,27 @@ const redact = z
     if (r.mode === 'mask' && r.key_file !== undefined) ctx.addIssue({ code: 'custom', path: ['key_file'], message: 'only used with mode: hash' });
   });
 
+const PROCESSOR_TYPES = ['drop', 'keep', 'redact', 'rename', 'remove', 'set', 'sample', 'throttle'];
+
+/** A mapping whose entries each write a field (`set`: the key; `rename`: the value): checked by the entry's path. */
+function writtenFields<V extends z.ZodType>(value: V, written: (key: string, value: z.output<V>) => string) {
+  return z.record(field, value).superRefine((fields, ctx) => {
+    for (const [key, v] of Object.entries(fields)) {
+      const f = written(key, v);
+      const owned = ENCODER_FIELDS.find((o) => f === o || f.startsWith(`${o}.`));
+      if (owned !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `logship sets ${owned} on every event after the processors; choose another field` });
+    }
+  });
+}
+
 const processor = z
   .strictObject({
     drop: z.strictObject({ when: condition }).optional().describe('Drops the events the condition matches.'),
     keep: z.strictObject({ when: condition }).optional().describe('Keeps only the events the condition matches.'),
     redact: redact.optional().describe('Replaces secrets and personal data in `message` and other string fields, before anything is written to disk.'),
-    rename: z.record(writableField, writableField).optional().describe('`{ FROM: TO }`: moves a field (an absent one is left alone; TO is overwritten).'),
+    rename: writtenFields(field, (_, to) => to).optional().describe('`{ FROM: TO }`: moves a field (an absent one is left alone; TO is overwritten).'),
     remove: z.array(field).min(1).optional().describe('Dotted fields removed from the event.'),
-    set: z
-      .record(writableField, z.union([z.string(), z.number(), z.boolean()]))
+    set: writtenFields(z.union([z.string(), z.number(), z.boolean()]), (key) => key)
       .optional()
       .describe('`{ FIELD: VALUE }`: static values (`${VAR}` is substituted when the config loads).'),
     sample: z
@@ -85,7 +97,7 @@ const processor = z
   })
   .superRefine((p, ctx) => {
     const kinds = Object.keys(p).filter((k) => p[k as keyof typeof p] !== undefined);
-    if (kinds.length !== 1) ctx.addIssue({ code: 'custom', message: `a processor is one of drop, keep, redact, rename, remove, set, sample, throttle; got ${kinds.length === 0 ? 'none' : kinds.join(', ')}` });
+    if (kinds.length !== 1) ctx.addIssue({ code: 'custom', message: `expected exactly one of ${PROCESSOR_TYPES.join(', ')}${kinds.length > 1 ? `, got ${kinds.join(' and ')}` : ''}` });
   });
 
 export const processorsSchema = z

@@ -18,6 +18,7 @@ export function tailerInput(dir: string, over: Partial<InputConfig> = {}): Input
     rotate_wait: 100,
     partial_line_timeout: 10 * 60_000,
     fingerprint_bytes: 64,
+    processors: [],
     ...over,
   };
 }
