@@ -31,13 +31,40 @@ const IPV6_FORMS = [
   `:(?::${H}){1,7}`,
 ];
 
-/** At least `n` ASCII digits in the text: a card number needs 13. */
-function digitsAtLeast(text: string, n: number): boolean {
-  let seen = 0;
+const isDigit = (c: number) => c >= 48 && c <= 57;
+
+/** A run of 13 digits, single spaces or dashes allowed between them: what a card number needs (a date's digits break at `T` or `:`). */
+function cardLikeRun(text: string): boolean {
+  let digits = 0;
+  let separated = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57 && ++seen >= n) return true;
+    if (isDigit(c)) {
+      if (++digits >= 13) return true;
+      separated = false;
+    } else if ((c === 32 || c === 45) && digits > 0 && !separated) {
+      separated = true;
+    } else {
+      digits = 0;
+      separated = false;
+    }
   }
+  return false;
+}
+
+/** `d-dd-d` somewhere: the dashes of an SSN with a digit on each side, checked at each `-` only. */
+function ssnDashes(text: string): boolean {
+  for (let i = text.indexOf('-'); i >= 0 && i + 4 < text.length; i = text.indexOf('-', i + 1)) {
+    if (text.charCodeAt(i + 3) === 45 && i > 0 && isDigit(text.charCodeAt(i - 1)) && isDigit(text.charCodeAt(i + 1)) && isDigit(text.charCodeAt(i + 2)) && isDigit(text.charCodeAt(i + 4))) return true;
+  }
+  return false;
+}
+
+/** An IPv6 address has `::` or at least 7 colons: clock times and `key: value` have neither. */
+function ipv6Colons(text: string): boolean {
+  if (text.includes('::')) return true;
+  let colons = 0;
+  for (let i = text.indexOf(':'); i >= 0; i = text.indexOf(':', i + 1)) if (++colons >= 7) return true;
   return false;
 }
 
@@ -84,18 +111,18 @@ export const DETECTORS: readonly Detector[] = [
     // 13–19 digits written as cards are: in one run, in fours (4-4-4-4, 4-4-4-4-3) or as Amex's 4-6-5, with one
     // separator throughout; only a number passing the Luhn check is a card. Free separators would join unrelated numbers.
     kind: 'credit_card',
-    mayContain: (t) => digitsAtLeast(t, 13),
+    mayContain: cardLikeRun,
     regex: /(?<![\d-])(?:\d{13,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{4}(?:\1\d{3})?|\d{4}([ -])\d{6}\2\d{5})(?![\d-])/g,
     valid: luhnValid,
   },
   {
     kind: 'us_ssn',
-    mayContain: (t) => t.includes('-'),
+    mayContain: ssnDashes,
     regex: /(?<![\d-])(?!000|666|9)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])/g,
   },
   {
     kind: 'ipv6',
-    mayContain: (t) => t.includes(':'),
+    mayContain: ipv6Colons,
     regex: new RegExp(`(?<![\\w:.])(?:${IPV6_FORMS.join('|')})(?![\\w:]|\\.\\d)`, 'g'),
   },
   {
