@@ -12,6 +12,7 @@ import { ConfigError, parseConfigText } from '../../src/config/load.js';
 import { eventId } from '../../src/event/event-id.js';
 import { ProcessorList } from '../../src/processors/processor-list.js';
 import { Throttle } from '../../src/processors/throttle.js';
+import { createMetrics } from '../../src/server/metrics.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(ROOT, 'dist/cli.js');
@@ -183,6 +184,19 @@ describe('redact through the config', () => {
     const e = { message: 'raw bob@example.com', x: 1 };
     list.redact(e);
     expect(e.message).toBe('raw [REDACTED:email]');
+  });
+});
+
+describe('metrics', () => {
+  it('expose drops by processor, redactions by kind and throttled events by key, per input', async () => {
+    const list = load("- throttle: { events_per_second: 1, key: service.name }\n- drop: { when: { exists: x } }\n- redact: { patterns: [email] }");
+    run(list, [{ message: 'a@example.com', service: { name: 's' } }, { message: 'b', service: { name: 's' } }, { message: 'c', x: 1, service: { name: 't' } }]);
+    const registry = createMetrics({ inputs: () => [{ input: 'app', events: 3, parseFailures: 0, blankLines: 0, droppedRecords: 0, parsedBy: undefined, processors: list.counters(), tailer: { truncatedLines: 0, filesTracked: 0, filesMatched: 0, rotations: 0, truncations: 0, truncationsWithLoss: 0 } as never }], outputs: () => [], checkpoint: () => ({ writeErrors: {}, diskFull: false }) });
+    const text = await registry.metrics();
+    expect(text).toContain('logship_processor_dropped_events_total{input="app",processor="throttle"} 1');
+    expect(text).toContain('logship_processor_dropped_events_total{input="app",processor="drop"} 1');
+    expect(text).toContain('logship_processor_redactions_total{input="app",kind="email"} 1');
+    expect(text).toContain('logship_processor_throttled_events_total{input="app",key="s"} 1');
   });
 });
 
