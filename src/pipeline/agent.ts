@@ -151,13 +151,7 @@ export class Agent {
       if (this.timedOut) tailer.abort();
       this.stats.get(input.name)!.tailer = tailer;
       const chain = chains.get(input.name)!;
-      const { processors } = this.stats.get(input.name)!;
-      // The fallback event is rebuilt from the raw text: it is redacted again before it is encoded.
-      const unencodable = (rec: ChainRecord, reason: string) => {
-        const failed = chain.unencodable(rec, reason);
-        processors.redact(failed.event);
-        return failed;
-      };
+      const unencodable = this.stats.get(input.name)!.processors.redactingFallback((rec: ChainRecord, reason: string) => chain.unencodable(rec, reason));
       return this.pump(input, tailer, chain, new EventEncoder(input.fields, host, unencodable));
     });
 

@@ -81,13 +81,23 @@ export class ProcessorList {
     return true;
   }
 
-  /**
-   * Only the redactions, on an event rebuilt from the raw text (the encoder's
-   * fallback for an event JSON cannot encode): a secret in that text must not
-   * reach the disk either.
-   */
+  /** Only the redactions, on one event. */
   redact(event: Event): void {
     for (const r of this.redactors) r.apply(event);
+  }
+
+  /**
+   * The encoder's fallback for an event JSON cannot encode rebuilds it from
+   * the raw text: that event is redacted too, or a secret in the text would
+   * reach the disk after all.
+   */
+  redactingFallback<R extends ProcessedRecord>(fallback: (rec: R, reason: string) => R): (rec: R, reason: string) => R {
+    if (this.redactors.length === 0) return fallback;
+    return (rec, reason) => {
+      const failed = fallback(rec, reason);
+      this.redact(failed.event);
+      return failed;
+    };
   }
 
   counters(): ProcessorCounters {
