@@ -161,6 +161,7 @@ export class ObjectOutput implements Output {
       // After a sticky error the sync rejects without waiting; close still
       // resolves only once every object is released.
       await Promise.allSettled([...this.router.closing]);
+      this.backend.stop?.();
     }
   }
 

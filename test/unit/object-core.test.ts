@@ -85,6 +85,12 @@ class MemoryStore implements ObjectBackend {
 
   failOpen: Error | undefined;
   syncsStarted = 0;
+  /** Each stop, with the states its objects were in then. */
+  readonly stops: string[][] = [];
+
+  stop(): void {
+    this.stops.push(this.objects.map((o) => o.state));
+  }
 
   async open(start: ObjectStart): Promise<ObjectSink> {
     if (this.failOpen) throw this.failOpen;
@@ -428,5 +434,28 @@ describe('object core: durability', () => {
     await expect(out.write(batch(2, 1))).rejects.toThrow('bucket gone');
     await expect(out.close()).rejects.toThrow('bucket gone');
     expect(durable).toEqual([]);
+  });
+});
+
+describe('object core: backend lifecycle', () => {
+  it('stops the backend once, after close, once every object settled, after a failure too', async () => {
+    const { out, store } = setup({ prefix: '%F/' });
+    await out.start();
+    store.closeGate = deferred();
+    await out.write(batch(1, 2, [DAY1, DAY2]));
+    const closed = out.close();
+    await vi.waitFor(() => expect(store.objects.every((o) => o.end !== undefined)).toBe(true));
+    expect(store.stops).toEqual([]);
+    store.closeGate.resolve();
+    await closed;
+    await out.close();
+    expect(store.stops).toEqual([['closed', 'closed']]);
+
+    const failing = setup();
+    await failing.out.start();
+    failing.store.failWrite = () => new Error('bucket gone');
+    await failing.out.write(batch(2, 1));
+    await expect(failing.out.close()).rejects.toThrow('bucket gone');
+    expect(failing.store.stops).toEqual([['aborted']]);
   });
 });
