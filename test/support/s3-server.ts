@@ -1,0 +1,123 @@
+// An S3 endpoint for tests: s3rver on 127.0.0.1 (a free port, a temp directory, one bucket), or, when
+// LOGSHIP_S3_ENDPOINT is set, that endpoint and LOGSHIP_S3_BUCKET with the AWS credentials of the environment.
+// Tests read back through the real SDK. Each test works under its own key prefix so runs against a real
+// bucket never mix. Locally the output talks to s3rver through a recording proxy, so tests see each request
+// as the server received it (s3rver's multipart ETag is a plain MD5 and shows no parts).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+
+interface S3rverInstance {
+  run(): Promise<{ address: string; port: number }>;
+  close(): Promise<void>;
+}
+type S3rverClass = new (options: Record<string, unknown>) => S3rverInstance;
+
+/** s3rver's fixed credentials. */
+export const S3RVER_KEYS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+
+/** One request as the server received it. */
+export interface RecordedRequest {
+  readonly method: string;
+  /** Path and query, e.g. `/bucket/key?partNumber=1&uploadId=…`. */
+  readonly url: string;
+  readonly bodyBytes: number;
+}
+
+export interface S3TestServer {
+  readonly endpoint: string;
+  /** Requests through the recording proxy, oldest first; undefined against a real endpoint. */
+  readonly requests: RecordedRequest[] | undefined;
+  readonly bucket: string;
+  readonly region: string;
+  /** True against s3rver (credentials are then S3RVER_KEYS, given as files to the output). */
+  readonly local: boolean;
+  readonly client: S3Client;
+  /** Keys under `prefix`, sorted. */
+  list(prefix: string): Promise<string[]>;
+  get(key: string): Promise<{ body: Buffer; contentType: string | undefined; contentEncoding: string | undefined; etag: string | undefined }>;
+  stop(): Promise<void>;
+}
+
+export async function startS3Server(): Promise<S3TestServer> {
+  const external = process.env.LOGSHIP_S3_ENDPOINT;
+  if (external !== undefined && external !== '') {
+    const bucket = process.env.LOGSHIP_S3_BUCKET;
+    if (!bucket) throw new Error('LOGSHIP_S3_ENDPOINT is set: set LOGSHIP_S3_BUCKET too');
+    const region = process.env.AWS_REGION ?? 'us-east-1';
+    return around({ endpoint: external, requests: undefined, bucket, region, local: false, client: new S3Client({ endpoint: external, region, forcePathStyle: true }), stop: async () => {} });
+  }
+  const S3rver = createRequire(import.meta.url)('s3rver') as S3rverClass;
+  const directory = mkdtempSync(join(tmpdir(), 'logship-s3rver-'));
+  const bucket = 'logship-test';
+  const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: bucket }] });
+  const { port } = await server.run();
+  const requests: RecordedRequest[] = [];
+  const proxy = await recordingProxy(port, requests);
+  const endpoint = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+  const region = 'us-east-1';
+  const client = new S3Client({ endpoint, region, forcePathStyle: true, credentials: S3RVER_KEYS, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  return around({
+    endpoint,
+    requests,
+    bucket,
+    region,
+    local: true,
+    client,
+    stop: async () => {
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+      await server.close();
+      rmSync(directory, { recursive: true, force: true });
+    },
+  });
+}
+
+/** Forwards every request to 127.0.0.1:`port` unchanged (the Host header too: it is signed) and records it. */
+async function recordingProxy(port: number, requests: RecordedRequest[]): Promise<Server> {
+  const proxy = createServer((req, res) => {
+    let bodyBytes = 0;
+    req.on('data', (chunk: Buffer) => {
+      bodyBytes += chunk.length;
+    });
+    req.on('end', () => requests.push({ method: req.method ?? '', url: req.url ?? '', bodyBytes }));
+    const upstream = request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  return proxy;
+}
+
+function around(s: { endpoint: string; requests: RecordedRequest[] | undefined; bucket: string; region: string; local: boolean; client: S3Client; stop: () => Promise<void> }): S3TestServer {
+  return {
+    ...s,
+    async list(prefix) {
+      const keys: string[] = [];
+      let token: string | undefined;
+      // Bounded: a test writes far fewer than 100 pages of objects.
+      for (let page = 0; page < 100; page++) {
+        const res = await s.client.send(new ListObjectsV2Command({ Bucket: s.bucket, Prefix: prefix, ContinuationToken: token }));
+        for (const o of res.Contents ?? []) keys.push(o.Key!);
+        token = res.NextContinuationToken;
+        if (!res.IsTruncated || token === undefined) break;
+      }
+      return keys.sort();
+    },
+    async get(key) {
+      const res = await s.client.send(new GetObjectCommand({ Bucket: s.bucket, Key: key }));
+      const body = Buffer.from(await res.Body!.transformToByteArray());
+      return { body, contentType: res.ContentType, contentEncoding: res.ContentEncoding, etag: res.ETag };
+    },
+    async stop() {
+      s.client.destroy();
+      await s.stop();
+    },
+  };
+}
