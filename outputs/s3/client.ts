@@ -26,14 +26,25 @@ export async function createS3Client(config: S3OutputConfig): Promise<Configured
     ...(config.endpoint !== undefined && { endpoint: config.endpoint }),
   };
   const keys = config.credentials;
-  if (keys === undefined) return { client: new S3Client(options), credentialSource: 'the AWS SDK default chain' };
+  if (keys === undefined) return withRegion({ client: new S3Client(options), credentialSource: 'the AWS SDK default chain' });
   const sessionToken = keys.session_token_file !== undefined ? await readSecret(keys.session_token_file) : undefined;
   options.credentials = {
     accessKeyId: await readSecret(keys.access_key_id_file),
     secretAccessKey: await readSecret(keys.secret_access_key_file),
     ...(sessionToken !== undefined && { sessionToken }),
   };
-  return { client: new S3Client(options), credentialSource: `static keys from ${keys.access_key_id_file}` };
+  return withRegion({ client: new S3Client(options), credentialSource: `static keys from ${keys.access_key_id_file}` });
+}
+
+/** Fails now, by name, when no region is configured anywhere, rather than with the SDK's bare "Region is missing" on the first upload. */
+async function withRegion(configured: ConfiguredClient): Promise<ConfiguredClient> {
+  try {
+    await configured.client.config.region();
+  } catch {
+    configured.client.destroy();
+    throw new Error('no region: set `region` in the output, or AWS_REGION or a region in the shared AWS config');
+  }
+  return configured;
 }
 
 async function readSecret(file: string): Promise<string> {

@@ -272,6 +272,22 @@ describe('s3 output', () => {
     expect(durable).toEqual([]);
   });
 
+  it('refuses to start without a region, by name', async () => {
+    const saved = { AWS_REGION: process.env.AWS_REGION, AWS_DEFAULT_REGION: process.env.AWS_DEFAULT_REGION, AWS_CONFIG_FILE: process.env.AWS_CONFIG_FILE };
+    delete process.env.AWS_REGION;
+    delete process.env.AWS_DEFAULT_REGION;
+    process.env.AWS_CONFIG_FILE = join(tempDir(), 'no-config');
+    try {
+      const { out } = setup({ region: undefined, prefix: runPrefix() });
+      await expect(out.start()).rejects.toThrow(/s3 output "archive": no region: set `region`/);
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+
   it('classifies throttling and server errors as transient, permission errors as configuration', () => {
     expect(classify('SlowDown', 503)).toBe('transient');
     expect(classify('InternalError', 500)).toBe('transient');
