@@ -5,9 +5,9 @@
  * upload completes, so `sync` says false and the object core holds the
  * object's records back until then.
  *
- * Memory per open object stays under one part plus one write: bytes are
- * held until a part is full, and the core waits for the part's upload before
- * it writes more to that object.
+ * Memory per open object stays at most one part: bytes are copied into a
+ * part buffer until it is full, and the core waits for the part's upload
+ * before it writes more to that object.
  *
  * Keys are deterministic: `<prefix><writer id>-<first event id><extension>`.
  * The same records replayed after a failure start an object with the same
@@ -83,10 +83,17 @@ export class S3ObjectBackend implements ObjectBackend {
   }
 }
 
+/** The part buffer starts this small and doubles up to part_size: most objects stay far below a part. */
+const MIN_PART_BUFFER = 64 * 1024;
+
 class S3Object implements ObjectSink {
-  /** Bytes not uploaded yet: less than one part, plus the last write. */
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  /**
+   * Bytes not uploaded yet, copied out of the batches they came from (so no
+   * batch stays pinned by a view) into one buffer of at most part_size,
+   * reused for every part.
+   */
+  private part = Buffer.alloc(0);
+  private partBytes = 0;
   private uploadId: string | undefined;
   private readonly parts: CompletedPart[] = [];
 
@@ -96,10 +103,18 @@ class S3Object implements ObjectSink {
     private readonly compression: Compression,
   ) {}
 
-  async write(chunks: readonly Buffer[], bytes: number): Promise<void> {
-    for (const c of chunks) this.pending.push(c);
-    this.pendingBytes += bytes;
-    while (this.pendingBytes >= this.target.partSize) await this.uploadPart(this.take(this.target.partSize));
+  async write(chunks: readonly Buffer[]): Promise<void> {
+    const partSize = this.target.partSize;
+    for (const chunk of chunks) {
+      for (let at = 0; at < chunk.length; ) {
+        if (this.partBytes === this.part.length) this.grow(this.partBytes + chunk.length - at);
+        const copied = chunk.copy(this.part, this.partBytes, at);
+        this.partBytes += copied;
+        at += copied;
+        // The core waits for this write, so no more bytes arrive for this object while its part uploads.
+        if (this.partBytes === partSize) await this.uploadPart();
+      }
+    }
   }
 
   async sync(): Promise<boolean> {
@@ -108,21 +123,22 @@ class S3Object implements ObjectSink {
 
   async close(): Promise<void> {
     if (this.uploadId === undefined) {
-      const body = this.take(this.pendingBytes);
+      const body = this.part.subarray(0, this.partBytes);
       await this.request('PutObject', () => this.target.client.send(new PutObjectCommand({ Bucket: this.target.bucket, Key: this.key, Body: body, ...this.headers() })));
+      this.release();
       return;
     }
-    if (this.pendingBytes > 0) await this.uploadPart(this.take(this.pendingBytes));
+    if (this.partBytes > 0) await this.uploadPart();
     const uploadId = this.uploadId;
     await this.request('CompleteMultipartUpload', () =>
       this.target.client.send(new CompleteMultipartUploadCommand({ Bucket: this.target.bucket, Key: this.key, UploadId: uploadId, MultipartUpload: { Parts: this.parts } })),
     );
     this.uploadId = undefined;
+    this.release();
   }
 
   async abort(): Promise<void> {
-    this.pending = [];
-    this.pendingBytes = 0;
+    this.release();
     const uploadId = this.uploadId;
     this.uploadId = undefined;
     if (uploadId === undefined) return;
@@ -131,7 +147,8 @@ class S3Object implements ObjectSink {
     await this.target.client.send(new AbortMultipartUploadCommand({ Bucket: this.target.bucket, Key: this.key, UploadId: uploadId })).catch(() => {});
   }
 
-  private async uploadPart(body: Buffer): Promise<void> {
+  /** Uploads the part buffer as the next part, starting the multipart upload first if needed. */
+  private async uploadPart(): Promise<void> {
     if (this.uploadId === undefined) {
       const created = await this.request('CreateMultipartUpload', () =>
         this.target.client.send(new CreateMultipartUploadCommand({ Bucket: this.target.bucket, Key: this.key, ...this.headers() })),
@@ -141,26 +158,25 @@ class S3Object implements ObjectSink {
     }
     const uploadId = this.uploadId;
     const PartNumber = this.parts.length + 1;
+    const body = this.part.subarray(0, this.partBytes);
     const done = await this.request('UploadPart', () =>
       this.target.client.send(new UploadPartCommand({ Bucket: this.target.bucket, Key: this.key, UploadId: uploadId, PartNumber, Body: body })),
     );
     this.parts.push({ ETag: done.ETag, PartNumber });
+    this.partBytes = 0;
   }
 
-  /** The first `n` pending bytes as one buffer; the rest stays pending. */
-  private take(n: number): Buffer {
-    const out = Buffer.allocUnsafe(n);
-    let at = 0;
-    while (at < n) {
-      const head = this.pending[0]!;
-      const used = Math.min(head.length, n - at);
-      head.copy(out, at, 0, used);
-      at += used;
-      if (used === head.length) this.pending.shift();
-      else this.pending[0] = head.subarray(used);
-    }
-    this.pendingBytes -= n;
-    return out;
+  /** A larger part buffer, for at least `wanted` bytes up to part_size, keeping what it holds. */
+  private grow(wanted: number): void {
+    const size = Math.min(this.target.partSize, Math.max(MIN_PART_BUFFER, this.part.length * 2, wanted));
+    const bigger = Buffer.allocUnsafe(size);
+    this.part.copy(bigger, 0, 0, this.partBytes);
+    this.part = bigger;
+  }
+
+  private release(): void {
+    this.part = Buffer.alloc(0);
+    this.partBytes = 0;
   }
 
   private headers(): { ContentType: string; ContentEncoding?: string } {
