@@ -36,9 +36,9 @@ export interface S3TestServer {
   /** True against s3rver (credentials are then S3RVER_KEYS, given as files to the output). */
   readonly local: boolean;
   readonly client: S3Client;
-  /** Keys under `prefix`, sorted. */
-  list(prefix: string): Promise<string[]>;
-  get(key: string): Promise<{ body: Buffer; contentType: string | undefined; contentEncoding: string | undefined; etag: string | undefined }>;
+  /** Keys under `prefix` (in the test bucket, or `bucket`), sorted. */
+  list(prefix: string, bucket?: string): Promise<string[]>;
+  get(key: string, bucket?: string): Promise<{ body: Buffer; contentType: string | undefined; contentEncoding: string | undefined; etag: string | undefined }>;
   stop(): Promise<void>;
 }
 
@@ -98,20 +98,20 @@ async function recordingProxy(port: number, requests: RecordedRequest[]): Promis
 function around(s: { endpoint: string; requests: RecordedRequest[] | undefined; bucket: string; region: string; local: boolean; client: S3Client; stop: () => Promise<void> }): S3TestServer {
   return {
     ...s,
-    async list(prefix) {
+    async list(prefix, bucket = s.bucket) {
       const keys: string[] = [];
       let token: string | undefined;
       // Bounded: a test writes far fewer than 100 pages of objects.
       for (let page = 0; page < 100; page++) {
-        const res = await s.client.send(new ListObjectsV2Command({ Bucket: s.bucket, Prefix: prefix, ContinuationToken: token }));
+        const res = await s.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
         for (const o of res.Contents ?? []) keys.push(o.Key!);
         token = res.NextContinuationToken;
         if (!res.IsTruncated || token === undefined) break;
       }
       return keys.sort();
     },
-    async get(key) {
-      const res = await s.client.send(new GetObjectCommand({ Bucket: s.bucket, Key: key }));
+    async get(key, bucket = s.bucket) {
+      const res = await s.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       const body = Buffer.from(await res.Body!.transformToByteArray());
       return { body, contentType: res.ContentType, contentEncoding: res.ContentEncoding, etag: res.ETag };
     },
