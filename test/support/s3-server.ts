@@ -25,12 +25,24 @@ export interface RecordedRequest {
   /** Path and query, e.g. `/bucket/key?partNumber=1&uploadId=…`. */
   readonly url: string;
   readonly bodyBytes: number;
+  /** The code of the fault the proxy answered with instead of forwarding. */
+  readonly fault?: string;
+}
+
+/** An error answer the proxy gives instead of forwarding, to the next `times` requests `match` accepts. */
+export interface InjectedFault {
+  match: (method: string, url: string) => boolean;
+  status: number;
+  code: string;
+  times: number;
 }
 
 export interface S3TestServer {
   readonly endpoint: string;
   /** Requests through the recording proxy, oldest first; undefined against a real endpoint. */
   readonly requests: RecordedRequest[] | undefined;
+  /** Faults the proxy answers with; undefined against a real endpoint (no proxy there). */
+  readonly faults: InjectedFault[] | undefined;
   readonly bucket: string;
   readonly region: string;
   /** True against s3rver (credentials are then S3RVER_KEYS, given as files to the output). */
@@ -48,7 +60,7 @@ export async function startS3Server(): Promise<S3TestServer> {
     const bucket = process.env.LOGSHIP_S3_BUCKET;
     if (!bucket) throw new Error('LOGSHIP_S3_ENDPOINT is set: set LOGSHIP_S3_BUCKET too');
     const region = process.env.AWS_REGION ?? 'us-east-1';
-    return around({ endpoint: external, requests: undefined, bucket, region, local: false, client: new S3Client({ endpoint: external, region, forcePathStyle: true }), stop: async () => {} });
+    return around({ endpoint: external, requests: undefined, faults: undefined, bucket, region, local: false, client: new S3Client({ endpoint: external, region, forcePathStyle: true }), stop: async () => {} });
   }
   const S3rver = createRequire(import.meta.url)('s3rver') as S3rverClass;
   const directory = mkdtempSync(join(tmpdir(), 'logship-s3rver-'));
@@ -56,13 +68,15 @@ export async function startS3Server(): Promise<S3TestServer> {
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: bucket }] });
   const { port } = await server.run();
   const requests: RecordedRequest[] = [];
-  const proxy = await recordingProxy(port, requests);
+  const faults: InjectedFault[] = [];
+  const proxy = await recordingProxy(port, requests, faults);
   const endpoint = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
   const region = 'us-east-1';
   const client = new S3Client({ endpoint, region, forcePathStyle: true, credentials: S3RVER_KEYS, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
   return around({
     endpoint,
     requests,
+    faults,
     bucket,
     region,
     local: true,
@@ -76,15 +90,30 @@ export async function startS3Server(): Promise<S3TestServer> {
   });
 }
 
-/** Forwards every request to 127.0.0.1:`port` unchanged (the Host header too: it is signed) and records it. */
-async function recordingProxy(port: number, requests: RecordedRequest[]): Promise<Server> {
+/**
+ * Forwards every request to 127.0.0.1:`port` unchanged (the Host header too: it is signed) and records it, or
+ * answers it with the first matching fault (an S3 error document, as S3 sends one) after reading its body.
+ */
+async function recordingProxy(port: number, requests: RecordedRequest[], faults: InjectedFault[]): Promise<Server> {
   const proxy = createServer((req, res) => {
+    const method = req.method ?? '';
+    const url = req.url ?? '';
     let bodyBytes = 0;
     req.on('data', (chunk: Buffer) => {
       bodyBytes += chunk.length;
     });
-    req.on('end', () => requests.push({ method: req.method ?? '', url: req.url ?? '', bodyBytes }));
-    const upstream = request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+    const fault = faults.find((f) => f.times > 0 && f.match(method, url));
+    if (fault !== undefined) {
+      fault.times--;
+      req.on('end', () => {
+        requests.push({ method, url, bodyBytes, fault: fault.code });
+        res.writeHead(fault.status, { 'content-type': 'application/xml' });
+        res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${fault.code}</Code><Message>injected by the test</Message></Error>`);
+      });
+      return;
+    }
+    req.on('end', () => requests.push({ method, url, bodyBytes }));
+    const upstream = request({ host: '127.0.0.1', port, method, path: url, headers: req.headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
     });
@@ -95,7 +124,7 @@ async function recordingProxy(port: number, requests: RecordedRequest[]): Promis
   return proxy;
 }
 
-function around(s: { endpoint: string; requests: RecordedRequest[] | undefined; bucket: string; region: string; local: boolean; client: S3Client; stop: () => Promise<void> }): S3TestServer {
+function around(s: { endpoint: string; requests: RecordedRequest[] | undefined; faults: InjectedFault[] | undefined; bucket: string; region: string; local: boolean; client: S3Client; stop: () => Promise<void> }): S3TestServer {
   return {
     ...s,
     async list(prefix, bucket = s.bucket) {

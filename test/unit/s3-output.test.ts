@@ -272,6 +272,75 @@ describe('s3 output', () => {
     expect(durable).toEqual([]);
   });
 
+  it('reports SlowDown as a transient failure; the rebuilt output uploads the same records under the same key', async ({ skip }) => {
+    if (server.faults === undefined) return skip();
+    const base = runPrefix();
+    server.faults.push({ match: (method, url) => method === 'PUT' && url.startsWith(`/${server.bucket}/${base}`), status: 503, code: 'SlowDown', times: 1 });
+    const stateDir = tempDir();
+    const records = batch(1, 100, DAY1);
+
+    const failing = setup({ prefix: base }, { stateDir });
+    await failing.out.start();
+    await failing.out.write(records);
+    const err = await failing.out.close().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(S3RequestError);
+    expect((err as S3RequestError).kind).toBe('transient');
+    expect((err as Error).message).toMatch(new RegExp(`PutObject ${base}\\S+ to bucket "${server.bucket}" failed: SlowDown \\(HTTP 503\\).*retried from the buffer`));
+    expect(failing.durable).toEqual([]);
+    expect(await server.list(base)).toEqual([]);
+
+    // What the delivery loop does next: a new output over the same state, the same records from the buffer.
+    const rebuilt = setup({ prefix: base }, { stateDir });
+    await rebuilt.out.start();
+    await rebuilt.out.write(records);
+    await rebuilt.out.close();
+    expect(rebuilt.durable).toEqual([1]);
+    const keys = await server.list(base);
+    expect(keys).toHaveLength(1);
+    expect(server.requests!.filter((r) => r.fault === 'SlowDown').map((r) => new URL(r.url, server.endpoint).pathname)).toEqual([`/${server.bucket}/${keys[0]}`]);
+    expect(await objectLines(keys[0]!)).toEqual(linesOf(records));
+  });
+
+  it('aborts a multipart upload whose part failed with a 500, and the rebuilt output completes the object whole', async ({ skip }) => {
+    if (server.faults === undefined) return skip();
+    const base = runPrefix();
+    server.faults.push({ match: (method, url) => method === 'PUT' && url.startsWith(`/${server.bucket}/${base}`) && url.includes('partNumber=2'), status: 500, code: 'InternalError', times: 1 });
+    const stateDir = tempDir();
+    const batches: EventBatch[] = [];
+    for (let s = 1, bytes = 0; bytes < 11 * MiB; s++) {
+      batches.push(batch(s, 10_000, DAY1));
+      bytes += batches.at(-1)!.data.length;
+    }
+    const run = async () => {
+      const { out, durable } = setup({ prefix: base, compression: 'none', part_size: '5MiB' }, { stateDir });
+      await out.start();
+      // The failing part makes a later write reject with the output's sticky error.
+      for (const b of batches) await out.write(b).catch(() => {});
+      const err = await out.close().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      return { err, durable };
+    };
+
+    const failed = await run();
+    expect((failed.err as S3RequestError).kind).toBe('transient');
+    expect((failed.err as Error).message).toMatch(/UploadPart \S+ to bucket "[^"]+" failed: InternalError \(HTTP 500\)/);
+    expect(failed.durable).toEqual([]);
+    const aborts = server.requests!.filter((r) => r.method === 'DELETE' && r.url.startsWith(`/${server.bucket}/${base}`) && r.url.includes('uploadId='));
+    expect(aborts).toHaveLength(1);
+    expect(await server.list(base)).toEqual([]);
+
+    const rebuilt = await run();
+    expect(rebuilt.err).toBeUndefined();
+    const keys = await server.list(base);
+    expect(keys).toHaveLength(1);
+    expect((await server.get(keys[0]!)).body.equals(Buffer.concat(batches.map((b) => b.data)))).toBe(true);
+  }, 120_000);
+
   it('refuses to start without a region, by name', async () => {
     const saved = { AWS_REGION: process.env.AWS_REGION, AWS_DEFAULT_REGION: process.env.AWS_DEFAULT_REGION, AWS_CONFIG_FILE: process.env.AWS_CONFIG_FILE };
     delete process.env.AWS_REGION;
