@@ -10,14 +10,15 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireEngine, sleep, useHarness, writeConfig } from '../support/logship-process.js';
+import { requireEngine, sleep, useHarness, writeConfig, type LogshipProcess } from '../support/logship-process.js';
 import { S3RVER_KEYS, startS3Server, type S3TestServer } from '../support/s3-server.js';
 
 const REBUILD_LOG = 'output failed; rebuilding it and delivering again from the oldest unacknowledged record';
 
+let server: S3TestServer;
+
 describe('s3 output through logship', () => {
   const h = useHarness();
-  let server: S3TestServer;
   beforeAll(async () => {
     requireEngine();
     server = await startS3Server();
@@ -33,61 +34,95 @@ describe('s3 output through logship', () => {
     writeFileSync(file, `${lines.join('\n')}\n`);
     const bucket = `${server.bucket}-late-${randomBytes(4).toString('hex')}`;
     const base = `logship-test-${randomBytes(6).toString('hex')}/`;
-    const credentials: Record<string, string> = {};
-    if (server.local) {
-      writeFileSync(path.join(root, 'key-id'), S3RVER_KEYS.accessKeyId);
-      writeFileSync(path.join(root, 'secret'), S3RVER_KEYS.secretAccessKey);
-      Object.assign(credentials, { access_key_id_file: path.join(root, 'key-id'), secret_access_key_file: path.join(root, 'secret') });
-    }
-    const cfg = await writeConfig(root, {
-      inputs: [{ name: 'app', paths: [file], start_at: 'beginning', poll_interval: '250ms' }],
-      buffer: { path: path.join(root, 'state') },
-      checkpoint: { interval: '1s' },
-      outputs: [
-        {
-          name: 'archive',
-          type: 's3',
-          bucket,
-          region: server.region,
-          endpoint: server.endpoint,
-          force_path_style: true,
-          ...(server.local && { credentials }),
-          prefix: `${base}%Y/`,
-          object: { max_age: '1s' },
-        },
-      ],
-    });
+    const cfg = await s3Config(root, file, bucket, base);
     const proc = h.start(cfg);
 
+    // The start-up line names the bucket, the writer id and the kind of credentials, never a secret.
+    const started = await waitForLog(proc, (r) => r.bucket === bucket && typeof r.writerId === 'string');
+    expect(started.credentials).toBe(server.local ? `static keys from ${path.join(root, 'key-id')}` : 'the AWS SDK default chain');
+    if (server.local) expect(proc.stderr).not.toContain(S3RVER_KEYS.secretAccessKey);
     const failure = await waitForLog(proc, (r) => r.msg === REBUILD_LOG && String(r.err).includes(`bucket "${bucket}": NoSuchBucket`));
     expect(String(failure.err)).toMatch(/the bucket does not exist/);
     expect(proc.running).toBe(true);
 
     await server.client.send(new CreateBucketCommand({ Bucket: bucket }));
-    const read = async (): Promise<string[]> => {
-      const got: string[] = [];
-      for (const key of await server.list(base, bucket)) {
-        const body = gunzipSync((await server.get(key, bucket)).body);
-        for (const l of body.toString('utf8').split('\n')) if (l !== '') got.push((JSON.parse(l) as { message: string }).message);
-      }
-      return got;
-    };
-    // Generous: the rebuild backoff grows while the bucket is missing (up to 30 s).
-    const deadline = Date.now() + 120_000;
-    let received = await read();
-    while (received.length < lines.length) {
-      if (Date.now() > deadline || !proc.running) throw new Error(`${received.length} of ${lines.length} lines in the bucket\n${proc.describe()}`);
-      await sleep(500);
-      received = await read();
-    }
+    await waitForMessages(proc, bucket, base, lines.length);
     expect((await proc.stop()).code).toBe(0);
-    received = await read();
+    const received = await messages(bucket, base);
+    expect(received.length).toBe(lines.length);
+    expect([...received].sort()).toEqual([...lines].sort());
+  }, 180_000);
+
+  it('retries throttling (503 SlowDown) from the buffer and delivers every line once', async ({ skip }) => {
+    if (server.faults === undefined) return skip();
+    const root = await h.tmp('s3');
+    const file = path.join(root, 'logs', 'app.log');
+    const lines = Array.from({ length: 1000 }, (_, i) => `slow-${i}`);
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const base = `logship-test-${randomBytes(6).toString('hex')}/`;
+    server.faults.push({ match: (method, url) => method === 'PUT' && url.startsWith(`/${server.bucket}/${base}`), status: 503, code: 'SlowDown', times: 3 });
+    const proc = h.start(await s3Config(root, file, server.bucket, base));
+
+    await waitForMessages(proc, server.bucket, base, lines.length);
+    const retried = proc.logRecords().filter((r) => r.msg === REBUILD_LOG && /failed: SlowDown \(HTTP 503\).*retried from the buffer/.test(String(r.err)));
+    // Each throttled upload fails the output (a failure while it closes is not logged again), and all three were answered.
+    expect(retried.length).toBeGreaterThanOrEqual(1);
+    expect(server.faults.every((f) => f.times === 0)).toBe(true);
+    expect((await proc.stop()).code).toBe(0);
+    const received = await messages(server.bucket, base);
     expect(received.length).toBe(lines.length);
     expect([...received].sort()).toEqual([...lines].sort());
   }, 180_000);
 });
 
-async function waitForLog(proc: ReturnType<ReturnType<typeof useHarness>['start']>, match: (r: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
+/** A config tailing `file` into an `s3` output to `bucket` under `base`, objects closed after 1 s. */
+async function s3Config(root: string, file: string, bucket: string, base: string): Promise<string> {
+  const credentials: Record<string, string> = {};
+  if (server.local) {
+    writeFileSync(path.join(root, 'key-id'), S3RVER_KEYS.accessKeyId);
+    writeFileSync(path.join(root, 'secret'), S3RVER_KEYS.secretAccessKey);
+    Object.assign(credentials, { access_key_id_file: path.join(root, 'key-id'), secret_access_key_file: path.join(root, 'secret') });
+  }
+  return writeConfig(root, {
+    inputs: [{ name: 'app', paths: [file], start_at: 'beginning', poll_interval: '250ms' }],
+    buffer: { path: path.join(root, 'state') },
+    checkpoint: { interval: '1s' },
+    outputs: [
+      {
+        name: 'archive',
+        type: 's3',
+        bucket,
+        region: server.region,
+        endpoint: server.endpoint,
+        force_path_style: true,
+        ...(server.local && { credentials }),
+        prefix: `${base}%Y/`,
+        object: { max_age: '1s' },
+      },
+    ],
+  });
+}
+
+/** Every event's message in the objects under `base`. */
+async function messages(bucket: string, base: string): Promise<string[]> {
+  const got: string[] = [];
+  for (const key of await server.list(base, bucket)) {
+    const body = gunzipSync((await server.get(key, bucket)).body);
+    for (const l of body.toString('utf8').split('\n')) if (l !== '') got.push((JSON.parse(l) as { message: string }).message);
+  }
+  return got;
+}
+
+/** Waits (generously: the rebuild backoff grows to 30 s) until `count` events are in the bucket. */
+async function waitForMessages(proc: LogshipProcess, bucket: string, base: string, count: number): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (let got = await messages(bucket, base); got.length < count; got = await messages(bucket, base)) {
+    if (Date.now() > deadline || !proc.running) throw new Error(`${got.length} of ${count} lines in the bucket\n${proc.describe()}`);
+    await sleep(500);
+  }
+}
+
+async function waitForLog(proc: LogshipProcess, match: (r: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     const found = proc.logRecords().find(match);
