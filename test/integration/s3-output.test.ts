@@ -5,7 +5,7 @@
 // A bucket that does not exist yet: the output fails by name, logship keeps running and rebuilds it with backoff,
 // nothing is acknowledged, and once the bucket exists every line arrives exactly once.
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
@@ -73,6 +73,34 @@ describe('s3 output through logship', () => {
     expect(received.length).toBe(lines.length);
     expect([...received].sort()).toEqual([...lines].sort());
   }, 180_000);
+  it('loses nothing while the server is unreachable: the failure is reported, everything is delivered once it is back', async ({ skip }) => {
+    if (server.outage === undefined) return skip();
+    const root = await h.tmp('s3');
+    const file = path.join(root, 'logs', 'app.log');
+    const before = Array.from({ length: 1000 }, (_, i) => `before-${i}`);
+    const during = Array.from({ length: 1000 }, (_, i) => `during-${i}`);
+    writeFileSync(file, `${before.join('\n')}\n`);
+    const base = `logship-test-${randomBytes(6).toString('hex')}/`;
+    server.outage.down = true;
+    try {
+      const proc = h.start(await s3Config(root, file, server.bucket, base));
+      await waitForLog(proc, (r) => r.msg === REBUILD_LOG && /failed: (ECONNRESET|socket hang up).*retried from the buffer/i.test(String(r.err)));
+      appendFileSync(file, `${during.join('\n')}\n`);
+      // Still down after the new lines are read: a second failure, later than the append.
+      const failures = () => proc.logRecords().filter((r) => r.msg === REBUILD_LOG).length;
+      const seen = failures();
+      await waitForLog(proc, () => failures() > seen);
+      expect(await server.list(base)).toEqual([]);
+      server.outage.down = false;
+
+      await waitForMessages(proc, server.bucket, base, before.length + during.length);
+      expect((await proc.stop()).code).toBe(0);
+      const received = await messages(server.bucket, base);
+      expect([...received].sort()).toEqual([...before, ...during].sort());
+    } finally {
+      server.outage.down = false;
+    }
+  }, 240_000);
 });
 
 /** A config tailing `file` into an `s3` output to `bucket` under `base`, objects closed after 1 s. */

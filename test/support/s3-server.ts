@@ -43,6 +43,8 @@ export interface S3TestServer {
   readonly requests: RecordedRequest[] | undefined;
   /** Faults the proxy answers with; undefined against a real endpoint (no proxy there). */
   readonly faults: InjectedFault[] | undefined;
+  /** While true the proxy drops every request's connection, as a server that went away would; undefined against a real endpoint. */
+  readonly outage: { down: boolean } | undefined;
   readonly bucket: string;
   readonly region: string;
   /** True against s3rver (credentials are then S3RVER_KEYS, given as files to the output). */
@@ -60,7 +62,7 @@ export async function startS3Server(): Promise<S3TestServer> {
     const bucket = process.env.LOGSHIP_S3_BUCKET;
     if (!bucket) throw new Error('LOGSHIP_S3_ENDPOINT is set: set LOGSHIP_S3_BUCKET too');
     const region = process.env.AWS_REGION ?? 'us-east-1';
-    return around({ endpoint: external, requests: undefined, faults: undefined, bucket, region, local: false, client: new S3Client({ endpoint: external, region, forcePathStyle: true }), stop: async () => {} });
+    return around({ endpoint: external, requests: undefined, faults: undefined, outage: undefined, bucket, region, local: false, client: new S3Client({ endpoint: external, region, forcePathStyle: true }), stop: async () => {} });
   }
   const S3rver = createRequire(import.meta.url)('s3rver') as S3rverClass;
   const directory = mkdtempSync(join(tmpdir(), 'logship-s3rver-'));
@@ -69,14 +71,17 @@ export async function startS3Server(): Promise<S3TestServer> {
   const { port } = await server.run();
   const requests: RecordedRequest[] = [];
   const faults: InjectedFault[] = [];
-  const proxy = await recordingProxy(port, requests, faults);
+  const outage = { down: false };
+  const proxy = await recordingProxy(port, requests, faults, outage);
   const endpoint = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
   const region = 'us-east-1';
-  const client = new S3Client({ endpoint, region, forcePathStyle: true, credentials: S3RVER_KEYS, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  // The test's own reads go straight to s3rver: neither recorded nor faulted.
+  const client = new S3Client({ endpoint: `http://127.0.0.1:${port}`, region, forcePathStyle: true, credentials: S3RVER_KEYS, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
   return around({
     endpoint,
     requests,
     faults,
+    outage,
     bucket,
     region,
     local: true,
@@ -94,8 +99,12 @@ export async function startS3Server(): Promise<S3TestServer> {
  * Forwards every request to 127.0.0.1:`port` unchanged (the Host header too: it is signed) and records it, or
  * answers it with the first matching fault (an S3 error document, as S3 sends one) after reading its body.
  */
-async function recordingProxy(port: number, requests: RecordedRequest[], faults: InjectedFault[]): Promise<Server> {
+async function recordingProxy(port: number, requests: RecordedRequest[], faults: InjectedFault[], outage: { down: boolean }): Promise<Server> {
   const proxy = createServer((req, res) => {
+    if (outage.down) {
+      req.socket.destroy();
+      return;
+    }
     const method = req.method ?? '';
     const url = req.url ?? '';
     let bodyBytes = 0;
@@ -124,7 +133,7 @@ async function recordingProxy(port: number, requests: RecordedRequest[], faults:
   return proxy;
 }
 
-function around(s: { endpoint: string; requests: RecordedRequest[] | undefined; faults: InjectedFault[] | undefined; bucket: string; region: string; local: boolean; client: S3Client; stop: () => Promise<void> }): S3TestServer {
+function around(s: { endpoint: string; requests: RecordedRequest[] | undefined; faults: InjectedFault[] | undefined; outage: { down: boolean } | undefined; bucket: string; region: string; local: boolean; client: S3Client; stop: () => Promise<void> }): S3TestServer {
   return {
     ...s,
     async list(prefix, bucket = s.bucket) {

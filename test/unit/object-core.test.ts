@@ -418,11 +418,13 @@ describe('object core: durability', () => {
     await expect(out.flush()).rejects.toBe(fault);
     await expect(out.close()).rejects.toBe(fault);
     expect(durable).toEqual([1]);
-    // The failed object is aborted; the healthy one still closes.
+    // The failed object is aborted, and so is the healthy one: its records replay from the buffer, and
+    // completing it (an S3 upload) would store them twice.
     expect(store.objects.map((o) => [o.start.prefix, o.state])).toEqual([
-      ['2024-05-01/', 'closed'],
+      ['2024-05-01/', 'aborted'],
       ['2024-05-02/', 'aborted'],
     ]);
+    expect(store.objects[0]!.end).toBeUndefined();
   });
 
   it('a store that cannot open an object fails the output with its error', async () => {

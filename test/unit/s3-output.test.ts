@@ -304,6 +304,26 @@ describe('s3 output', () => {
     expect(await objectLines(keys[0]!)).toEqual(linesOf(records));
   });
 
+  it('after a failed upload, uploads none of the objects still open: their records replay from the buffer', async ({ skip }) => {
+    if (server.faults === undefined) return skip();
+    const base = runPrefix();
+    server.faults.push({ match: (method, url) => method === 'PUT' && url.startsWith(`/${server.bucket}/${base}2024-05-01/`), status: 500, code: 'InternalError', times: 1 });
+    let clock = DAY1;
+    const { out, durable } = setup({ prefix: `${base}%F/`, object: { max_age: '2s' } }, { options: { now: () => clock } });
+    await out.start();
+    await out.write(batch(1, 10, DAY1));
+    await out.write(batch(2, 10, DAY1 + 2 * HOUR));
+    clock += 2500;
+    // The 2024-05-01 object is past max_age: the next record for it closes it, and its upload fails.
+    await out.write(batch(3, 10, DAY1));
+    await expect(out.flush()).rejects.toThrow(/InternalError/);
+    await expect(out.close()).rejects.toThrow(/InternalError/);
+    expect(durable).toEqual([]);
+    const puts = server.requests!.filter((r) => r.method === 'PUT' && r.url.startsWith(`/${server.bucket}/${base}`));
+    expect(puts.map((r) => r.fault)).toEqual(['InternalError']);
+    expect(await server.list(base)).toEqual([]);
+  });
+
   it('aborts a multipart upload whose part failed with a 500, and the rebuilt output completes the object whole', async ({ skip }) => {
     if (server.faults === undefined) return skip();
     const base = runPrefix();
