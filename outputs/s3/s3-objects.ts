@@ -22,9 +22,11 @@ import {
   UploadPartCommand,
   type CompletedPart,
   type S3Client,
+  type ServerSideEncryption,
+  type StorageClass,
 } from '@aws-sdk/client-s3';
 import type { ObjectBackend, ObjectSink, ObjectStart } from '../objects/backend.js';
-import { objectExtension, type Compression } from '../objects/compression.js';
+import { objectExtension } from '../objects/compression.js';
 import type { Logger } from '../../src/log.js';
 import { createS3Client } from './client.js';
 import type { S3OutputConfig } from './config.js';
@@ -37,6 +39,16 @@ export function objectKey(object: ObjectStart, writerId: string): string {
   return `${object.prefix}${writerId}-${first}${objectExtension(object.compression)}`;
 }
 
+/** What PutObject and CreateMultipartUpload set on every object. */
+interface ObjectHeaders {
+  readonly ContentType: string;
+  readonly ContentEncoding?: string;
+  readonly ServerSideEncryption?: ServerSideEncryption;
+  readonly SSEKMSKeyId?: string;
+  readonly StorageClass?: StorageClass;
+  readonly Tagging?: string;
+}
+
 /** Where an output's objects go, once its client and writer id are ready. */
 interface S3Target {
   readonly label: string;
@@ -44,6 +56,23 @@ interface S3Target {
   readonly bucket: string;
   readonly writerId: string;
   readonly partSize: number;
+  readonly headers: ObjectHeaders;
+}
+
+export function objectHeaders(config: S3OutputConfig): ObjectHeaders {
+  return {
+    ContentType: 'application/x-ndjson',
+    ...(config.compression === 'gzip' && { ContentEncoding: 'gzip' }),
+    ...(config.server_side_encryption !== undefined && { ServerSideEncryption: config.server_side_encryption }),
+    ...(config.kms_key_id !== undefined && { SSEKMSKeyId: config.kms_key_id }),
+    ...(config.storage_class !== undefined && { StorageClass: config.storage_class }),
+    // x-amz-tagging is a URL query string.
+    ...(config.tags !== undefined && {
+      Tagging: Object.entries(config.tags)
+        .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+        .join('&'),
+    }),
+  };
 }
 
 export interface S3BackendOptions {
@@ -69,13 +98,13 @@ export class S3ObjectBackend implements ObjectBackend {
     const { client, credentialSource } = await createS3Client(config).catch((err: unknown) => {
       throw new Error(`${label}: ${(err as Error).message}`, { cause: err });
     });
-    this.target = { label, client, bucket: config.bucket, writerId, partSize: config.part_size };
+    this.target = { label, client, bucket: config.bucket, writerId, partSize: config.part_size, headers: objectHeaders(config) };
     logger.info({ bucket: config.bucket, writerId, credentials: credentialSource }, `${label} writes to bucket "${config.bucket}" as writer ${writerId}`);
   }
 
   async open(object: ObjectStart): Promise<ObjectSink> {
     const target = this.target!;
-    return new S3Object(target, objectKey(object, target.writerId), object.compression);
+    return new S3Object(target, objectKey(object, target.writerId));
   }
 
   stop(): void {
@@ -100,7 +129,6 @@ class S3Object implements ObjectSink {
   constructor(
     private readonly target: S3Target,
     private readonly key: string,
-    private readonly compression: Compression,
   ) {}
 
   async write(chunks: readonly Buffer[]): Promise<void> {
@@ -124,7 +152,7 @@ class S3Object implements ObjectSink {
   async close(): Promise<void> {
     if (this.uploadId === undefined) {
       const body = this.part.subarray(0, this.partBytes);
-      await this.request('PutObject', () => this.target.client.send(new PutObjectCommand({ Bucket: this.target.bucket, Key: this.key, Body: body, ...this.headers() })));
+      await this.request('PutObject', () => this.target.client.send(new PutObjectCommand({ Bucket: this.target.bucket, Key: this.key, Body: body, ...this.target.headers })));
       this.release();
       return;
     }
@@ -151,7 +179,7 @@ class S3Object implements ObjectSink {
   private async uploadPart(): Promise<void> {
     if (this.uploadId === undefined) {
       const created = await this.request('CreateMultipartUpload', () =>
-        this.target.client.send(new CreateMultipartUploadCommand({ Bucket: this.target.bucket, Key: this.key, ...this.headers() })),
+        this.target.client.send(new CreateMultipartUploadCommand({ Bucket: this.target.bucket, Key: this.key, ...this.target.headers })),
       );
       if (created.UploadId === undefined) throw new Error(`${this.target.label}: bucket "${this.target.bucket}": CreateMultipartUpload ${this.key} returned no UploadId`);
       this.uploadId = created.UploadId;
@@ -177,10 +205,6 @@ class S3Object implements ObjectSink {
   private release(): void {
     this.part = Buffer.alloc(0);
     this.partBytes = 0;
-  }
-
-  private headers(): { ContentType: string; ContentEncoding?: string } {
-    return this.compression === 'gzip' ? { ContentType: 'application/x-ndjson', ContentEncoding: 'gzip' } : { ContentType: 'application/x-ndjson' };
   }
 
   private async request<T>(op: string, send: () => Promise<T>): Promise<T> {

@@ -4,7 +4,7 @@
 // bucket never mix. Locally the output talks to s3rver through a recording proxy, so tests see each request
 // as the server received it (s3rver's multipart ETag is a plain MD5 and shows no parts).
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
+import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,7 @@ export interface RecordedRequest {
   /** Path and query, e.g. `/bucket/key?partNumber=1&uploadId=…`. */
   readonly url: string;
   readonly bodyBytes: number;
+  readonly headers: IncomingHttpHeaders;
   /** The code of the fault the proxy answered with instead of forwarding. */
   readonly fault?: string;
 }
@@ -115,13 +116,13 @@ async function recordingProxy(port: number, requests: RecordedRequest[], faults:
     if (fault !== undefined) {
       fault.times--;
       req.on('end', () => {
-        requests.push({ method, url, bodyBytes, fault: fault.code });
+        requests.push({ method, url, bodyBytes, headers: req.headers, fault: fault.code });
         res.writeHead(fault.status, { 'content-type': 'application/xml' });
         res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${fault.code}</Code><Message>injected by the test</Message></Error>`);
       });
       return;
     }
-    req.on('end', () => requests.push({ method, url, bodyBytes }));
+    req.on('end', () => requests.push({ method, url, bodyBytes, headers: req.headers }));
     const upstream = request({ host: '127.0.0.1', port, method, path: url, headers: req.headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);

@@ -223,6 +223,51 @@ describe('s3 output', () => {
     }
   }, 120_000);
 
+  it('sends encryption, storage class and tags with PutObject and CreateMultipartUpload, as the server receives them', async ({ skip }) => {
+    if (server.requests === undefined) return skip();
+    const base = runPrefix();
+    const { out } = setup({
+      prefix: base,
+      part_size: '5MiB',
+      object: { max_bytes: '6MiB' },
+      compression: 'none',
+      server_side_encryption: 'aws:kms',
+      kms_key_id: 'arn:aws:kms:eu-west-1:111122223333:key/logs',
+      storage_class: 'STANDARD_IA',
+      tags: { team: 'payments', 'retention period': '90 days' },
+    });
+    await out.start();
+    // One object above part_size (multipart), then one small one (PutObject).
+    const big = batch(1, 60_000, DAY1);
+    expect(big.data.length).toBeGreaterThan(6 * MiB);
+    await out.write(big);
+    await out.flush();
+    await out.write(batch(2, 10, DAY1));
+    await out.close();
+
+    const sent = server.requests.filter((r) => r.url.startsWith(`/${server.bucket}/${base}`));
+    const create = sent.filter((r) => r.method === 'POST' && r.url.includes('uploads'));
+    const put = sent.filter((r) => r.method === 'PUT' && !r.url.includes('partNumber='));
+    expect(create).toHaveLength(1);
+    expect(put).toHaveLength(1);
+    for (const r of [...create, ...put]) {
+      expect(r.headers['x-amz-server-side-encryption']).toBe('aws:kms');
+      expect(r.headers['x-amz-server-side-encryption-aws-kms-key-id']).toBe('arn:aws:kms:eu-west-1:111122223333:key/logs');
+      expect(r.headers['x-amz-storage-class']).toBe('STANDARD_IA');
+      expect(r.headers['x-amz-tagging']).toBe('team=payments&retention%20period=90%20days');
+      expect(r.headers['content-type']).toBe('application/x-ndjson');
+    }
+  }, 120_000);
+
+  it('refuses kms_key_id without KMS encryption, and more than 10 tags', () => {
+    const base = { type: 's3', bucket: 'b' };
+    expect(() => s3OutputSchema.parse({ ...base, kms_key_id: 'k' })).toThrow(/kms_key_id needs server_side_encryption: aws:kms/);
+    expect(() => s3OutputSchema.parse({ ...base, server_side_encryption: 'AES256', kms_key_id: 'k' })).toThrow(/kms_key_id needs/);
+    const tags = Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`t${i}`, 'v']));
+    expect(() => s3OutputSchema.parse({ ...base, tags })).toThrow(/at most 10 tags/);
+    expect(() => s3OutputSchema.parse({ ...base, part_size: '4MiB' })).toThrow();
+  });
+
   it('reports a missing bucket by name, and acknowledges nothing', async () => {
     const missing = `${server.bucket}-missing-${randomBytes(4).toString('hex')}`;
     const { out, durable } = setup({ bucket: missing, prefix: runPrefix() });
