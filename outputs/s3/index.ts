@@ -27,7 +27,7 @@ export const createS3Output = ((config: S3OutputConfig & { name: string }, ctx: 
     ...options,
     label,
     layout: config,
-    backend: new S3ObjectBackend({ label, config, writerIdFile: writerIdPath(ctx.stateDir, config.name), logger: ctx.logger }),
+    backend: new S3ObjectBackend({ label, config, writerIdFile: writerIdPath(ctx.stateDir, config.name), logger: ctx.logger, counters: ctx.counters }),
     syncInterval: SYNC_INTERVAL_MS,
   });
 }) satisfies OutputFactory<S3OutputConfig>;

@@ -28,6 +28,7 @@ import {
 import type { ObjectBackend, ObjectSink, ObjectStart } from '../objects/backend.js';
 import { objectExtension } from '../objects/compression.js';
 import type { Logger } from '../../src/log.js';
+import type { OutputCounters } from '../../src/output/contract.js';
 import { createS3Client } from './client.js';
 import type { S3OutputConfig } from './config.js';
 import { s3RequestError } from './request-errors.js';
@@ -57,6 +58,8 @@ interface S3Target {
   readonly writerId: string;
   readonly partSize: number;
   readonly headers: ObjectHeaders;
+  /** Requests by outcome (`sent`, `failed`), as `logship_output_requests_total`. */
+  readonly counters: OutputCounters;
 }
 
 export function objectHeaders(config: S3OutputConfig): ObjectHeaders {
@@ -81,6 +84,7 @@ export interface S3BackendOptions {
   /** Where the writer id is kept (writer-id.ts). */
   readonly writerIdFile: string;
   readonly logger: Logger;
+  readonly counters: OutputCounters;
 }
 
 export class S3ObjectBackend implements ObjectBackend {
@@ -98,7 +102,7 @@ export class S3ObjectBackend implements ObjectBackend {
     const { client, credentialSource } = await createS3Client(config).catch((err: unknown) => {
       throw new Error(`${label}: ${(err as Error).message}`, { cause: err });
     });
-    this.target = { label, client, bucket: config.bucket, writerId, partSize: config.part_size, headers: objectHeaders(config) };
+    this.target = { label, client, bucket: config.bucket, writerId, partSize: config.part_size, headers: objectHeaders(config), counters: this.opts.counters };
     logger.info({ bucket: config.bucket, writerId, credentials: credentialSource }, `${label} writes to bucket "${config.bucket}" as writer ${writerId}`);
   }
 
@@ -208,9 +212,13 @@ class S3Object implements ObjectSink {
   }
 
   private async request<T>(op: string, send: () => Promise<T>): Promise<T> {
+    const requests = this.target.counters.requests;
     try {
-      return await send();
+      const answer = await send();
+      requests.sent = (requests.sent ?? 0) + 1;
+      return answer;
     } catch (err) {
+      requests.failed = (requests.failed ?? 0) + 1;
       throw s3RequestError(this.target.label, this.target.bucket, op, this.key, err);
     }
   }

@@ -67,9 +67,10 @@ function setup(raw: Record<string, unknown>, opts: { stateDir?: string; options?
   };
   const stateDir = opts.stateDir ?? tempDir();
   const durable: number[] = [];
-  const out = createS3Output(config, { logger, counters: { events: {}, requests: {} }, stateDir, onDurable: (seq) => durable.push(seq) }, opts.options);
+  const counters = { events: {}, requests: {} as Record<string, number> };
+  const out = createS3Output(config, { logger, counters, stateDir, onDurable: (seq) => durable.push(seq) }, opts.options);
   outputs.push(out);
-  return { out, durable, stateDir };
+  return { out, durable, stateDir, counters };
 }
 
 /** A batch of `n` events one second apart from `time`, ids `i<seq>x<i>`, each with some incompressible text. */
@@ -194,7 +195,7 @@ describe('s3 output', () => {
 
   it('uploads an object above part_size in parts that arrive whole and byte-identical', async () => {
     const base = runPrefix();
-    const { out, durable } = setup({ prefix: base, compression: 'none', part_size: '5MiB' });
+    const { out, durable, counters } = setup({ prefix: base, compression: 'none', part_size: '5MiB' });
     await out.start();
     const sent: Buffer[] = [];
     let bytes = 0;
@@ -207,6 +208,8 @@ describe('s3 output', () => {
     }
     await out.close();
     expect(durable.length).toBeGreaterThan(0);
+    // Create, three parts, complete: counted as logship_output_requests_total{outcome="sent"}.
+    expect(counters.requests).toEqual({ sent: 5 });
     const keys = await server.list(base);
     expect(keys).toHaveLength(1);
     expect(keys[0]!.endsWith('-i1x0.ndjson')).toBe(true);
@@ -270,7 +273,7 @@ describe('s3 output', () => {
 
   it('reports a missing bucket by name, and acknowledges nothing', async () => {
     const missing = `${server.bucket}-missing-${randomBytes(4).toString('hex')}`;
-    const { out, durable } = setup({ bucket: missing, prefix: runPrefix() });
+    const { out, durable, counters } = setup({ bucket: missing, prefix: runPrefix() });
     await out.start();
     await out.write(batch(1, 10, DAY1));
     const err = await out.close().then(
@@ -281,6 +284,7 @@ describe('s3 output', () => {
     expect((err as S3RequestError).kind).toBe('configuration');
     expect((err as Error).message).toMatch(new RegExp(`bucket "${missing}": NoSuchBucket.*does not exist`));
     expect(durable).toEqual([]);
+    expect(counters.requests).toEqual({ failed: 1 });
   });
 
   it('reports rejected credentials by name, and acknowledges nothing', async () => {
