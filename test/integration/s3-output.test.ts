@@ -5,7 +5,7 @@
 // A bucket that does not exist yet: the output fails by name, logship keeps running and rebuilds it with backoff,
 // nothing is acknowledged, and once the bucket exists every line arrives exactly once.
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
@@ -101,6 +101,30 @@ describe('s3 output through logship', () => {
       server.outage.down = false;
     }
   }, 240_000);
+  it('two instances with their own state writing one prefix never share a key: the same file shipped by both arrives twice', async () => {
+    const root = await h.tmp('s3');
+    const file = path.join(root, 'logs', 'app.log');
+    const lines = Array.from({ length: 1000 }, (_, i) => `shared-${i}`);
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const base = `logship-test-${randomBytes(6).toString('hex')}/`;
+    // Same file, same events (same event ids), same bucket and prefix; separate state directories.
+    const procs = [];
+    for (const n of [1, 2]) {
+      const dir = path.join(root, `instance-${n}`);
+      mkdirSync(dir);
+      procs.push(h.start(await s3Config(dir, file, server.bucket, base)));
+    }
+    await waitForMessages(procs[0]!, server.bucket, base, 2 * lines.length);
+    for (const p of procs) expect((await p.stop()).code).toBe(0);
+
+    const received = await messages(server.bucket, base);
+    const counts = new Map<string, number>();
+    for (const m of received) counts.set(m, (counts.get(m) ?? 0) + 1);
+    expect([...counts.keys()].sort()).toEqual([...lines].sort());
+    expect([...counts.values()].every((c) => c === 2)).toBe(true);
+    const writers = new Set((await server.list(base)).map((k) => k.slice(k.lastIndexOf('/') + 1).split('-')[0]));
+    expect(writers.size).toBe(2);
+  }, 180_000);
 });
 
 /** A config tailing `file` into an `s3` output to `bucket` under `base`, objects closed after 1 s. */
