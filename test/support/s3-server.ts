@@ -97,8 +97,10 @@ export async function startS3Server(): Promise<S3TestServer> {
 }
 
 /**
- * Forwards every request to 127.0.0.1:`port` unchanged (the Host header too: it is signed) and records it, or
- * answers it with the first matching fault (an S3 error document, as S3 sends one) after reading its body.
+ * Forwards every request to 127.0.0.1:`port` (the Host header unchanged: it is signed) and records it, or
+ * answers it with the first matching fault (an S3 error document, as S3 sends one). A request is forwarded only
+ * once its body arrived whole: S3 stores nothing of a PUT cut short (a client killed mid-upload), while s3rver
+ * would keep the bytes it got as the object.
  */
 async function recordingProxy(port: number, requests: RecordedRequest[], faults: InjectedFault[], outage: { down: boolean }): Promise<Server> {
   const proxy = createServer((req, res) => {
@@ -108,27 +110,26 @@ async function recordingProxy(port: number, requests: RecordedRequest[], faults:
     }
     const method = req.method ?? '';
     const url = req.url ?? '';
-    let bodyBytes = 0;
-    req.on('data', (chunk: Buffer) => {
-      bodyBytes += chunk.length;
-    });
-    const fault = faults.find((f) => f.times > 0 && f.match(method, url));
-    if (fault !== undefined) {
-      fault.times--;
-      req.on('end', () => {
-        requests.push({ method, url, bodyBytes, headers: req.headers, fault: fault.code });
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const fault = faults.find((f) => f.times > 0 && f.match(method, url));
+      if (fault !== undefined) {
+        fault.times--;
+        requests.push({ method, url, bodyBytes: body.length, headers: req.headers, fault: fault.code });
         res.writeHead(fault.status, { 'content-type': 'application/xml' });
         res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${fault.code}</Code><Message>injected by the test</Message></Error>`);
+        return;
+      }
+      requests.push({ method, url, bodyBytes: body.length, headers: req.headers });
+      const upstream = request({ host: '127.0.0.1', port, method, path: url, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
       });
-      return;
-    }
-    req.on('end', () => requests.push({ method, url, bodyBytes, headers: req.headers }));
-    const upstream = request({ host: '127.0.0.1', port, method, path: url, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
+      upstream.on('error', () => res.destroy());
+      upstream.end(body);
     });
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
   });
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   return proxy;
