@@ -30,10 +30,8 @@ const layout = objectLayoutFields('`<prefix><writer id>-<first event id>.ndjson[
 
 export const s3OutputSchema = z
   .strictObject({
-    name: outputFields.name,
     type: z.literal('s3').describe('`s3`: NDJSON objects (gzip by default) in an S3 or S3-compatible bucket, rolled over by size and age (docs/outputs/s3.md).'),
-    inputs: outputFields.inputs,
-    buffer: outputFields.buffer,
+    ...outputFields,
     bucket: z.string().min(1).describe('The bucket that receives the objects; it must exist.'),
     region: z.string().min(1).optional().describe("The bucket's region, e.g. `eu-west-1`; default from the SDK's chain (`AWS_REGION`, the shared config)."),
     endpoint: z
