@@ -7,9 +7,10 @@ import type { z } from 'zod';
 import type { OutputDefinition } from '../src/output/contract.js';
 import { elasticsearchOutput } from './elasticsearch/definition.js';
 import { fileOutput } from './file/definition.js';
+import { s3Output } from './s3/definition.js';
 import { stdoutOutput } from './stdout/definition.js';
 
-export const outputDefinitions = [fileOutput, stdoutOutput, elasticsearchOutput] as const;
+export const outputDefinitions = [fileOutput, stdoutOutput, elasticsearchOutput, s3Output] as const;
 
 type SchemasOf<T extends readonly OutputDefinition[]> = { -readonly [K in keyof T]: T[K] extends OutputDefinition<infer S> ? S : never };
 type OutputSchemas = SchemasOf<typeof outputDefinitions>;

@@ -46,11 +46,8 @@ const authSchema = z
 
 export const elasticsearchOutputSchema = z
   .strictObject({
-    name: outputFields.name,
     type: z.literal('elasticsearch').describe('`elasticsearch`: `_bulk` requests to an index or a data stream (docs/outputs/elasticsearch.md).'),
-    inputs: outputFields.inputs,
-    buffer: outputFields.buffer,
-    readiness: outputFields.readiness,
+    ...outputFields,
     hosts: z
       .union([z.string(), z.array(z.string()).min(1)])
       .transform((h, ctx) => {

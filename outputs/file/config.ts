@@ -4,11 +4,8 @@ import { duration, HOUR } from '../../src/config/units.js';
 import { objectLayoutFields } from '../objects/layout-schema.js';
 
 export const fileOutputSchema = z.strictObject({
-  name: outputFields.name,
   type: z.literal('file').describe('`file`: NDJSON objects (optionally gzip) in a local directory, fsynced; rolled over by size and age.'),
-  inputs: outputFields.inputs,
-  buffer: outputFields.buffer,
-  readiness: outputFields.readiness,
+  ...outputFields,
   path: z.string().min(1).describe('Directory that receives the objects.'),
   ...objectLayoutFields('`<prefix><creation stamp>-<n>.ndjson[.gz]`'),
   sync_interval: duration({ min: 10, max: 1 * HOUR }).default(1000).describe('How often written data is fsynced; events count as delivered (and are checkpointed) only after their fsync.'),

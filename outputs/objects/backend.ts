@@ -38,6 +38,8 @@ export interface ObjectBackend {
   start(): Promise<void>;
   /** Creates the object (or whatever stands for it until its first bytes arrive). */
   open(object: ObjectStart): Promise<ObjectSink>;
+  /** Releases what the store holds (an S3 client's sockets) once the output closed and every object settled. */
+  stop?(): void;
 }
 
 /**

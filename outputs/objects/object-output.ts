@@ -154,13 +154,17 @@ export class ObjectOutput implements Output {
   private async closeNow(): Promise<void> {
     await this.writes.settled();
     if (this.timer !== undefined) clearInterval(this.timer);
-    this.router.retireAll();
+    // After a failure the open objects' records replay from the buffer into new
+    // objects: completing these (an S3 upload) would only store them twice.
+    if (this.error !== undefined) this.router.abortAll();
+    else this.router.retireAll();
     try {
       await this.sync();
     } finally {
       // After a sticky error the sync rejects without waiting; close still
       // resolves only once every object is released.
       await Promise.allSettled([...this.router.closing]);
+      this.backend.stop?.();
     }
   }
 

@@ -75,11 +75,22 @@ export class ObjectRouter {
     for (const object of [...this.open.values()]) this.retire(object);
   }
 
+  /** Releases every open object without completing it (OpenObject.abort). */
+  abortAll(): void {
+    for (const object of [...this.open.values()]) {
+      this.open.delete(object.prefix);
+      this.track(object.abort());
+    }
+  }
+
   /** Starts closing `object`; the next record for its prefix opens a new one. */
   retire(object: OpenObject): void {
     if (this.open.get(object.prefix) === object) this.open.delete(object.prefix);
     if (object.closing) return;
-    const closed = object.close();
+    this.track(object.close());
+  }
+
+  private track(closed: Promise<void>): void {
     this.closing.add(closed);
     // The object reports its own failure through onError; only the bookkeeping is left here.
     const forget = (): boolean => this.closing.delete(closed);

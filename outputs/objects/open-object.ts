@@ -135,6 +135,19 @@ export class OpenObject {
     return this.closePromise;
   }
 
+  /**
+   * Releases the object without making it durable, once what is in flight
+   * settled: after the output failed its records replay from the buffer, and
+   * completing it (an S3 upload) would only store them twice. Never rejects.
+   */
+  abort(): Promise<void> {
+    if (this.closePromise !== undefined) return this.closePromise;
+    this.buffered = [];
+    this.bufferedBytes = 0;
+    this.closePromise = this.ops.settled().then(() => this.sink?.abort());
+    return this.closePromise;
+  }
+
   private writeBuffered(): void {
     if (this.bufferedBytes === 0) return;
     const chunks = this.buffered;

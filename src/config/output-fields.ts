@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { bufferOverrideSchema } from './buffer-schema.js';
 import { safeName } from './names.js';
 
-/** The keys every output type has besides `type`, described once. */
+/** The keys every output type has besides `type`, described once: each output schema spreads them. */
 export const outputFields = {
   name: safeName()
     .optional()

@@ -85,6 +85,12 @@ class MemoryStore implements ObjectBackend {
 
   failOpen: Error | undefined;
   syncsStarted = 0;
+  /** Each stop, with the states its objects were in then. */
+  readonly stops: string[][] = [];
+
+  stop(): void {
+    this.stops.push(this.objects.map((o) => o.state));
+  }
 
   async open(start: ObjectStart): Promise<ObjectSink> {
     if (this.failOpen) throw this.failOpen;
@@ -412,11 +418,13 @@ describe('object core: durability', () => {
     await expect(out.flush()).rejects.toBe(fault);
     await expect(out.close()).rejects.toBe(fault);
     expect(durable).toEqual([1]);
-    // The failed object is aborted; the healthy one still closes.
+    // The failed object is aborted, and so is the healthy one: its records replay from the buffer, and
+    // completing it (an S3 upload) would store them twice.
     expect(store.objects.map((o) => [o.start.prefix, o.state])).toEqual([
-      ['2024-05-01/', 'closed'],
+      ['2024-05-01/', 'aborted'],
       ['2024-05-02/', 'aborted'],
     ]);
+    expect(store.objects[0]!.end).toBeUndefined();
   });
 
   it('a store that cannot open an object fails the output with its error', async () => {
@@ -428,5 +436,28 @@ describe('object core: durability', () => {
     await expect(out.write(batch(2, 1))).rejects.toThrow('bucket gone');
     await expect(out.close()).rejects.toThrow('bucket gone');
     expect(durable).toEqual([]);
+  });
+});
+
+describe('object core: backend lifecycle', () => {
+  it('stops the backend once, after close, once every object settled, after a failure too', async () => {
+    const { out, store } = setup({ prefix: '%F/' });
+    await out.start();
+    store.closeGate = deferred();
+    await out.write(batch(1, 2, [DAY1, DAY2]));
+    const closed = out.close();
+    await vi.waitFor(() => expect(store.objects.every((o) => o.end !== undefined)).toBe(true));
+    expect(store.stops).toEqual([]);
+    store.closeGate.resolve();
+    await closed;
+    await out.close();
+    expect(store.stops).toEqual([['closed', 'closed']]);
+
+    const failing = setup();
+    await failing.out.start();
+    failing.store.failWrite = () => new Error('bucket gone');
+    await failing.out.write(batch(2, 1));
+    await expect(failing.out.close()).rejects.toThrow('bucket gone');
+    expect(failing.store.stops).toEqual([['aborted']]);
   });
 });

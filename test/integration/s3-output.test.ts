@@ -1,0 +1,230 @@
+// logship (dist/cli.js) with an `s3` output against s3rver on 127.0.0.1 (test/support/s3-server.ts), or against
+// LOGSHIP_S3_ENDPOINT + LOGSHIP_S3_BUCKET with AWS credentials from the environment (see test/unit/s3-output.test.ts;
+// here the test also creates a bucket named `<LOGSHIP_S3_BUCKET>-late-<random>`).
+//
+// A bucket that does not exist yet: the output fails by name, logship keeps running and rebuilds it with backoff,
+// nothing is acknowledged, and once the bucket exists every line arrives exactly once.
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireEngine, sleep, useHarness, writeConfig, type LogshipProcess } from '../support/logship-process.js';
+import { S3RVER_KEYS, startS3Server, type S3TestServer } from '../support/s3-server.js';
+
+const REBUILD_LOG = 'output failed; rebuilding it and delivering again from the oldest unacknowledged record';
+
+let server: S3TestServer;
+
+describe('s3 output through logship', () => {
+  const h = useHarness();
+  beforeAll(async () => {
+    requireEngine();
+    server = await startS3Server();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('reports a missing bucket by name, keeps everything buffered, and delivers every line once the bucket exists', async () => {
+    const root = await h.tmp('s3');
+    const file = path.join(root, 'logs', 'app.log');
+    const lines = Array.from({ length: 2000 }, (_, i) => `line-${i} ${'x'.repeat(i % 50)}`);
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const bucket = `${server.bucket}-late-${randomBytes(4).toString('hex')}`;
+    const base = `logship-test-${randomBytes(6).toString('hex')}/`;
+    const cfg = await s3Config(root, file, bucket, base);
+    const proc = h.start(cfg);
+
+    // The start-up line names the bucket, the writer id and the kind of credentials, never a secret.
+    const started = await waitForLog(proc, (r) => r.bucket === bucket && typeof r.writerId === 'string');
+    expect(started.credentials).toBe(server.local ? `static keys from ${path.join(root, 'key-id')}` : 'the AWS SDK default chain');
+    if (server.local) expect(proc.stderr).not.toContain(S3RVER_KEYS.secretAccessKey);
+    const failure = await waitForLog(proc, (r) => r.msg === REBUILD_LOG && String(r.err).includes(`bucket "${bucket}": NoSuchBucket`));
+    expect(String(failure.err)).toMatch(/the bucket does not exist/);
+    expect(proc.running).toBe(true);
+
+    await server.client.send(new CreateBucketCommand({ Bucket: bucket }));
+    await waitForMessages(proc, bucket, base, lines.length);
+    expect((await proc.stop()).code).toBe(0);
+    const received = await messages(bucket, base);
+    expect(received.length).toBe(lines.length);
+    expect([...received].sort()).toEqual([...lines].sort());
+  }, 180_000);
+
+  it('retries throttling (503 SlowDown) from the buffer and delivers every line once', async ({ skip }) => {
+    if (server.faults === undefined) return skip();
+    const root = await h.tmp('s3');
+    const file = path.join(root, 'logs', 'app.log');
+    const lines = Array.from({ length: 1000 }, (_, i) => `slow-${i}`);
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const base = `logship-test-${randomBytes(6).toString('hex')}/`;
+    server.faults.push({ match: (method, url) => method === 'PUT' && url.startsWith(`/${server.bucket}/${base}`), status: 503, code: 'SlowDown', times: 3 });
+    const proc = h.start(await s3Config(root, file, server.bucket, base));
+
+    await waitForMessages(proc, server.bucket, base, lines.length);
+    const retried = proc.logRecords().filter((r) => r.msg === REBUILD_LOG && /failed: SlowDown \(HTTP 503\).*retried from the buffer/.test(String(r.err)));
+    // Each throttled upload fails the output (a failure while it closes is not logged again), and all three were answered.
+    expect(retried.length).toBeGreaterThanOrEqual(1);
+    expect(server.faults.every((f) => f.times === 0)).toBe(true);
+    expect((await proc.stop()).code).toBe(0);
+    const received = await messages(server.bucket, base);
+    expect(received.length).toBe(lines.length);
+    expect([...received].sort()).toEqual([...lines].sort());
+  }, 180_000);
+  it('loses nothing while the server is unreachable: the failure is reported, everything is delivered once it is back', async ({ skip }) => {
+    if (server.outage === undefined) return skip();
+    const root = await h.tmp('s3');
+    const file = path.join(root, 'logs', 'app.log');
+    const before = Array.from({ length: 1000 }, (_, i) => `before-${i}`);
+    const during = Array.from({ length: 1000 }, (_, i) => `during-${i}`);
+    writeFileSync(file, `${before.join('\n')}\n`);
+    const base = `logship-test-${randomBytes(6).toString('hex')}/`;
+    server.outage.down = true;
+    try {
+      const proc = h.start(await s3Config(root, file, server.bucket, base));
+      await waitForLog(proc, (r) => r.msg === REBUILD_LOG && /failed: (ECONNRESET|socket hang up).*retried from the buffer/i.test(String(r.err)));
+      appendFileSync(file, `${during.join('\n')}\n`);
+      // Still down after the new lines are read: a second failure, later than the append.
+      const failures = () => proc.logRecords().filter((r) => r.msg === REBUILD_LOG).length;
+      const seen = failures();
+      await waitForLog(proc, () => failures() > seen);
+      expect(await server.list(base)).toEqual([]);
+      server.outage.down = false;
+
+      await waitForMessages(proc, server.bucket, base, before.length + during.length);
+      expect((await proc.stop()).code).toBe(0);
+      const received = await messages(server.bucket, base);
+      expect([...received].sort()).toEqual([...before, ...during].sort());
+    } finally {
+      server.outage.down = false;
+    }
+  }, 240_000);
+  it('two instances with their own state writing one prefix never share a key: the same file shipped by both arrives twice', async () => {
+    const root = await h.tmp('s3');
+    const file = path.join(root, 'logs', 'app.log');
+    const lines = Array.from({ length: 1000 }, (_, i) => `shared-${i}`);
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const base = `logship-test-${randomBytes(6).toString('hex')}/`;
+    // Same file, same events (same event ids), same bucket and prefix; separate state directories.
+    const procs = [];
+    for (const n of [1, 2]) {
+      const dir = path.join(root, `instance-${n}`);
+      mkdirSync(dir);
+      procs.push(h.start(await s3Config(dir, file, server.bucket, base)));
+    }
+    await waitForMessages(procs[0]!, server.bucket, base, 2 * lines.length);
+    for (const p of procs) expect((await p.stop()).code).toBe(0);
+
+    const received = await messages(server.bucket, base);
+    const counts = new Map<string, number>();
+    for (const m of received) counts.set(m, (counts.get(m) ?? 0) + 1);
+    expect([...counts.keys()].sort()).toEqual([...lines].sort());
+    expect([...counts.values()].every((c) => c === 2)).toBe(true);
+    const writers = new Set((await server.list(base)).map((k) => k.slice(k.lastIndexOf('/') + 1).split('-')[0]));
+    expect(writers.size).toBe(2);
+  }, 180_000);
+  it('kill -9 during uploads, three times, loses nothing (at-least-once: duplicates are counted, not ruled out yet)', async ({ skip }) => {
+    if (server.requests === undefined) return skip();
+    const root = await h.tmp('s3');
+    const file = path.join(root, 'logs', 'app.log');
+    const lines = Array.from({ length: 20_000 }, (_, i) => `killed-${i} ${'y'.repeat(i % 40)}`);
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const base = `logship-test-${randomBytes(6).toString('hex')}/`;
+    const cfg = await s3Config(root, file, server.bucket, base, { max_age: '1s', max_bytes: '64KiB' });
+    const uploads = () => server.requests!.filter((r) => r.method === 'PUT' && r.url.startsWith(`/${server.bucket}/${base}`)).length;
+
+    for (let kill = 1; kill <= 3; kill++) {
+      const proc = h.start(cfg);
+      // Killed once it has sent one more upload: right after it, or with the next one in flight.
+      const target = uploads() + 1;
+      const deadline = Date.now() + 120_000;
+      while (uploads() < target) {
+        if (Date.now() > deadline || !proc.running) throw new Error(`${uploads()} of ${target} uploads\n${proc.describe()}`);
+        await sleep(20);
+      }
+      await proc.kill9();
+    }
+
+    const proc = h.start(cfg);
+    // Up and running (the earlier runs may already have uploaded every line) before it is stopped.
+    await waitForLog(proc, (r) => typeof r.writerId === 'string');
+    const deadline = Date.now() + 120_000;
+    const wanted = new Set(lines);
+    for (let got = new Set(await messages(server.bucket, base, true)); [...wanted].some((l) => !got.has(l)); got = new Set(await messages(server.bucket, base, true))) {
+      if (Date.now() > deadline || !proc.running) throw new Error(`${got.size} of ${lines.length} distinct lines in the bucket\n${proc.describe()}`);
+      await sleep(500);
+    }
+    expect((await proc.stop()).code).toBe(0);
+    const received = await messages(server.bucket, base);
+    expect(new Set(received)).toEqual(wanted);
+    h.note(`kill -9 x3: ${received.length - lines.length} duplicate lines of ${lines.length}`);
+  }, 300_000);
+});
+
+/** A config tailing `file` into an `s3` output to `bucket` under `base`, objects closed after 1 s unless `object` says otherwise. */
+async function s3Config(root: string, file: string, bucket: string, base: string, object: Record<string, string> = { max_age: '1s' }): Promise<string> {
+  const credentials: Record<string, string> = {};
+  if (server.local) {
+    writeFileSync(path.join(root, 'key-id'), S3RVER_KEYS.accessKeyId);
+    writeFileSync(path.join(root, 'secret'), S3RVER_KEYS.secretAccessKey);
+    Object.assign(credentials, { access_key_id_file: path.join(root, 'key-id'), secret_access_key_file: path.join(root, 'secret') });
+  }
+  return writeConfig(root, {
+    inputs: [{ name: 'app', paths: [file], start_at: 'beginning', poll_interval: '250ms' }],
+    buffer: { path: path.join(root, 'state') },
+    checkpoint: { interval: '1s' },
+    outputs: [
+      {
+        name: 'archive',
+        type: 's3',
+        bucket,
+        region: server.region,
+        endpoint: server.endpoint,
+        force_path_style: true,
+        ...(server.local && { credentials }),
+        prefix: `${base}%Y/`,
+        object,
+      },
+    ],
+  });
+}
+
+/**
+ * Every event's message in the objects under `base`. While logship runs, pass `whileRunning`: s3rver (unlike S3)
+ * shows an object being rewritten half-written, so one that does not decode yet is skipped for this poll.
+ */
+async function messages(bucket: string, base: string, whileRunning = false): Promise<string[]> {
+  const got: string[] = [];
+  for (const key of await server.list(base, bucket)) {
+    let body: Buffer;
+    try {
+      body = gunzipSync((await server.get(key, bucket)).body);
+    } catch (err) {
+      if (whileRunning) continue;
+      throw new Error(`${key}: ${(err as Error).message}`, { cause: err });
+    }
+    for (const l of body.toString('utf8').split('\n')) if (l !== '') got.push((JSON.parse(l) as { message: string }).message);
+  }
+  return got;
+}
+
+/** Waits (generously: the rebuild backoff grows to 30 s) until `count` events are in the bucket. */
+async function waitForMessages(proc: LogshipProcess, bucket: string, base: string, count: number): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (let got = await messages(bucket, base, true); got.length < count; got = await messages(bucket, base, true)) {
+    if (Date.now() > deadline || !proc.running) throw new Error(`${got.length} of ${count} lines in the bucket\n${proc.describe()}`);
+    await sleep(500);
+  }
+}
+
+async function waitForLog(proc: LogshipProcess, match: (r: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const found = proc.logRecords().find(match);
+    if (found) return found;
+    if (Date.now() > deadline || !proc.running) throw new Error(`log line not seen\n${proc.describe()}`);
+    await sleep(100);
+  }
+}

@@ -1,0 +1,163 @@
+// An S3 endpoint for tests: s3rver on 127.0.0.1 (a free port, a temp directory, one bucket), or, when
+// LOGSHIP_S3_ENDPOINT is set, that endpoint and LOGSHIP_S3_BUCKET with the AWS credentials of the environment.
+// Tests read back through the real SDK. Each test works under its own key prefix so runs against a real
+// bucket never mix. Locally the output talks to s3rver through a recording proxy, so tests see each request
+// as the server received it (s3rver's multipart ETag is a plain MD5 and shows no parts).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+
+interface S3rverInstance {
+  run(): Promise<{ address: string; port: number }>;
+  close(): Promise<void>;
+}
+type S3rverClass = new (options: Record<string, unknown>) => S3rverInstance;
+
+/** s3rver's fixed credentials. */
+export const S3RVER_KEYS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+
+/** One request as the server received it. */
+export interface RecordedRequest {
+  readonly method: string;
+  /** Path and query, e.g. `/bucket/key?partNumber=1&uploadId=…`. */
+  readonly url: string;
+  readonly bodyBytes: number;
+  readonly headers: IncomingHttpHeaders;
+  /** The code of the fault the proxy answered with instead of forwarding. */
+  readonly fault?: string;
+}
+
+/** An error answer the proxy gives instead of forwarding, to the next `times` requests `match` accepts. */
+export interface InjectedFault {
+  match: (method: string, url: string) => boolean;
+  status: number;
+  code: string;
+  times: number;
+}
+
+export interface S3TestServer {
+  readonly endpoint: string;
+  /** Requests through the recording proxy, oldest first; undefined against a real endpoint. */
+  readonly requests: RecordedRequest[] | undefined;
+  /** Faults the proxy answers with; undefined against a real endpoint (no proxy there). */
+  readonly faults: InjectedFault[] | undefined;
+  /** While true the proxy drops every request's connection, as a server that went away would; undefined against a real endpoint. */
+  readonly outage: { down: boolean } | undefined;
+  readonly bucket: string;
+  readonly region: string;
+  /** True against s3rver (credentials are then S3RVER_KEYS, given as files to the output). */
+  readonly local: boolean;
+  readonly client: S3Client;
+  /** Keys under `prefix` (in the test bucket, or `bucket`), sorted. */
+  list(prefix: string, bucket?: string): Promise<string[]>;
+  get(key: string, bucket?: string): Promise<{ body: Buffer; contentType: string | undefined; contentEncoding: string | undefined; etag: string | undefined }>;
+  stop(): Promise<void>;
+}
+
+export async function startS3Server(): Promise<S3TestServer> {
+  const external = process.env.LOGSHIP_S3_ENDPOINT;
+  if (external !== undefined && external !== '') {
+    const bucket = process.env.LOGSHIP_S3_BUCKET;
+    if (!bucket) throw new Error('LOGSHIP_S3_ENDPOINT is set: set LOGSHIP_S3_BUCKET too');
+    const region = process.env.AWS_REGION ?? 'us-east-1';
+    return around({ endpoint: external, requests: undefined, faults: undefined, outage: undefined, bucket, region, local: false, client: new S3Client({ endpoint: external, region, forcePathStyle: true }), stop: async () => {} });
+  }
+  const S3rver = createRequire(import.meta.url)('s3rver') as S3rverClass;
+  const directory = mkdtempSync(join(tmpdir(), 'logship-s3rver-'));
+  const bucket = 'logship-test';
+  const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: bucket }] });
+  const { port } = await server.run();
+  const requests: RecordedRequest[] = [];
+  const faults: InjectedFault[] = [];
+  const outage = { down: false };
+  const proxy = await recordingProxy(port, requests, faults, outage);
+  const endpoint = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+  const region = 'us-east-1';
+  // The test's own reads go straight to s3rver: neither recorded nor faulted.
+  const client = new S3Client({ endpoint: `http://127.0.0.1:${port}`, region, forcePathStyle: true, credentials: S3RVER_KEYS, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  return around({
+    endpoint,
+    requests,
+    faults,
+    outage,
+    bucket,
+    region,
+    local: true,
+    client,
+    stop: async () => {
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+      await server.close();
+      rmSync(directory, { recursive: true, force: true });
+    },
+  });
+}
+
+/**
+ * Forwards every request to 127.0.0.1:`port` (the Host header unchanged: it is signed) and records it, or
+ * answers it with the first matching fault (an S3 error document, as S3 sends one). A request is forwarded only
+ * once its body arrived whole: S3 stores nothing of a PUT cut short (a client killed mid-upload), while s3rver
+ * would keep the bytes it got as the object.
+ */
+async function recordingProxy(port: number, requests: RecordedRequest[], faults: InjectedFault[], outage: { down: boolean }): Promise<Server> {
+  const proxy = createServer((req, res) => {
+    if (outage.down) {
+      req.socket.destroy();
+      return;
+    }
+    const method = req.method ?? '';
+    const url = req.url ?? '';
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const fault = faults.find((f) => f.times > 0 && f.match(method, url));
+      if (fault !== undefined) {
+        fault.times--;
+        requests.push({ method, url, bodyBytes: body.length, headers: req.headers, fault: fault.code });
+        res.writeHead(fault.status, { 'content-type': 'application/xml' });
+        res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${fault.code}</Code><Message>injected by the test</Message></Error>`);
+        return;
+      }
+      requests.push({ method, url, bodyBytes: body.length, headers: req.headers });
+      const upstream = request({ host: '127.0.0.1', port, method, path: url, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      upstream.on('error', () => res.destroy());
+      upstream.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  return proxy;
+}
+
+function around(s: { endpoint: string; requests: RecordedRequest[] | undefined; faults: InjectedFault[] | undefined; outage: { down: boolean } | undefined; bucket: string; region: string; local: boolean; client: S3Client; stop: () => Promise<void> }): S3TestServer {
+  return {
+    ...s,
+    async list(prefix, bucket = s.bucket) {
+      const keys: string[] = [];
+      let token: string | undefined;
+      // Bounded: a test writes far fewer than 100 pages of objects.
+      for (let page = 0; page < 100; page++) {
+        const res = await s.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+        for (const o of res.Contents ?? []) keys.push(o.Key!);
+        token = res.NextContinuationToken;
+        if (!res.IsTruncated || token === undefined) break;
+      }
+      return keys.sort();
+    },
+    async get(key, bucket = s.bucket) {
+      const res = await s.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const body = Buffer.from(await res.Body!.transformToByteArray());
+      return { body, contentType: res.ContentType, contentEncoding: res.ContentEncoding, etag: res.ETag };
+    },
+    async stop() {
+      s.client.destroy();
+      await s.stop();
+    },
+  };
+}
