@@ -94,12 +94,12 @@ describe('redaction before the buffer', () => {
     const arrived = (run: number) => () => messages().some((m) => m.startsWith(`run${run} done`));
 
     let proc = h.start(cfg);
-    await waitFor(reader, arrived(1), () => `messages: ${JSON.stringify(messages())}`, { proc, what: 'run 1' });
+    await waitFor(reader, arrived(1), () => `messages: ${JSON.stringify(messages())}`, { proc, what: 'run 1', timeoutMs: 120_000, stallMs: 60_000 });
     expect((await proc.stop()).code).toBe(0);
 
     appendFileSync(log, lines(2));
     proc = h.start(cfg);
-    await waitFor(reader, arrived(2), () => `messages: ${JSON.stringify(messages())}`, { proc, what: 'run 2' });
+    await waitFor(reader, arrived(2), () => `messages: ${JSON.stringify(messages())}`, { proc, what: 'run 2', timeoutMs: 120_000, stallMs: 60_000 });
     expect((await proc.stop()).code).toBe(0);
 
     // What arrived: 4 events a run, the probe dropped, every secret replaced by its keyed hash.
@@ -128,5 +128,5 @@ describe('redaction before the buffer', () => {
     expect(leaks([state, path.join(root, 'out')])).toEqual([]);
     // And the source still has them all: the test would see a leak.
     expect(Object.values(SECRETS).filter((s) => !readFileSync(log, 'utf8').includes(s))).toEqual([]);
-  }, 180_000);
+  }, 300_000);
 });
