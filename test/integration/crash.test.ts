@@ -37,8 +37,6 @@ const MAX_AHEAD = 20_000;
 const UPTIME_MS: [number, number] = [2_500, 4_500];
 /** How long a run may take to reach a kill's precondition before the test calls it stuck. */
 const PRECONDITION_TIMEOUT_MS = 90_000;
-/** And a fixed, generous ceiling on top, per line written (a restart from offset 0 at each kill would be ~KILLS / 2 copies per line). */
-const MAX_DUPLICATES_PER_LINE = 1;
 
 describe('crash and restart', () => {
   const h = useHarness();
@@ -129,7 +127,9 @@ describe('crash and restart', () => {
         r.duplicates,
         `duplicates must stay within what was in flight at the kills (measured from the buffer and checkpoint on disk at each; seed ${seed})`,
       ).toBeLessThanOrEqual(bound);
-      expect(r.duplicates, `duplicates over the fixed ceiling (seed ${seed})`).toBeLessThanOrEqual(MAX_DUPLICATES_PER_LINE * total);
+      // No fixed ceiling besides: how far the output lags behind reading (so how much is in flight at a kill)
+      // depends on the machine's speed; under load 113,961 duplicates over 75,200 lines were all in flight.
+      // A restart from an older position (offset 0) would re-deliver lines outside that bound and fail above.
       // A restarted output must not glue its first record onto a record torn by the kill.
       expect(reader.badLines.slice(0, 3), 'lines in the output that are not JSON objects').toEqual([]);
     },
