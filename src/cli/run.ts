@@ -2,6 +2,7 @@ import { ConfigError, loadConfig } from '../config/load.js';
 import { createLogger } from '../log.js';
 import { Agent } from '../pipeline/agent.js';
 import { preflight } from '../config/preflight.js';
+import { sizeToMemoryLimit } from '../runtime/heap-reexec.js';
 import { describeSystemError, StartupError } from '../startup-error.js';
 import { printConfigError } from './validate.js';
 
@@ -27,6 +28,11 @@ export async function runCommand(configPath: string): Promise<number> {
     return 1;
   }
   const logger = createLogger(process.env.LOGSHIP_LOG_LEVEL ?? config.log.level);
+  const memoryProblem = sizeToMemoryLimit(logger);
+  if (memoryProblem !== undefined) {
+    logger.fatal(`logship cannot run: ${memoryProblem}`);
+    return 1;
+  }
   const agent = new Agent(config, logger);
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
