@@ -196,6 +196,8 @@ describe.each([
     expect(logship.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
     expect(Object.keys(logship.resources.requests).sort()).toEqual(['cpu', 'memory']);
     expect(Object.keys(logship.resources.limits).sort()).toEqual(['cpu', 'memory']);
+    const { requests, limits } = logship.resources;
+    expect(read('docs/operations.md')).toContain(`requests \`cpu: ${requests.cpu}\`, \`memory: ${requests.memory}\` and\nlimits \`cpu: ${limits.cpu}\`, \`memory: ${limits.memory}\``);
   });
 
   it('budgets the state volume: its sizeLimit covers every output\'s buffer and dead letters, and no file output writes into it', () => {
