@@ -3,6 +3,7 @@ import { outputSchemas } from '../../outputs/registry.js';
 import { MULTILINE_DEFAULTS, MULTILINE_PRESETS } from '../../parsers/multiline/presets.js';
 import { RESERVED_ROOTS } from '../../parsers/normalize.js';
 import { formatNames } from '../../parsers/registry.js';
+import { enrichSchema } from '../enrich/schema.js';
 import { processorsSchema } from '../processors/schema.js';
 import { parseListenAddress } from '../server/listen-address.js';
 import { formatDuration, formatSize } from '../../parsers/units.js';
@@ -116,6 +117,7 @@ export const configSchema = z
       .strictObject({ timeout: duration({ min: 100, max: 1 * DAY }).default(30_000).describe('The whole stop fits in this: a request still in flight is then abandoned, its events kept in the buffer.') })
       .prefault({})
       .describe('What a stop (SIGTERM, SIGINT) may take.'),
+    enrich: enrichSchema,
     server: z
       .strictObject({
         listen: z

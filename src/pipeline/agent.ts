@@ -6,6 +6,8 @@ import type { NamedOutputConfig } from '../../outputs/registry.js';
 import { DeliveryTracker } from '../checkpoint/delivery-tracker.js';
 import { CheckpointStore } from '../checkpoint/store.js';
 import type { InputConfig } from '../config/schema.js';
+import { KubernetesMetadata } from '../enrich/kubernetes.js';
+import type { EnrichConfig } from '../enrich/schema.js';
 import type { Logger } from '../log.js';
 import { Tailer } from '../tail/tailer.js';
 import type { TailedFile } from '../tail/tailed-file.js';
@@ -52,6 +54,7 @@ export interface AgentConfig {
   buffer: BufferDefaults;
   checkpoint: { interval: number };
   shutdown: { timeout: number };
+  enrich?: EnrichConfig;
   server?: { listen: string; health: { output_failure_grace: number; buffer_high_water: number }; liveness: { max_stall: number } } | undefined;
 }
 
@@ -122,6 +125,9 @@ export class Agent {
       stats.parsedBy = spec.parsedBy;
       chains.set(input.name, new ParserChain(spec, onFailure, onSkip));
     }
+    // Pod metadata is read before the first event, so every event carries it.
+    const enrichment = this.cfg.enrich?.kubernetes && new KubernetesMetadata(this.cfg.enrich.kubernetes, this.logger);
+    await enrichment?.start();
     const resume = await this.store.load();
     this.tracker = new DeliveryTracker(this.cfg.outputs.length);
     const statePath = resolve(this.cfg.buffer.path);
@@ -152,7 +158,7 @@ export class Agent {
       this.stats.get(input.name)!.tailer = tailer;
       const chain = chains.get(input.name)!;
       const unencodable = this.stats.get(input.name)!.processors.redactingFallback((rec: ChainRecord, reason: string) => chain.unencodable(rec, reason));
-      return this.pump(input, tailer, chain, new EventEncoder(input.fields, host, unencodable));
+      return this.pump(input, tailer, chain, new EventEncoder(input.fields, host, unencodable, enrichment));
     });
 
     this.ready = !this.stopping;
@@ -163,6 +169,7 @@ export class Agent {
     } finally {
       clearInterval(this.checkpointTimer);
       clearInterval(statsTimer);
+      enrichment?.stop();
       await this.drainOutputs();
       await this.saveCheckpoint();
       this.logStats('final stats');

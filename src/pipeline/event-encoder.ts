@@ -1,4 +1,5 @@
 import type { ChainRecord } from '../../parsers/chain.js';
+import type { FieldEntries, FieldSource } from '../enrich/field-source.js';
 import { errorText } from '../../parsers/types.js';
 import { eventId } from '../event/event-id.js';
 import type { EventBatch } from '../output/contract.js';
@@ -7,13 +8,16 @@ import type { SourceRef } from '../tail/line-batch.js';
 
 /**
  * The pipeline's part of an event: where it came from (`log.file.path`,
- * `log.offset`), its deterministic id, the host and the input's static fields
- * (these win over parsed values: the config is the authority on them).
+ * `log.offset`), its deterministic id, the host, the enrichment (pod metadata,
+ * src/enrich/) and the input's static fields, each winning over the one
+ * before and all over parsed values: the config is the authority on them.
  * Each event is serialised here, once, for every output: from here on it
  * travels as bytes (src/output/record-batch.ts).
  */
 export class EventEncoder {
-  private readonly staticFields: [string[], unknown][];
+  private staticFields: FieldEntries;
+  /** The enrichment's version the static fields were composed from. */
+  private enrichmentVersion: number | undefined;
 
   /**
    * `unencodable` turns a record whose event JSON.stringify rejects (a user
@@ -22,15 +26,31 @@ export class EventEncoder {
    * never stops the pipeline.
    */
   constructor(
-    fields: Record<string, unknown>,
-    hostName: string,
+    private readonly fields: Record<string, unknown>,
+    private readonly hostName: string,
     private readonly unencodable: (rec: ChainRecord, reason: string) => ChainRecord,
+    /** Fields that may change while running (a Downward API file rewritten): composed again only when its version moves. */
+    private readonly enrichment?: FieldSource,
   ) {
-    this.staticFields = Object.entries({ 'host.name': hostName, ...fields }).map(([k, v]) => [k.split('.'), v]);
+    this.staticFields = this.composeStaticFields();
+  }
+
+  private composeStaticFields(): FieldEntries {
+    this.enrichmentVersion = this.enrichment?.version;
+    // Keyed by dotted path, so a later source replaces a value rather than setting it twice per event.
+    const byPath = new Map<string, readonly [readonly string[], unknown]>();
+    const add = (entries: FieldEntries) => {
+      for (const entry of entries) byPath.set(entry[0].join('.'), entry);
+    };
+    add([[['host', 'name'], this.hostName]]);
+    add(this.enrichment?.entries ?? []);
+    add(Object.entries(this.fields).map(([k, v]) => [k.split('.'), v]));
+    return [...byPath.values()];
   }
 
   /** One file's records as a pipeline batch: each event's JSON, time and id. */
   encodeBatch(seq: number, recs: readonly ChainRecord[], source: SourceRef): EventBatch {
+    if (this.enrichment !== undefined && this.enrichment.version !== this.enrichmentVersion) this.staticFields = this.composeStaticFields();
     const records = new Array<string>(recs.length);
     const times = new Float64Array(recs.length);
     const ids = new Array<string>(recs.length);
