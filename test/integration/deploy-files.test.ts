@@ -190,6 +190,12 @@ describe.each([
     expect(pod.spec.automountServiceAccountToken).toBe(false);
   });
 
+  it('hands logship its own memory limit (LOGSHIP_MEMORY_LIMIT from the Downward API), which sizes its heap and batches', () => {
+    const env = new Map((logship.env as Yaml[]).map((e) => [e.name, e]));
+    expect(env.get('LOGSHIP_MEMORY_LIMIT')?.valueFrom?.resourceFieldRef).toEqual({ containerName: logship.name, resource: 'limits.memory' });
+    expect(logship.resources.limits.memory).toBeDefined();
+  });
+
   it('runs logship non-root with a read-only root filesystem, no capabilities, requests and limits', () => {
     expect(pod.spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001 });
     expect(dockerfile).toMatch(/^USER 10001:10001$/m);
