@@ -4,6 +4,7 @@ import { backoffMs, equalJitter, type BackoffPolicy } from '../util/backoff.js';
 import type { Logger } from '../log.js';
 import type { BatchLimits, Output } from '../output/contract.js';
 import { concatRecords } from '../output/record-batch.js';
+import type { TapHub } from '../admin/tap-hub.js';
 
 /** Rebuilding a failed output: equal jitter, so a retry never comes much sooner than the exponential wait. */
 const REBUILD_BACKOFF: BackoffPolicy = { initialMs: 500, maxMs: 30_000, jitter: equalJitter };
@@ -14,6 +15,8 @@ const IDLE_FLUSH_MS = 1000;
  * the batch goes at once rather than waiting out the linger.
  */
 const IDLE_GAP_MS = 50;
+/** Written batches kept for a `shipped` tap until acknowledged, at most (a tap is a sample: older ones are let go). */
+const MAX_TAPPED_BATCHES = 256;
 
 /** The delivery loop is retrying: since when (epoch ms) without an acknowledgement, and the last failure. */
 export interface DeliveryFailure {
@@ -44,12 +47,17 @@ export class OutputDelivery {
   /** Set by stop(): no more rebuilds or starts; a retry wait in progress ends at once. */
   private stopping = false;
   private readonly retryWaiters: (() => void)[] = [];
+  /** Times the output was rebuilt after a failure (the live view's retries). */
+  rebuilds = 0;
+  /** Batches written and not yet acknowledged, kept only while a `shipped` tap is attached. */
+  private readonly tapped: TakenBatch[] = [];
 
   constructor(
     private readonly buffer: OutputBuffer,
     private readonly create: (onDurable: (seq: number) => void) => Output,
     private readonly limits: BatchLimits,
     private readonly logger: Logger,
+    private readonly tap?: TapHub,
   ) {
     this.output = this.build();
   }
@@ -101,6 +109,9 @@ export class OutputDelivery {
           continue;
         }
         const full = await this.linger(batch);
+        if (this.tap?.shipping) {
+          if (this.tapped.push(full) > MAX_TAPPED_BATCHES) this.tapped.shift();
+        }
         await this.output.write({ ...full, seq: full.lastId });
       } catch (err) {
         const wait = backoffMs(REBUILD_BACKOFF, this.failures++);
@@ -114,6 +125,8 @@ export class OutputDelivery {
         if (this.stopping) return;
         await this.output.close().catch(() => {});
         this.output = this.build();
+        this.rebuilds++;
+        this.tapped.length = 0;
         started = false;
         this.buffer.rewind();
       }
@@ -147,6 +160,7 @@ export class OutputDelivery {
       this.failing = undefined;
       this.lastAck = Date.now();
       this.buffer.ack(seq);
+      while (this.tapped.length > 0 && this.tapped[0]!.lastId <= seq) this.tap?.shipped(output.name, this.tapped.shift()!);
     });
     return output;
   }
