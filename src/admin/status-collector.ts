@@ -141,7 +141,8 @@ export class StatusCollector {
       bufferMaxBytes: o.bufferMaxBytes,
       oldestAgeSeconds: age === undefined ? null : round(age / 1000),
       droppedEvents: o.buffer.droppedEvents,
-      retries: o.rebuilds + (o.counters.events.retried ?? 0),
+      // Everything sent again: the loop's rebuilds, requests that failed and were retried, items retried alone.
+      retries: o.rebuilds + (o.counters.requests.failed ?? 0) + (o.counters.events.retried ?? 0),
       deadLetters: o.counters.events.dead_lettered ?? 0,
       failingSince: iso(health?.failingSince),
       failure: health?.lastError ?? null,

@@ -72,6 +72,7 @@ function chart(svg, series) {
     const pts = s.values.map((v, j) => ((w * (600 - n + j)) / 599).toFixed(1) + "," + (h - 4 - (max > 0 ? (v / max) * (h - 20) : 0)).toFixed(1)).join(" ");
     parts.push('<polyline fill="none" stroke-width="2" stroke="' + COLORS[i % COLORS.length] + '" points="' + pts + '" data-output="' + s.name + '"></polyline>');
   });
+  parts.push('<text x="4" y="' + (h - 6) + '" font-size="11" fill="currentColor">−10 min</text><text x="' + (w - 4) + '" y="' + (h - 6) + '" font-size="11" text-anchor="end" fill="currentColor">now</text>');
   parts.push('<text x="4" y="12" font-size="11" fill="currentColor">max ' + (svg.id === "chart-buffer" ? bytes(max) : num(Math.round(max * 10) / 10)) + "</text>");
   svg.innerHTML = parts.join("");
 }
