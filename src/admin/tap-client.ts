@@ -64,6 +64,8 @@ export class TapClient implements TapSubscriber {
 
   offer(line: string): void {
     if (this.closed) return;
+    // The bound holds within a batch too: the hub checks `saturated` once per batch.
+    if (this.saturated) return this.drop(1);
     this.accepted++;
     this.windowCount++;
     if (this.blocked) {
