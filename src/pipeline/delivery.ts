@@ -15,8 +15,8 @@ const IDLE_FLUSH_MS = 1000;
  * the batch goes at once rather than waiting out the linger.
  */
 const IDLE_GAP_MS = 50;
-/** Written batches kept for a `shipped` tap until acknowledged, at most (a tap is a sample: older ones are let go). */
-const MAX_TAPPED_BATCHES = 256;
+/** Bytes of written batches kept for a `shipped` tap until acknowledged, at most (a tap is a sample: older ones are let go). */
+const MAX_TAPPED_BYTES = 8 * 1024 * 1024;
 
 /** The delivery loop is retrying: since when (epoch ms) without an acknowledgement, and the last failure. */
 export interface DeliveryFailure {
@@ -51,6 +51,7 @@ export class OutputDelivery {
   rebuilds = 0;
   /** Batches written and not yet acknowledged, kept only while a `shipped` tap is attached. */
   private readonly tapped: TakenBatch[] = [];
+  private tappedBytes = 0;
 
   constructor(
     private readonly buffer: OutputBuffer,
@@ -110,7 +111,9 @@ export class OutputDelivery {
         }
         const full = await this.linger(batch);
         if (this.tap?.shipping) {
-          if (this.tapped.push(full) > MAX_TAPPED_BATCHES) this.tapped.shift();
+          this.tapped.push(full);
+          this.tappedBytes += full.bytes;
+          while (this.tappedBytes > MAX_TAPPED_BYTES && this.tapped.length > 1) this.tappedBytes -= this.tapped.shift()!.bytes;
         }
         await this.output.write({ ...full, seq: full.lastId });
       } catch (err) {
@@ -127,6 +130,7 @@ export class OutputDelivery {
         this.output = this.build();
         this.rebuilds++;
         this.tapped.length = 0;
+        this.tappedBytes = 0;
         started = false;
         this.buffer.rewind();
       }
@@ -160,7 +164,11 @@ export class OutputDelivery {
       this.failing = undefined;
       this.lastAck = Date.now();
       this.buffer.ack(seq);
-      while (this.tapped.length > 0 && this.tapped[0]!.lastId <= seq) this.tap?.shipped(output.name, this.tapped.shift()!);
+      while (this.tapped.length > 0 && this.tapped[0]!.lastId <= seq) {
+        const shipped = this.tapped.shift()!;
+        this.tappedBytes -= shipped.bytes;
+        this.tap?.shipped(output.name, shipped);
+      }
     });
     return output;
   }

@@ -4,6 +4,7 @@
 // reader. Nothing of it is on server.listen.
 import { spawn } from 'node:child_process';
 import { appendFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { adminPortOf, getStatus, statusPortOf, TapStream, until } from '../support/admin.js';
@@ -82,6 +83,15 @@ describe('admin listener', () => {
     const piped = await cli(['top', '--server', `127.0.0.1:${admin}`]);
     expect(piped.code).toBe(0);
     expect(piped.stdout).toContain('OUTPUT');
+
+    // On a terminal (a pty made by util-linux's script): the frame is redrawn in place, every second, until stopped.
+    const tty = track(spawn('script', ['-qfec', `${process.execPath} ${CLI} top --server 127.0.0.1:${admin}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] }));
+    let screen = '';
+    tty.stdout!.on('data', (d: Buffer) => (screen += d.toString()));
+    const frames = () => screen.split('\x1b[H\x1b[2J').length - 1;
+    await until(() => (frames() >= 2 ? true : undefined), () => `${frames()} frames drawn: ${JSON.stringify(screen.slice(-300))}`, 60_000, proc);
+    expect(screen).toMatch(/\x1b\[H\x1b\[2Jlogship at 127\.0\.0\.1:\d+: ready/);
+    tty.kill('SIGTERM');
 
     expect((await proc.stop()).code).toBe(0);
     const gone = await cli(['top', '--server', `127.0.0.1:${admin}`, '--once']);
@@ -170,5 +180,23 @@ describe('admin listener', () => {
     expect(tap.notices('dropped')[0]).toMatchObject({ reason: expect.stringContaining('did not wait') });
     tap.close();
     expect((await proc.stop()).code).toBe(0);
+  });
+
+  it('stops at start, in one line, when the admin address is taken', async () => {
+    const root = await h.tmp('admin-in-use');
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (taken.address() as { port: number }).port;
+      const file = path.join(root, 'logs', 'app.log');
+      writeFileSync(file, 'one\n');
+      const config = { ...baseConfig(root, [{ name: 'app', paths: [file] }]), server: { listen: '127.0.0.1:0', admin_listen: `127.0.0.1:${port}` } };
+      const proc = h.start(await writeConfig(root, config));
+      expect((await proc.exited).code).toBe(1);
+      const fatal = proc.logRecords().find((r) => r.level === 'fatal');
+      expect(fatal?.msg).toBe(`logship cannot run: server.admin_listen 127.0.0.1:${port}: address already in use (EADDRINUSE)`);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 });

@@ -11,6 +11,7 @@ import { TapHub } from '../../src/admin/tap-hub.js';
 import { parseTapRequest } from '../../src/admin/tap-request.js';
 import { renderTop, type TopStatus } from '../../src/cli/top-view.js';
 import { recordsFromJson } from '../../src/output/record-batch.js';
+import { ConfigError, parseConfigText } from '../../src/config/load.js';
 
 /** A response that takes `room` writes, then reports backpressure until drain(). */
 class SlowResponse extends EventEmitter {
@@ -191,5 +192,23 @@ describe('renderTop', () => {
         '',
       ].join('\n'),
     );
+  });
+});
+
+describe('server.admin_listen', () => {
+  const config = (server: string) => `inputs: [{ paths: [/tmp/x.log] }]\noutputs: [{ type: stdout }]\nserver: ${server}\n`;
+  it('is off unless set, and checked like server.listen', () => {
+    const off = parseConfigText(config('{ listen: "127.0.0.1:2020" }'), 'x.yaml');
+    expect(off.server).toMatchObject({ admin_allow_raw: false });
+    expect(off.server?.admin_listen).toBeUndefined();
+    const on = parseConfigText(config('{ listen: "0.0.0.0:2020", admin_listen: "127.0.0.1:2021", admin_allow_raw: true }'), 'x.yaml');
+    expect(on.server).toMatchObject({ admin_listen: '127.0.0.1:2021', admin_allow_raw: true });
+    let problems: string[] = [];
+    try {
+      parseConfigText(config('{ listen: "0.0.0.0:2020", admin_listen: "localhost" }'), 'x.yaml');
+    } catch (err) {
+      if (err instanceof ConfigError) problems = err.problems;
+    }
+    expect(problems.join('\n')).toContain('server.admin_listen: expected host:port');
   });
 });
