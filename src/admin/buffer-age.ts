@@ -20,10 +20,10 @@ export class BufferAge {
 
   constructor(private readonly startedAt: number) {}
 
-  /** Called before each append of `n` records; `counts` (the buffer's, before it) is read only by the first. */
-  appending(n: number, counts: () => { pending: number; droppedEvents: number }): void {
+  /** Called before each append of `n` records; the buffer's counts (before it) are read only by the first. */
+  appending(n: number, buffer: { stats(): { pending: number; droppedEvents: number } }): void {
     if (this.base === undefined) {
-      const c = counts();
+      const c = buffer.stats();
       this.begin(c.pending, c.droppedEvents);
     }
     this.appended += n;

@@ -41,7 +41,7 @@ export class LiveView {
 
   /** A batch of `input`'s events about to be appended to the buffers of `lanes`. */
   entering(input: string, lanes: readonly LaneRef[], batch: RecordBatch): void {
-    for (const lane of lanes) this.age(lane.index).appending(batch.count, () => lane.buffer.stats());
+    for (const lane of lanes) this.age(lane.index).appending(batch.count, lane.buffer);
     if (!this.tap.parsing) return;
     let names = this.names.get(lanes);
     if (!names) this.names.set(lanes, (names = lanes.map((l) => l.config.name)));

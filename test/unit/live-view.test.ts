@@ -52,11 +52,11 @@ function tap(over: Partial<TapRequest>, res: SlowResponse, hub: TapHub) {
 describe('BufferAge', () => {
   it('ages the oldest pending record from the sample before it entered, and counts what was acknowledged', () => {
     const age = new BufferAge(0);
-    const counts = { pending: 0, droppedEvents: 0 };
+    const buffer = { stats: () => ({ pending: 0, droppedEvents: 0 }) };
     expect(age.sample(1000, 0, 0)).toBeUndefined();
-    age.appending(10, () => counts);
+    age.appending(10, buffer);
     expect(age.sample(2000, 10, 0)).toBe(1000); // entered after the 1000 ms sample
-    age.appending(5, () => counts);
+    age.appending(5, buffer);
     expect(age.sample(3000, 15, 0)).toBe(2000);
     // The first 10 acknowledged: the oldest pending entered after the 2000 ms sample.
     expect(age.sample(4000, 5, 0)).toBe(2000);
@@ -66,7 +66,7 @@ describe('BufferAge', () => {
 
   it('counts records left from the previous run from the start, and leaves dropped ones out', () => {
     const age = new BufferAge(100);
-    age.appending(4, () => ({ pending: 7, droppedEvents: 2 }));
+    age.appending(4, { stats: () => ({ pending: 7, droppedEvents: 2 }) });
     expect(age.sample(1100, 11, 2)).toBe(1000);
     // Two of the four were dropped (when_full: drop_newest): 9 entered in all.
     expect(age.acknowledged(3, 4)).toBe(6);
