@@ -61,18 +61,23 @@ function row(attrs, cells) {
 function list(ul, items, empty) {
   ul.replaceChildren(...(items.length ? items.map((t) => el("li", {}, t)) : [el("li", { class: "muted" }, empty)]));
 }
+// The x axis spans the history there is (a minute at least, ten at most), one sample a second.
 function chart(svg, series) {
   const w = 600, h = 160;
-  let max = 0;
-  for (const s of series) for (const v of s.values) max = Math.max(max, v);
+  let max = 0, span = 60;
+  for (const s of series) {
+    span = Math.max(span, s.values.length);
+    for (const v of s.values) max = Math.max(max, v);
+  }
   const parts = [];
   series.forEach((s, i) => {
     const n = s.values.length;
     if (n === 0) return;
-    const pts = s.values.map((v, j) => ((w * (600 - n + j)) / 599).toFixed(1) + "," + (h - 4 - (max > 0 ? (v / max) * (h - 20) : 0)).toFixed(1)).join(" ");
+    const pts = s.values.map((v, j) => ((w * (span - n + j)) / (span - 1)).toFixed(1) + "," + (h - 4 - (max > 0 ? (v / max) * (h - 20) : 0)).toFixed(1)).join(" ");
     parts.push('<polyline fill="none" stroke-width="2" stroke="' + COLORS[i % COLORS.length] + '" points="' + pts + '" data-output="' + s.name + '"></polyline>');
   });
-  parts.push('<text x="4" y="' + (h - 6) + '" font-size="11" fill="currentColor">−10 min</text><text x="' + (w - 4) + '" y="' + (h - 6) + '" font-size="11" text-anchor="end" fill="currentColor">now</text>');
+  const from = span >= 600 ? "−10 min" : span % 60 === 0 ? "−" + span / 60 + " min" : "−" + span + " s";
+  parts.push('<text x="4" y="' + (h - 6) + '" font-size="11" fill="currentColor">' + from + '</text><text x="' + (w - 4) + '" y="' + (h - 6) + '" font-size="11" text-anchor="end" fill="currentColor">now</text>');
   parts.push('<text x="4" y="12" font-size="11" fill="currentColor">max ' + (svg.id === "chart-buffer" ? bytes(max) : num(Math.round(max * 10) / 10)) + "</text>");
   svg.innerHTML = parts.join("");
 }
