@@ -52,10 +52,6 @@ export class TapHub {
     };
   }
 
-  get attached(): number {
-    return this.subscribers.length;
-  }
-
   /** Raw lines read from a file of `input` (only for taps the admin listener allowed raw lines). */
   read(input: string, lines: ReadLines): void {
     for (const s of this.subscribers) {
