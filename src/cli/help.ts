@@ -10,6 +10,8 @@ Commands:
   validate   check a config file and print every problem in it
   parse      parse log lines from a file or stdin and print events as NDJSON
   buffer     inspect or verify the outputs' buffers on disk (inspect, verify)
+  top        live figures of a running logship (its admin listener)
+  tap        sample live events of a running logship at a stage
 
 Options:
   -h, --help     show this help, or a command's help: logship COMMAND --help
@@ -94,5 +96,55 @@ Options:
   -h, --help      show this help
 
 Exit codes: 0 ok, 1 DIR missing or holding no buffer, or (verify) damage found,
+2 usage error.
+`;
+
+export const topHelp = `Usage: logship top [--server HOST:PORT] [--once]
+
+Shows what a running logship does, from its admin listener (server.admin_listen,
+docs/live-view.md), refreshed every second: readiness and its reasons; per
+input the files, lines/s, events/s, bytes behind the end of the files and parse
+failures; per output events/s, buffer bytes and the oldest record's age,
+retries, dead letters and the current failure; the last errors.
+
+Options:
+  -s, --server HOST:PORT  the admin listener (default 127.0.0.1:2021)
+      --once              print one plain-text frame and exit (also what
+                          happens when stdout is not a terminal)
+  -h, --help              show this help
+
+Exit codes: 0 ok, 1 the admin listener cannot be reached, 2 usage error.
+`;
+
+export const tapHelp = `Usage: logship tap [--server HOST:PORT] [--stage parsed|shipped|read]
+                   [--input NAME] [--output NAME] [--limit N] [--rate N/s]
+                   [--format json|pretty]
+
+Samples live events of a running logship from its admin listener
+(server.admin_listen, docs/live-view.md) and prints them, until --limit
+events came, logship stops, or Ctrl-C. Stages:
+
+  parsed   events as they enter the buffers, after the processors (redacted)
+  shipped  events as an output acknowledges them
+  read     raw lines with their file and offset, before redaction: only
+           when the config sets server.admin_allow_raw: true
+
+A tap costs logship nothing while none is attached, and a slow tap never slows
+it: events this client cannot take in time are dropped and their count said on
+stderr.
+
+Options:
+  -s, --server HOST:PORT  the admin listener (default 127.0.0.1:2021)
+      --stage STAGE       parsed (default), shipped or read
+      --input NAME        only events of this input (parsed, read)
+      --output NAME       only events for this output (parsed, shipped)
+  -n, --limit N           stop after N events
+      --rate N/s          at most N events a second (a sample)
+  -f, --format FORMAT     json (default: one JSON line per event, with its
+                          stage and input or output) or pretty (one line per
+                          event, coloured on a terminal)
+  -h, --help              show this help
+
+Exit codes: 0 ok, 1 the admin listener cannot be reached or refused the tap,
 2 usage error.
 `;

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Env } from '../config/substitute.js';
-import { bufferHelp, mainHelp, parseHelp, runHelp, validateHelp } from './help.js';
+import { bufferHelp, mainHelp, parseHelp, runHelp, tapHelp, topHelp, validateHelp } from './help.js';
 
 /** Exit codes (contract): 0 ok, 1 bad config or input, 2 usage error. */
 export const EXIT_OK = 0;
@@ -33,6 +33,23 @@ const parseOptions = {
 const bufferOptions = {
   path: { type: 'string', short: 'p' },
   json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const topOptions = {
+  server: { type: 'string', short: 's' },
+  once: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const tapOptions = {
+  server: { type: 'string', short: 's' },
+  stage: { type: 'string' },
+  input: { type: 'string' },
+  output: { type: 'string' },
+  limit: { type: 'string', short: 'n' },
+  rate: { type: 'string' },
+  format: { type: 'string', short: 'f' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -98,6 +115,34 @@ const commands: Record<string, Command> = {
       if (values.json && sub === 'verify') throw new UsageError('--json is an option of logship buffer inspect (see logship buffer --help)');
       const { bufferInspectCommand, bufferVerifyCommand } = await import('./buffer.js');
       return sub === 'inspect' ? bufferInspectCommand(values.path, values.json === true) : bufferVerifyCommand(values.path);
+    },
+  },
+  top: {
+    help: topHelp,
+    run: async (args) => {
+      const { values } = parseCommand('top', args, topOptions);
+      if (values.help) return printHelp(topHelp);
+      const { topCommand } = await import('./top.js');
+      const { DEFAULT_ADMIN_SERVER } = await import('./admin-client.js');
+      return topCommand({ server: values.server ?? DEFAULT_ADMIN_SERVER, once: values.once === true });
+    },
+  },
+  tap: {
+    help: tapHelp,
+    run: async (args) => {
+      const { values } = parseCommand('tap', args, tapOptions);
+      if (values.help) return printHelp(tapHelp);
+      const { tapCommand } = await import('./tap.js');
+      const { DEFAULT_ADMIN_SERVER } = await import('./admin-client.js');
+      return tapCommand({
+        server: values.server ?? DEFAULT_ADMIN_SERVER,
+        stage: values.stage ?? 'parsed',
+        input: values.input,
+        output: values.output,
+        limit: values.limit,
+        rate: values.rate,
+        format: values.format ?? 'json',
+      });
     },
   },
 };

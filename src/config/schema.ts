@@ -92,6 +92,12 @@ export const inputFields = z.strictObject({
   processors: processorsSchema,
 });
 
+/** `host:port` (`[::1]:2020`), checked like the server binds it. */
+const listenAddress = z.string().superRefine((address, ctx) => {
+  const parsed = parseListenAddress(address);
+  if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+});
+
 const outputSchema = z.discriminatedUnion('type', outputSchemas);
 
 export const configSchema = z
@@ -120,12 +126,7 @@ export const configSchema = z
     enrich: enrichSchema,
     server: z
       .strictObject({
-        listen: z
-          .string()
-          .superRefine((address, ctx) => {
-            const parsed = parseListenAddress(address);
-            if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
-          })
+        listen: listenAddress
           .describe('`host:port` to listen on; `127.0.0.1:0` picks a free port.'),
         health: z
           .strictObject({
@@ -149,6 +150,13 @@ export const configSchema = z
           })
           .prefault({})
           .describe('When `/livez` answers 503.'),
+        admin_listen: listenAddress
+          .optional()
+          .describe('`host:port` of the admin listener: the status page `/`, `/api/status` and `/api/tap` (`logship top`, `logship tap`; docs/live-view.md). They show file paths and events, so keep it on loopback (`127.0.0.1:2021`); off when left out.'),
+        admin_allow_raw: z
+          .boolean()
+          .default(false)
+          .describe('Let `logship tap --stage read` see raw lines as read, before the processors redact them.'),
       })
       .optional()
       .describe('HTTP endpoints `/health`, `/readyz`, `/livez` (docs/health.md) and `/metrics` (Prometheus); off when left out.'),

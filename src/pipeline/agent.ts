@@ -17,6 +17,9 @@ import { LivenessMonitor } from '../server/liveness.js';
 import { createMetrics } from '../server/metrics.js';
 import { Coalescer, SerialQueue } from '../util/serial.js';
 import { StatusServer } from '../server/http-server.js';
+import { AdminServer } from '../admin/admin-server.js';
+import { LiveView } from '../admin/live-view.js';
+import { StatusCollector } from '../admin/status-collector.js';
 import { EventEncoder } from './event-encoder.js';
 import { OutputLane, type BufferDefaults } from './output-lane.js';
 
@@ -55,7 +58,9 @@ export interface AgentConfig {
   checkpoint: { interval: number };
   shutdown: { timeout: number };
   enrich?: EnrichConfig;
-  server?: { listen: string; health: { output_failure_grace: number; buffer_high_water: number }; liveness: { max_stall: number } } | undefined;
+  server?:
+    | { listen: string; health: { output_failure_grace: number; buffer_high_water: number }; liveness: { max_stall: number }; admin_listen?: string | undefined; admin_allow_raw?: boolean }
+    | undefined;
 }
 
 /**
@@ -87,6 +92,9 @@ export class Agent {
   /** Durability moved: one save runs, at most one waits (it snapshots when it starts, so it covers every report made before). */
   private readonly promptSave = new Coalescer(() => this.saveNow(), this.saves);
   private readonly stats = new Map<string, InputStats>();
+  /** Counts and tap points of the admin listener's live view (docs/live-view.md). */
+  private readonly live = new LiveView();
+  private health: HealthMonitor | undefined;
 
   constructor(
     private readonly cfg: AgentConfig,
@@ -99,9 +107,12 @@ export class Agent {
   async run(): Promise<void> {
     // The status server binds first: a port in use stops the start before a file is read or a buffer opened.
     const status = this.cfg.server ? await this.startStatusServer(this.cfg.server) : undefined;
+    let admin: AdminServer | undefined;
     try {
+      admin = this.cfg.server?.admin_listen === undefined ? undefined : await this.startAdminServer(this.cfg.server.admin_listen, this.cfg.server.admin_allow_raw === true);
       await this.runPipeline();
     } finally {
+      await admin?.close();
       await status?.close();
     }
   }
@@ -136,7 +147,7 @@ export class Agent {
         this.tracker.durable(i, seq);
         this.checkpointSoon();
       };
-      this.lanes.push(await OutputLane.create(i, config, { ...this.cfg.buffer, path: statePath }, onDurable, this.logger));
+      this.lanes.push(await OutputLane.create(i, config, { ...this.cfg.buffer, path: statePath }, onDurable, this.logger, this.live.tap));
     }
     for (const lane of this.lanes) await lane.buffer.open();
     for (const lane of this.lanes) lane.delivery.start();
@@ -212,6 +223,7 @@ export class Agent {
         // Before the encoder: what a processor drops or redacts is never written. A batch left empty still moves the checkpoint.
         const batch = encoder.encodeBatch(seq, stats.processors.run(recs, file.key, Date.now()), file);
         stats.events += recs.length;
+        this.live.entering(input.name, lanes, batch);
         // Into every buffer; a full one (when_full: block) holds reading here.
         await Promise.all(lanes.map((l) => l.buffer.append(batch)));
       }
@@ -219,7 +231,10 @@ export class Agent {
     };
     for await (const lines of tailer.batches()) {
       if (lines === null) chain.tick(Date.now(), records);
-      else chain.push(lines.source, lines.texts, lines.offsets, lines.flags, Date.now(), records);
+      else {
+        this.live.read(input.name, lines);
+        chain.push(lines.source, lines.texts, lines.offsets, lines.flags, Date.now(), records);
+      }
       if (records.length > 0) await dispatch();
     }
     // The tailer drained: events still pending in multi-line or partial state are complete now.
@@ -277,9 +292,31 @@ export class Agent {
       { outputFailureGraceMs: server.health.output_failure_grace, bufferHighWater: server.health.buffer_high_water },
       this.logger,
     );
+    this.health = health;
     const status = new StatusServer(registry, health, new LivenessMonitor(server.liveness.max_stall, this.logger), this.logger);
     await status.listen(server.listen);
     return status;
+  }
+
+  /** The admin listener: the status page, /api/status and taps. It reads the health monitor of the status server. */
+  private async startAdminServer(address: string, allowRaw: boolean): Promise<AdminServer> {
+    const health = this.health!;
+    const collector = new StatusCollector(
+      {
+        inputs: () =>
+          [...this.stats]
+            .filter(([, st]) => st.tailer !== undefined)
+            .map(([name, st]) => ({ name, events: st.events, parseFailures: st.parseFailures, lastParseFailure: st.lastParseFailure, files: st.tailer.files().map((f) => ({ path: f.path, offset: f.readPos, size: f.seenSize })) })),
+        outputs: () =>
+          this.lanes.map((l) => ({ index: l.index, name: l.config.name, type: l.config.type, buffer: l.buffer.stats(), bufferMaxBytes: l.healthView().bufferMaxBytes, counters: l.counters, rebuilds: l.delivery.rebuilds })),
+        health: () => health.report(),
+      },
+      this.live,
+    );
+    const names = () => ({ inputs: this.cfg.inputs.map((i) => i.name), outputs: this.cfg.outputs.map((o) => o.name) });
+    const admin = new AdminServer({ address, allowRaw }, collector, this.live, names, this.logger);
+    await admin.listen();
+    return admin;
   }
 
   /** One line per input with its counters (truncated lines, rotations, truncations with loss…). */

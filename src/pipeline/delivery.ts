@@ -4,10 +4,13 @@ import { backoffMs, equalJitter, type BackoffPolicy } from '../util/backoff.js';
 import type { Logger } from '../log.js';
 import type { BatchLimits, Output } from '../output/contract.js';
 import { concatRecords } from '../output/record-batch.js';
+import type { TapHub } from '../admin/tap-hub.js';
 
 /** Rebuilding a failed output: equal jitter, so a retry never comes much sooner than the exponential wait. */
 const REBUILD_BACKOFF: BackoffPolicy = { initialMs: 500, maxMs: 30_000, jitter: equalJitter };
 const IDLE_FLUSH_MS = 1000;
+/** Bytes of written batches kept for a `shipped` tap until acknowledged, at most (a tap is a sample: older ones are let go). */
+const MAX_TAPPED_BYTES = 8 * 1024 * 1024;
 
 /** The delivery loop is retrying: since when (epoch ms) without an acknowledgement, and the last failure. */
 export interface DeliveryFailure {
@@ -38,12 +41,18 @@ export class OutputDelivery {
   /** Set by stop(): no more rebuilds or starts; a retry wait in progress ends at once. */
   private stopping = false;
   private readonly retryWaiters: (() => void)[] = [];
+  /** Times the output was rebuilt after a failure (the live view's retries). */
+  rebuilds = 0;
+  /** Batches written and not yet acknowledged, kept only while a `shipped` tap is attached. */
+  private readonly tapped: TakenBatch[] = [];
+  private tappedBytes = 0;
 
   constructor(
     private readonly buffer: OutputBuffer,
     private readonly create: (onDurable: (seq: number) => void) => Output,
     private readonly limits: BatchLimits,
     private readonly logger: Logger,
+    private readonly tap?: TapHub,
   ) {
     this.output = this.build();
   }
@@ -95,6 +104,11 @@ export class OutputDelivery {
           continue;
         }
         const full = await this.linger(batch);
+        if (this.tap?.shipping) {
+          this.tapped.push(full);
+          this.tappedBytes += full.bytes;
+          while (this.tappedBytes > MAX_TAPPED_BYTES && this.tapped.length > 1) this.tappedBytes -= this.tapped.shift()!.bytes;
+        }
         await this.output.write({ ...full, seq: full.lastId });
       } catch (err) {
         const wait = backoffMs(REBUILD_BACKOFF, this.failures++);
@@ -108,6 +122,9 @@ export class OutputDelivery {
         if (this.stopping) return;
         await this.output.close().catch(() => {});
         this.output = this.build();
+        this.rebuilds++;
+        this.tapped.length = 0;
+        this.tappedBytes = 0;
         started = false;
         this.buffer.rewind();
       }
@@ -141,6 +158,11 @@ export class OutputDelivery {
       this.failing = undefined;
       this.lastAck = Date.now();
       this.buffer.ack(seq);
+      while (this.tapped.length > 0 && this.tapped[0]!.lastId <= seq) {
+        const shipped = this.tapped.shift()!;
+        this.tappedBytes -= shipped.bytes;
+        this.tap?.shipped(output.name, shipped);
+      }
     });
     return output;
   }

@@ -4,6 +4,7 @@ import { DiskBuffer } from '../buffer/disk-buffer.js';
 import { MemoryBuffer } from '../buffer/memory-buffer.js';
 import type { OutputBuffer } from '../buffer/types.js';
 import type { Logger } from '../log.js';
+import type { TapHub } from '../admin/tap-hub.js';
 import type { OutputCounters } from '../output/contract.js';
 import { fitToMemory, processMemoryBudget } from '../runtime/memory-budget.js';
 import type { OutputHealthView } from '../server/health.js';
@@ -39,6 +40,7 @@ export class OutputLane {
     defaults: BufferDefaults,
     onDurable: (seq: number) => void,
     logger: Logger,
+    tap?: TapHub,
   ): Promise<OutputLane> {
     const own = config.buffer ?? {};
     const settings = {
@@ -66,6 +68,7 @@ export class OutputLane {
       (ack) => create(config, { logger: outputLogger, onDurable: ack, counters, stateDir: defaults.path }),
       limits,
       logger,
+      tap,
     );
     return new OutputLane(index, config, buffer, delivery, counters, settings.maxSize);
   }
