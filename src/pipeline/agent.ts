@@ -17,6 +17,7 @@ import { LivenessMonitor } from '../server/liveness.js';
 import { createMetrics } from '../server/metrics.js';
 import { Coalescer, SerialQueue } from '../util/serial.js';
 import { StatusServer } from '../server/http-server.js';
+import { DeliveryWatch } from './delivery-watch.js';
 import { EventEncoder } from './event-encoder.js';
 import { OutputLane, type BufferDefaults } from './output-lane.js';
 
@@ -140,6 +141,8 @@ export class Agent {
     }
     for (const lane of this.lanes) await lane.buffer.open();
     for (const lane of this.lanes) lane.delivery.start();
+    const deliveryWatch = new DeliveryWatch(() => this.lanes, this.logger);
+    deliveryWatch.start();
 
     const loops = this.cfg.inputs.map((input) => {
       const tailer = new Tailer({
@@ -170,6 +173,7 @@ export class Agent {
       clearInterval(this.checkpointTimer);
       clearInterval(statsTimer);
       enrichment?.stop();
+      deliveryWatch.stop();
       await this.drainOutputs();
       await this.saveCheckpoint();
       this.logStats('final stats');
