@@ -3,6 +3,7 @@ import { createLogger } from '../log.js';
 import { Agent } from '../pipeline/agent.js';
 import { preflight } from '../config/preflight.js';
 import { describeSystemError, StartupError } from '../startup-error.js';
+import { ProgressLine } from './progress.js';
 import { printConfigError } from './validate.js';
 
 /**
@@ -26,8 +27,11 @@ export async function runCommand(configPath: string): Promise<number> {
     printConfigError(new ConfigError(configPath, problems));
     return 1;
   }
-  const logger = createLogger(process.env.LOGSHIP_LOG_LEVEL ?? config.log.level);
+  const pretty = config.log.format === 'pretty' || (config.log.format === 'auto' && process.stderr.isTTY === true);
+  const logger = createLogger(process.env.LOGSHIP_LOG_LEVEL ?? config.log.level, pretty);
   const agent = new Agent(config, logger);
+  const progress = pretty ? new ProgressLine(() => agent.progress(), (line) => void process.stderr.write(line)) : undefined;
+  progress?.start();
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
@@ -55,6 +59,7 @@ export async function runCommand(configPath: string): Promise<number> {
     else logger.fatal({ err }, 'logship stopped on an error');
     code = 1;
   } finally {
+    progress?.stop();
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
     await new Promise<void>((resolve) => logger.flush(() => resolve()));

@@ -286,6 +286,18 @@ export class Agent {
     return status;
   }
 
+  /** What the terminal's progress line shows (src/cli/progress.ts); undefined until every input runs. */
+  progress() {
+    if (this.tailers.length < this.cfg.inputs.length) return undefined;
+    return {
+      inputs: [...this.stats].map(([name, st]) => ({ name, events: st.events, unreadBytes: st.tailer.files().reduce((n, f) => n + Math.max(0, f.seenSize - f.readPos), 0) })),
+      outputs: this.lanes.map((l) => {
+        const { pending, bufferBytes, bufferMaxBytes, lastAckAt } = l.healthView();
+        return { name: l.config.name, delivered: l.delivered(), pending, bufferBytes, bufferMaxBytes, lastAckAt };
+      }),
+    };
+  }
+
   /** One line per input with its counters (truncated lines, rotations, truncations with loss…). */
   private logStats(msg: string): void {
     for (const [input, { tailer, events, parseFailures, lastParseFailure, skipped, parsedBy }] of this.stats) {
