@@ -27,9 +27,16 @@ function watched(over: Partial<OutputHealthView> = {}) {
 
 const messages = (lines: { msg: string }[]) => lines.map((l) => l.msg);
 
+/** What an operator sees at the default level (the watch's debug line about a failure it saw is left out). */
+function infoLogger() {
+  const c = capturing();
+  c.logger.level = 'info';
+  return c;
+}
+
 describe('delivery resumed', () => {
   it('a delivery loop failure: resumed with the time down and the backlog, caught up once that backlog is acknowledged', () => {
-    const { logger, lines } = capturing();
+    const { logger, lines } = infoLogger();
     const { o, output } = watched({ pending: 5 });
     const watch = new DeliveryWatch(() => [output], logger);
     watch.sample(T0);
@@ -56,7 +63,7 @@ describe('delivery resumed', () => {
   });
 
   it("an output's own request retries (Elasticsearch unreachable) count as failing, and end with an acknowledgement", () => {
-    const { logger, lines } = capturing();
+    const { logger, lines } = infoLogger();
     const { o, output } = watched({ pending: 10 });
     const watch = new DeliveryWatch(() => [output], logger);
     watch.sample(T0);
@@ -72,7 +79,7 @@ describe('delivery resumed', () => {
   });
 
   it('an output that never failed logs nothing', () => {
-    const { logger, lines } = capturing();
+    const { logger, lines } = infoLogger();
     const { o, output } = watched();
     const watch = new DeliveryWatch(() => [output], logger);
     for (let i = 0; i < 5; i++) {
