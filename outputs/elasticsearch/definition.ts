@@ -10,6 +10,8 @@ export const elasticsearchOutput = defineOutput({
     maxEvents: c.batch.max_events,
     maxBytes: c.batch.max_bytes,
     lingerMs: c.batch.timeout,
+    idleGapMs: c.batch.idle_gap,
+    inFlight: c.concurrency,
     recordOverhead: actionLineBytes(c),
   }),
 });

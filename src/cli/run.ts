@@ -2,6 +2,7 @@ import { ConfigError, loadConfig } from '../config/load.js';
 import { createLogger } from '../log.js';
 import { Agent } from '../pipeline/agent.js';
 import { preflight } from '../config/preflight.js';
+import { sizeToMemoryLimit } from '../runtime/heap-reexec.js';
 import { describeSystemError, StartupError } from '../startup-error.js';
 import { ProgressLine } from './progress.js';
 import { printConfigError } from './validate.js';
@@ -29,6 +30,11 @@ export async function runCommand(configPath: string): Promise<number> {
   }
   const pretty = config.log.format === 'pretty' || (config.log.format === 'auto' && process.stderr.isTTY === true);
   const logger = createLogger(process.env.LOGSHIP_LOG_LEVEL ?? config.log.level, pretty);
+  const memoryProblem = sizeToMemoryLimit(logger);
+  if (memoryProblem !== undefined) {
+    logger.fatal(`logship cannot run: ${memoryProblem}`);
+    return 1;
+  }
   const agent = new Agent(config, logger);
   const progress = pretty ? new ProgressLine(() => agent.progress(), (line) => void process.stderr.write(line)) : undefined;
   progress?.start();

@@ -53,6 +53,10 @@ export interface BatchLimits {
   readonly maxBytes: number;
   /** How long a batch may wait for more events while they keep coming (0: send what is there). */
   readonly lingerMs: number;
+  /** While lingering, a pause this long with nothing appended means the input went idle: the batch goes at once. */
+  readonly idleGapMs: number;
+  /** Batches the output keeps in flight at once: a memory budget splits its batch bytes over them. */
+  readonly inFlight: number;
   /** Bytes the output adds per event besides the record's NDJSON line (an ES action line), counted against maxBytes. */
   readonly recordOverhead: number;
 }
@@ -78,4 +82,4 @@ export function defineOutput<S extends z.ZodType>(definition: OutputDefinition<S
 }
 
 /** What one local write (a file object, stdout) takes from the buffer at most. */
-export const LOCAL_LIMITS: BatchLimits = { maxEvents: 10_000, maxBytes: 5 * 1024 * 1024, lingerMs: 0, recordOverhead: 0 };
+export const LOCAL_LIMITS: BatchLimits = { maxEvents: 10_000, maxBytes: 5 * 1024 * 1024, lingerMs: 0, idleGapMs: 0, recordOverhead: 0, inFlight: 1 };

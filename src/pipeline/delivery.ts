@@ -8,12 +8,6 @@ import { concatRecords } from '../output/record-batch.js';
 /** Rebuilding a failed output: equal jitter, so a retry never comes much sooner than the exponential wait. */
 const REBUILD_BACKOFF: BackoffPolicy = { initialMs: 500, maxMs: 30_000, jitter: equalJitter };
 const IDLE_FLUSH_MS = 1000;
-/**
- * While lingering, a pause this long with nothing appended means the input is
- * idle (it reads in bursts; at the end of its files it polls every 250 ms):
- * the batch goes at once rather than waiting out the linger.
- */
-const IDLE_GAP_MS = 50;
 
 /** The delivery loop is retrying: since when (epoch ms) without an acknowledgement, and the last failure. */
 export interface DeliveryFailure {
@@ -128,14 +122,14 @@ export class OutputDelivery {
 
   /** Adds what keeps arriving to a batch, until it is full, `lingerMs` passed, or the input went idle. */
   private async linger(batch: TakenBatch): Promise<TakenBatch> {
-    const { maxEvents, maxBytes, lingerMs } = this.limits;
+    const { maxEvents, maxBytes, lingerMs, idleGapMs } = this.limits;
     const until = Date.now() + lingerMs;
     const parts: TakenBatch[] = [batch];
     let { count, lastId, bytes } = batch;
     while (count < maxEvents && bytes < maxBytes) {
       const left = until - Date.now();
       if (left <= 0) break;
-      const more = await this.buffer.take(maxEvents - count, maxBytes - bytes, Math.min(IDLE_GAP_MS, left), this.limits.recordOverhead);
+      const more = await this.buffer.take(maxEvents - count, maxBytes - bytes, Math.min(idleGapMs, left), this.limits.recordOverhead);
       if (more === null || more === 'idle') break;
       parts.push(more);
       count += more.count;

@@ -5,6 +5,7 @@ import { MemoryBuffer } from '../buffer/memory-buffer.js';
 import type { OutputBuffer } from '../buffer/types.js';
 import type { Logger } from '../log.js';
 import type { OutputCounters } from '../output/contract.js';
+import { fitToMemory, processMemoryBudget } from '../runtime/memory-budget.js';
 import type { OutputHealthView } from '../server/health.js';
 import { OutputDelivery } from './delivery.js';
 
@@ -57,7 +58,7 @@ export class OutputLane {
           });
     const definition = outputDefinition(config.type);
     const create = await definition.load();
-    const limits = definition.limits(config);
+    const limits = fitToMemory(definition.limits(config), processMemoryBudget());
     const outputLogger = logger.child({ output: config.name });
     const counters: OutputCounters = { events: {}, requests: {} };
     const delivery = new OutputDelivery(

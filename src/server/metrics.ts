@@ -15,7 +15,7 @@ export interface MetricsSource {
 }
 
 /** One metric: its name and type per Prometheus conventions (`_total` counters, units as suffixes), and how it is read. */
-interface MetricDefinition {
+export interface MetricDefinition {
   readonly name: string;
   readonly type: 'counter' | 'gauge';
   readonly help: string;

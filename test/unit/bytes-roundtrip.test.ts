@@ -49,7 +49,7 @@ const SOURCE = { path: '/var/log/bytes.log', key: eventKey('bytes-roundtrip') };
 /** Above the segment reader's 1 MiB read chunk (src/buffer/segment-reader.ts). */
 const HUGE_CHARS = 1_300_000;
 /** Small batches for the local outputs, so takes cut encoder batches and span several of them. */
-const LOCAL_TEST_LIMITS: BatchLimits = { maxEvents: 13, maxBytes: 256 * 1024, lingerMs: 0, recordOverhead: 0 };
+const LOCAL_TEST_LIMITS: BatchLimits = { maxEvents: 13, maxBytes: 256 * 1024, lingerMs: 0, recordOverhead: 0, idleGapMs: 50, inFlight: 1 };
 
 // ---------------------------------------------------------------- random events
 

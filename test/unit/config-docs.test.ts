@@ -34,7 +34,7 @@ describe('docs/configuration.md', () => {
     const key = (title: string, keyPath: string) => sections.find((s) => s.title === title)!.keys.find((k) => k.path === keyPath);
     expect(key('Buffer', 'buffer.max_size')).toMatchObject({ type: 'size (1MiB – 16TiB)', default: '`1GiB`', required: false });
     expect(key('Output `elasticsearch`', 'outputs[].batch.max_bytes')).toMatchObject({ type: 'size (1KiB – 100MiB)', default: '`5MiB`' });
-    expect(key('Output `elasticsearch`', 'outputs[].batch.timeout')).toMatchObject({ type: 'duration (0ms – 1h)', default: '`1s`' });
+    expect(key('Output `elasticsearch`', 'outputs[].batch.timeout')).toMatchObject({ type: 'duration (0ms – 1h)', default: '`300ms`' });
     expect(key('Output `elasticsearch`', 'outputs[].api_version')).toMatchObject({ type: '`auto`, `7`, `8` or `9`', default: '`auto`' });
     expect(key('Output `elasticsearch`', 'outputs[].concurrency')).toMatchObject({ type: 'integer (1 – 64)', default: '`2`' });
     expect(key('Output `file`', 'outputs[].path')).toMatchObject({ type: 'string', default: undefined, required: true });

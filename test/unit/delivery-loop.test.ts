@@ -7,7 +7,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryBuffer } from '../../src/buffer/memory-buffer.js';
 import { OutputDelivery } from '../../src/pipeline/delivery.js';
-import type { EventBatch, Output } from '../../src/output/contract.js';
+import type { BatchLimits, EventBatch, Output } from '../../src/output/contract.js';
 import { sleep } from '../support/logship-process.js';
 
 const silent = pino({ level: 'silent' });
@@ -40,7 +40,7 @@ afterEach(async () => {
   stop = undefined;
 });
 
-function setup(limits: { maxEvents: number; maxBytes: number; lingerMs: number; recordOverhead: number }) {
+function setup(limits: BatchLimits) {
   const buffer = new MemoryBuffer({ maxSize: 1 << 30, whenFull: 'block', onDurable: () => {} });
   const writes: EventBatch[] = [];
   const delivery = new OutputDelivery(buffer, (ack) => recordingOutput(ack, writes), limits, silent);
@@ -50,7 +50,7 @@ function setup(limits: { maxEvents: number; maxBytes: number; lingerMs: number; 
 
 describe('delivery loop: linger', () => {
   it('an idle input sends at once: a 10-minute linger does not hold a lone batch', async () => {
-    const { buffer, writes, delivery } = setup({ maxEvents: 1000, maxBytes: 1 << 20, lingerMs: 600_000, recordOverhead: 0 });
+    const { buffer, writes, delivery } = setup({ maxEvents: 1000, maxBytes: 1 << 20, lingerMs: 600_000, recordOverhead: 0, idleGapMs: 50, inFlight: 1 });
     delivery.start();
     await buffer.append(batch(1, 0, 3));
     // Bounded only by the test's timeout (far below the linger): it must come after the idle gap.
@@ -63,7 +63,7 @@ describe('delivery loop: linger', () => {
   it('events that keep coming are merged into one write, up to max_events, ids and times kept in step', async () => {
     // The clock is the test's: batches come 1 ms apart, well inside the 50 ms idle gap, however slow the machine.
     vi.useFakeTimers();
-    const { buffer, writes, delivery } = setup({ maxEvents: 20, maxBytes: 1 << 20, lingerMs: 600_000, recordOverhead: 0 });
+    const { buffer, writes, delivery } = setup({ maxEvents: 20, maxBytes: 1 << 20, lingerMs: 600_000, recordOverhead: 0, idleGapMs: 50, inFlight: 1 });
     delivery.start();
     for (let k = 0; k < 8; k++) {
       await buffer.append(batch(k + 1, k * 5, 5));
@@ -84,8 +84,29 @@ describe('delivery loop: linger', () => {
     expect(buffer.drained).toBe(true);
   });
 
+  it('idle_gap decides what counts as idle: bursts 100 ms apart share a request under a 200 ms gap, not under a 50 ms one', async () => {
+    // A bursty app (a chunk every 100 ms, on the test's clock): with the gap above the burst interval the
+    // linger keeps filling, so a few large requests replace one small request per burst.
+    const writesWith = async (idleGapMs: number) => {
+      vi.useFakeTimers();
+      const { buffer, writes, delivery } = setup({ maxEvents: 1000, maxBytes: 1 << 20, lingerMs: 1000, recordOverhead: 0, idleGapMs, inFlight: 1 });
+      delivery.start();
+      for (let k = 0; k < 6; k++) {
+        await buffer.append(batch(k + 1, k * 5, 5));
+        await vi.advanceTimersByTimeAsync(100);
+      }
+      for (let i = 0; i < 300 && writes.reduce((n, w) => n + w.count, 0) < 30; i++) await vi.advanceTimersByTimeAsync(10);
+      vi.useRealTimers();
+      await delivery.stop();
+      stop = undefined;
+      return writes.map((w) => w.count);
+    };
+    expect(await writesWith(200)).toEqual([30]);
+    expect(await writesWith(50)).toEqual([5, 5, 5, 5, 5, 5]);
+  });
+
   it('counts recordOverhead against max_bytes: a batch closes once records plus overhead reach it', async () => {
-    const { buffer, writes, delivery } = setup({ maxEvents: 1000, maxBytes: 1000, lingerMs: 0, recordOverhead: 90 });
+    const { buffer, writes, delivery } = setup({ maxEvents: 1000, maxBytes: 1000, lingerMs: 0, recordOverhead: 90, idleGapMs: 50, inFlight: 1 });
     await buffer.append(batch(1, 0, 30)); // records of ~8 chars: ~98 counted each
     delivery.start();
     while (writes.reduce((n, w) => n + w.count, 0) < 30) await sleep(10);
@@ -113,7 +134,7 @@ describe('delivery loop: stopping', () => {
       flush: async () => {},
       close: async () => {},
     });
-    const delivery = new OutputDelivery(buffer, failing, { maxEvents: 10, maxBytes: 1 << 20, lingerMs: 0, recordOverhead: 0 }, silent);
+    const delivery = new OutputDelivery(buffer, failing, { maxEvents: 10, maxBytes: 1 << 20, lingerMs: 0, recordOverhead: 0, idleGapMs: 50, inFlight: 1 }, silent);
     await buffer.append(batch(1, 0, 3));
     delivery.start();
     while (starts < 3) await sleep(20); // backoff 0.5 s, 1 s, … between the attempts

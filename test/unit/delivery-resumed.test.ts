@@ -114,7 +114,7 @@ describe("the delivery loop's delivered count", () => {
       flush: async () => {},
       close: async () => {},
     });
-    const delivery = new OutputDelivery(buffer, output, { maxEvents: 3, maxBytes: 1 << 20, lingerMs: 0, recordOverhead: 0 }, pino({ level: 'silent' }));
+    const delivery = new OutputDelivery(buffer, output, { maxEvents: 3, maxBytes: 1 << 20, lingerMs: 0, recordOverhead: 0, idleGapMs: 50, inFlight: 1 }, pino({ level: 'silent' }));
     stop = () => delivery.stop();
     await buffer.append(eventBatch(1, ['{"n":1}', '{"n":2}', '{"n":3}', '{"n":4}', '{"n":5}']));
     delivery.start();

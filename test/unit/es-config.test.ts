@@ -54,7 +54,7 @@ describe('elasticsearch output: defaults', () => {
     expect(out.hosts).toEqual(['http://localhost:9200']);
     expect(out.index).toBe('logs-%Y.%m.%d');
     expect(out.data_stream).toBeUndefined();
-    expect(out.batch).toEqual({ max_bytes: 5 * 1024 * 1024, max_events: 20_000, timeout: 1000 });
+    expect(out.batch).toEqual({ max_bytes: 5 * 1024 * 1024, max_events: 20_000, timeout: 300, idle_gap: 100 });
     expect(out.concurrency).toBe(2);
     expect(out.compression).toBe('gzip');
     expect(out.request_timeout).toBe(30_000);
@@ -71,7 +71,7 @@ describe('elasticsearch output: defaults', () => {
     expect(out.hosts).toEqual(['https://es-1:9200', 'https://es-2:9200']);
     expect(out.index).toBeUndefined();
     expect(out.data_stream).toEqual({ type: 'logs', dataset: 'generic', namespace: 'default' });
-    expect(out.batch).toEqual({ max_bytes: 5 * 1024 * 1024, max_events: 20_000, timeout: 1000 });
+    expect(out.batch).toEqual({ max_bytes: 5 * 1024 * 1024, max_events: 20_000, timeout: 300, idle_gap: 100 });
     expect(out.concurrency).toBe(2);
     expect(out.compression).toBe('gzip');
     expect(out.request_timeout).toBe(30_000);
@@ -80,9 +80,9 @@ describe('elasticsearch output: defaults', () => {
   });
 
   it('sizes and durations are read with their units', async () => {
-    const out = await loadEs('hosts: http://es:9200\ndata_stream: { dataset: checkout, namespace: prod }\nbatch: { max_bytes: 10MiB, timeout: 2s }\nrequest_timeout: 1m\nretry: { max_duration: 5m }\napi_version: 8\ncompression: none');
+    const out = await loadEs('hosts: http://es:9200\ndata_stream: { dataset: checkout, namespace: prod }\nbatch: { max_bytes: 10MiB, timeout: 2s, idle_gap: 250ms }\nrequest_timeout: 1m\nretry: { max_duration: 5m }\napi_version: 8\ncompression: none');
     expect(out.data_stream).toEqual({ type: 'logs', dataset: 'checkout', namespace: 'prod' });
-    expect(out.batch).toEqual({ max_bytes: 10 * 1024 * 1024, max_events: 20_000, timeout: 2000 });
+    expect(out.batch).toEqual({ max_bytes: 10 * 1024 * 1024, max_events: 20_000, timeout: 2000, idle_gap: 250 });
     expect(out.request_timeout).toBe(60_000);
     expect(out.retry.max_duration).toBe(300_000);
     expect(out.api_version).toBe(8);

@@ -170,7 +170,7 @@ describe('delivery loop failure state', () => {
       flush: async () => {},
       close: async () => {},
     });
-    const delivery = new OutputDelivery(buffer, output, { maxEvents: 10, maxBytes: 1 << 20, lingerMs: 0, recordOverhead: 0 }, pino({ level: 'silent' }));
+    const delivery = new OutputDelivery(buffer, output, { maxEvents: 10, maxBytes: 1 << 20, lingerMs: 0, recordOverhead: 0, idleGapMs: 50, inFlight: 1 }, pino({ level: 'silent' }));
     stop = () => delivery.stop();
     expect(delivery.failure()).toBeUndefined();
     await buffer.append(eventBatch(1, ['{"n":1}']));
