@@ -1,25 +1,31 @@
 #!/usr/bin/env node
-// A stand-in application for the logship demo: appends a realistic mix of log
-// lines to <dir>/app.log and rotates it by rename, the way logrotate or a
-// logging framework would, so the demo exercises logship's rotation handling.
+// A stand-in for three applications for the logship demo, each writing its own
+// log under DIR (default ./demo/logs) and rotating it by rename, the way
+// logrotate or a logging framework would, so the demo exercises logship's
+// rotation handling too:
 //
-//   node demo-writer.mjs [DIR]        DIR defaults to ./demo/logs
+//   shop.log        a Java service: `<ISO time> LEVEL [thread] logger - message`
+//                   lines, and now and then an ERROR with its stack trace
+//   notifier.log    a Node service logging pino JSON (numeric levels, epoch ms)
+//   access.log      nginx in front of them, `combined` access log format
+//
+//   node demo-writer.mjs [DIR]
 //
 // Environment (all optional):
-//   DEMO_RATE            lines per second (default 4)
-//   DEMO_ROTATE_LINES    rotate after this many lines (default 200)
-//   DEMO_KEEP            rotated generations kept: app.log.1 … app.log.N (default 3)
+//   DEMO_RATE            entries per second (default 4)
+//   DEMO_COUNT           stop after this many entries, exit 0 (default: run until stopped)
+//   DEMO_ROTATE_LINES    rotate a file after this many lines (default 200)
+//   DEMO_KEEP            rotated generations kept: shop.log.1 … shop.log.N (default 3)
 //
-// Lines: plain `<ISO time> LEVEL [thread] logger - message` lines at INFO,
-// DEBUG, WARN and ERROR, now and then an ERROR followed by a Java-like stack
-// trace, and JSON lines (pino/bunyan style). Plain Node, no dependencies.
-// Stops cleanly on SIGTERM and SIGINT (exit 0).
+// The first entries are one of each kind (a stack trace among them), so the
+// first seconds of the demo already show every parser. Plain Node, no
+// dependencies. Stops cleanly on SIGTERM and SIGINT (exit 0).
 import fs from 'node:fs';
 import path from 'node:path';
 
 const dir = path.resolve(process.argv[2] ?? './demo/logs');
-const file = path.join(dir, 'app.log');
 const rate = positive('DEMO_RATE', 4);
+const count = positive('DEMO_COUNT', Infinity);
 const rotateLines = positive('DEMO_ROTATE_LINES', 200);
 const keep = positive('DEMO_KEEP', 3);
 
@@ -71,8 +77,8 @@ function errorLine() {
   return plain('ERROR', 'c.e.shop.inventory.StockService', `stock sync failed for warehouse ${pick(['AMS-1', 'FRA-2', 'DUB-1'])}: upstream returned 503`);
 }
 
-// An ERROR line followed by its stack trace: one event once logship's
-// multi-line presets exist (a `java` preset), one event per line until then.
+// An ERROR line followed by its stack trace: with `multiline: { preset: java }`
+// the exception and its frames are one event with `error.*` fields.
 function stackTrace() {
   const orderId = int(100000, 999999);
   return [
@@ -100,45 +106,86 @@ function jsonLine() {
   return JSON.stringify({ level, time: Date.now(), pid: process.pid, hostname: 'shop-api-7c9d', name: 'notifier', msg, traceId: hex(16), ...extra });
 }
 
+const agents = ['Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0', 'curl/8.5.0', 'kube-probe/1.31', 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const two = (n) => String(n).padStart(2, '0');
+
+// nginx `combined`: $remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"
+function accessLine() {
+  const d = new Date();
+  const time = `${two(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`;
+  const p = pick(paths).replace('{id}', String(int(1000, 9999)));
+  const status = pick([200, 200, 200, 201, 204, 304, 404, 499, 502]);
+  return `10.0.${int(0, 255)}.${int(1, 254)} - ${pick(['-', '-', pick(users)])} [${time}] "${pick(methods)} ${p} HTTP/1.1" ${status} ${int(0, 8000)} "${pick(['-', 'https://shop.example.com/'])}" "${pick(agents)}"`;
+}
+
+/** The next entry: which file, and its lines. The first three are one of each kind. */
+let entries = 0;
 function nextEntry() {
+  const n = entries++;
+  if (n === 0) return ['shop', stackTrace()];
+  if (n === 1) return ['notifier', [jsonLine()]];
+  if (n === 2) return ['access', [accessLine()]];
   const r = Math.random();
-  if (r < 0.55) return [infoLine()];
-  if (r < 0.7) return [jsonLine()];
-  if (r < 0.82) return [warnLine()];
-  if (r < 0.92) return [errorLine()];
-  return stackTrace();
+  if (r < 0.3) return ['access', [accessLine()]];
+  if (r < 0.45) return ['notifier', [jsonLine()]];
+  if (r < 0.7) return ['shop', [infoLine()]];
+  if (r < 0.82) return ['shop', [warnLine()]];
+  if (r < 0.93) return ['shop', [errorLine()]];
+  return ['shop', stackTrace()];
 }
 
 // ---- writing and rotation --------------------------------------------------
 
-fs.mkdirSync(dir, { recursive: true });
-let fd = fs.openSync(file, 'a');
-let linesInFile = 0;
-
-function rotate() {
-  // app.log.(keep-1) -> app.log.keep, …, app.log -> app.log.1; the oldest is
-  // replaced by the rename. Close first, like a logger reopening its file.
-  fs.closeSync(fd);
-  for (let k = keep - 1; k >= 1; k--) {
-    const from = `${file}.${k}`;
-    if (fs.existsSync(from)) fs.renameSync(from, `${file}.${k + 1}`);
+/** One application's log file, rotated by rename after `rotateLines` lines. */
+class RotatingLog {
+  constructor(file) {
+    this.file = file;
+    this.fd = fs.openSync(file, 'a');
+    this.lines = 0;
   }
-  fs.renameSync(file, `${file}.1`);
-  fd = fs.openSync(file, 'a');
-  linesInFile = 0;
+
+  /** One write per entry, so a stack trace never straddles a rotation. */
+  append(lines) {
+    fs.writeSync(this.fd, lines.join('\n') + '\n');
+    this.lines += lines.length;
+    if (this.lines >= rotateLines) this.rotate();
+  }
+
+  // name.(keep-1) -> name.keep, …, name -> name.1; the oldest is replaced by
+  // the rename. Close first, like a logger reopening its file.
+  rotate() {
+    fs.closeSync(this.fd);
+    for (let k = keep - 1; k >= 1; k--) {
+      const from = `${this.file}.${k}`;
+      if (fs.existsSync(from)) fs.renameSync(from, `${this.file}.${k + 1}`);
+    }
+    fs.renameSync(this.file, `${this.file}.1`);
+    this.fd = fs.openSync(this.file, 'a');
+    this.lines = 0;
+  }
+
+  close() {
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+  }
 }
 
-function tick() {
-  const lines = nextEntry();
-  // One write per entry, so a stack trace never straddles a rotation.
-  fs.writeSync(fd, lines.join('\n') + '\n');
-  linesInFile += lines.length;
-  if (linesInFile >= rotateLines) rotate();
-}
+fs.mkdirSync(dir, { recursive: true });
+const logs = {
+  shop: new RotatingLog(path.join(dir, 'shop.log')),
+  notifier: new RotatingLog(path.join(dir, 'notifier.log')),
+  access: new RotatingLog(path.join(dir, 'access.log')),
+};
 
 const timer = setInterval(() => {
   try {
-    tick();
+    const [name, lines] = nextEntry();
+    logs[name].append(lines);
+    if (entries >= count) stop();
   } catch (err) {
     process.stderr.write(`demo-writer: ${err.message}\n`);
     process.exit(1);
@@ -147,11 +194,7 @@ const timer = setInterval(() => {
 
 function stop() {
   clearInterval(timer);
-  try {
-    fs.closeSync(fd);
-  } catch {
-    // already closed
-  }
+  for (const log of Object.values(logs)) log.close();
   process.exit(0);
 }
 process.on('SIGTERM', stop);

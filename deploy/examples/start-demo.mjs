@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// `npm start`: runs the demo writer (a stand-in application appending to
-// ./demo/logs/app.log) and `logship run --config deploy/examples/local.yaml`
-// side by side, from the repository root. Ctrl-C (or SIGTERM) stops both:
-// logship drains and exits 0, and so does this script, with logship's code.
+// `npm start`: builds dist/ if the sources changed since the last build
+// (build-if-stale.mjs), then runs the demo writer (three stand-in applications
+// writing ./demo/logs/{shop,notifier,access}.log) and `logship run --config
+// deploy/examples/local.yaml` side by side, from the repository root. Ctrl-C
+// (or SIGTERM) stops both: logship drains and exits 0, and so does this
+// script, with logship's code.
 //
 // Both children run in their own process group (detached). A terminal's
 // Ctrl-C reaches every process of the foreground group, and npm forwards it
@@ -16,9 +18,13 @@ import { mkdirSync } from 'node:fs';
 import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildIfStale } from './build-if-stale.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DUPLICATE_WINDOW_MS = 1000;
+
+const built = buildIfStale(root);
+if (built !== 0) process.exit(built);
 
 // Created up front so logship's first scan already finds the directory.
 mkdirSync(join(root, 'demo', 'logs'), { recursive: true });
@@ -33,7 +39,7 @@ function start(name, args) {
 const writer = start('demo-writer', [join('deploy', 'examples', 'demo-writer.mjs'), join('demo', 'logs')]);
 const logship = start('logship', [join('dist', 'cli.js'), 'run', '--config', join('deploy', 'examples', 'local.yaml')]);
 
-process.stderr.write('logship demo: writing demo logs to ./demo/logs, events land in ./out — Ctrl-C to stop\n');
+process.stderr.write('logship demo: three applications write to ./demo/logs (a Java service with stack traces, pino JSON, an nginx access log); parsed events land in ./out — Ctrl-C to stop\n');
 
 let stopping = false;
 let lastSignalAt = 0;

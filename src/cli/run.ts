@@ -4,6 +4,7 @@ import { Agent } from '../pipeline/agent.js';
 import { preflight } from '../config/preflight.js';
 import { sizeToMemoryLimit } from '../runtime/heap-reexec.js';
 import { describeSystemError, StartupError } from '../startup-error.js';
+import { ProgressLine } from './progress.js';
 import { printConfigError } from './validate.js';
 
 /**
@@ -27,13 +28,16 @@ export async function runCommand(configPath: string): Promise<number> {
     printConfigError(new ConfigError(configPath, problems));
     return 1;
   }
-  const logger = createLogger(process.env.LOGSHIP_LOG_LEVEL ?? config.log.level);
+  const pretty = config.log.format === 'pretty' || (config.log.format === 'auto' && process.stderr.isTTY === true);
+  const logger = createLogger(process.env.LOGSHIP_LOG_LEVEL ?? config.log.level, pretty);
   const memoryProblem = sizeToMemoryLimit(logger);
   if (memoryProblem !== undefined) {
     logger.fatal(`logship cannot run: ${memoryProblem}`);
     return 1;
   }
   const agent = new Agent(config, logger);
+  const progress = pretty ? new ProgressLine(() => agent.progress(), (line) => void process.stderr.write(line)) : undefined;
+  progress?.start();
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
@@ -61,6 +65,7 @@ export async function runCommand(configPath: string): Promise<number> {
     else logger.fatal({ err }, 'logship stopped on an error');
     code = 1;
   } finally {
+    progress?.stop();
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
     await new Promise<void>((resolve) => logger.flush(() => resolve()));

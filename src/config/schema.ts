@@ -163,9 +163,13 @@ export const configSchema = z
     log: z
       .strictObject({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info').describe('The least severe of logship\'s own diagnostics written; the environment variable `LOGSHIP_LOG_LEVEL` overrides it.'),
+        format: z
+          .enum(['auto', 'json', 'pretty'])
+          .default('auto')
+          .describe('`json`: one JSON object per line (for collectors); `pretty`: readable lines and a progress line every 5 s (events/s read and shipped, buffer, lag); `auto`: `pretty` when stderr is a terminal, else `json`.'),
       })
       .prefault({})
-      .describe("logship's own diagnostics: JSON lines on stderr (pino)."),
+      .describe("logship's own diagnostics on stderr: JSON lines (pino), or readable lines on a terminal."),
   });
 
 export type Config = z.output<typeof configSchema>;

@@ -20,6 +20,7 @@ import { StatusServer } from '../server/http-server.js';
 import { AdminServer } from '../admin/admin-server.js';
 import { LiveView } from '../admin/live-view.js';
 import { StatusCollector } from '../admin/status-collector.js';
+import { DeliveryWatch } from './delivery-watch.js';
 import { EventEncoder } from './event-encoder.js';
 import { OutputLane, type BufferDefaults } from './output-lane.js';
 
@@ -151,6 +152,8 @@ export class Agent {
     }
     for (const lane of this.lanes) await lane.buffer.open();
     for (const lane of this.lanes) lane.delivery.start();
+    const deliveryWatch = new DeliveryWatch(() => this.lanes, this.logger);
+    deliveryWatch.start();
 
     const loops = this.cfg.inputs.map((input) => {
       const tailer = new Tailer({
@@ -181,6 +184,7 @@ export class Agent {
       clearInterval(this.checkpointTimer);
       clearInterval(statsTimer);
       enrichment?.stop();
+      deliveryWatch.stop();
       await this.drainOutputs();
       await this.saveCheckpoint();
       this.logStats('final stats');
@@ -317,6 +321,18 @@ export class Agent {
     const admin = new AdminServer({ address, allowRaw }, collector, this.live, names, this.logger);
     await admin.listen();
     return admin;
+  }
+
+  /** What the terminal's progress line shows (src/cli/progress.ts); undefined until every input runs. */
+  progress() {
+    if (this.tailers.length < this.cfg.inputs.length) return undefined;
+    return {
+      inputs: [...this.stats].map(([name, st]) => ({ name, events: st.events, unreadBytes: st.tailer.files().reduce((n, f) => n + Math.max(0, f.seenSize - f.readPos), 0) })),
+      outputs: this.lanes.map((l) => {
+        const { pending, bufferBytes, bufferMaxBytes, lastAckAt } = l.healthView();
+        return { name: l.config.name, delivered: l.delivered(), pending, bufferBytes, bufferMaxBytes, lastAckAt };
+      }),
+    };
   }
 
   /** One line per input with its counters (truncated lines, rotations, truncations with loss…). */

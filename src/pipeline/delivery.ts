@@ -38,6 +38,10 @@ export class OutputDelivery {
   /** Set by the first failure after an acknowledgement, cleared by the next one: what /health reads. */
   private failing: DeliveryFailure | undefined;
   private lastAck: number | undefined;
+  /** Records acknowledged since the start, for the progress line and the "delivery resumed" report. */
+  delivered = 0;
+  /** The last id and record count of each write not yet acknowledged: an acknowledgement counts the writes it covers. */
+  private readonly unacked: { lastId: number; count: number }[] = [];
   /** Set by stop(): no more rebuilds or starts; a retry wait in progress ends at once. */
   private stopping = false;
   private readonly retryWaiters: (() => void)[] = [];
@@ -109,6 +113,7 @@ export class OutputDelivery {
           this.tappedBytes += full.bytes;
           while (this.tappedBytes > MAX_TAPPED_BYTES && this.tapped.length > 1) this.tappedBytes -= this.tapped.shift()!.bytes;
         }
+        this.unacked.push({ lastId: full.lastId, count: full.count });
         await this.output.write({ ...full, seq: full.lastId });
       } catch (err) {
         const wait = backoffMs(REBUILD_BACKOFF, this.failures++);
@@ -127,6 +132,7 @@ export class OutputDelivery {
         this.tappedBytes = 0;
         started = false;
         this.buffer.rewind();
+        this.unacked.length = 0;
       }
     }
   }
@@ -157,6 +163,7 @@ export class OutputDelivery {
       this.failures = 0;
       this.failing = undefined;
       this.lastAck = Date.now();
+      while (this.unacked.length > 0 && this.unacked[0]!.lastId <= seq) this.delivered += this.unacked.shift()!.count;
       this.buffer.ack(seq);
       while (this.tapped.length > 0 && this.tapped[0]!.lastId <= seq) {
         const shipped = this.tapped.shift()!;

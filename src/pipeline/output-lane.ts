@@ -89,6 +89,11 @@ export class OutputLane {
     };
   }
 
+  /** Records the output acknowledged since the start. */
+  delivered(): number {
+    return this.delivery.delivered;
+  }
+
   wants(input: string): boolean {
     return !this.config.inputs || this.config.inputs.includes(input);
   }

@@ -82,7 +82,7 @@ export interface HealthReport {
  * request count grows, cleared by an acknowledgement after it or by an empty
  * buffer. Sampled (each report), so `since` is as precise as the sampling.
  */
-class RequestFailureWatch {
+export class RequestFailureWatch {
   private seen = new Map<string, { count: number; since: number | undefined }>();
 
   since(o: OutputHealthView, now: number): number | undefined {
@@ -95,7 +95,7 @@ class RequestFailureWatch {
   }
 }
 
-const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
+export const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
 
 /** The rules of docs/health.md, on one sample of the agent's state. */
 export function evaluateHealth(sample: HealthSample, requestFailuresSince: (o: OutputHealthView) => number | undefined, settings: HealthSettings, now: number): HealthReport {
