@@ -348,7 +348,11 @@ export class Agent {
   private async retireLane(lane: OutputLane, deadline: number): Promise<void> {
     const output = lane.config.name;
     const stopped = await Promise.race([lane.delivery.stop().then(() => true, () => true), delay(Math.max(0, deadline - Date.now()), false)]);
-    if (!stopped) this.logger.warn({ output, pendingEvents: lane.buffer.stats().pending }, 'reload: output still writing at reload.timeout; abandoning that write, its events stay in the buffer');
+    if (!stopped) {
+      // Its socket may stay open long after: the exit must not wait for it.
+      this.abandonedWrites = true;
+      this.logger.warn({ output, pendingEvents: lane.buffer.stats().pending }, 'reload: output still writing at reload.timeout; abandoning that write, its events stay in the buffer');
+    }
     await lane.buffer.close().catch((err: Error) => this.logger.error({ output, err: err.message }, 'buffer close failed'));
     const live = this.laneLive.get(lane);
     if (live) live.live = false;

@@ -49,7 +49,9 @@ export class LaneSwap {
         if (!(await host.gate.close(deadline))) {
           throw new ReloadTimeout(`reload.timeout reached while events waited for room in a full buffer (outputs ${before.map((l) => l.config.name).join(', ')}); the old config keeps running`);
         }
-        for (const lane of retiring) await host.retire(lane, deadline);
+        // Half of what is left for the writes in flight to finish: the other half opens the replacements.
+        const stopBy = Date.now() + (deadline - Date.now()) / 2;
+        for (const lane of retiring) await host.retire(lane, stopBy);
         retired = true;
         host.setLanes([...kept, ...opened]);
         for (const config of changes.changed) opened.push(await this.open(config, opened));
