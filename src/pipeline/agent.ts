@@ -24,6 +24,8 @@ import { EventEncoder } from './event-encoder.js';
 import { OutputLane, type BufferDefaults } from './output-lane.js';
 
 const STATS_INTERVAL_MS = 60_000;
+/** How often a reload looks whether an output it is stopping fails meanwhile. */
+const FAILING_POLL_MS = 100;
 
 interface InputStats {
   /** Undefined until the input's tailer is built (a scrape during the start leaves it out). */
@@ -63,6 +65,24 @@ interface Route {
 
 function delay<T>(ms: number, value: T): Promise<T> {
   return new Promise((resolve) => setTimeout(() => resolve(value), ms).unref());
+}
+
+/**
+ * Lets a retired lane's write in flight finish, but never waits for a failing
+ * output (fluent-bit#12225, vector#24125): false, and the write is abandoned,
+ * as soon as the loop or a request fails, or at `deadline`.
+ */
+async function stoppedUnlessFailing(lane: OutputLane, deadline: number): Promise<boolean> {
+  const failedBefore = lane.counters.requests.failed ?? 0;
+  const failing = () => lane.delivery.failure() !== undefined || (lane.counters.requests.failed ?? 0) > failedBefore;
+  let stopped = false;
+  const stop = lane.delivery.stop().then(
+    () => (stopped = true),
+    () => (stopped = true),
+  );
+  do await Promise.race([stop, delay(Math.max(0, Math.min(FAILING_POLL_MS, deadline - Date.now())), false)]);
+  while (!stopped && !failing() && Date.now() < deadline);
+  return stopped;
 }
 
 function groupBySource(records: readonly ChainRecord[]): Map<object, ChainRecord[]> {
@@ -347,11 +367,11 @@ export class Agent {
    */
   private async retireLane(lane: OutputLane, deadline: number): Promise<void> {
     const output = lane.config.name;
-    const stopped = await Promise.race([lane.delivery.stop().then(() => true, () => true), delay(Math.max(0, deadline - Date.now()), false)]);
+    const stopped = await stoppedUnlessFailing(lane, deadline);
     if (!stopped) {
       // Its socket may stay open long after: the exit must not wait for it.
       this.abandonedWrites = true;
-      this.logger.warn({ output, pendingEvents: lane.buffer.stats().pending }, 'reload: output still writing at reload.timeout; abandoning that write, its events stay in the buffer');
+      this.logger.warn({ output, pendingEvents: lane.buffer.stats().pending }, 'reload: output failing or still writing; abandoning that write, its events stay in the buffer');
     }
     await lane.buffer.close().catch((err: Error) => this.logger.error({ output, err: err.message }, 'buffer close failed'));
     const live = this.laneLive.get(lane);
