@@ -55,6 +55,8 @@ interface RunningInput {
   readonly tailer: Tailer;
   route: Route;
   done: Promise<void>;
+  /** Set once a reload stopped it: the input that takes over when its pump ends (undefined: removed). */
+  handOver?: { successor: BuiltInput | undefined };
 }
 
 /** The lanes an input's batches are appended to, and their tracker bits. */
@@ -298,23 +300,29 @@ export class Agent {
    */
   private replaceInput(name: string, successor: BuiltInput | undefined): void {
     const old = this.inputs.get(name)!;
+    // A second reload before the old pump ended (a full buffer holds it): the latest config wins, one hand-over.
+    if (old.handOver) {
+      old.handOver.successor = successor;
+      return;
+    }
+    const handOver = { successor };
+    old.handOver = handOver;
     old.tailer.abort();
-    const handOver = (): void => {
+    const run = (): void => {
       const resume = this.tracker.retire(name);
-      if (successor === undefined) {
+      const next = handOver.successor;
+      if (next === undefined) {
         this.resumeFor[name] = resume;
-        if (this.inputs.get(name) === old) {
-          this.inputs.delete(name);
-          this.stats.delete(name);
-        }
+        this.inputs.delete(name);
+        this.stats.delete(name);
         this.logger.info({ input: name }, 'input stopped (removed from the config)');
         return;
       }
-      this.startInput(successor, resume);
+      this.startInput(next, resume);
       this.logger.info({ input: name, files: resume.length }, 'input restarted with its new config');
     };
     // Started in the same turn the old pump ends in: the pipeline never sees a moment without pumps.
-    void old.done.then(handOver, () => {});
+    void old.done.then(run, () => {});
   }
 
   /** Each input's lanes and mask, from the running config's routing (`outputs[].inputs`). */

@@ -59,7 +59,7 @@ export class LaneSwap {
       host.setLanes([...kept, ...opened]);
       commit();
     } catch (err) {
-      for (const lane of opened) await host.retire(lane, Date.now());
+      for (const lane of opened) await host.retire(lane, Math.max(Date.now(), deadline));
       host.setLanes(retired ? [...kept, ...(await this.restore(retiring, kept))] : before);
       host.reroute();
       throw err;
