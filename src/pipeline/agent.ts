@@ -288,41 +288,41 @@ export class Agent {
     // A signal that came while the pipeline was being built applies to it too.
     if (this.stopping) tailer.stop();
     if (this.timedOut) tailer.abort();
-    const done: Promise<void> = this.pump(running, chain, new EventEncoder(input.fields, this.host, unencodable)).finally(() => this.pumps.delete(done));
+    // A reload's successor is started before this pump leaves the set: the pipeline never sees a moment without pumps.
+    const done: Promise<void> = this.pump(running, chain, new EventEncoder(input.fields, this.host, unencodable))
+      .then(() => this.handOver(running))
+      .finally(() => this.pumps.delete(done));
     running.done = done;
     this.pumps.add(done);
   }
 
   /**
-   * Stops input `name` where its tailer is (a reload removed or changed it) and, once its last batch is
-   * dispatched, starts `successor` from the offsets it handed off. Its batches in flight still count
+   * Stops input `name` where its tailer is (a reload removed or changed it); once its last batch is
+   * dispatched, `successor` starts from the offsets it handed off. Its batches in flight still count
    * for the checkpoint until durable.
    */
   private replaceInput(name: string, successor: BuiltInput | undefined): void {
     const old = this.inputs.get(name)!;
-    // A second reload before the old pump ended (a full buffer holds it): the latest config wins, one hand-over.
-    if (old.handOver) {
-      old.handOver.successor = successor;
+    // A second reload before the old pump ended (a full buffer holds it): the latest config wins.
+    old.handOver = { successor };
+    old.tailer.abort();
+  }
+
+  /** After a pump ended: the input a reload put in its place starts where it handed off (or it was removed). */
+  private handOver(old: RunningInput): void {
+    if (old.handOver === undefined) return;
+    const name = old.config.name;
+    const resume = this.tracker.retire(name);
+    const next = old.handOver.successor;
+    if (next === undefined) {
+      this.resumeFor[name] = resume;
+      this.inputs.delete(name);
+      this.stats.delete(name);
+      this.logger.info({ input: name }, 'input stopped (removed from the config)');
       return;
     }
-    const handOver = { successor };
-    old.handOver = handOver;
-    old.tailer.abort();
-    const run = (): void => {
-      const resume = this.tracker.retire(name);
-      const next = handOver.successor;
-      if (next === undefined) {
-        this.resumeFor[name] = resume;
-        this.inputs.delete(name);
-        this.stats.delete(name);
-        this.logger.info({ input: name }, 'input stopped (removed from the config)');
-        return;
-      }
-      this.startInput(next, resume);
-      this.logger.info({ input: name, files: resume.length }, 'input restarted with its new config');
-    };
-    // Started in the same turn the old pump ends in: the pipeline never sees a moment without pumps.
-    void old.done.then(run, () => {});
+    this.startInput(next, resume);
+    this.logger.info({ input: name, files: resume.length }, 'input restarted with its new config');
   }
 
   /** Each input's lanes and mask, from the running config's routing (`outputs[].inputs`). */
