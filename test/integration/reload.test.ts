@@ -63,7 +63,8 @@ describe('SIGHUP with a valid config', () => {
         { ...(base.inputs as object[])[0], fields: { phase: 'two' } },
         { ...(base.inputs as object[])[1], parser: 'json' },
       ],
-      outputs: [fileOutput('keep'), fileOutput('moved', out('moved-b')), fileOutput('added')],
+      // keep's routing changes (json no longer goes to it): routing alone must not rebuild it.
+      outputs: [{ ...fileOutput('keep'), inputs: ['app'] }, fileOutput('moved', out('moved-b')), fileOutput('added')],
     };
     const cfgPath = await writeConfig(root, before);
     const proc = h.start(cfgPath);
@@ -77,6 +78,7 @@ describe('SIGHUP with a valid config', () => {
     await writeConfig(root, after);
     proc.child.kill('SIGHUP');
     await until('config reloaded', () => logs(proc, 'config reloaded').length === 1, proc);
+    expect(logs(proc, 'config reloaded')[0]!.outputs).toEqual({ added: ['added'], changed: ['moved'], removed: ['gone'], unchanged: ['keep'] });
     await until('both inputs restarted', () => logs(proc, 'input restarted with its new config').length === 2, proc);
     await appendFile(jsonLog, `${JSON.stringify({ message: 'after-1', level: 'warn' })}\n`);
 
@@ -86,7 +88,7 @@ describe('SIGHUP with a valid config', () => {
     const { last } = await writer.stop();
     writer = undefined;
     await waitFor(keep, () => checkNumbered(keep.events, { last }).missing.length === 0, () => summarize(checkNumbered(keep.events, { last })), { proc, timeoutMs: 120_000 });
-    await until('the json line written after the reload shipped', () => readOutput(out('keep')).events.some((e) => e.message === 'after-1'), proc);
+    await until('the json line written after the reload shipped', () => readOutput(out('added')).events.some((e) => e.message === 'after-1'), proc);
     // Before the stop, which closes every buffer.
     const keepSeen = [...keepNames];
     const movedSeen = [...movedNames];
@@ -95,6 +97,7 @@ describe('SIGHUP with a valid config', () => {
     // The unchanged output: every line exactly once, and its buffer was never closed (no tail.json written).
     const report = checkNumbered(readOutput(out('keep')).events, { last });
     expect(report.missing, summarize(report)).toEqual([]);
+    expect(report.unexpected, summarize(report)).toBe(1); // before-1, the json line from before the reload
     expect(report.duplicates, summarize(report)).toBe(0);
     expect(keepSeen.filter((n) => n.includes('tail.json'))).toEqual([]);
     // The detector works: the changed output's buffer was closed and reopened.
@@ -120,7 +123,9 @@ describe('SIGHUP with a valid config', () => {
     const phases = keepEvents.filter((e) => parseNumbered(e.message)).map((e) => field(e.raw, 'phase'));
     expect(new Set(phases)).toEqual(new Set(['one', 'two']));
     expect(keepEvents.filter((e) => e.message.includes('before-1'))).toHaveLength(1);
-    const afterEvent = keepEvents.find((e) => e.message === 'after-1')!;
+    // The new routes: the json input's later events go to the added output only.
+    expect(keepEvents.filter((e) => e.message.includes('after-1'))).toHaveLength(0);
+    const afterEvent = readOutput(out('added')).events.find((e) => e.message === 'after-1')!;
     expect(field(afterEvent.raw, 'log.level')).toBe('warn');
   });
 });
