@@ -13,6 +13,8 @@ export function beforeDeadline<T>(work: Promise<T>, deadline: number, what: stri
       timedOut = true;
       reject(new ReloadTimeout(`reload.timeout reached while ${what}`));
     }, Math.max(0, deadline - Date.now()));
+    // A reload still waiting never holds an exiting process.
+    timer.unref();
   });
   work.then(
     (value) => {

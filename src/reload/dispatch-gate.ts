@@ -31,7 +31,7 @@ export class DispatchGate {
       const left = deadline - Date.now();
       if (left <= 0) return false;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
+        const timer = setTimeout(resolve, left).unref();
         this.emptied.push(() => {
           clearTimeout(timer);
           resolve();
