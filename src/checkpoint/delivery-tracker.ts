@@ -1,5 +1,9 @@
+import type { ResumePoint } from '../tail/resume-point.js';
 import type { TailedFile } from '../tail/tailed-file.js';
 import type { CheckpointData } from './store.js';
+
+/** Output slots: a batch's mask is a 32-bit integer. */
+export const MAX_OUTPUTS = 30;
 
 interface Pending {
   readonly seq: number;
@@ -27,10 +31,16 @@ export class DeliveryTracker {
   private seq = 0;
   private readonly durableSeq: number[];
   private readonly progress = new Map<TailedFile, Progress>();
+  /**
+   * Files of a restarted input (a reload): their batches still wait for the
+   * outputs, while the new tailer reads the same files on from where they were
+   * handed off. Until they are durable the checkpoint keeps their offset.
+   */
+  private readonly retired = new Map<TailedFile, Progress>();
 
   constructor(outputCount: number) {
-    if (outputCount > 30) throw new Error('at most 30 outputs are supported');
-    this.durableSeq = new Array<number>(outputCount).fill(0);
+    if (outputCount > MAX_OUTPUTS) throw new Error(`at most ${MAX_OUTPUTS} outputs are supported`);
+    this.durableSeq = new Array<number>(MAX_OUTPUTS).fill(0);
   }
 
   opened(input: string, file: TailedFile): void {
@@ -58,20 +68,42 @@ export class DeliveryTracker {
   durable(index: number, seq: number): void {
     if (seq <= this.durableSeq[index]!) return;
     this.durableSeq[index] = seq;
-    for (const p of this.progress.values()) {
-      let n = 0;
-      while (n < p.pending.length && this.isDurable(p.pending[n]!)) n++;
-      if (n > 0) {
-        p.durable = p.pending[n - 1]!.endOffset;
-        p.pending.splice(0, n);
-      }
+    this.advance(this.progress);
+    this.advance(this.retired);
+  }
+
+  /**
+   * Output slot `index` is removed (or taken by a new output): no batch
+   * dispatched so far waits for it any more, and no later one is bound for it
+   * unless its mask says so.
+   */
+  release(index: number): void {
+    this.durable(index, this.seq);
+  }
+
+  /**
+   * Input `input` stops for a restart (a reload changed it): its files' batches
+   * still count until durable, and the returned points resume the new tailer
+   * where the old one handed off, not where the outputs are durable (that would
+   * read the batches in flight twice).
+   */
+  retire(input: string): ResumePoint[] {
+    const points: ResumePoint[] = [];
+    for (const [file, p] of this.progress) {
+      if (p.input !== input) continue;
+      this.progress.delete(file);
+      const handedOff = p.pending.at(-1)?.endOffset ?? p.durable;
+      points.push(entryOf(file, handedOff));
+      if (p.pending.length > 0) this.retired.set(file, { ...p, final: handedOff });
     }
+    return points;
   }
 
   /** Batches dispatched but not yet durable everywhere. */
   inFlight(): number {
     let n = 0;
     for (const p of this.progress.values()) n += p.pending.length;
+    for (const p of this.retired.values()) n += p.pending.length;
     return n;
   }
 
@@ -83,27 +115,55 @@ export class DeliveryTracker {
         this.progress.delete(file);
         continue;
       }
-      const { id } = file;
-      (out[p.input] ??= []).push({
-        key: file.key,
-        path: file.path,
-        dev: id.dev,
-        ino: id.ino,
-        fp_len: id.fp.len,
-        fp_crc: id.fp.crc,
-        fp_final: id.fp.final,
-        generation: file.generation,
-        offset: p.durable,
-        mtime_ms: file.lastMtimeMs,
-      });
+      (out[p.input] ??= []).push(entryOf(file, p.durable));
+    }
+    for (const [file, p] of this.retired) {
+      if (p.pending.length === 0) {
+        this.retired.delete(file);
+        continue;
+      }
+      // The new tailer's entry for the same generation may not claim more than the old batches made durable.
+      const entries = (out[p.input] ??= []);
+      const live = entries.find((e) => e.dev === file.id.dev && e.ino === file.id.ino && e.generation === file.generation);
+      if (live) live.offset = Math.min(live.offset, p.durable);
+      else entries.push(entryOf(file, p.durable));
     }
     return out;
   }
 
+  private advance(progress: Map<TailedFile, Progress>): void {
+    for (const p of progress.values()) {
+      let n = 0;
+      while (n < p.pending.length && this.isDurable(p.pending[n]!)) n++;
+      if (n > 0) {
+        p.durable = p.pending[n - 1]!.endOffset;
+        p.pending.splice(0, n);
+      }
+    }
+  }
+
   private isDurable(b: Pending): boolean {
-    for (let i = 0; i < this.durableSeq.length; i++) {
-      if (b.mask & (1 << i) && this.durableSeq[i]! < b.seq) return false;
+    // Only the mask's bits: one step per output the batch went to.
+    for (let m = b.mask; m !== 0; m &= m - 1) {
+      const i = 31 - Math.clz32(m & -m);
+      if (this.durableSeq[i]! < b.seq) return false;
     }
     return true;
   }
+}
+
+function entryOf(file: TailedFile, offset: number): ResumePoint {
+  const { id } = file;
+  return {
+    key: file.key,
+    path: file.path,
+    dev: id.dev,
+    ino: id.ino,
+    fp_len: id.fp.len,
+    fp_crc: id.fp.crc,
+    fp_final: id.fp.final,
+    generation: file.generation,
+    offset,
+    mtime_ms: file.lastMtimeMs,
+  };
 }

@@ -124,6 +124,19 @@ export const configSchema = z
       .prefault({})
       .describe('What a stop (SIGTERM, SIGINT) may take.'),
     enrich: enrichSchema,
+    config: z
+      .strictObject({
+        watch: z.boolean().default(false).describe('Reload when the config file changes (its content, through symlinks: a Kubernetes ConfigMap swap), checked every `poll_interval`; SIGHUP reloads either way (docs/reload.md).'),
+        poll_interval: duration({ min: 100, max: 1 * HOUR }).default(5000).describe('How often the config file is read and hashed while `watch` is on.'),
+      })
+      .prefault({})
+      .describe('Reloading this file while running (docs/reload.md).'),
+    reload: z
+      .strictObject({
+        timeout: duration({ min: 100, max: 1 * HOUR }).default(30_000).describe('A reload that has not started the new config within this is rolled back to the old one; it never waits for an output to drain.'),
+      })
+      .prefault({})
+      .describe('How a reload (SIGHUP, or a change seen by `config.watch`) applies a new config.'),
     server: z
       .strictObject({
         listen: listenAddress

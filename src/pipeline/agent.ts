@@ -3,18 +3,23 @@ import { resolve } from 'node:path';
 import { ParserChain, type ChainRecord, type SkipReason } from '../../parsers/chain.js';
 import { buildChainSpec } from '../../parsers/setup.js';
 import type { NamedOutputConfig } from '../../outputs/registry.js';
-import { DeliveryTracker } from '../checkpoint/delivery-tracker.js';
-import { CheckpointStore } from '../checkpoint/store.js';
+import { DeliveryTracker, MAX_OUTPUTS } from '../checkpoint/delivery-tracker.js';
+import { CheckpointStore, type CheckpointData } from '../checkpoint/store.js';
 import type { InputConfig } from '../config/schema.js';
 import { KubernetesMetadata } from '../enrich/kubernetes.js';
 import type { EnrichConfig } from '../enrich/schema.js';
 import type { Logger } from '../log.js';
+import type { ReloadPlan } from '../reload/config-diff.js';
+import { beforeDeadline } from '../reload/deadline.js';
+import { DispatchGate } from '../reload/dispatch-gate.js';
+import { LaneSwap, type LaneHost } from '../reload/lane-swap.js';
+import type { ResumePoint } from '../tail/resume-point.js';
 import { Tailer } from '../tail/tailer.js';
 import type { TailedFile } from '../tail/tailed-file.js';
 import { ProcessorList } from '../processors/processor-list.js';
 import { HealthMonitor } from '../server/health.js';
 import { LivenessMonitor } from '../server/liveness.js';
-import { createMetrics } from '../server/metrics.js';
+import { createMetrics, type ConfigView } from '../server/metrics.js';
 import { Coalescer, SerialQueue } from '../util/serial.js';
 import { StatusServer } from '../server/http-server.js';
 import { AdminServer } from '../admin/admin-server.js';
@@ -25,9 +30,12 @@ import { EventEncoder } from './event-encoder.js';
 import { OutputLane, type BufferDefaults } from './output-lane.js';
 
 const STATS_INTERVAL_MS = 60_000;
+/** How often a reload looks whether an output it is stopping fails meanwhile. */
+const FAILING_POLL_MS = 100;
 
 interface InputStats {
-  tailer: Tailer;
+  /** Undefined until the input's tailer is built (a scrape during the start leaves it out). */
+  tailer: Tailer | undefined;
   events: number;
   parseFailures: number;
   lastParseFailure: string | undefined;
@@ -38,8 +46,51 @@ interface InputStats {
   processors: ProcessorList;
 }
 
+/** An input's parts that can fail to build (a parser module, a key file): built before anything running is touched. */
+interface BuiltInput {
+  readonly config: InputConfig;
+  readonly stats: InputStats;
+  readonly chain: ParserChain;
+  readonly processors: ProcessorList;
+  readonly parsedBy: InputStats['parsedBy'];
+}
+
+/** A running input: its tailer, its pump, and where its events go (replaced whole on reload). */
+interface RunningInput {
+  readonly config: InputConfig;
+  readonly tailer: Tailer;
+  route: Route;
+  done: Promise<void>;
+  /** Set once a reload stopped it: the input that takes over when its pump ends (undefined: removed). */
+  handOver?: { successor: BuiltInput | undefined };
+}
+
+/** The lanes an input's batches are appended to, and their tracker bits. */
+interface Route {
+  readonly lanes: readonly OutputLane[];
+  readonly mask: number;
+}
+
 function delay<T>(ms: number, value: T): Promise<T> {
   return new Promise((resolve) => setTimeout(() => resolve(value), ms).unref());
+}
+
+/**
+ * Lets a retired lane's write in flight finish, but never waits for a failing
+ * output (fluent-bit#12225, vector#24125): false, and the write is abandoned,
+ * as soon as the loop or a request fails, or at `deadline`.
+ */
+async function stoppedUnlessFailing(lane: OutputLane, deadline: number): Promise<boolean> {
+  const failedBefore = lane.counters.requests.failed ?? 0;
+  const failing = () => lane.delivery.failure() !== undefined || (lane.counters.requests.failed ?? 0) > failedBefore;
+  let stopped = false;
+  const stop = lane.delivery.stop().then(
+    () => (stopped = true),
+    () => (stopped = true),
+  );
+  do await Promise.race([stop, delay(Math.max(0, Math.min(FAILING_POLL_MS, deadline - Date.now())), false)]);
+  while (!stopped && !failing() && Date.now() < deadline);
+  return stopped;
 }
 
 function groupBySource(records: readonly ChainRecord[]): Map<object, ChainRecord[]> {
@@ -58,6 +109,7 @@ export interface AgentConfig {
   buffer: BufferDefaults;
   checkpoint: { interval: number };
   shutdown: { timeout: number };
+  reload?: { timeout: number };
   enrich?: EnrichConfig;
   server?:
     | { listen: string; health: { output_failure_grace: number; buffer_high_water: number }; liveness: { max_stall: number }; admin_listen?: string | undefined; admin_allow_raw?: boolean }
@@ -75,7 +127,16 @@ export class Agent {
   private readonly store: CheckpointStore;
   private tracker!: DeliveryTracker;
   private lanes: OutputLane[] = [];
-  private tailers: Tailer[] = [];
+  /** Per lane: false once it is retired, so a late durability report of its buffer no longer counts. */
+  private readonly laneLive = new Map<OutputLane, { live: boolean }>();
+  private readonly inputs = new Map<string, RunningInput>();
+  /** Pumps running now; the pipeline ends when the last one has (only a stop ends them all). */
+  private readonly pumps = new Set<Promise<void>>();
+  /** Where an input added by a reload resumes: the checkpoints read at the start, or where a removed input stopped. */
+  private resumeFor: CheckpointData = {};
+  private readonly gate = new DispatchGate();
+  private readonly host = hostname();
+  private reconfiguring: Promise<unknown> | undefined;
   private checkpointTimer: NodeJS.Timeout | undefined;
   private stopping = false;
   private timedOut = false;
@@ -96,10 +157,16 @@ export class Agent {
   /** Counts and tap points of the admin listener's live view (docs/live-view.md). */
   private readonly live = new LiveView();
   private health: HealthMonitor | undefined;
+  /** Pod metadata (`enrich.kubernetes`), read before the first event so every event carries it. */
+  private enrichment: KubernetesMetadata | undefined;
+  private markStarted!: () => void;
+  private readonly started = new Promise<void>((resolve) => (this.markStarted = resolve));
 
   constructor(
-    private readonly cfg: AgentConfig,
+    private cfg: AgentConfig,
     private readonly logger: Logger,
+    /** What `logship_config_info` and `logship_config_reloads_total` show (src/reload/). */
+    private readonly configView?: () => ConfigView,
   ) {
     this.store = new CheckpointStore(resolve(cfg.buffer.path), logger);
   }
@@ -119,72 +186,34 @@ export class Agent {
   }
 
   private async runPipeline(): Promise<void> {
-    const host = hostname();
     // Parsers first: a user module that fails to load stops the start before any buffer or file is opened.
-    const chains = new Map<string, ParserChain>();
-    for (const input of this.cfg.inputs) {
-      // Processors too: a key file that cannot be read stops the start here.
-      const processors = new ProcessorList(input.processors);
-      const stats: InputStats = { tailer: undefined as unknown as Tailer, events: 0, parseFailures: 0, lastParseFailure: undefined, skipped: { blank: 0, dropped: 0 }, parsedBy: undefined, processors };
-      this.stats.set(input.name, stats);
-      const onFailure = (reason: string) => {
-        // Counted, and the latest reason shown in the stats line: never a log line per event.
-        stats.parseFailures++;
-        stats.lastParseFailure = reason;
-      };
-      const onSkip = (reason: SkipReason) => stats.skipped[reason]++;
-      const spec = await buildChainSpec(input);
-      stats.parsedBy = spec.parsedBy;
-      chains.set(input.name, new ParserChain(spec, onFailure, onSkip));
-    }
-    // Pod metadata is read before the first event, so every event carries it.
-    const enrichment = this.cfg.enrich?.kubernetes && new KubernetesMetadata(this.cfg.enrich.kubernetes, this.logger);
-    await enrichment?.start();
-    const resume = await this.store.load();
+    const built: BuiltInput[] = [];
+    for (const input of this.cfg.inputs) built.push(await this.buildInput(input));
+    this.enrichment = this.cfg.enrich?.kubernetes && new KubernetesMetadata(this.cfg.enrich.kubernetes, this.logger);
+    await this.enrichment?.start();
+    this.resumeFor = await this.store.load();
     this.tracker = new DeliveryTracker(this.cfg.outputs.length);
-    const statePath = resolve(this.cfg.buffer.path);
-    for (const [i, config] of this.cfg.outputs.entries()) {
-      const onDurable = (seq: number) => {
-        this.tracker.durable(i, seq);
-        this.checkpointSoon();
-      };
-      this.lanes.push(await OutputLane.create(i, config, { ...this.cfg.buffer, path: statePath }, onDurable, this.logger, this.live.tap));
-    }
+    for (const config of this.cfg.outputs) this.lanes.push(await this.createLane(config, []));
     for (const lane of this.lanes) await lane.buffer.open();
     for (const lane of this.lanes) lane.delivery.start();
     const deliveryWatch = new DeliveryWatch(() => this.lanes, this.logger);
     deliveryWatch.start();
-
-    const loops = this.cfg.inputs.map((input) => {
-      const tailer = new Tailer({
-        input,
-        resume: resume[input.name] ?? [],
-        logger: this.logger,
-        hooks: {
-          opened: (file) => this.tracker.opened(input.name, file),
-          closed: (file) => this.tracker.closed(file),
-        },
-      });
-      this.tailers.push(tailer);
-      // A signal that came while the pipeline was being built applies to it too.
-      if (this.stopping) tailer.stop();
-      if (this.timedOut) tailer.abort();
-      this.stats.get(input.name)!.tailer = tailer;
-      const chain = chains.get(input.name)!;
-      const unencodable = this.stats.get(input.name)!.processors.redactingFallback((rec: ChainRecord, reason: string) => chain.unencodable(rec, reason));
-      return this.pump(input, tailer, chain, new EventEncoder(input.fields, host, unencodable, enrichment));
-    });
+    for (const input of built) this.startInput(input, this.resumeFor[input.config.name] ?? []);
 
     this.ready = !this.stopping;
+    this.markStarted();
     this.checkpointTimer = setInterval(() => void this.saveCheckpoint(), this.cfg.checkpoint.interval);
     const statsTimer = setInterval(() => this.logStats('stats'), STATS_INTERVAL_MS).unref();
     try {
-      await Promise.all(loops);
+      // A reload replaces a pump before the old one's end is noticed here, so the set is empty only after a stop.
+      while (this.pumps.size > 0) await Promise.all([...this.pumps]);
     } finally {
       clearInterval(this.checkpointTimer);
       clearInterval(statsTimer);
-      enrichment?.stop();
+      this.enrichment?.stop();
       deliveryWatch.stop();
+      // A reload that was opening or closing lanes finishes first (it is bounded by reload.timeout).
+      await this.reconfiguring;
       await this.drainOutputs();
       await this.saveCheckpoint();
       this.logStats('final stats');
@@ -202,41 +231,223 @@ export class Agent {
     this.ready = false; // draining: /readyz says so
     this.stopAt = Date.now();
     this.logger.info({ timeoutMs: this.cfg.shutdown.timeout }, 'stopping: draining tracked files');
-    for (const t of this.tailers) t.stop();
+    for (const { tailer } of this.inputs.values()) tailer.stop();
     setTimeout(() => {
       this.timedOut = true;
       this.logger.warn('shutdown timeout reached; stopping without reading files to their end');
-      for (const t of this.tailers) t.abort();
+      for (const { tailer } of this.inputs.values()) tailer.abort();
       // A full buffer behind a dead output would hold the pipeline forever; what it does not take is read again next start.
       for (const lane of this.lanes) lane.buffer.interrupt();
     }, this.cfg.shutdown.timeout).unref();
   }
 
-  private async pump(input: InputConfig, tailer: Tailer, chain: ParserChain, encoder: EventEncoder): Promise<void> {
-    const lanes = this.lanes.filter((l) => l.wants(input.name));
-    const mask = lanes.reduce((m, l) => m | (1 << l.index), 0);
-    const stats = this.stats.get(input.name)!;
+  /**
+   * Applies a validated config (docs/reload.md): only what `plan` names is
+   * rebuilt. What can fail (parsers, processors, new lanes) is built first;
+   * if any of it fails or `reload.timeout` passes, what was built is released
+   * and the running config is left as it was. Inputs are switched last: a
+   * changed one stops where it is and its successor resumes from there.
+   */
+  async reconfigure(next: AgentConfig, plan: ReloadPlan, deadline: number): Promise<void> {
+    // A reload asked for during the start applies once the pipeline runs.
+    await beforeDeadline(this.started, deadline, 'waiting for the start to finish');
+    if (this.stopping) throw new Error('logship is stopping');
+    const work = this.applyPlan(next, plan, deadline);
+    this.reconfiguring = work.catch(() => {});
+    await work;
+  }
+
+  private async applyPlan(next: AgentConfig, plan: ReloadPlan, deadline: number): Promise<void> {
+    const built: BuiltInput[] = [];
+    for (const input of [...plan.inputs.changed, ...plan.inputs.added]) {
+      built.push(await beforeDeadline(this.buildInput(input), deadline, `building input ${input.name}`));
+    }
+    await new LaneSwap(this.laneHost(), plan.outputs, deadline).run(() => {
+      this.cfg = next;
+      this.updateRoutes();
+    });
+    // From here nothing fails: the new config runs.
+    for (const name of plan.inputs.removed) this.replaceInput(name, undefined);
+    for (const input of built) {
+      if (this.inputs.has(input.config.name)) this.replaceInput(input.config.name, input);
+      else this.startInput(input, this.resumeFor[input.config.name] ?? []);
+    }
+    if (!this.stopping) {
+      clearInterval(this.checkpointTimer);
+      this.checkpointTimer = setInterval(() => void this.saveCheckpoint(), this.cfg.checkpoint.interval);
+    }
+  }
+
+  private async buildInput(input: InputConfig): Promise<BuiltInput> {
+    const stats: InputStats = this.stats.get(input.name) ?? { tailer: undefined, events: 0, parseFailures: 0, lastParseFailure: undefined, skipped: { blank: 0, dropped: 0 }, parsedBy: undefined, processors: undefined as unknown as ProcessorList };
+    // Processors too: a key file that cannot be read stops the start (or the reload) here.
+    const processors = new ProcessorList(input.processors);
+    const onFailure = (reason: string) => {
+      // Counted, and the latest reason shown in the stats line: never a log line per event.
+      stats.parseFailures++;
+      stats.lastParseFailure = reason;
+    };
+    const onSkip = (reason: SkipReason) => stats.skipped[reason]++;
+    const spec = await buildChainSpec(input);
+    return { config: input, stats, chain: new ParserChain(spec, onFailure, onSkip), processors, parsedBy: spec.parsedBy };
+  }
+
+  private startInput(built: BuiltInput, resume: readonly ResumePoint[]): void {
+    const { config: input, stats, chain, processors } = built;
+    const tailer = new Tailer({
+      input,
+      resume,
+      logger: this.logger,
+      hooks: {
+        opened: (file) => this.tracker.opened(input.name, file),
+        closed: (file) => this.tracker.closed(file),
+      },
+    });
+    Object.assign(stats, { tailer, processors, parsedBy: built.parsedBy });
+    this.stats.set(input.name, stats);
+    const unencodable = processors.redactingFallback((rec: ChainRecord, reason: string) => chain.unencodable(rec, reason));
+    const running: RunningInput = { config: input, tailer, route: this.routeFor(input.name), done: Promise.resolve() };
+    this.inputs.set(input.name, running);
+    // A signal that came while the pipeline was being built applies to it too.
+    if (this.stopping) tailer.stop();
+    if (this.timedOut) tailer.abort();
+    // A reload's successor is started before this pump leaves the set: the pipeline never sees a moment without pumps.
+    const done: Promise<void> = this.pump(running, chain, new EventEncoder(input.fields, this.host, unencodable, this.enrichment))
+      .then(() => this.handOver(running))
+      .finally(() => this.pumps.delete(done));
+    running.done = done;
+    this.pumps.add(done);
+  }
+
+  /**
+   * Stops input `name` where its tailer is (a reload removed or changed it); once its last batch is
+   * dispatched, `successor` starts from the offsets it handed off. Its batches in flight still count
+   * for the checkpoint until durable.
+   */
+  private replaceInput(name: string, successor: BuiltInput | undefined): void {
+    const old = this.inputs.get(name)!;
+    // A second reload before the old pump ended (a full buffer holds it): the latest config wins.
+    old.handOver = { successor };
+    old.tailer.abort();
+  }
+
+  /** After a pump ended: the input a reload put in its place starts where it handed off (or it was removed). */
+  private handOver(old: RunningInput): void {
+    if (old.handOver === undefined) return;
+    const name = old.config.name;
+    const resume = this.tracker.retire(name);
+    const next = old.handOver.successor;
+    if (next === undefined) {
+      this.resumeFor[name] = resume;
+      this.inputs.delete(name);
+      this.stats.delete(name);
+      this.logger.info({ input: name }, 'input stopped (removed from the config)');
+      return;
+    }
+    this.startInput(next, resume);
+    this.logger.info({ input: name, files: resume.length }, 'input restarted with its new config');
+  }
+
+  /** Each input's lanes and mask, from the running config's routing (`outputs[].inputs`). */
+  private updateRoutes(): void {
+    for (const running of this.inputs.values()) running.route = this.routeFor(running.config.name);
+  }
+
+  private routeFor(input: string): Route {
+    const routing = new Map(this.cfg.outputs.map((o) => [o.name, o.inputs]));
+    const lanes = this.lanes.filter((l) => {
+      const inputs = routing.get(l.config.name);
+      return inputs === undefined || inputs.includes(input);
+    });
+    return { lanes, mask: lanes.reduce((m, l) => m | (1 << l.index), 0) };
+  }
+
+  private laneHost(): LaneHost {
+    return {
+      lanes: () => this.lanes,
+      setLanes: (lanes) => (this.lanes = [...lanes]),
+      create: (config, reserved) => this.createLane(config, reserved),
+      retire: (lane, deadline) => this.retireLane(lane, deadline),
+      reroute: () => this.updateRoutes(),
+      gate: this.gate,
+      logger: this.logger,
+    };
+  }
+
+  /** A lane in the lowest tracker slot free of the running lanes and `reserved`; its durability reports count until it is retired. */
+  private async createLane(config: NamedOutputConfig, reserved: readonly OutputLane[]): Promise<OutputLane> {
+    const used = new Set([...this.lanes, ...reserved].map((l) => l.index));
+    let index = 0;
+    while (used.has(index)) index++;
+    if (index >= MAX_OUTPUTS) throw new Error(`at most ${MAX_OUTPUTS} outputs are supported`);
+    const live = { live: true };
+    const onDurable = (seq: number) => {
+      if (!live.live) return;
+      this.tracker.durable(index, seq);
+      this.checkpointSoon();
+    };
+    const lane = await OutputLane.create(index, config, { ...this.cfg.buffer, path: resolve(this.cfg.buffer.path) }, onDurable, this.logger, this.live.tap);
+    this.laneLive.set(lane, live);
+    return lane;
+  }
+
+  /**
+   * Stops a lane a reload removed or replaced, never waiting past `deadline` for its output (a write in
+   * flight to a failing output is abandoned, its records stay in the buffer), then frees its tracker slot:
+   * what its buffer did not take no longer holds any checkpoint.
+   */
+  private async retireLane(lane: OutputLane, deadline: number): Promise<void> {
+    const output = lane.config.name;
+    const stopped = await stoppedUnlessFailing(lane, deadline);
+    if (!stopped) {
+      // Its socket may stay open long after: the exit must not wait for it.
+      this.abandonedWrites = true;
+      this.logger.warn({ output, pendingEvents: lane.buffer.stats().pending }, 'reload: output failing or still writing; abandoning that write, its events stay in the buffer');
+    }
+    await lane.buffer.close().catch((err: Error) => this.logger.error({ output, err: err.message }, 'buffer close failed'));
+    const live = this.laneLive.get(lane);
+    if (live) live.live = false;
+    this.laneLive.delete(lane);
+    this.tracker.release(lane.index);
+    const pendingEvents = lane.buffer.stats().pending;
+    if ((lane.config.buffer?.type ?? this.cfg.buffer.type) === 'memory' && pendingEvents > 0) {
+      this.logger.warn({ output, pendingEvents }, 'reload: output closed with undelivered events in its memory buffer; they are dropped for this output');
+    } else {
+      this.logger.info({ output, pendingEvents }, 'reload: output stopped; undelivered events stay in its disk buffer');
+    }
+  }
+
+  private async pump(running: RunningInput, chain: ParserChain, encoder: EventEncoder): Promise<void> {
+    const { tailer } = running;
+    const stats = this.stats.get(running.config.name)!;
     const records: ChainRecord[] = [];
     const dispatch = async (): Promise<void> => {
-      // One batch per file: the tracker moves each file's checkpoint on its own.
-      for (const [source, recs] of groupBySource(records)) {
-        const file = source as TailedFile;
-        const pending = chain.pendingStart(file);
-        const endOffset = pending === undefined ? file.resumeOffset : Math.min(pending, file.resumeOffset);
-        const seq = this.tracker.dispatched(file, endOffset, mask);
-        // Before the encoder: what a processor drops or redacts is never written. A batch left empty still moves the checkpoint.
-        const batch = encoder.encodeBatch(seq, stats.processors.run(recs, file.key, Date.now()), file);
-        stats.events += recs.length;
-        this.live.entering(input.name, lanes, batch);
-        // Into every buffer; a full one (when_full: block) holds reading here.
-        await Promise.all(lanes.map((l) => l.buffer.append(batch)));
+      // A reload swapping lanes holds dispatches here, so no append is in flight to a lane it closes.
+      await this.gate.enter();
+      try {
+        const { lanes, mask } = running.route;
+        // One batch per file: the tracker moves each file's checkpoint on its own.
+        for (const [source, recs] of groupBySource(records)) {
+          const file = source as TailedFile;
+          const pending = chain.pendingStart(file);
+          const endOffset = pending === undefined ? file.resumeOffset : Math.min(pending, file.resumeOffset);
+          const seq = this.tracker.dispatched(file, endOffset, mask);
+          // Before the encoder: what a processor drops or redacts is never written. A batch left empty still moves the checkpoint.
+          const batch = encoder.encodeBatch(seq, stats.processors.run(recs, file.key, Date.now()), file);
+          stats.events += recs.length;
+          this.live.entering(running.config.name, lanes, batch);
+          // Into every buffer; a full one (when_full: block) holds reading here.
+          await Promise.all(lanes.map((l) => l.buffer.append(batch)));
+        }
+        records.length = 0;
+      } finally {
+        this.gate.leave();
       }
-      records.length = 0;
     };
     for await (const lines of tailer.batches()) {
       if (lines === null) chain.tick(Date.now(), records);
       else {
-        this.live.read(input.name, lines);
+        this.live.read(running.config.name, lines);
         chain.push(lines.source, lines.texts, lines.offsets, lines.flags, Date.now(), records);
       }
       if (records.length > 0) await dispatch();
@@ -283,9 +494,10 @@ export class Agent {
       inputs: () =>
         [...this.stats]
           .filter(([, st]) => st.tailer !== undefined)
-          .map(([input, st]) => ({ input, events: st.events, parseFailures: st.parseFailures, blankLines: st.skipped.blank, droppedRecords: st.skipped.dropped, parsedBy: st.parsedBy?.(), processors: st.processors.counters(), tailer: st.tailer.counters() })),
+          .map(([input, st]) => ({ input, events: st.events, parseFailures: st.parseFailures, blankLines: st.skipped.blank, droppedRecords: st.skipped.dropped, parsedBy: st.parsedBy?.(), processors: st.processors.counters(), tailer: st.tailer!.counters() })),
       outputs: () => this.lanes.map((l) => ({ output: l.config.name, buffer: l.buffer.stats(), counters: l.counters })),
       checkpoint: () => this.store.stats(),
+      config: this.configView,
     });
     const health = new HealthMonitor(
       {
@@ -309,8 +521,7 @@ export class Agent {
       {
         inputs: () =>
           [...this.stats]
-            .filter(([, st]) => st.tailer !== undefined)
-            .map(([name, st]) => ({ name, events: st.events, parseFailures: st.parseFailures, lastParseFailure: st.lastParseFailure, files: st.tailer.files().map((f) => ({ path: f.path, offset: f.readPos, size: f.seenSize })) })),
+            .flatMap(([name, st]) => (st.tailer === undefined ? [] : [{ name, events: st.events, parseFailures: st.parseFailures, lastParseFailure: st.lastParseFailure, files: st.tailer.files().map((f) => ({ path: f.path, offset: f.readPos, size: f.seenSize })) }])),
         outputs: () =>
           this.lanes.map((l) => ({ index: l.index, name: l.config.name, type: l.config.type, buffer: l.buffer.stats(), bufferMaxBytes: l.healthView().bufferMaxBytes, counters: l.counters, rebuilds: l.delivery.rebuilds })),
         health: () => health.report(),
@@ -325,9 +536,10 @@ export class Agent {
 
   /** What the terminal's progress line shows (src/cli/progress.ts); undefined until every input runs. */
   progress() {
-    if (this.tailers.length < this.cfg.inputs.length) return undefined;
+    const stats = [...this.stats];
+    if (stats.length < this.cfg.inputs.length || stats.some(([, st]) => st.tailer === undefined)) return undefined;
     return {
-      inputs: [...this.stats].map(([name, st]) => ({ name, events: st.events, unreadBytes: st.tailer.files().reduce((n, f) => n + Math.max(0, f.seenSize - f.readPos), 0) })),
+      inputs: stats.map(([name, st]) => ({ name, events: st.events, unreadBytes: st.tailer!.files().reduce((n, f) => n + Math.max(0, f.seenSize - f.readPos), 0) })),
       outputs: this.lanes.map((l) => {
         const { pending, bufferBytes, bufferMaxBytes, lastAckAt } = l.healthView();
         return { name: l.config.name, delivered: l.delivered(), pending, bufferBytes, bufferMaxBytes, lastAckAt };
@@ -338,6 +550,7 @@ export class Agent {
   /** One line per input with its counters (truncated lines, rotations, truncations with loss…). */
   private logStats(msg: string): void {
     for (const [input, { tailer, events, parseFailures, lastParseFailure, skipped, parsedBy }] of this.stats) {
+      if (tailer === undefined) continue;
       this.logger.info({ input, events, parseFailures, lastParseFailure, blankLines: skipped.blank, droppedRecords: skipped.dropped, parsedBy: parsedBy?.(), ...tailer.counters(), inFlightBatches: this.tracker.inFlight() }, msg);
     }
     for (const lane of this.lanes) {

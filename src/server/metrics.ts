@@ -7,11 +7,18 @@ import type { TailerStats } from '../tail/tailer.js';
 type InputView = { input: string; events: number; parseFailures: number; blankLines: number; droppedRecords: number; parsedBy: Record<string, number> | undefined; processors?: ProcessorCounters | undefined; tailer: TailerStats & { truncatedLines: number; filesTracked: number } };
 type OutputView = { output: string; buffer: BufferStats; counters: OutputCounters };
 
+/** The running config's hash and the reloads so far by result (src/reload/). */
+export interface ConfigView {
+  hash: string;
+  reloads: Record<string, number>;
+}
+
 /** What the agent exposes to the metrics: read at scrape time, so the hot path keeps plain counters. */
 export interface MetricsSource {
   inputs(): InputView[];
   outputs(): OutputView[];
   checkpoint(): { writeErrors: Record<string, number>; diskFull: boolean };
+  config?: (() => ConfigView) | undefined;
 }
 
 /** One metric: its name and type per Prometheus conventions (`_total` counters, units as suffixes), and how it is read. */
@@ -31,6 +38,12 @@ const perInputBy = (label: string, pick: (c: ProcessorCounters) => Record<string
 const perOutput = (pick: (b: BufferStats) => number) => (s: MetricsSource) => s.outputs().map((o): [Record<string, string>, number] => [{ output: o.output }, pick(o.buffer)]);
 const byOutcome = (pick: (c: OutputCounters) => Record<string, number>) => (s: MetricsSource) =>
   s.outputs().flatMap((o) => Object.entries(pick(o.counters)).map(([outcome, n]): [Record<string, string>, number] => [{ output: o.output, outcome }, n]));
+
+/** One series, for the running config's hash: the last one's series is dropped when the hash changes. */
+function configInfo(s: MetricsSource): [Record<string, string>, number][] {
+  const view = s.config?.();
+  return view === undefined ? [] : [[{ hash: view.hash }, 1]];
+}
 
 /** Prefix of every metric, logship's own and the process/runtime ones from prom-client (`logship_process_cpu_seconds_total`). */
 export const METRIC_PREFIX = 'logship_';
@@ -81,6 +94,14 @@ export const METRICS: readonly MetricDefinition[] = [
     read: (s) => Object.entries(s.checkpoint().writeErrors).map(([reason, n]): [Record<string, string>, number] => [{ reason }, n]),
   },
   { name: 'logship_output_events_total', type: 'counter', help: 'Events by what the destination did with them (indexed, duplicate, retried, dead_lettered).', labelNames: ['output', 'outcome'], read: byOutcome((c) => c.events) },
+  {
+    name: 'logship_config_reloads_total',
+    type: 'counter',
+    help: 'Config reloads (SIGHUP or config.watch) by result: success, invalid (the new config did not validate), rolled_back (it failed to start), rejected (a key that needs a restart).',
+    labelNames: ['result'],
+    read: (s) => Object.entries(s.config?.().reloads ?? {}).map(([result, n]): [Record<string, string>, number] => [{ result }, n]),
+  },
+  { name: 'logship_config_info', type: 'gauge', help: 'Always 1; `hash` is the first 16 hex digits of the SHA-256 of the running config file.', labelNames: ['hash'], read: configInfo },
   { name: 'logship_output_requests_total', type: 'counter', help: 'Requests to the destination by outcome (sent, failed, split).', labelNames: ['output', 'outcome'], read: byOutcome((c) => c.requests) },
 ];
 
@@ -109,6 +130,8 @@ export function createMetrics(source: MetricsSource): Registry {
       new Gauge({
         ...common,
         collect() {
+          // A label value gone since the last scrape (an output removed by a reload, an old config hash) is not shown again.
+          this.reset();
           for (const [labels, value] of def.read(source)) this.set(labels, value);
         },
       });
