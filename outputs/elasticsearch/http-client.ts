@@ -65,6 +65,8 @@ interface RawResponse {
 /** Errors on a kept-alive socket the server had already closed: the request never reached it. */
 const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 
+const IDLE_SOCKET_MS = 30_000;
+
 /**
  * A small HTTP client for the Elasticsearch REST API over node:http(s):
  * kept-alive, bounded connections per host, failover across hosts, gzip
@@ -85,7 +87,9 @@ export class EsHttpClient {
     this.pool = new HostPool(options.hosts.map(parseHost));
     const maxSockets = options.maxSockets ?? 8;
     // lifo: the most recently used socket is the least likely to have been closed by the server or a proxy.
-    const agentOptions = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo' as const };
+    // `timeout` closes a socket idle in the pool before a load balancer's idle cut (often 60 s) does: a
+    // request on a socket closed under it would fail. (On a socket in use it only emits an ignored event.)
+    const agentOptions = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo' as const, timeout: IDLE_SOCKET_MS };
     this.httpAgent = new http.Agent(agentOptions);
     this.httpsAgent = new https.Agent({ ...agentOptions, ...options.tls });
     this.maxResponseBytes = options.maxResponseBytes ?? 64 * 1024 * 1024;
