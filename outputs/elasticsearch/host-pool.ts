@@ -26,8 +26,8 @@ const MAX_COOL_OFF_MS = 60_000;
  * The hosts of one output, round robin over the ones alive. A host whose
  * request failed without an answer is skipped for a cool-off that grows with
  * each failure in a row; when every host is cooling off, the one that comes
- * back first is tried (so a single host is always tried). Failover is per
- * request: the caller's retry goes to the next host.
+ * back first is tried (so a single host is always tried). The client sends
+ * a request that got no answer to the next live host at once.
  */
 export class HostPool {
   private readonly entries: Entry[];
@@ -42,18 +42,27 @@ export class HostPool {
     return this.entries.map((e) => e.host);
   }
 
+  /** The host for the next request; the one after it is picked next. */
   pick(): Host {
+    const i = this.choose();
+    this.next = (i + 1) % this.entries.length;
+    return this.entries[i]!.host;
+  }
+
+  /** The host `pick()` would return, without moving on. */
+  peek(): Host {
+    return this.entries[this.choose()]!.host;
+  }
+
+  private choose(): number {
     const now = this.now();
-    for (let i = 0; i < this.entries.length; i++) {
-      const e = this.entries[(this.next + i) % this.entries.length]!;
-      if (e.deadUntil <= now) {
-        this.next = (this.next + i + 1) % this.entries.length;
-        return e.host;
-      }
+    for (let k = 0; k < this.entries.length; k++) {
+      const i = (this.next + k) % this.entries.length;
+      if (this.entries[i]!.deadUntil <= now) return i;
     }
-    let soonest = this.entries[0]!;
-    for (const e of this.entries) if (e.deadUntil < soonest.deadUntil) soonest = e;
-    return soonest.host;
+    let soonest = 0;
+    for (let i = 1; i < this.entries.length; i++) if (this.entries[i]!.deadUntil < this.entries[soonest]!.deadUntil) soonest = i;
+    return soonest;
   }
 
   /** The host answered (any status: it is up). */

@@ -62,9 +62,6 @@ interface RawResponse {
   readonly body: Buffer;
 }
 
-/** Errors on a kept-alive socket the server had already closed: the request never reached it. */
-const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
-
 const IDLE_SOCKET_MS = 30_000;
 
 /**
@@ -73,8 +70,8 @@ const IDLE_SOCKET_MS = 30_000;
  * bodies, one overall deadline per request. It replaces the official client,
  * whose loaded modules cost about 30 MiB of RSS in a sidecar aiming at 64
  * (bench/idle-rss.mjs). No retries of its own (the output retries with
- * backoff), except one immediate resend when a kept-alive socket turns out
- * to be closed. Knows nothing of ES's API beyond the product header, so an
+ * backoff), only failover: a request that got no answer goes to the next
+ * live host at once. Knows nothing of ES's API beyond the product header, so an
  * OpenSearch output can use it with `productCheck` unset.
  */
 export class EsHttpClient {
@@ -131,18 +128,27 @@ export class EsHttpClient {
       headers['content-length'] = body.length;
     }
     Object.assign(headers, req.headers);
-    const host = this.pool.pick();
-    const authorization = this.options.authorization ?? host.urlAuthorization;
-    if (authorization !== undefined) headers.authorization = authorization;
     const query = req.querystring ? `?${new URLSearchParams(req.querystring).toString()}` : '';
+    const tried = new Set<Host>();
     let raw: RawResponse;
-    try {
-      raw = await this.send(host, req.method, host.pathPrefix + req.path + query, headers, body, signal, true);
-    } catch (err) {
-      if (!signal.aborted) this.pool.dead(host);
-      throw err;
+    for (;;) {
+      const host = this.pool.pick();
+      tried.add(host);
+      const authorization = this.options.authorization ?? host.urlAuthorization;
+      if (authorization !== undefined) headers.authorization = authorization;
+      else delete headers.authorization;
+      try {
+        raw = await this.send(host, req.method, host.pathPrefix + req.path + query, headers, body, signal);
+        this.pool.alive(host);
+        break;
+      } catch (err) {
+        if (signal.aborted || !(err instanceof ConnectionError)) throw err;
+        this.pool.dead(host);
+        // Failover: every request we send may be sent twice (a bulk of creates with fixed ids
+        // answers 409 for what got in), so the next live host gets it at once.
+        if (tried.has(this.pool.peek())) throw err;
+      }
     }
-    this.pool.alive(host);
     const parsed = await this.decode(raw);
     const status = raw.statusCode;
     if (status >= 400) throw new ResponseError({ statusCode: status, body: parsed, headers: raw.headers });
@@ -152,13 +158,11 @@ export class EsHttpClient {
     return { statusCode: status, headers: raw.headers, body: parsed };
   }
 
-  private send(host: Host, method: string, path: string, headers: http.OutgoingHttpHeaders, body: Buffer | undefined, signal: AbortSignal, mayResend: boolean): Promise<RawResponse> {
+  private send(host: Host, method: string, path: string, headers: http.OutgoingHttpHeaders, body: Buffer | undefined, signal: AbortSignal): Promise<RawResponse> {
     return new Promise<RawResponse>((resolve, reject) => {
       const transport = host.protocol === 'https:' ? https : http;
       const agent = host.protocol === 'https:' ? this.httpsAgent : this.httpAgent;
-      let answered = false;
       const req = transport.request({ host: host.hostname, port: host.port, method, path, headers, agent, signal }, (res) => {
-        answered = true;
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (chunk: Buffer) => {
@@ -170,13 +174,7 @@ export class EsHttpClient {
         // A body cut short (the connection closed before Content-Length bytes).
         res.on('error', (err) => reject(connectionError(err, host)));
       });
-      req.on('error', (err: NodeJS.ErrnoException) => {
-        if (!answered && mayResend && req.reusedSocket && STALE_SOCKET.has(err.code ?? '') && !signal.aborted) {
-          this.send(host, method, path, headers, body, signal, false).then(resolve, reject);
-          return;
-        }
-        reject(err instanceof DeserializationError ? err : connectionError(err, host));
-      });
+      req.on('error', (err) => reject(err instanceof DeserializationError ? err : connectionError(err, host)));
       req.end(body);
     });
   }
