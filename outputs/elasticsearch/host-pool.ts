@@ -38,10 +38,6 @@ export class HostPool {
     this.entries = hosts.map((host) => ({ host, deadUntil: 0, failures: 0 }));
   }
 
-  get hosts(): readonly Host[] {
-    return this.entries.map((e) => e.host);
-  }
-
   /** The host for the next request; the one after it is picked next. */
   pick(): Host {
     const i = this.choose();

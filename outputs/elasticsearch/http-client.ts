@@ -92,11 +92,6 @@ export class EsHttpClient {
     this.maxResponseBytes = options.maxResponseBytes ?? 64 * 1024 * 1024;
   }
 
-  /** The hosts (origins without credentials), for messages. */
-  get origins(): string[] {
-    return this.pool.hosts.map((h) => h.origin);
-  }
-
   /** Throws ResponseError (status ≥ 400), ConnectionError, ProductNotSupportedError, DeserializationError or a timeout. */
   async request(req: HttpRequest): Promise<HttpResponse> {
     const deadline = AbortSignal.timeout(this.options.timeoutMs);
@@ -173,6 +168,7 @@ export class EsHttpClient {
         res.on('end', () => resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks, size) }));
         // A body cut short (the connection closed before Content-Length bytes).
         res.on('error', (err) => reject(connectionError(err, host)));
+        res.on('close', () => res.complete || reject(connectionError(new Error('the connection closed before the answer was complete'), host)));
       });
       req.on('error', (err) => reject(err instanceof DeserializationError ? err : connectionError(err, host)));
       req.end(body);
