@@ -1,6 +1,5 @@
-import type { Client } from '@elastic/elasticsearch';
 import type { ElasticsearchOutputConfig } from './config.js';
-import { withDeadline } from './deadline.js';
+import type { EsHttpClient } from './http-client.js';
 import type { ServerDialect } from './server-version.js';
 import type { Target } from './target.js';
 
@@ -56,17 +55,13 @@ export const ECS_MAPPINGS = {
  * the output's templates are replaced at each start.
  */
 export async function installTemplates(
-  client: Client,
+  client: EsHttpClient,
   dialect: ServerDialect,
   target: Target,
   settings: ElasticsearchOutputConfig['index_template'],
-  timeoutMs: number,
 ): Promise<{ component: string; index: string }> {
   const component = `${settings.name}-ecs-mappings`;
-  const put = (path: string, body: unknown) =>
-    withDeadline(timeoutMs, (signal) =>
-      client.transport.request({ method: 'PUT', path, body: body as Record<string, unknown> }, { headers: { ...dialect.jsonHeaders }, maxRetries: 0, signal }),
-    );
+  const put = (path: string, body: object) => client.request({ method: 'PUT', path, body, headers: dialect.jsonHeaders });
   await put(`/_component_template/${encodeURIComponent(component)}`, {
     template: { mappings: ECS_MAPPINGS },
     _meta: { managed_by: 'logship' },

@@ -3,7 +3,10 @@
  * every document a `create` with `_id` = event.id, every item accounted for.
  *
  *   config.ts          what can be configured
- *   client.ts          the official client: connections, auth, TLS, gzip (its retries off)
+ *   client.ts          the HTTP client from the config: hosts, auth, TLS, gzip
+ *   http-client.ts     a thin node:http(s) client: kept-alive sockets, failover, deadline
+ *   host-pool.ts       which host the next request goes to
+ *   http-errors.ts     its errors, named as the official client's
  *   server-version.ts  GET / → the media types this server major accepts
  *   target.ts          index name from @timestamp, or the data stream
  *   encoding.ts        action lines + the encoder's document bytes → NDJSON bodies
@@ -20,10 +23,10 @@
  */
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
-import type { Client } from '@elastic/elasticsearch';
 import type { EventBatch, Output, OutputContext, OutputFactory } from '../../src/output/contract.js';
 import { deliverBatch, type BatchDeliveryOptions } from './batch-delivery.js';
 import { createClient } from './client.js';
+import type { EsHttpClient } from './http-client.js';
 import type { ElasticsearchOutputConfig } from './config.js';
 import { DeadLetterFile } from './dead-letter.js';
 import { BulkItems } from './encoding.js';
@@ -49,7 +52,7 @@ export class ElasticsearchOutput implements Output {
   private readonly target: Target;
   private readonly outcomes: Outcomes;
   private readonly deadLetters: DeadLetterFile;
-  private client: Client | undefined;
+  private client: EsHttpClient | undefined;
   private delivery: BatchDeliveryOptions | undefined;
   /** Batches written and not yet reported, oldest first. */
   private readonly inFlight: InFlight[] = [];
@@ -76,16 +79,16 @@ export class ElasticsearchOutput implements Output {
   async start(): Promise<void> {
     const client = await createClient(this.config, this.ctx.logger);
     this.client = client;
-    const dialect = await detectDialect(client, this.config.api_version, this.config.request_timeout);
+    const dialect = await detectDialect(client, this.config.api_version);
     if (this.config.index_template.enabled) {
-      const installed = await installTemplates(client, dialect, this.target, this.config.index_template, this.config.request_timeout).catch((err: unknown) => {
+      const installed = await installTemplates(client, dialect, this.target, this.config.index_template).catch((err: unknown) => {
         throw new Error(`cannot install the index template: ${describeRequestError(err).reason}`, { cause: err });
       });
       this.ctx.logger.info({ ...installed, pattern: this.target.pattern }, 'index template installed');
     }
     this.ctx.logger.info({ version: dialect.version, target: this.target.pattern, dataStream: this.target.dataStream }, 'elasticsearch output ready');
     this.delivery = {
-      send: bulkSender(client, dialect, this.config.request_timeout),
+      send: bulkSender(client, dialect),
       deadLetters: this.deadLetters,
       outcomes: this.outcomes,
       signal: this.abort.signal,

@@ -1,5 +1,4 @@
-import type { Client } from '@elastic/elasticsearch';
-import { withDeadline } from './deadline.js';
+import type { EsHttpClient } from './http-client.js';
 import { readBulkResponse, type BulkAnswer } from './response.js';
 import type { ServerDialect } from './server-version.js';
 
@@ -10,18 +9,12 @@ export type SendBulk = (body: Buffer, count: number) => Promise<BulkAnswer>;
 
 /**
  * One `_bulk` request with the body we built (not helpers.bulk: it drops
- * per-item 5xx and cannot say which documents a failed request held).
- * Throws on any request-level failure; the caller classifies and retries.
+ * per-item 5xx and cannot say which documents a failed request held), sent
+ * as it is. Throws on any request-level failure; the caller classifies and retries.
  */
-export function bulkSender(client: Client, dialect: ServerDialect, timeoutMs: number): SendBulk {
+export function bulkSender(client: EsHttpClient, dialect: ServerDialect): SendBulk {
   return async (body, count) => {
-    const response = await withDeadline(timeoutMs, (signal) =>
-      client.transport.request(
-        { method: 'POST', path: '/_bulk', querystring: { filter_path: FILTER_PATH }, bulkBody: body },
-        // Per request too: the product check builds its error from these options only.
-        { headers: { ...dialect.bulkHeaders }, maxRetries: 0, redaction: { type: 'remove' }, signal },
-      ),
-    );
-    return readBulkResponse(response, count);
+    const response = await client.request({ method: 'POST', path: '/_bulk', querystring: { filter_path: FILTER_PATH }, body, headers: dialect.bulkHeaders });
+    return readBulkResponse(response.body, count);
   };
 }

@@ -1,5 +1,5 @@
-import type { Client } from '@elastic/elasticsearch';
-import { withDeadline } from './deadline.js';
+import type { EsHttpClient, HttpResponse } from './http-client.js';
+import { ProductNotSupportedError } from './http-errors.js';
 import { describeRequestError } from './response.js';
 
 /** What the cluster accepts: the 9.x client's default `compatible-with=9` media types are refused by an 8.x server. */
@@ -35,49 +35,47 @@ export function dialectFor(major: number, version: string): ServerDialect {
 }
 
 /** `GET /`, with media types any version takes, to learn the major version. */
-export async function detectDialect(client: Client, apiVersion: 'auto' | 7 | 8 | 9, timeoutMs: number): Promise<ServerDialect> {
+export async function detectDialect(client: EsHttpClient, apiVersion: 'auto' | 7 | 8 | 9): Promise<ServerDialect> {
   if (apiVersion !== 'auto') return dialectFor(apiVersion, `${apiVersion} (configured)`);
-  let body: unknown;
+  let answer: HttpResponse;
   try {
-    ({ body } = await withDeadline(timeoutMs, (signal) => client.transport.request({ method: 'GET', path: '/' }, { headers: PLAIN, meta: true, signal })));
+    // The product header is read here, not by the client: an answer without it may still name an old Elasticsearch.
+    answer = await client.request({ method: 'GET', path: '/', headers: PLAIN, productCheck: false });
+    if (answer.headers['x-elastic-product'] !== 'Elasticsearch') {
+      const old = oldElasticsearchVersion(answer.body);
+      if (old !== undefined) throw unsupported(old);
+      throw new ProductNotSupportedError({ statusCode: answer.statusCode, body: answer.body });
+    }
   } catch (err) {
-    const old = (err as Error).name === 'ProductNotSupportedError' ? await oldElasticsearchVersion(client, timeoutMs) : undefined;
-    if (old !== undefined) throw unsupported(old);
+    if (err instanceof UnsupportedVersionError) throw err;
     throw new Error(`cannot read the server version (GET /): ${describeRequestError(err).reason}`, { cause: err });
   }
-  const number = (body as { version?: { number?: unknown } } | null)?.version?.number;
+  const number = (answer.body as { version?: { number?: unknown } } | null)?.version?.number;
   const major = typeof number === 'string' ? Number.parseInt(number, 10) : NaN;
   if (major < 7) throw unsupported(number as string);
   if (!(major >= 7)) throw new Error(`GET / did not report an Elasticsearch version of ${MINIMUM} or later (version.number: ${JSON.stringify(number)})`);
   return dialectFor(major, number as string);
 }
 
-/** The official client refuses every successful answer without `X-Elastic-Product`, which ES sends since 7.14. */
+/** ES sends `X-Elastic-Product` since 7.14; the product check (kept from the official client) needs it. */
 const MINIMUM = '7.14';
 
+class UnsupportedVersionError extends Error {}
+
 function unsupported(version: string): Error {
-  return new Error(`Elasticsearch ${version} is not supported: ${MINIMUM} or later is needed (earlier versions send no X-Elastic-Product header, which the official client requires)`);
+  return new UnsupportedVersionError(`Elasticsearch ${version} is not supported: ${MINIMUM} or later is needed (earlier versions send no X-Elastic-Product header, which the output requires)`);
 }
 
 /**
- * After a failed product check: the version an Elasticsearch older than 7.14
- * reports, read on the connection itself (past the client's check), so the
- * error can name it; undefined for anything else (another product, a proxy).
+ * For an answer without the product header: the version an Elasticsearch
+ * older than 7.14 reports, so the error can name it; undefined for anything
+ * else (another product, a proxy).
  */
-async function oldElasticsearchVersion(client: Client, timeoutMs: number): Promise<string | undefined> {
-  const connection = client.connectionPool.connections[0];
-  if (!connection) return undefined;
-  try {
-    const res = await withDeadline(timeoutMs, (signal) =>
-      connection.request({ method: 'GET', path: '/', headers: PLAIN }, { requestId: 'version', name: 'logship', context: null, signal, maxResponseSize: 64 * 1024 }),
-    );
-    const root = JSON.parse(String(res.body)) as { version?: { number?: unknown }; tagline?: unknown } | null;
-    const number = root?.version?.number;
-    // ES's own tagline: OpenSearch and others answer GET / with a version too.
-    if (root?.tagline !== 'You Know, for Search' || typeof number !== 'string') return undefined;
-    const [major, minor] = number.split('.').map(Number);
-    return major! < 7 || (major === 7 && minor! < 14) ? number : undefined;
-  } catch {
-    return undefined;
-  }
+function oldElasticsearchVersion(body: unknown): string | undefined {
+  const root = body as { version?: { number?: unknown }; tagline?: unknown } | null;
+  const number = typeof root === 'object' ? root?.version?.number : undefined;
+  // ES's own tagline: OpenSearch and others answer GET / with a version too.
+  if (root?.tagline !== 'You Know, for Search' || typeof number !== 'string') return undefined;
+  const [major, minor] = number.split('.').map(Number);
+  return major! < 7 || (major === 7 && minor! < 14) ? number : undefined;
 }
