@@ -88,8 +88,8 @@ function readValue(rest: string, lines: string[], i: number, where: string): { v
     if (!balanced(text)) throw new ConvertSyntaxError(`${where}: unclosed ${first[0]} in a value`);
     return { value: text, next: j };
   }
-  // A bare value ends at a comment; a regex (`/…#…/`) keeps its #.
-  const value = first.startsWith('/') ? first : first.replace(/\s+#.*$/, '');
+  // A bare value ends at a comment; a regex written whole (`/… #…/i`) keeps its #.
+  const value = /^\/.*\/[a-z]*$/.test(first.trimEnd()) ? first : first.replace(/\s+#.*$/, '');
   return { value: value.trimEnd(), next: i };
 }
 

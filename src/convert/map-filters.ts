@@ -1,5 +1,5 @@
-import { fluentBitMultiline, fluentBitParser, fluentdParse, type Parsing } from './map-parsers.js';
-import { COMMON_REASONS, describe, leftoverNotes, paramNote, type Dialect } from './plan.js';
+import { applyParsing, fluentBitMultiline, fluentBitParser, fluentdParse, type Parsing } from './map-parsers.js';
+import { COMMON_REASONS, describe, leftoverNotes, paramNote, type Dialect, type PlannedInput } from './plan.js';
 import type { Section } from './section.js';
 import { eventField, re2Regex } from './values.js';
 
@@ -29,6 +29,13 @@ const NOT_MAPPED: Record<string, string> = {
   geoip: 'logship does no GeoIP lookup',
   stdout: 'a debugging filter',
 };
+
+/** Applies a converted filter to one input it reaches (each input gets its own copy of the processors). */
+export function applyEffect(input: PlannedInput, effect: FilterEffect, where: string): void {
+  input.processors.push(...structuredClone(effect.processors));
+  if (effect.parsing) applyParsing(input, effect.parsing, where);
+  input.notes.push(...effect.notes);
+}
 
 export function mapFilter(section: Section, plugin: string, dialect: Dialect, parsers: ReadonlyMap<string, Section>): FilterEffect {
   const effect: FilterEffect = { processors: [], notes: [] };

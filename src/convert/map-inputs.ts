@@ -1,4 +1,4 @@
-import { applyParsing, fluentBitMultiline, fluentBitParser, fluentdParse, timeoutSetting } from './map-parsers.js';
+import { applyParsing, fluentBitMultiline, fluentBitParser, fluentdParse } from './map-parsers.js';
 import { COMMON_REASONS, describe, leftoverNotes, paramNote, type Dialect, type PlannedInput } from './plan.js';
 import type { Section } from './section.js';
 import { bool, duration, fromEnv, size } from './values.js';
@@ -42,7 +42,7 @@ const TAIL_REASONS: Record<string, string> = {
 
 /** The input, or undefined with a note when the section names no path. */
 export function mapTail(section: Section, dialect: Dialect, index: number, parsers: ReadonlyMap<string, Section>, notes: string[]): PlannedInput | undefined {
-  const what = describe(section, dialect === 'fluentd' ? 'tail' : 'tail');
+  const what = describe(section, 'tail');
   const path = section.take('path');
   if (path === undefined || path.trim() === '') {
     notes.push(`${what} not converted: it names no path`);
@@ -76,8 +76,9 @@ export function mapTail(section: Section, dialect: Dialect, index: number, parse
   for (const [from, to] of durations) {
     const v = section.take(from);
     if (v === undefined) continue;
-    const d = timeoutSetting(v, section.where, from, inputNotes);
-    if (d !== undefined) c[to] = d;
+    const d = duration(v);
+    if (d === undefined) inputNotes.push(paramNote({ key: from, value: v, where: section.where }, 'not a duration'));
+    else c[to] = d;
   }
   const maxLine = section.take('buffer_max_size') ?? section.take('max_line_size');
   if (maxLine !== undefined) {

@@ -1,7 +1,7 @@
 import { compileTimeFormat } from '../../parsers/timestamp.js';
-import { describe, leftoverNotes, paramNote, type PlannedInput } from './plan.js';
+import { describe, leftoverNotes, type PlannedInput } from './plan.js';
 import type { Section } from './section.js';
-import { duration, formatDuration, jsRegex } from './values.js';
+import { formatDuration, jsRegex } from './values.js';
 
 /**
  * Parsers: Fluentd `<parse>` sections, Fluent Bit parser names (built-in or
@@ -61,6 +61,8 @@ function regexParsing(expression: string, timeKey: string | undefined, what: str
     return undefined;
   }
   let pattern = js.pattern;
+  // Fluent Bit's line is the record key `log`; logship's is `message` (grep and record filters are converted alike).
+  if (pattern.includes('(?<log>') && !pattern.includes('(?<message>')) pattern = pattern.replace('(?<log>', '(?<message>');
   if (timeKey !== undefined && !TIME_KEYS.includes(timeKey.toLowerCase())) {
     const group = `(?<${timeKey.replace(/\./g, '__').replace(/-/g, '_')}>`;
     if (pattern.includes(group)) pattern = pattern.replace(group, '(?<time>');
@@ -240,10 +242,4 @@ export function applyParsing(input: PlannedInput, parsing: Parsing, where: strin
   }
   if (parsing.time_format) c.time_format = parsing.time_format;
   if (parsing.timezone) c.timezone = parsing.timezone;
-}
-
-export function timeoutSetting(v: string, where: string, key: string, notes: string[]): string | undefined {
-  const d = duration(v);
-  if (d === undefined) notes.push(paramNote({ key, value: v, where }, 'not a duration'));
-  return d;
 }

@@ -69,3 +69,9 @@ export const COMMON_REASONS: Record<string, string> = {
   'mem_buf_limit': 'logship bounds memory by the per-output buffer (buffer.max_size) and pauses reading when it is full',
   threaded: 'logship runs one process; inputs do not need threads',
 };
+
+/** `name`, or `name-2`, `name-3`… when another entry has it already. */
+export function unique(name: string, taken: readonly string[]): string {
+  if (!taken.includes(name)) return name;
+  for (let n = 2; ; n++) if (!taken.includes(`${name}-${n}`)) return `${name}-${n}`;
+}

@@ -1,10 +1,9 @@
 import { parseFluentBit, type FluentBitDocument } from './fluent-bit-syntax.js';
 import type { IncludeReader } from './fluentd-syntax.js';
-import { mapFilter } from './map-filters.js';
+import { applyEffect, mapFilter } from './map-filters.js';
 import { mapTail } from './map-inputs.js';
 import { mapOutput } from './map-outputs.js';
-import { describe, leftoverNotes, type Plan } from './plan.js';
-import { applyEffect, unique } from './route-fluentd.js';
+import { describe, leftoverNotes, unique, type Plan } from './plan.js';
 import type { Section } from './section.js';
 import { fluentBitMatcher } from './tag-match.js';
 

@@ -1,9 +1,8 @@
 import type { FluentdDocument } from './fluentd-syntax.js';
-import { mapFilter, type FilterEffect } from './map-filters.js';
+import { applyEffect, mapFilter, type FilterEffect } from './map-filters.js';
 import { mapTail } from './map-inputs.js';
-import { applyParsing } from './map-parsers.js';
 import { mapOutput } from './map-outputs.js';
-import { describe, leftoverNotes, type Plan, type PlannedInput, type PlannedOutput } from './plan.js';
+import { describe, leftoverNotes, unique, type Plan, type PlannedInput, type PlannedOutput } from './plan.js';
 import type { Section } from './section.js';
 import { fluentdMatcher } from './tag-match.js';
 
@@ -111,15 +110,4 @@ function route(items: Scoped[], label: string, input: PlannedInput, filters: Map
     applyEffect(input, effect, section.where);
   }
   return undefined;
-}
-
-export function applyEffect(input: PlannedInput, effect: FilterEffect, where: string): void {
-  input.processors.push(...structuredClone(effect.processors));
-  if (effect.parsing) applyParsing(input, effect.parsing, where);
-  input.notes.push(...effect.notes);
-}
-
-export function unique(name: string, taken: string[]): string {
-  if (!taken.includes(name)) return name;
-  for (let n = 2; ; n++) if (!taken.includes(`${name}-${n}`)) return `${name}-${n}`;
 }
