@@ -100,7 +100,7 @@ function mapFluentdParsing(section: Section, input: PlannedInput): void {
   if (parse) applyParsing(input, fluentdParse(parse, input.notes), parse.where);
   else if (section.peek('format') !== undefined) {
     // v0.12 style: format, time_format and friends on the source itself.
-    applyParsing(input, fluentdParse(section, input.notes), section.where);
+    applyParsing(input, fluentdParse(section, input.notes, true), section.where);
   }
   for (const extra of more) input.notes.push(`${describe(extra, extra.peek('@type') ?? '')} not converted: only one <parse> applies`);
   const flush = section.take('multiline_flush_interval');

@@ -1,6 +1,6 @@
 import { COMMON_REASONS, describe, leftoverNotes, paramNote, type Dialect } from './plan.js';
 import type { Section } from './section.js';
-import { bool, duration, fromEnv, size, sizeBytes } from './values.js';
+import { bool, duration, fromEnv, size, sizeBytes, withoutPlaceholders } from './values.js';
 import { safeName } from './map-inputs.js';
 
 /**
@@ -56,6 +56,9 @@ const OUTPUT_REASONS: Record<string, string> = {
   net: 'logship sets its own network options',
   use_put_object: 'logship uploads small objects in one request and large ones in parts (part_size)',
   workers: 'converted to concurrency',
+  file: 'logship names the objects it writes (<creation stamp>-<n>.ndjson)',
+  append: 'logship appends to its open object and starts a new one by size and age (object.*)',
+  format: 'logship writes its events (ECS JSON) as NDJSON',
   '<format>': 'logship writes its events (ECS JSON) as NDJSON',
   '<secondary>': 'logship keeps failed events in its buffer and retries; refused ones go to the dead-letter file',
   '<inject>': 'logship events carry @timestamp; no tag or hostname is injected',
@@ -89,9 +92,8 @@ export function mapOutput(section: Section, plugin: string, dialect: Dialect): M
       // Fluentd's path is a file name prefix; Fluent Bit's is a directory (with File naming the file).
       config.path = dialect === 'fluentd' ? path.replace(/\/[^/]*$/, '') || '.' : path;
       if (dialect === 'fluentd') notes.push(`path ${path}: logship writes objects named <creation stamp>-<n>.ndjson into the directory ${config.path as string}`);
-      if (bool(section.take('compress') ?? '') || section.peek('compress') === 'gzip') config.compression = 'gzip';
-      section.take('file');
-      section.take('append');
+      const compress = section.take('compress');
+      if (compress === 'gzip' || bool(compress) === true) config.compression = 'gzip';
       break;
     }
     default:
@@ -99,7 +101,7 @@ export function mapOutput(section: Section, plugin: string, dialect: Dialect): M
   }
   if (name !== undefined) config.name = safeName(name, `${String(config.type)}-out`);
   if (dialect === 'fluentd') for (const buffer of section.takeChildren('buffer')) fluentdBuffer(buffer, config, notes);
-  else fluentBitRetry(section, config, notes);
+  else fluentBitLimits(section, config, notes);
   notes.push(...leftoverNotes(section, OUTPUT_REASONS, `no logship ${String(config.type)} option matches it`));
   return { config: ordered(config), notes };
 }
@@ -142,9 +144,11 @@ function searchOutput(section: Section, plugin: string, dialect: Dialect, c: Rec
     if (parts) c.data_stream = { type: parts[1], dataset: parts[2], namespace: parts[3] };
     else notes.push(`data_stream_name ${stream} not converted: logship's data stream names are <type>-<dataset>-<namespace>; the default logs-generic-default is used`);
   } else if (logstash) c.index = `${prefix}${separator}${dateFormat}`;
-  else if (index !== undefined) c.index = index.replace(/%\{[^}]+\}/g, '');
-  else c.index = dialect === 'fluentd' ? 'fluentd' : 'fluent-bit';
-  if (typeof c.index === 'string' && /\$\{(tag|record)/.test(c.index)) notes.push(`index ${c.index}: per-record placeholders are not converted; logship names the index from @timestamp only`);
+  else if (index !== undefined) {
+    const fixed = withoutPlaceholders(index);
+    c.index = fixed.value || (dialect === 'fluentd' ? 'fluentd' : 'fluent-bit');
+    if (fixed.removed) notes.push(`index ${index}: its per-event placeholders are left out (${String(c.index)}); logship names the index from @timestamp only`);
+  } else c.index = dialect === 'fluentd' ? 'fluentd' : 'fluent-bit';
 
   const user = section.take('user') ?? section.take('http_user');
   const password = section.take('password') ?? section.take('http_passwd');
@@ -187,7 +191,11 @@ function fluentdS3(section: Section, c: Record<string, unknown>, notes: string[]
   if (endpoint !== undefined) c.endpoint = endpoint;
   if (bool(section.take('force_path_style'))) c.force_path_style = true;
   const path = section.take('path');
-  if (path !== undefined) c.prefix = path.replace(/%\{[^}]+\}/g, '').replace(/^\/+/, '');
+  if (path !== undefined) {
+    const fixed = withoutPlaceholders(path.replace(/^\/+/, ''));
+    if (fixed.value !== '') c.prefix = fixed.value.endsWith('/') ? fixed.value : `${fixed.value}/`;
+    if (fixed.removed) notes.push(`path ${path}: its per-event placeholders are left out of the prefix`);
+  }
   const keyFormat = section.take('s3_object_key_format');
   if (keyFormat !== undefined) notes.push(`s3_object_key_format ${keyFormat} not converted: logship names objects <prefix><writer id>-<first event id>.ndjson.gz (docs/outputs/s3.md)`);
   const store = section.take('store_as') ?? 'gzip';
@@ -338,7 +346,7 @@ function fluentdBuffer(buffer: Section, c: Record<string, unknown>, notes: strin
 }
 
 /** Fluent Bit's per-output storage and retry settings. */
-function fluentBitRetry(section: Section, c: Record<string, unknown>, notes: string[]): void {
+function fluentBitLimits(section: Section, c: Record<string, unknown>, notes: string[]): void {
   const total = section.take('storage.total_limit_size');
   if (total !== undefined) {
     const s = size(total);

@@ -74,9 +74,12 @@ function regexParsing(expression: string, timeKey: string | undefined, what: str
   return { parser: { name: 'regex', options: js.flags ? { pattern, flags: js.flags } : { pattern } } };
 }
 
-/** Fluentd's `<parse>` section (or a v0.12 `format` on the source itself, passed as `legacy`). */
-export function fluentdParse(parse: Section, notes: string[]): Parsing {
-  const type = (parse.take('@type') ?? parse.take('format') ?? 'none').trim();
+/**
+ * Fluentd's `<parse>` section, or with `onSource` the v0.12 form: `format`
+ * and its options on the `<source>` itself (whose leftovers its own mapper notes).
+ */
+export function fluentdParse(parse: Section, notes: string[], onSource = false): Parsing {
+  const type = ((onSource ? undefined : parse.take('@type')) ?? parse.take('format') ?? 'none').trim();
   const what = describe(parse, type);
   const timeKey = parse.take('time_key');
   let out: Parsing | undefined;
@@ -112,6 +115,7 @@ export function fluentdParse(parse: Section, notes: string[]): Parsing {
   if (timeKey !== undefined && out && !TIME_KEYS.includes(timeKey.toLowerCase()) && !JSON.stringify(out.parser ?? '').includes('(?<time>')) {
     notes.push(`time_key ${timeKey} (${parse.where}) not converted: logship takes @timestamp from the keys ${TIME_KEYS.join(', ')}; the field stays under attributes`);
   }
+  if (onSource) return out ?? {};
   notes.push(
     ...leftoverNotes(
       parse,

@@ -10,6 +10,20 @@ import { compileUserRegex } from '../processors/user-regex.js';
 /** A value from the environment (`${NAME}`): kept for logship to expand at load, not converted. */
 export const fromEnv = (v: string): boolean => /\$\{[^}]+\}/.test(v);
 
+// Fluentd's per-chunk placeholders (`${tag}`, `${tag[1]}`, `${record['k']}`, `${hostname}`, `%{…}`): filled per event there, unknown here.
+const PLACEHOLDER = /\$\{(?:tag|tag_parts|tag_prefix|tag_suffix|record|hostname|chunk_id|uuid)\b[^}]*\}|%\{[^}]+\}/g;
+
+/**
+ * A name (index, key prefix) without Fluentd's per-event placeholders, which
+ * logship would take for environment variables; `removed` says there were some.
+ */
+export function withoutPlaceholders(v: string): { value: string; removed: boolean } {
+  const stripped = v.replace(PLACEHOLDER, '');
+  if (stripped === v) return { value: v, removed: false };
+  // The separators around a removed placeholder collapse: `app.${tag}.%Y` → `app.%Y`.
+  return { value: stripped.replace(/([-._/])[-._/]+/g, '$1').replace(/^[-._/]+|[-._]+$/g, ''), removed: true };
+}
+
 export function bool(v: string | undefined): boolean | undefined {
   if (v === undefined) return undefined;
   const s = v.trim().toLowerCase();

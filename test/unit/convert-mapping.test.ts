@@ -8,7 +8,7 @@ import { parseFluentBit } from '../../src/convert/fluent-bit-syntax.js';
 import { parseFluentd } from '../../src/convert/fluentd-syntax.js';
 import { ConvertSyntaxError } from '../../src/convert/section.js';
 import { fluentBitMatcher, fluentdMatcher } from '../../src/convert/tag-match.js';
-import { duration, jsRegex, size } from '../../src/convert/values.js';
+import { duration, jsRegex, size, withoutPlaceholders } from '../../src/convert/values.js';
 
 const noInclude = () => 'not in this test';
 
@@ -161,6 +161,21 @@ describe('mappings', () => {
     expect(config.inputs[0]!.processors).toEqual([{ set: { 'attributes.region': '${AWS_REGION}' } }]);
     expect(text).toMatch(/host_name #\{Socket\.gethostname\} \(td-agent\.conf:9\) not converted: Ruby code/);
     expect(text).toMatch(/the_tag \$\{tag\} \(td-agent\.conf:10\) not converted: a per-record placeholder/);
+  });
+
+  it('Fluentd v0.12: format and time_format on the <source> itself', () => {
+    const { config, text } = convert('fluentd', `<source>\n @type tail\n path /a.log\n tag a\n format /^(?<logtime>[^ ]+) \\[(?<log_level>\\w+)\\] (?<message>.*)$/\n time_key logtime\n time_format %Y/%m/%d %H:%M:%S\n</source>\n<match a>\n @type stdout\n</match>\n`);
+    expect(config.inputs[0]).toMatchObject({ parser: { name: 'regex', options: { pattern: '^(?<time>[^ ]+) \\[(?<log_level>\\w+)\\] (?<message>.*)$' } }, time_format: '%Y/%m/%d %H:%M:%S' });
+    expect(text).not.toMatch(/\(td-agent\.conf:\d+\) not converted/);
+  });
+
+  it("Fluentd's per-event placeholders are left out of index names and prefixes (logship would read them as environment variables)", () => {
+    expect(withoutPlaceholders('fluentd.${tag}.%Y%m%d')).toEqual({ value: 'fluentd.%Y%m%d', removed: true });
+    expect(withoutPlaceholders('logs/${tag}/%Y/')).toEqual({ value: 'logs/%Y/', removed: true });
+    expect(withoutPlaceholders('my_-index')).toEqual({ value: 'my_-index', removed: false });
+    const { config, text } = convert('fluentd', `<source>\n @type tail\n path /a.log\n tag a\n</source>\n<match a>\n @type elasticsearch\n index_name app-\${tag}\n</match>\n`);
+    expect(config.outputs[0]).toMatchObject({ index: 'app' });
+    expect(text).toMatch(/index app-\$\{tag\}: its per-event placeholders are left out/);
   });
 
   it('durations and sizes in both spellings', () => {
