@@ -69,9 +69,6 @@ export function mapFilter(section: Section, plugin: string, dialect: Dialect, pa
         if (names.length > 1) effect.notes.push(`${what}: only the first Parser (${names[0]!.value}) converts; for a fallback list write parser: [a, b] on the input`);
         if (names[0]) effect.parsing = fluentBitParser(names[0].value, parsers, names[0].where, effect.notes);
       }
-      section.take('reserve_data');
-      section.take('preserve_key');
-      section.take('reserve_time');
       effect.notes.push(`${what}: converted to the input's parser (logship keeps the line in event.original only with keep_original: true)`);
       break;
     }
@@ -86,7 +83,19 @@ export function mapFilter(section: Section, plugin: string, dialect: Dialect, pa
       effect.notes.push(`${what} not converted: ${NOT_MAPPED[plugin] ?? 'no logship processor does what this filter does'}`);
       return effect;
   }
-  effect.notes.push(...leftoverNotes(section, { ...COMMON_REASONS, emitter_name: 'no emitter in logship' }, `no option of logship's processors matches it`));
+  effect.notes.push(
+    ...leftoverNotes(
+      section,
+      {
+        ...COMMON_REASONS,
+        reserve_data: 'logship keeps the fields it parsed from the line; other record keys do not exist in logship',
+        preserve_key: 'logship keeps the line in event.original with keep_original: true',
+        reserve_time: 'logship takes @timestamp from the parsed time, else the read time',
+        uuid_key: 'every logship event has a unique event.id',
+      },
+      `no option of logship's processors matches it`,
+    ),
+  );
   return effect;
 }
 
@@ -145,7 +154,6 @@ function fluentBitRecord(section: Section, what: string, effect: FilterEffect): 
   if (removed.length > 0) remove(effect, removed);
   const allow = [...section.takeAll('allowlist_key'), ...section.takeAll('whitelist_key')];
   if (allow.length > 0) effect.notes.push(`${what}: Allowlist_Key not converted: logship events keep their schema fields; remove the others with a remove processor`);
-  section.take('uuid_key');
 }
 
 function fluentBitModify(section: Section, what: string, effect: FilterEffect): void {

@@ -57,6 +57,14 @@ const OUTPUT_REASONS: Record<string, string> = {
   use_put_object: 'logship uploads small objects in one request and large ones in parts (part_size)',
   workers: 'converted to concurrency',
   file: 'logship names the objects it writes (<creation stamp>-<n>.ndjson)',
+  aws_role_arn: 'logship uses the AWS SDK default credential chain (a profile with role_arn, or AWS_ROLE_ARN with web identity)',
+  aws_service_name: "set by the OpenSearch output's AWS settings",
+  aws_sts_endpoint: 'logship uses the AWS SDK default credential chain',
+  ssl_version: "logship negotiates TLS with Node's defaults",
+  time_slice_format: 'logship names objects <prefix><writer id>-<first event id>; put date parts in prefix',
+  check_object: 'logship never overwrites an object (each name is unique)',
+  check_bucket: 'the bucket must exist; logship does not create it',
+  auto_create_bucket: 'the bucket must exist; logship does not create it',
   append: 'logship appends to its open object and starts a new one by size and age (object.*)',
   format: 'logship writes its events (ECS JSON) as NDJSON',
   '<format>': 'logship writes its events (ECS JSON) as NDJSON',
@@ -117,9 +125,6 @@ function searchOutput(section: Section, plugin: string, dialect: Dialect, c: Rec
   if (aws) {
     const region = section.take('aws_region');
     notes.push(`AWS_Auth On (SigV4${region ? `, region ${region}` : ''}): sign with the OpenSearch output's AWS settings (docs/outputs/opensearch.md) using the default AWS credential chain`);
-    section.take('aws_role_arn');
-    section.take('aws_service_name');
-    section.take('aws_sts_endpoint');
   }
   const tls = bool(section.take('tls'));
   const scheme = section.take('scheme') ?? (tls ? 'https' : 'http');
@@ -170,7 +175,6 @@ function searchOutput(section: Section, plugin: string, dialect: Dialect, c: Rec
   const sni = section.take('tls.vhost');
   if (sni !== undefined) t.server_name = sni;
   if (Object.keys(t).length > 0) c.tls = t;
-  section.take('ssl_version');
   const compress = section.take('compress') ?? section.take('compression_level');
   if (compress !== undefined) c.compression = /gzip|best|default|\d/.test(compress) ? 'gzip' : 'none';
   const timeout = section.take('request_timeout');
@@ -213,10 +217,6 @@ function fluentdS3(section: Section, c: Record<string, unknown>, notes: string[]
   for (const child of section.takeChildren('assume_role_credentials').concat(section.takeChildren('instance_profile_credentials'), section.takeChildren('web_identity_credentials'))) {
     notes.push(`<${child.name}> (${child.where}): logship uses the AWS SDK default chain (environment, profile, web identity, container and instance credentials)`);
   }
-  section.take('time_slice_format');
-  section.take('check_object');
-  section.take('check_bucket');
-  section.take('auto_create_bucket');
 }
 
 /** Fluent Bit's s3: bucket, region, endpoint, sizes and times of objects, key prefix. */
