@@ -198,7 +198,7 @@ export function fluentBitMultiline(list: string, defs: ReadonlyMap<string, Secti
     const builtin = BUILTIN_MULTILINE[name.toLowerCase()];
     const def = defs.get(name);
     if (def) {
-      const rules = def.takeAll('rule').map((r) => ruleOf(r.value));
+      const rules = [...def.takeAll('rule'), ...def.takeAll('rules')].map((r) => ruleOf(r.value));
       const start = rules.find((r) => r?.state === 'start_state');
       const cont = rules.filter((r) => r && r.state !== 'start_state');
       def.take('name');

@@ -178,6 +178,15 @@ describe('mappings', () => {
     expect(text).toMatch(/index app-\$\{tag\}: its per-event placeholders are left out/);
   });
 
+  it('a YAML multiline_parsers entry: its start_state rule starts an event, the others continue it', () => {
+    const { config } = convert(
+      'fluent-bit',
+      `multiline_parsers:\n  - name: ml\n    type: regex\n    flush_timeout: 500\n    rules:\n      - state: start_state\n        regex: '/^\\d{4}-/'\n        next_state: cont\n      - state: cont\n        regex: '/^\\s+at /'\n        next_state: cont\npipeline:\n  inputs:\n    - name: tail\n      path: /a.log\n      multiline.parser: ml\n  outputs:\n    - name: stdout\n      match: '*'\n`,
+      'fluent-bit.yaml',
+    );
+    expect(config.inputs[0]!.multiline).toEqual({ start: '^\\d{4}-', continue: '^\\s+at ', timeout: '500ms' });
+  });
+
   it('durations and sizes in both spellings', () => {
     expect([duration('60'), duration('1m30s'), duration('0.5'), duration('${X}'), duration('soon')]).toEqual(['1m', '90s', '500ms', '${X}', undefined]);
     expect([size('8m'), size('5MB'), size('256k'), size('100')]).toEqual(['8MiB', '5MiB', '256KiB', '100B']);
