@@ -165,6 +165,30 @@ describe('logship convert --import-positions', () => {
   });
 });
 
+describe('logship convert --import-positions --force', () => {
+  it("replaces only the imported files' entries in checkpoints logship already wrote", async () => {
+    const root = await h.tmp('import-force');
+    const app = path.join(root, 'logs/app.log');
+    const ends = writeLines(app, 'app', 4);
+    const ino = statSync(app).ino;
+    const other = { key: '', path: path.join(root, 'logs/other.log'), dev: 1, ino: 99999999, fp_len: 0, fp_crc: 0, fp_final: false, generation: 0, offset: 7, mtime_ms: 0 };
+    const stale = { ...other, path: app, dev: statSync(app).dev, ino, offset: 0 };
+    const checkpoints = path.join(root, 'state/checkpoints.json');
+    writeFileSync(checkpoints, JSON.stringify({ version: 1, inputs: { logs: [other, stale] } }));
+    const pos = path.join(root, 'app.pos');
+    writeFileSync(pos, `${app}\t${hex16(ends[1]!)}\t${hex16(ino)}\n`);
+    const config = await writeConfig(root, baseConfig(root, [{ name: 'logs', paths: [path.join(root, 'logs/*.log')] }]));
+
+    const r = logship(process.execPath, ['convert', '--import-positions', '--force', '--config', config, pos], root);
+    expect(r.code).toBe(0);
+    const written = JSON.parse(readFileSync(checkpoints, 'utf8')) as { inputs: { logs: { path: string; ino: number; offset: number }[] } };
+    expect(written.inputs.logs.map((e) => [e.path, e.ino, e.offset])).toEqual([
+      [other.path, other.ino, 7],
+      [app, ino, ends[1]],
+    ]);
+  });
+});
+
 function hasSqlite(): boolean {
   return spawnSync(process.execPath, ['-e', "require('node:sqlite')"], { encoding: 'utf8' }).status === 0;
 }
