@@ -58,14 +58,18 @@ export function mapTail(section: Section, dialect: Dialect, index: number, parse
   c.paths = paths;
   if (paths.some((p) => /%[A-Za-z]/.test(p))) inputNotes.push(`path ${path} holds strftime placeholders (Fluentd fills them with the current time): replace them with * globs`);
 
-  const exclude = section.take('exclude_path');
-  if (exclude !== undefined) c.exclude = exclude.trim().startsWith('[') ? (JSON.parse(exclude) as string[]) : exclude.split(',').map((p) => p.trim()).filter(Boolean);
+  const exclude = section.takeParam('exclude_path');
+  if (exclude !== undefined) {
+    const list = exclude.value.trim().startsWith('[') ? jsonStrings(exclude.value) : exclude.value.split(',').map((p) => p.trim()).filter(Boolean);
+    if (list) c.exclude = list;
+    else inputNotes.push(paramNote(exclude, 'expected a JSON array of strings'));
+  }
 
   // Both shippers start a file seen for the first time at its end unless told to read it from the head.
-  const headRaw = section.take('read_from_head');
-  const head = bool(headRaw);
+  const headRaw = section.takeParam('read_from_head');
+  const head = bool(headRaw?.value);
   c.start_at = head ? 'beginning' : 'end';
-  if (headRaw !== undefined && head === undefined) inputNotes.push(`read_from_head ${headRaw} (${section.where}) is set from the environment: set start_at (beginning or end) to match`);
+  if (headRaw !== undefined && head === undefined) inputNotes.push(`${headRaw.key} ${headRaw.value} (${headRaw.where}) is not true or false (set from the environment?): set start_at (beginning or end) to match`);
 
   const positions = section.take('pos_file') ?? section.take('db');
   if (positions !== undefined) {
@@ -74,16 +78,16 @@ export function mapTail(section: Section, dialect: Dialect, index: number, parse
 
   const durations: [string, string][] = [['refresh_interval', 'rescan_interval'], ['rotate_wait', 'rotate_wait'], ['ignore_older', 'ignore_older'], ['limit_recently_modified', 'ignore_older']];
   for (const [from, to] of durations) {
-    const v = section.take(from);
-    if (v === undefined) continue;
-    const d = duration(v);
-    if (d === undefined) inputNotes.push(paramNote({ key: from, value: v, where: section.where }, 'not a duration'));
+    const p = section.takeParam(from);
+    if (p === undefined) continue;
+    const d = duration(p.value);
+    if (d === undefined) inputNotes.push(paramNote(p, 'not a duration'));
     else c[to] = d;
   }
-  const maxLine = section.take('buffer_max_size') ?? section.take('max_line_size');
+  const maxLine = section.takeParam('buffer_max_size') ?? section.takeParam('max_line_size');
   if (maxLine !== undefined) {
-    const s = size(maxLine);
-    if (s === undefined) inputNotes.push(paramNote({ key: 'buffer_max_size', value: maxLine, where: section.where }, 'not a size'));
+    const s = size(maxLine.value);
+    if (s === undefined) inputNotes.push(paramNote(maxLine, 'not a size'));
     else c.max_line_bytes = s;
   }
 
@@ -103,11 +107,11 @@ function mapFluentdParsing(section: Section, input: PlannedInput): void {
     applyParsing(input, fluentdParse(section, input.notes, true), section.where);
   }
   for (const extra of more) input.notes.push(`${describe(extra, extra.peek('@type') ?? '')} not converted: only one <parse> applies`);
-  const flush = section.take('multiline_flush_interval');
+  const flush = section.takeParam('multiline_flush_interval');
   if (flush !== undefined) {
-    const d = duration(flush);
+    const d = duration(flush.value);
     if (d !== undefined && input.config.multiline) (input.config.multiline as Record<string, unknown>).timeout = d;
-    else input.notes.push(paramNote({ key: 'multiline_flush_interval', value: flush, where: section.where }, d === undefined ? 'not a duration' : 'the input has no multi-line rules'));
+    else input.notes.push(paramNote(flush, d === undefined ? 'not a duration' : 'the input has no multi-line rules'));
   }
 }
 
@@ -134,6 +138,15 @@ function mapFluentBitParsing(section: Section, input: PlannedInput, parsers: Rea
   if (parser !== undefined) {
     const p = fluentBitParser(parser, parsers, section.where, input.notes);
     if (p) applyParsing(input, p, section.where);
+  }
+}
+
+function jsonStrings(text: string): string[] | undefined {
+  try {
+    const v: unknown = JSON.parse(text);
+    return Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -33,8 +33,12 @@ export class Section {
 
   /** The last value given for `key` (a later one overrides, as in both shippers), marking every one taken. */
   take(key: string): string | undefined {
-    const all = this.takeAll(key);
-    return all.length === 0 ? undefined : all[all.length - 1]!.value;
+    return this.takeParam(key)?.value;
+  }
+
+  /** Like `take`, with where the value was written, for notes about it. */
+  takeParam(key: string): Param | undefined {
+    return this.takeAll(key).at(-1);
   }
 
   /** Every parameter named `key`, in order (`Record`, `Add`, `Regex` repeat). */

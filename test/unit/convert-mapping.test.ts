@@ -187,6 +187,12 @@ describe('mappings', () => {
     expect(config.inputs[0]!.multiline).toEqual({ start: '^\\d{4}-', continue: '^\\s+at ', timeout: '500ms' });
   });
 
+  it('a malformed exclude_path is a note, not a crash', () => {
+    const { config, text } = convert('fluentd', `<source>\n @type tail\n path /a.log\n exclude_path ["/x.log", 3]\n</source>\n`);
+    expect(config.inputs[0]!.exclude).toBeUndefined();
+    expect(text).toMatch(/exclude_path \["\/x\.log", 3\] \(td-agent\.conf:4\) not converted: expected a JSON array of strings/);
+  });
+
   it('durations and sizes in both spellings', () => {
     expect([duration('60'), duration('1m30s'), duration('0.5'), duration('${X}'), duration('soon')]).toEqual(['1m', '90s', '500ms', '${X}', undefined]);
     expect([size('8m'), size('5MB'), size('256k'), size('100')]).toEqual(['8MiB', '5MiB', '256KiB', '100B']);
