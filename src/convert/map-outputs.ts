@@ -1,5 +1,5 @@
 import { COMMON_REASONS, describe, leftoverNotes, paramNote, type Dialect } from './plan.js';
-import type { Section } from './section.js';
+import type { Param, Section } from './section.js';
 import { bool, duration, fromEnv, size, sizeBytes, withoutPlaceholders } from './values.js';
 import { safeName } from './map-inputs.js';
 
@@ -52,10 +52,9 @@ const OUTPUT_REASONS: Record<string, string> = {
   utc_index: 'logship fills index dates in UTC',
   include_timestamp: 'logship always sends @timestamp',
   store_dir: "logship keeps each output's data in its own disk buffer under buffer.path",
-  'storage.total_limit_size': 'converted to the buffer size',
   net: 'logship sets its own network options',
   use_put_object: 'logship uploads small objects in one request and large ones in parts (part_size)',
-  workers: 'converted to concurrency',
+  workers: 'this logship output has no concurrency setting',
   file: 'logship names the objects it writes (<creation stamp>-<n>.ndjson)',
   aws_role_arn: 'logship uses the AWS SDK default credential chain (a profile with role_arn, or AWS_ROLE_ARN with web identity)',
   aws_service_name: "set by the OpenSearch output's AWS settings",
@@ -273,52 +272,56 @@ function fluentdBuffer(buffer: Section, c: Record<string, unknown>, notes: strin
   const type = buffer.take('@type');
   if (type === 'memory') c.buffer = { ...(c.buffer as object), type: 'memory' };
   if (buffer.take('path') !== undefined) notes.push(`<buffer> path (${buffer.where}): logship keeps this output's buffer under buffer.path/buffers/<name>/`);
-  const total = buffer.take('total_limit_size');
+  const total = buffer.takeParam('total_limit_size');
   if (total !== undefined) {
-    const s = size(total);
-    if (s !== undefined && (sizeBytes(total) ?? 0) >= 1024 ** 2) c.buffer = { ...(c.buffer as object), max_size: s };
+    const s = size(total.value);
+    if (s !== undefined && (fromEnv(total.value) || (sizeBytes(total.value) ?? 0) >= 1024 ** 2)) c.buffer = { ...(c.buffer as object), max_size: s };
+    else notes.push(paramNote(total, "logship's buffer.max_size is a size of at least 1MiB"));
   }
   const overflow = buffer.take('overflow_action');
   if (overflow === 'block') c.buffer = { ...(c.buffer as object), when_full: 'block' };
   else if (overflow !== undefined) notes.push(`overflow_action ${overflow} (${buffer.where}) not converted: logship blocks reading (when_full: block) or drops the newest events (drop_newest)`);
-  const flush = buffer.take('flush_interval');
-  const chunk = buffer.take('chunk_limit_size');
-  const timekey = buffer.take('timekey');
+  const unconverted = (p: Param | undefined, why: string) => {
+    if (p) notes.push(paramNote(p, why));
+  };
+  const flush = buffer.takeParam('flush_interval');
+  const chunk = buffer.takeParam('chunk_limit_size');
+  const timekey = buffer.takeParam('timekey');
   if (s3) {
     const object: Record<string, unknown> = { ...(c.object as object) };
+    // An object is closed by age: after timekey when there is one, else after flush_interval.
     const age = timekey ?? flush;
-    if (age !== undefined) {
-      const d = duration(age);
-      if (d !== undefined) object.max_age = d;
-    }
-    if (chunk !== undefined) {
-      const s = size(chunk);
-      if (s !== undefined) object.max_bytes = s;
-    }
+    const maxAge = age && duration(age.value);
+    if (maxAge) object.max_age = maxAge;
+    else unconverted(age, 'not a duration');
+    if (timekey && flush) unconverted(flush, 'objects close after timekey (object.max_age)');
+    const maxBytes = chunk && size(chunk.value);
+    if (maxBytes) object.max_bytes = maxBytes;
+    else unconverted(chunk, 'not a size');
     if (Object.keys(object).length > 0) c.object = object;
-    if (timekey !== undefined) notes.push(`timekey ${timekey}: an object is closed after this long (object.max_age); logship does not wait for timekey_wait`);
+    if (timekey) notes.push(`timekey ${timekey.value} (${timekey.where}): an object is closed after this long (object.max_age); logship does not wait for timekey_wait`);
   } else {
-    const batch: Record<string, unknown> = { ...(c.batch as object) };
-    if (flush !== undefined) {
-      const d = duration(flush);
-      if (d !== undefined) batch.timeout = d;
-    }
-    c.batch = batch;
-    if (chunk !== undefined) setBatchBytes(c, chunk, notes);
-    if (Object.keys(c.batch as object).length === 0) delete c.batch;
-    if (timekey !== undefined) notes.push(`timekey ${timekey} (${buffer.where}) not converted: logship batches by size and time (batch.*)`);
+    const timeout = flush && duration(flush.value);
+    if (timeout) c.batch = { ...(c.batch as object), timeout };
+    else unconverted(flush, 'not a duration');
+    if (chunk) setBatchBytes(c, chunk.value, notes);
+    unconverted(timekey, 'logship batches by size and time (batch.*)');
   }
-  const threads = buffer.take('flush_thread_count');
-  if (threads !== undefined && /^\d+$/.test(threads) && !s3) c.concurrency = Math.min(64, Math.max(1, Number(threads)));
+  const threads = buffer.takeParam('flush_thread_count');
+  if (threads && /^\d+$/.test(threads.value) && !s3) c.concurrency = Math.min(64, Math.max(1, Number(threads.value)));
+  else unconverted(threads, s3 ? 'the S3 output uploads one object part at a time' : 'not a number');
   const retry: Record<string, unknown> = {};
-  const wait = buffer.take('retry_wait');
-  const maxInterval = buffer.take('retry_max_interval');
-  const retryTimeout = buffer.take('retry_timeout');
   const forever = bool(buffer.take('retry_forever'));
-  if (wait !== undefined && duration(wait)) retry.initial_backoff = duration(wait);
-  if (maxInterval !== undefined && duration(maxInterval)) retry.max_backoff = duration(maxInterval);
-  if (retryTimeout !== undefined && !forever && duration(retryTimeout) && c.type !== 's3') retry.max_duration = duration(retryTimeout);
-  if (Object.keys(retry).length > 0 && c.type !== 's3') c.retry = retry;
+  for (const [key, to] of [['retry_wait', 'initial_backoff'], ['retry_max_interval', 'max_backoff'], ['retry_timeout', 'max_duration']] as const) {
+    const p = buffer.takeParam(key);
+    if (!p) continue;
+    const d = duration(p.value);
+    if (s3) unconverted(p, "the S3 output retries from its buffer with logship's own backoff");
+    else if (!d) unconverted(p, 'not a duration');
+    // retry_forever wins over retry_timeout in Fluentd: no dead-lettering by age then.
+    else if (!(to === 'max_duration' && forever)) retry[to] = d;
+  }
+  if (Object.keys(retry).length > 0) c.retry = retry;
   notes.push(
     ...leftoverNotes(
       buffer,
@@ -347,10 +350,11 @@ function fluentdBuffer(buffer: Section, c: Record<string, unknown>, notes: strin
 
 /** Fluent Bit's per-output storage and retry settings. */
 function fluentBitLimits(section: Section, c: Record<string, unknown>, notes: string[]): void {
-  const total = section.take('storage.total_limit_size');
+  const total = section.takeParam('storage.total_limit_size');
   if (total !== undefined) {
-    const s = size(total);
-    if (s !== undefined && (sizeBytes(total) ?? 0) >= 1024 ** 2) c.buffer = { max_size: s };
+    const s = size(total.value);
+    if (s !== undefined && (fromEnv(total.value) || (sizeBytes(total.value) ?? 0) >= 1024 ** 2)) c.buffer = { max_size: s };
+    else notes.push(paramNote(total, "logship's buffer.max_size is a size of at least 1MiB"));
   }
   const limit = section.take('retry_limit');
   if (limit !== undefined && /^\d+$/.test(limit)) notes.push(`Retry_Limit ${limit}: logship retries without a count limit; set retry.max_duration to send events that keep failing to the dead-letter file`);
