@@ -180,8 +180,9 @@ function searchOutput(section: Section, plugin: string, dialect: Dialect, c: Rec
   if (timeout !== undefined) setDuration(c, 'request_timeout', timeout, section.where, notes);
   const bulkBytes = section.take('bulk_message_request_threshold');
   if (bulkBytes !== undefined) setBatchBytes(c, bulkBytes, notes);
-  const workers = section.take('workers');
-  if (workers !== undefined && /^\d+$/.test(workers)) c.concurrency = Math.min(64, Math.max(1, Number(workers)));
+  const workers = section.takeParam('workers');
+  if (workers && /^\d+$/.test(workers.value)) c.concurrency = Math.min(64, Math.max(1, Number(workers.value)));
+  else if (workers) notes.push(paramNote(workers, 'not a number'));
 }
 
 /** Fluentd out_s3: bucket, region, endpoint, prefix (`path`), compression (`store_as`), encryption. */
@@ -243,16 +244,14 @@ function fluentBitS3(section: Section, c: Record<string, unknown>, notes: string
   c.compression = compression?.toLowerCase() === 'gzip' ? 'gzip' : 'none';
   if (compression !== undefined && !['gzip', 'none'].includes(compression.toLowerCase())) notes.push(`compression ${compression} not converted: logship writes gzip or plain NDJSON`);
   const object: Record<string, unknown> = {};
-  const total = section.take('total_file_size');
-  if (total !== undefined) {
-    const s = size(total);
-    if (s !== undefined) object.max_bytes = s;
-  }
-  const timeout = section.take('upload_timeout');
-  if (timeout !== undefined) {
-    const d = duration(timeout);
-    if (d !== undefined) object.max_age = d;
-  }
+  const total = section.takeParam('total_file_size');
+  const maxBytes = total && size(total.value);
+  if (maxBytes) object.max_bytes = maxBytes;
+  else if (total) notes.push(paramNote(total, 'not a size'));
+  const timeout = section.takeParam('upload_timeout');
+  const maxAge = timeout && duration(timeout.value);
+  if (maxAge) object.max_age = maxAge;
+  else if (timeout) notes.push(paramNote(timeout, 'not a duration'));
   if (Object.keys(object).length > 0) c.object = object;
   const chunk = section.take('upload_chunk_size');
   if (chunk !== undefined) {
@@ -369,7 +368,10 @@ function setDuration(c: Record<string, unknown>, key: string, v: string, where: 
 /** `batch.max_bytes` within logship's bounds (1KiB – 100MiB). */
 function setBatchBytes(c: Record<string, unknown>, v: string, notes: string[]): void {
   const bytes = sizeBytes(v);
-  if (bytes === undefined) return;
+  if (bytes === undefined) {
+    notes.push(`a batch size of ${v} not converted: not a size`);
+    return;
+  }
   const capped = Math.min(Math.max(bytes, 1024), 100 * 1024 ** 2);
   if (capped !== bytes) notes.push(`a batch size of ${v} is outside logship's 1KiB – 100MiB: ${capped === 1024 ? '1KiB' : '100MiB'} used`);
   c.batch = { ...(c.batch as object), max_bytes: size(String(capped)) };
