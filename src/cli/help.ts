@@ -12,6 +12,8 @@ Commands:
   buffer     inspect or verify the outputs' buffers on disk (inspect, verify)
   top        live figures of a running logship (its admin listener)
   tap        sample live events of a running logship at a stage
+  convert    turn a Fluentd or Fluent Bit config into a logship config, and
+             import their read positions
 
 Options:
   -h, --help     show this help, or a command's help: logship COMMAND --help
@@ -147,4 +149,32 @@ Options:
 
 Exit codes: 0 ok, 1 the admin listener cannot be reached or refused the tap,
 2 usage error.
+`;
+
+export const convertHelp = `Usage: logship convert --from fluentd|fluent-bit FILE
+       logship convert --import-positions [--config FILE] [--force] POSITIONS...
+
+The first form prints a logship config (YAML) for a Fluentd config (td-agent.conf,
+fluent.conf) or a Fluent Bit config (classic .conf or YAML): tail inputs, their
+parsers and multi-line settings, record_transformer / record_modifier / modify
+static fields, grep filters, and Elasticsearch, OpenSearch, S3, file and stdout
+outputs with their buffer and flush settings. Every directive it cannot convert
+is named in a comment saying why. Check the result with logship validate.
+
+The second form reads the positions the old shipper kept, Fluentd pos_files and
+Fluent Bit tail DB files (SQLite; needs Node >= 22.5), and writes logship
+checkpoints for the same files (matched by inode, fingerprinted by their first
+line) into buffer.path of the logship config, so the first logship run resumes
+where the old shipper stopped. Each file is listed with the input it went to.
+
+Options:
+      --from DIALECT      fluentd or fluent-bit
+      --import-positions  import pos_files / tail DBs instead of converting a config
+  -c, --config FILE       the logship config the positions are for (default:
+                          $LOGSHIP_CONFIG, else ./logship.yaml)
+      --force             replace checkpoints logship already wrote
+  -h, --help              show this help
+
+Exit codes: 0 ok, 1 FILE unreadable or not that dialect (or, importing, nothing
+could be imported), 2 usage error. See docs/convert.md.
 `;

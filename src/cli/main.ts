@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Env } from '../config/substitute.js';
-import { bufferHelp, mainHelp, parseHelp, runHelp, tapHelp, topHelp, validateHelp } from './help.js';
+import { bufferHelp, convertHelp, mainHelp, parseHelp, runHelp, tapHelp, topHelp, validateHelp } from './help.js';
 
 /** Exit codes (contract): 0 ok, 1 bad config or input, 2 usage error. */
 export const EXIT_OK = 0;
@@ -50,6 +50,14 @@ const tapOptions = {
   limit: { type: 'string', short: 'n' },
   rate: { type: 'string' },
   format: { type: 'string', short: 'f' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const convertOptions = {
+  from: { type: 'string' },
+  'import-positions': { type: 'boolean' },
+  config: { type: 'string', short: 'c' },
+  force: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -143,6 +151,26 @@ const commands: Record<string, Command> = {
         rate: values.rate,
         format: values.format ?? 'json',
       });
+    },
+  },
+  convert: {
+    help: convertHelp,
+    run: async (args, env) => {
+      const { values, positionals } = parse('logship convert', args, convertOptions, true);
+      if (values.help) return printHelp(convertHelp);
+      if (values['import-positions']) {
+        if (values.from !== undefined) throw new UsageError('give --from or --import-positions, not both (see logship convert --help)');
+        if (positionals.length === 0) throw new UsageError('missing the pos_file or DB file to import (see logship convert --help)');
+        const { importPositionsCommand } = await import('./import-positions.js');
+        return importPositionsCommand(configPath(values.config, env), positionals, values.force === true, env);
+      }
+      if (values.from !== 'fluentd' && values.from !== 'fluent-bit') {
+        throw new UsageError(values.from === undefined ? 'missing --from fluentd|fluent-bit (see logship convert --help)' : `--from: expected fluentd or fluent-bit, got "${values.from}"`);
+      }
+      if (values.force || values.config !== undefined) throw new UsageError('--config and --force go with --import-positions (see logship convert --help)');
+      if (positionals.length !== 1) throw new UsageError(`expected one config FILE, got ${positionals.length} (see logship convert --help)`);
+      const { convertConfigCommand } = await import('./convert.js');
+      return convertConfigCommand(values.from, positionals[0]!);
     },
   },
 };
