@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { nameTemplateProblem } from '../../src/output/name-template.js';
 import { outputFields } from '../../src/config/output-fields.js';
 import { duration, GiB, HOUR, MiB, size } from '../../src/config/units.js';
 import { COMPRESSIONS } from '../objects/compression.js';
@@ -59,6 +60,8 @@ export const s3OutputSchema = z
     request_timeout: duration({ min: 1000, max: 1 * HOUR }).default(60_000).describe('A request without an answer after this long fails, and the output retries from the buffer.'),
   })
   .superRefine((c, ctx) => {
+    const prefixProblem = nameTemplateProblem(c.prefix, 'object-key', c.inputs);
+    if (prefixProblem) ctx.addIssue({ code: 'custom', path: ['prefix'], message: prefixProblem });
     if (c.kms_key_id !== undefined && !c.server_side_encryption?.startsWith('aws:kms')) {
       ctx.addIssue({ code: 'custom', path: ['kms_key_id'], message: 'kms_key_id needs server_side_encryption: aws:kms (or aws:kms:dsse)' });
     }
