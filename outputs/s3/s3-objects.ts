@@ -27,6 +27,7 @@ import type { ObjectBackend, ObjectSink, ObjectStart } from '../objects/backend.
 import { objectExtension } from '../objects/compression.js';
 import type { Logger } from '../../src/log.js';
 import type { OutputCounters } from '../../src/output/contract.js';
+import { newUploadStats, observeDuration, type UploadStats } from '../../src/output/upload-stats.js';
 import { createS3Client } from './client.js';
 import type { S3OutputConfig } from './config.js';
 import { s3RequestError } from './request-errors.js';
@@ -51,6 +52,8 @@ interface S3Target {
   readonly bodyHeaders: BodyHeaders;
   /** Requests by outcome (`sent`, `failed`), as `logship_output_requests_total`. */
   readonly counters: OutputCounters;
+  /** Objects, bytes, parts, failures by reason, durations, open objects: `logship_output_*` upload metrics. */
+  readonly uploads: UploadStats;
 }
 
 export interface S3BackendOptions {
@@ -77,7 +80,7 @@ export class S3ObjectBackend implements ObjectBackend {
     const { client, credentialSource, proxies, verifiesTls } = await createS3Client(config).catch((err: unknown) => {
       throw new Error(`${label}: ${(err as Error).message}`, { cause: err });
     });
-    this.target = { label, client, bucket: config.bucket, writerId, partSize: config.part_size, headers: objectHeaders(config), bodyHeaders: bodyHeaders(config), counters: this.opts.counters };
+    this.target = { label, client, bucket: config.bucket, writerId, partSize: config.part_size, headers: objectHeaders(config), bodyHeaders: bodyHeaders(config), counters: this.opts.counters, uploads: (this.opts.counters.uploads ??= newUploadStats()) };
     if (!verifiesTls) logger.warn(`${label}: TLS CERTIFICATE VERIFICATION IS OFF (tls.verify: false): anyone on the path can read and alter what is sent, credentials included`);
     logger.info({ bucket: config.bucket, writerId, credentials: credentialSource, proxies }, `${label} writes to bucket "${config.bucket}" as writer ${writerId}, credentials from ${credentialSource}`);
   }
@@ -105,11 +108,15 @@ class S3Object implements ObjectSink {
   private partBytes = 0;
   private uploadId: string | undefined;
   private readonly parts: CompletedPart[] = [];
+  private partsBytes = 0;
+  readonly openedAt = Date.now();
 
   constructor(
     private readonly target: S3Target,
     private readonly key: string,
-  ) {}
+  ) {
+    target.uploads.open.add(this);
+  }
 
   async write(chunks: readonly Buffer[]): Promise<void> {
     const partSize = this.target.partSize;
@@ -133,6 +140,7 @@ class S3Object implements ObjectSink {
     if (this.uploadId === undefined) {
       const body = this.part.subarray(0, this.partBytes);
       await this.request('PutObject', () => this.target.client.send(new PutObjectCommand({ Bucket: this.target.bucket, Key: this.key, Body: body, ...this.target.headers, ...this.target.bodyHeaders(body) })));
+      this.uploaded(body.length);
       this.release();
       return;
     }
@@ -142,6 +150,7 @@ class S3Object implements ObjectSink {
       this.target.client.send(new CompleteMultipartUploadCommand({ Bucket: this.target.bucket, Key: this.key, UploadId: uploadId, MultipartUpload: { Parts: this.parts } })),
     );
     this.uploadId = undefined;
+    this.uploaded(this.partsBytes);
     this.release();
   }
 
@@ -171,6 +180,8 @@ class S3Object implements ObjectSink {
       this.target.client.send(new UploadPartCommand({ Bucket: this.target.bucket, Key: this.key, UploadId: uploadId, PartNumber, Body: body, ...this.target.bodyHeaders(body) })),
     );
     this.parts.push({ ETag: done.ETag, PartNumber });
+    this.target.uploads.parts++;
+    this.partsBytes += body.length;
     this.partBytes = 0;
   }
 
@@ -185,17 +196,28 @@ class S3Object implements ObjectSink {
   private release(): void {
     this.part = Buffer.alloc(0);
     this.partBytes = 0;
+    this.target.uploads.open.delete(this);
+  }
+
+  private uploaded(bytes: number): void {
+    this.target.uploads.objects++;
+    this.target.uploads.bytes += bytes;
   }
 
   private async request<T>(op: string, send: () => Promise<T>): Promise<T> {
     const requests = this.target.counters.requests;
+    const started = performance.now();
     try {
       const answer = await send();
       requests.sent = (requests.sent ?? 0) + 1;
       return answer;
     } catch (err) {
       requests.failed = (requests.failed ?? 0) + 1;
-      throw s3RequestError(this.target.label, this.target.bucket, op, this.key, err);
+      const failure = s3RequestError(this.target.label, this.target.bucket, op, this.key, err);
+      this.target.uploads.failures[failure.reason] = (this.target.uploads.failures[failure.reason] ?? 0) + 1;
+      throw failure;
+    } finally {
+      observeDuration(this.target.uploads, op, (performance.now() - started) / 1000);
     }
   }
 }
