@@ -5,9 +5,8 @@
  * JSON.parse of every record for them would cost more than the rest of the
  * output's work (bench/name-template.mjs).
  *
- * The scan walks the keys of each object on the path and jumps over every
- * other value (a string with one native indexOf per quote), so it reads only
- * the bytes up to the field. Records are what the encoder's JSON.stringify
+ * The scan walks the keys of each object on the path and skips every other
+ * value, so it reads only the bytes up to the field. Records are what the encoder's JSON.stringify
  * made: keys are compared as bytes, which is exact for a path without
  * characters JSON escapes (the template checks that).
  */
@@ -57,8 +56,10 @@ export class RecordField {
   text(data: Buffer): string | undefined {
     const first = data[this.valueStart];
     if (first === QUOTE) {
-      const inner = data.indexOf(BACKSLASH, this.valueStart + 1);
-      if (inner === -1 || inner >= this.valueEnd) return data.toString('utf8', this.valueStart + 1, this.valueEnd - 1);
+      // A byte loop over the short value: indexOf would search the whole batch past it.
+      let escaped = false;
+      for (let i = this.valueStart + 1; i < this.valueEnd - 1 && !escaped; i++) escaped = data[i] === BACKSLASH;
+      if (!escaped) return data.toString('utf8', this.valueStart + 1, this.valueEnd - 1);
       // An escape: rare in the values a key is made of; JSON.parse decodes it exactly.
       return JSON.parse(data.toString('utf8', this.valueStart, this.valueEnd)) as string;
     }
@@ -103,8 +104,11 @@ export class RecordField {
   }
 }
 
+/** Byte loops rather than Buffer.compare/indexOf: on keys and values this short their call overhead dominates. */
 function sameKey(data: Buffer, start: number, end: number, key: Buffer): boolean {
-  return end - start === key.length && data[start] === key[0] && data.compare(key, 0, key.length, start, end) === 0;
+  if (end - start !== key.length) return false;
+  for (let i = 0; i < key.length; i++) if (data[start + i] !== key[i]) return false;
+  return true;
 }
 
 function skipSpace(data: Buffer, i: number, end: number): number {
@@ -114,13 +118,11 @@ function skipSpace(data: Buffer, i: number, end: number): number {
 
 /** The index of the quote closing the string that opens at `open`, or -1. */
 function stringEnd(data: Buffer, open: number, end: number): number {
-  let q = data.indexOf(QUOTE, open + 1);
-  while (q !== -1 && q < end) {
-    // A quote is escaped when an odd number of backslashes precede it.
-    let b = q - 1;
-    while (data[b] === BACKSLASH) b--;
-    if ((q - 1 - b) % 2 === 0) return q;
-    q = data.indexOf(QUOTE, q + 1);
+  for (let i = open + 1; i < end; i++) {
+    const c = data[i];
+    if (c === QUOTE) return i;
+    // An escape takes the next byte with it (\" or \\).
+    if (c === BACKSLASH) i++;
   }
   return -1;
 }
