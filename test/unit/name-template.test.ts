@@ -1,6 +1,7 @@
 // Name templates (src/output/name-template.ts) and the byte-level field reader under them (src/output/record-field.ts):
 // one syntax for S3/file prefixes and Elasticsearch index names.
 import { describe, expect, it } from 'vitest';
+import { BulkItems } from '../../outputs/elasticsearch/encoding.js';
 import { createTarget } from '../../outputs/elasticsearch/target.js';
 import { elasticsearchOutputSchema } from '../../outputs/elasticsearch/config.js';
 import { fileOutputSchema } from '../../outputs/file/config.js';
@@ -179,6 +180,10 @@ describe('name templates in output configs', () => {
     const batch = eventBatch(1, [JSON.stringify({ service: { name: 'Check Out' } }), JSON.stringify({ message: 'no service' })]);
     expect(target.indexFor(T, batch, 0)).toBe('logs-check_out-es-2026.12.06');
     expect(target.indexFor(T, batch, 1)).toBe('logs-unknown-es-2026.12.06');
+    // The bulk body names each document's own index.
+    const items = new BulkItems({ ...batch, seq: 1, times: Float64Array.of(T, T) }, target);
+    expect(items.indexes).toEqual(['logs-check_out-es-2026.12.06', 'logs-unknown-es-2026.12.06']);
+    expect(items.body([0, 1]).toString('utf8')).toContain('{"create":{"_index":"logs-check_out-es-2026.12.06"');
     expect(createTarget({ index: 'logs-checkout-%Y.%m.%d' }).indexFor(T)).toBe('logs-checkout-2026.12.06');
   });
 });
