@@ -1,5 +1,5 @@
 import { EVENT_ID_LENGTH } from '../../src/event/event-id.js';
-import { compileNameTemplate } from '../../src/output/name-template.js';
+import { compileNameTemplate, MAX_VALUE_LENGTH } from '../../src/output/name-template.js';
 import type { RecordBatch } from '../../src/output/record-batch.js';
 import { timeOrNow } from '../../src/util/event-time.js';
 import type { ElasticsearchOutputConfig } from './config.js';
@@ -17,6 +17,8 @@ export interface Target {
   /** An index pattern covering every name `indexFor` can produce (for the index template). */
   readonly pattern: string;
   readonly dataStream: boolean;
+  /** How many event fields the index name reads (each renders as at most MAX_VALUE_LENGTH characters). */
+  readonly fields: number;
   /**
    * For a data stream, `"data_stream":{type,dataset,namespace}`: added to each
    * document (as Elastic's own shippers do) unless the event has a data_stream field.
@@ -33,8 +35,10 @@ export interface Target {
 export function actionLineBytes(config: TargetConfig): number {
   const target = createTarget(config);
   const added = target.dataStreamFields === undefined ? 0 : target.dataStreamFields.length + 1;
+  // A field of the index name may render longer than its default in the sample: count each at its longest.
+  const fieldAllowance = target.fields * MAX_VALUE_LENGTH;
   // The document's own newline is in its record already.
-  return `{"create":{"_index":${JSON.stringify(target.indexFor(Date.UTC(2024, 0, 1)))},"_id":""}}`.length + EVENT_ID_LENGTH + 1 + added;
+  return `{"create":{"_index":${JSON.stringify(target.indexFor(Date.UTC(2024, 0, 1)))},"_id":""}}`.length + EVENT_ID_LENGTH + 1 + added + fieldAllowance;
 }
 
 /** Where an output with neither `index` nor `data_stream` writes: Elastic's own default, as `data_stream: {}`. */
@@ -49,6 +53,7 @@ export function createTarget(config: TargetConfig): Target {
       indexFor: () => name,
       pattern: name,
       dataStream: true,
+      fields: 0,
       dataStreamFields: Buffer.from(`"data_stream":${JSON.stringify({ type, dataset, namespace })}`),
     };
   }
@@ -58,6 +63,7 @@ export function createTarget(config: TargetConfig): Target {
     indexFor: (time, batch, i) => template.render(timeOrNow(time, Date.now), batch, i),
     pattern: template.glob,
     dataStream: false,
+    fields: template.fields.length,
     dataStreamFields: undefined,
   };
 }

@@ -47,7 +47,7 @@ export interface NameTemplate {
 /** The default for an absent field when the template gives none. */
 export const MISSING_FIELD = 'unknown';
 /** A value longer than this is cut: keys and index names have length limits, and a stack trace is not a partition. */
-const MAX_VALUE_LENGTH = 100;
+export const MAX_VALUE_LENGTH = 100;
 
 const PLACEHOLDER = /\{([^{}]*)\}/g;
 /** A field path: dot-separated segments of characters JSON never escapes and keys are made of. */

@@ -2,7 +2,7 @@
 // one syntax for S3/file prefixes and Elasticsearch index names.
 import { describe, expect, it } from 'vitest';
 import { BulkItems } from '../../outputs/elasticsearch/encoding.js';
-import { createTarget } from '../../outputs/elasticsearch/target.js';
+import { actionLineBytes, createTarget } from '../../outputs/elasticsearch/target.js';
 import { elasticsearchOutputSchema } from '../../outputs/elasticsearch/config.js';
 import { fileOutputSchema } from '../../outputs/file/config.js';
 import { s3OutputSchema } from '../../outputs/s3/config.js';
@@ -185,5 +185,7 @@ describe('name templates in output configs', () => {
     expect(items.indexes).toEqual(['logs-check_out-es-2026.12.06', 'logs-unknown-es-2026.12.06']);
     expect(items.body([0, 1]).toString('utf8')).toContain('{"create":{"_index":"logs-check_out-es-2026.12.06"');
     expect(createTarget({ index: 'logs-checkout-%Y.%m.%d' }).indexFor(T)).toBe('logs-checkout-2026.12.06');
+    // batch.max_bytes counts each action line at its longest: a field's value may be up to 100 characters.
+    expect(actionLineBytes({ index: 'logs-{service.name}-%Y' }) - actionLineBytes({ index: 'logs-unknown-%Y' })).toBe(100);
   });
 });
