@@ -13,7 +13,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { s3OutputSchema } from '../../outputs/s3/config.js';
-import { bypassesProxy, parseNoProxy } from '../../outputs/s3/http-agents.js';
+import { bypassesProxy, createS3Agents, parseNoProxy } from '../../outputs/s3/http-agents.js';
 import { createS3Output } from '../../outputs/s3/index.js';
 import { S3RequestError } from '../../outputs/s3/request-errors.js';
 import type { Output } from '../../src/output/contract.js';
@@ -168,6 +168,14 @@ describe('s3 request options', () => {
     expect(tunnels.length).toBe(before);
     expect((await server.list(base)).length).toBe(2);
   }, 60_000);
+
+  it('names a proxy without its credentials, and refuses a proxy variable that is not an http(s) URL, by name', async () => {
+    const agents = await createS3Agents(undefined, { https_proxy: 'http://user:pa55word@proxy.internal:3128', HTTP_PROXY: 'proxy.internal:8080' });
+    expect(agents.proxies).toEqual({ https: 'http://proxy.internal:3128', http: 'http://proxy.internal:8080' });
+    await expect(createS3Agents(undefined, { HTTPS_PROXY: 'socks5://user:pa55word@proxy:1080' })).rejects.toThrow(/HTTPS_PROXY: only http:\/\/ and https:\/\/ proxies are supported, not socks5:/);
+    await expect(createS3Agents(undefined, { HTTPS_PROXY: 'http://user:pa55word@[bad' })).rejects.toThrow(/^HTTPS_PROXY is not a URL: "http:\/\/\[bad"$/);
+    await expect(createS3Agents({ ca_file: '/nonexistent/ca.pem', verify: true }, {})).rejects.toThrow(/cannot read tls.ca_file \/nonexistent\/ca.pem: ENOENT/);
+  });
 
   it('reads NO_PROXY as curl does: hosts, domain suffixes, ports, *', () => {
     const entries = parseNoProxy('minio, .internal,example.com:9000 [::1]');
