@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { outputFields } from '../../src/config/output-fields.js';
 import { DAY, duration, HOUR, KiB, MiB, size, TiB } from '../../src/config/units.js';
-import { compileStrftime } from '../../src/util/strftime.js';
+import { compileNameTemplate, nameTemplateProblem } from '../../src/output/name-template.js';
 import { hideUserinfo } from '../../src/config/secrets.js';
 
 /** ES index names: lower case, none of `\ / * ? " < > | , # :` or spaces, not starting with `-_+`, at most 255 bytes. */
@@ -67,14 +67,18 @@ export const elasticsearchOutputSchema = z
       .min(1)
       .superRefine((pattern, ctx) => {
         try {
-          const problem = indexNameProblem(compileStrftime(pattern)(Date.UTC(2024, 0, 2, 3, 4, 5)));
+          // `{input}` is checked with `inputs`, below; a field renders as its default here.
+          const sample = compileNameTemplate(pattern, { kind: 'index', output: 'output', inputs: ['input'], host: 'host' });
+          const problem = indexNameProblem(sample.render(Date.UTC(2024, 0, 2, 3, 4, 5)));
           if (problem) ctx.addIssue({ code: 'custom', message: `the index name ${problem}` });
         } catch (err) {
           ctx.addIssue({ code: 'custom', message: (err as Error).message });
         }
       })
       .optional()
-      .describe("Index name, with strftime patterns filled in UTC from each event's `@timestamp`: `logs-checkout-%Y.%m.%d`. Give `index` or `data_stream`, not both."),
+      .describe(
+        "Index name, with strftime patterns filled in UTC from each event's `@timestamp` and placeholders `{host}`, `{output}`, `{input}` and event fields (`{service.name}`, absent: `unknown`, or `{service.name:-other}`), lower-cased and sanitised: `logs-{service.name}-%Y.%m.%d`. Give `index` or `data_stream`, not both.",
+      ),
     data_stream: z
       .strictObject({
         type: z.enum(['logs', 'metrics', 'traces']).default('logs').describe('The data stream type, the first part of its name.'),
@@ -144,6 +148,10 @@ export const elasticsearchOutputSchema = z
       })
       .prefault({})
       .describe("A component + index template with ECS mappings for logship's fields, installed at start."),
+  })
+  .superRefine((cfg, ctx) => {
+    const problem = cfg.index === undefined ? undefined : nameTemplateProblem(cfg.index, 'index', cfg.inputs);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['index'], message: problem });
   })
   // Checked even when other keys failed (`when`): it reads only whether the two keys are there.
   .refine((cfg) => cfg.index === undefined || cfg.data_stream === undefined, {

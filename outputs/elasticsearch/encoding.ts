@@ -32,7 +32,7 @@ export class BulkItems {
     let lastIndex = '';
     let prefix = Buffer.alloc(0);
     for (let i = 0; i < n; i++) {
-      const index = target.indexFor(batch.times[i]!);
+      const index = target.indexFor(batch.times[i]!, batch, i);
       // Consecutive events almost always share an index: its part of the action line is built once per run.
       if (index !== lastIndex) {
         lastIndex = index;

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { DAY, duration, size, TiB } from '../../src/config/units.js';
-import { compileStrftime } from '../../src/util/strftime.js';
+import { nameTemplateProblem } from '../../src/output/name-template.js';
 import { COMPRESSIONS } from './compression.js';
 
 /**
@@ -19,13 +19,13 @@ export function objectLayoutFields(objectNames: string) {
       .string()
       .default('')
       .superRefine((pattern, ctx) => {
-        try {
-          compileStrftime(pattern);
-        } catch (err) {
-          ctx.addIssue({ code: 'custom', message: (err as Error).message });
-        }
+        // `{input}` is checked against `inputs` by the output's schema.
+        const problem = nameTemplateProblem(pattern, 'object-key', ['input']);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
       })
-      .describe("strftime pattern (UTC, from each event's `@timestamp`: `%Y %y %m %d %j %F %H %M %S %T %s %%`) placed before the object name, e.g. `%Y/%m/%d/`."),
+      .describe(
+        "Template placed before the object name: strftime (UTC, from the object's first event's `@timestamp`: `%Y %y %m %d %j %F %H %M %S %T %s %%`) and placeholders `{host}`, `{output}`, `{input}` and event fields (`{service.name}`; absent: `unknown`, or `{service.name:-other}`), e.g. `{kubernetes.namespace}/dt=%Y-%m-%d/hour=%H/`.",
+      ),
     compression: z.enum(COMPRESSIONS).default('none').describe('`gzip` writes `.ndjson.gz` objects, one gzip member per sync so a file is always decodable.'),
     object: z
       .strictObject({
@@ -38,5 +38,5 @@ export function objectLayoutFields(objectNames: string) {
 }
 
 /** The layout as parsed, which the object core takes. */
-export type ObjectLayout = { readonly [K in keyof LayoutFields]: z.output<LayoutFields[K]> };
+export type ObjectLayout = { readonly [K in keyof LayoutFields]: z.output<LayoutFields[K]> } & { readonly name?: string; readonly inputs?: readonly string[] | undefined };
 type LayoutFields = ReturnType<typeof objectLayoutFields>;

@@ -6,9 +6,9 @@
  * recently used closes first).
  */
 import type { EventBatch } from '../../src/output/contract.js';
+import { compileNameTemplate, type NameTemplate } from '../../src/output/name-template.js';
 import { recordStart } from '../../src/output/record-batch.js';
 import { timeOrNow } from '../../src/util/event-time.js';
-import { compileStrftime, type TimeFormatter } from '../../src/util/strftime.js';
 import type { ObjectBackend } from './backend.js';
 import type { ObjectLayout } from './layout-schema.js';
 import { OpenObject } from './open-object.js';
@@ -26,12 +26,12 @@ export class ObjectRouter {
   readonly open = new Map<string, OpenObject>();
   /** Objects being closed; a sync waits for them, since their last bytes may belong to an unreported batch. */
   readonly closing = new Set<Promise<void>>();
-  private readonly render: TimeFormatter;
+  private readonly render: NameTemplate['render'];
   private readonly maxAge: number;
 
   constructor(private readonly opts: ObjectRouterOptions) {
     // Throws on a bad pattern now rather than on the first event.
-    this.render = compileStrftime(opts.layout.prefix);
+    this.render = compileNameTemplate(opts.layout.prefix, { kind: 'object-key', output: opts.layout.name ?? '', inputs: opts.layout.inputs }).render;
     this.maxAge = opts.layout.object.max_age;
   }
 
@@ -44,14 +44,14 @@ export class ObjectRouter {
     if (batch.count === 0) return 0;
     let start = 0;
     let time = timeOrNow(batch.times[0], now);
-    let prefix = this.render(time);
+    let prefix = this.render(time, batch, 0);
     for (let i = 1; i <= batch.count; i++) {
       let nextTime = 0;
       let next: string | undefined;
       if (i < batch.count) {
         nextTime = timeOrNow(batch.times[i], now);
         // Rendering is cached per time bucket: no allocation per record.
-        next = this.render(nextTime);
+        next = this.render(nextTime, batch, i);
         if (next === prefix) continue;
       }
       const object = this.objectFor(prefix, batch, start, time, now);

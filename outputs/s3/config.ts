@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { nameTemplateProblem } from '../../src/output/name-template.js';
 import { outputFields } from '../../src/config/output-fields.js';
 import { duration, GiB, HOUR, MiB, size } from '../../src/config/units.js';
 import { COMPRESSIONS } from '../objects/compression.js';
@@ -56,9 +57,22 @@ export const s3OutputSchema = z
       .refine((t) => Object.keys(t).length <= MAX_TAGS, { message: `S3 allows at most ${MAX_TAGS} tags per object` })
       .optional()
       .describe('Tags set on each object (`{team: payments, retention: 90d}`), for lifecycle rules and cost reports; needs `s3:PutObjectTagging` too.'),
+    content_md5: z
+      .boolean()
+      .default(false)
+      .describe('Send a `Content-MD5` of every PutObject and UploadPart body: buckets with Object Lock refuse uploads without one. Costs one MD5 pass over the bytes.'),
+    tls: z
+      .strictObject({
+        ca_file: z.string().min(1).optional().describe("CA certificate(s) (PEM) the endpoint's certificate must chain to, for a store with a private CA; default Node's CA list."),
+        verify: z.boolean().default(true).describe('`false` turns certificate checks off (a loud warning is logged at every start).'),
+      })
+      .optional()
+      .describe('TLS to an `https://` endpoint. Proxies come from `HTTPS_PROXY`/`HTTP_PROXY` and `NO_PROXY` in the environment.'),
     request_timeout: duration({ min: 1000, max: 1 * HOUR }).default(60_000).describe('A request without an answer after this long fails, and the output retries from the buffer.'),
   })
   .superRefine((c, ctx) => {
+    const prefixProblem = nameTemplateProblem(c.prefix, 'object-key', c.inputs);
+    if (prefixProblem) ctx.addIssue({ code: 'custom', path: ['prefix'], message: prefixProblem });
     if (c.kms_key_id !== undefined && !c.server_side_encryption?.startsWith('aws:kms')) {
       ctx.addIssue({ code: 'custom', path: ['kms_key_id'], message: 'kms_key_id needs server_side_encryption: aws:kms (or aws:kms:dsse)' });
     }

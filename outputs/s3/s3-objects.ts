@@ -22,32 +22,22 @@ import {
   UploadPartCommand,
   type CompletedPart,
   type S3Client,
-  type ServerSideEncryption,
-  type StorageClass,
 } from '@aws-sdk/client-s3';
 import type { ObjectBackend, ObjectSink, ObjectStart } from '../objects/backend.js';
 import { objectExtension } from '../objects/compression.js';
 import type { Logger } from '../../src/log.js';
 import type { OutputCounters } from '../../src/output/contract.js';
+import { newUploadStats, observeDuration, type UploadStats } from '../../src/output/upload-stats.js';
 import { createS3Client } from './client.js';
 import type { S3OutputConfig } from './config.js';
 import { s3RequestError } from './request-errors.js';
+import { bodyHeaders, objectHeaders, type BodyHeaders, type ObjectHeaders } from './request-options.js';
 import { loadWriterId } from './writer-id.js';
 
 /** The object's key. `firstEventId` is empty only for events without an id; the first batch's seq stands in then. */
 export function objectKey(object: ObjectStart, writerId: string): string {
   const first = object.firstEventId !== '' ? object.firstEventId : `seq${object.firstSeq}`;
   return `${object.prefix}${writerId}-${first}${objectExtension(object.compression)}`;
-}
-
-/** What PutObject and CreateMultipartUpload set on every object. */
-interface ObjectHeaders {
-  readonly ContentType: string;
-  readonly ContentEncoding?: string;
-  readonly ServerSideEncryption?: ServerSideEncryption;
-  readonly SSEKMSKeyId?: string;
-  readonly StorageClass?: StorageClass;
-  readonly Tagging?: string;
 }
 
 /** Where an output's objects go, once its client and writer id are ready. */
@@ -58,24 +48,12 @@ interface S3Target {
   readonly writerId: string;
   readonly partSize: number;
   readonly headers: ObjectHeaders;
+  /** Content-MD5 per body, with `content_md5` (request-options.ts). */
+  readonly bodyHeaders: BodyHeaders;
   /** Requests by outcome (`sent`, `failed`), as `logship_output_requests_total`. */
   readonly counters: OutputCounters;
-}
-
-export function objectHeaders(config: S3OutputConfig): ObjectHeaders {
-  return {
-    ContentType: 'application/x-ndjson',
-    ...(config.compression === 'gzip' && { ContentEncoding: 'gzip' }),
-    ...(config.server_side_encryption !== undefined && { ServerSideEncryption: config.server_side_encryption }),
-    ...(config.kms_key_id !== undefined && { SSEKMSKeyId: config.kms_key_id }),
-    ...(config.storage_class !== undefined && { StorageClass: config.storage_class }),
-    // x-amz-tagging is a URL query string.
-    ...(config.tags !== undefined && {
-      Tagging: Object.entries(config.tags)
-        .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
-        .join('&'),
-    }),
-  };
+  /** Objects, bytes, parts, failures by reason, durations, open objects: `logship_output_*` upload metrics. */
+  readonly uploads: UploadStats;
 }
 
 export interface S3BackendOptions {
@@ -99,11 +77,12 @@ export class S3ObjectBackend implements ObjectBackend {
   async start(): Promise<void> {
     const { label, config, logger } = this.opts;
     const writerId = await loadWriterId(label, this.opts.writerIdFile);
-    const { client, credentialSource } = await createS3Client(config).catch((err: unknown) => {
+    const { client, credentialSource, proxies, verifiesTls } = await createS3Client(config).catch((err: unknown) => {
       throw new Error(`${label}: ${(err as Error).message}`, { cause: err });
     });
-    this.target = { label, client, bucket: config.bucket, writerId, partSize: config.part_size, headers: objectHeaders(config), counters: this.opts.counters };
-    logger.info({ bucket: config.bucket, writerId, credentials: credentialSource }, `${label} writes to bucket "${config.bucket}" as writer ${writerId}`);
+    this.target = { label, client, bucket: config.bucket, writerId, partSize: config.part_size, headers: objectHeaders(config), bodyHeaders: bodyHeaders(config), counters: this.opts.counters, uploads: (this.opts.counters.uploads ??= newUploadStats()) };
+    if (!verifiesTls) logger.warn(`${label}: TLS CERTIFICATE VERIFICATION IS OFF (tls.verify: false): anyone on the path can read and alter what is sent, credentials included`);
+    logger.info({ bucket: config.bucket, writerId, credentials: credentialSource, proxies }, `${label} writes to bucket "${config.bucket}" as writer ${writerId}, credentials from ${credentialSource}`);
   }
 
   async open(object: ObjectStart): Promise<ObjectSink> {
@@ -129,11 +108,15 @@ class S3Object implements ObjectSink {
   private partBytes = 0;
   private uploadId: string | undefined;
   private readonly parts: CompletedPart[] = [];
+  private partsBytes = 0;
+  readonly openedAt = Date.now();
 
   constructor(
     private readonly target: S3Target,
     private readonly key: string,
-  ) {}
+  ) {
+    target.uploads.open.add(this);
+  }
 
   async write(chunks: readonly Buffer[]): Promise<void> {
     const partSize = this.target.partSize;
@@ -156,7 +139,8 @@ class S3Object implements ObjectSink {
   async close(): Promise<void> {
     if (this.uploadId === undefined) {
       const body = this.part.subarray(0, this.partBytes);
-      await this.request('PutObject', () => this.target.client.send(new PutObjectCommand({ Bucket: this.target.bucket, Key: this.key, Body: body, ...this.target.headers })));
+      await this.request('PutObject', () => this.target.client.send(new PutObjectCommand({ Bucket: this.target.bucket, Key: this.key, Body: body, ...this.target.headers, ...this.target.bodyHeaders(body) })));
+      this.uploaded(body.length);
       this.release();
       return;
     }
@@ -166,6 +150,7 @@ class S3Object implements ObjectSink {
       this.target.client.send(new CompleteMultipartUploadCommand({ Bucket: this.target.bucket, Key: this.key, UploadId: uploadId, MultipartUpload: { Parts: this.parts } })),
     );
     this.uploadId = undefined;
+    this.uploaded(this.partsBytes);
     this.release();
   }
 
@@ -192,9 +177,11 @@ class S3Object implements ObjectSink {
     const PartNumber = this.parts.length + 1;
     const body = this.part.subarray(0, this.partBytes);
     const done = await this.request('UploadPart', () =>
-      this.target.client.send(new UploadPartCommand({ Bucket: this.target.bucket, Key: this.key, UploadId: uploadId, PartNumber, Body: body })),
+      this.target.client.send(new UploadPartCommand({ Bucket: this.target.bucket, Key: this.key, UploadId: uploadId, PartNumber, Body: body, ...this.target.bodyHeaders(body) })),
     );
     this.parts.push({ ETag: done.ETag, PartNumber });
+    this.target.uploads.parts++;
+    this.partsBytes += body.length;
     this.partBytes = 0;
   }
 
@@ -209,17 +196,28 @@ class S3Object implements ObjectSink {
   private release(): void {
     this.part = Buffer.alloc(0);
     this.partBytes = 0;
+    this.target.uploads.open.delete(this);
+  }
+
+  private uploaded(bytes: number): void {
+    this.target.uploads.objects++;
+    this.target.uploads.bytes += bytes;
   }
 
   private async request<T>(op: string, send: () => Promise<T>): Promise<T> {
     const requests = this.target.counters.requests;
+    const started = performance.now();
     try {
       const answer = await send();
       requests.sent = (requests.sent ?? 0) + 1;
       return answer;
     } catch (err) {
       requests.failed = (requests.failed ?? 0) + 1;
-      throw s3RequestError(this.target.label, this.target.bucket, op, this.key, err);
+      const failure = s3RequestError(this.target.label, this.target.bucket, op, this.key, err);
+      this.target.uploads.failures[failure.reason] = (this.target.uploads.failures[failure.reason] ?? 0) + 1;
+      throw failure;
+    } finally {
+      observeDuration(this.target.uploads, op, (performance.now() - started) / 1000);
     }
   }
 }

@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import type { Logger } from '../log.js';
 import type { RecordBatch } from './record-batch.js';
+import type { UploadStats } from './upload-stats.js';
 
 /** A pipeline batch on its way to an output: the records and the sequence number durability is reported by. */
 export interface EventBatch extends RecordBatch {
@@ -21,6 +22,8 @@ export interface EventBatch extends RecordBatch {
 export interface OutputCounters {
   readonly events: Record<string, number>;
   readonly requests: Record<string, number>;
+  /** An object store's uploads (S3), set by the output on first use; exposed as `logship_output_*` (objects, uploads). */
+  uploads?: UploadStats;
 }
 
 export interface OutputContext {

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BufferStats } from '../buffer/types.js';
 import type { OutputCounters } from '../output/contract.js';
+import { REQUEST_SECONDS_BUCKETS, type DurationHistogram, type UploadStats } from '../output/upload-stats.js';
 import type { ProcessorCounters } from '../processors/processor-list.js';
 import type { TailerStats } from '../tail/tailer.js';
 
@@ -22,7 +23,9 @@ export interface MetricsSource {
 }
 
 /** One metric: its name and type per Prometheus conventions (`_total` counters, units as suffixes), and how it is read. */
-export interface MetricDefinition {
+export type MetricDefinition = ScalarMetric | HistogramMetric;
+
+interface ScalarMetric {
   readonly name: string;
   readonly type: 'counter' | 'gauge';
   readonly help: string;
@@ -31,11 +34,31 @@ export interface MetricDefinition {
   readonly read: (source: MetricsSource) => Iterable<[Record<string, string>, number]>;
 }
 
+/** A histogram whose buckets the agent keeps (src/output/upload-stats.ts), exposed as they are at scrape time. */
+interface HistogramMetric {
+  readonly name: string;
+  readonly type: 'histogram';
+  readonly help: string;
+  readonly labelNames: readonly string[];
+  readonly buckets: readonly number[];
+  readonly read: (source: MetricsSource) => Iterable<[Record<string, string>, DurationHistogram]>;
+}
+
 const perInput = (pick: (i: InputView) => number) => (s: MetricsSource) => s.inputs().map((i): [Record<string, string>, number] => [{ input: i.input }, pick(i)]);
 /** One figure per input and label value: `pick` gives the input's counts by that label. */
 const perInputBy = (label: string, pick: (c: ProcessorCounters) => Record<string, number>) => (s: MetricsSource) =>
   s.inputs().flatMap((i) => Object.entries(i.processors === undefined ? {} : pick(i.processors)).map(([value, n]): [Record<string, string>, number] => [{ input: i.input, [label]: value }, n]));
 const perOutput = (pick: (b: BufferStats) => number) => (s: MetricsSource) => s.outputs().map((o): [Record<string, string>, number] => [{ output: o.output }, pick(o.buffer)]);
+/** One figure per object-store output (S3), from its upload stats. */
+const perUploads = (pick: (u: UploadStats) => number) => (s: MetricsSource) =>
+  s.outputs().flatMap((o): [Record<string, string>, number][] => (o.counters.uploads === undefined ? [] : [[{ output: o.output }, pick(o.counters.uploads)]]));
+const perUploadsBy = <T>(label: string, pick: (u: UploadStats) => Record<string, T>) => (s: MetricsSource) =>
+  s.outputs().flatMap((o) => Object.entries(o.counters.uploads === undefined ? {} : pick(o.counters.uploads)).map(([value, n]): [Record<string, string>, T] => [{ output: o.output, [label]: value }, n]));
+const oldestOpenSeconds = (u: UploadStats): number => {
+  let oldest = Infinity;
+  for (const o of u.open) oldest = Math.min(oldest, o.openedAt);
+  return oldest === Infinity ? 0 : (Date.now() - oldest) / 1000;
+};
 const byOutcome = (pick: (c: OutputCounters) => Record<string, number>) => (s: MetricsSource) =>
   s.outputs().flatMap((o) => Object.entries(pick(o.counters)).map(([outcome, n]): [Record<string, string>, number] => [{ output: o.output, outcome }, n]));
 
@@ -103,6 +126,13 @@ export const METRICS: readonly MetricDefinition[] = [
   },
   { name: 'logship_config_info', type: 'gauge', help: 'Always 1; `hash` is the first 16 hex digits of the SHA-256 of the running config file.', labelNames: ['hash'], read: configInfo },
   { name: 'logship_output_requests_total', type: 'counter', help: 'Requests to the destination by outcome (sent, failed, split).', labelNames: ['output', 'outcome'], read: byOutcome((c) => c.requests) },
+  { name: 'logship_output_objects_uploaded_total', type: 'counter', help: 'S3 objects whose upload completed (PutObject or CompleteMultipartUpload).', labelNames: ['output'], read: perUploads((u) => u.objects) },
+  { name: 'logship_output_uploaded_bytes_total', type: 'counter', help: 'Bytes of the S3 objects uploaded, as stored (after compression).', labelNames: ['output'], read: perUploads((u) => u.bytes) },
+  { name: 'logship_output_upload_parts_total', type: 'counter', help: 'Multipart upload parts uploaded.', labelNames: ['output'], read: perUploads((u) => u.parts) },
+  { name: 'logship_output_upload_failures_total', type: 'counter', help: 'Failed S3 requests by reason (NoSuchBucket, AccessDenied, SlowDown, ECONNREFUSED, …); each is retried from the buffer.', labelNames: ['output', 'reason'], read: perUploadsBy('reason', (u) => u.failures) },
+  { name: 'logship_output_open_objects', type: 'gauge', help: 'S3 objects open (receiving events, not uploaded yet).', labelNames: ['output'], read: perUploads((u) => u.open.size) },
+  { name: 'logship_output_oldest_open_object_age_seconds', type: 'gauge', help: 'Age of the oldest open S3 object (0 when none): its events wait in the buffer until it is uploaded.', labelNames: ['output'], read: perUploads(oldestOpenSeconds) },
+  { name: 'logship_output_upload_request_duration_seconds', type: 'histogram', help: 'Duration of S3 requests by request (PutObject, UploadPart, CompleteMultipartUpload, …), failed ones included.', labelNames: ['output', 'request'], buckets: REQUEST_SECONDS_BUCKETS, read: perUploadsBy('request', (u) => u.durations) },
 ];
 
 /**
@@ -117,6 +147,10 @@ export function createMetrics(source: MetricsSource): Registry {
   // the per-type gauges (`…_active_handles{type}` and the like) hold the same figures.
   for (const name of ['nodejs_active_resources_total', 'nodejs_active_handles_total', 'nodejs_active_requests_total']) registry.removeSingleMetric(METRIC_PREFIX + name);
   for (const def of METRICS) {
+    if (def.type === 'histogram') {
+      registry.registerMetric(histogramFrom(def, source) as never);
+      continue;
+    }
     const common = { name: def.name, help: def.help, labelNames: [...def.labelNames], registers: [registry] };
     if (def.type === 'counter') {
       new Counter({
@@ -138,4 +172,26 @@ export function createMetrics(source: MetricsSource): Registry {
     }
   }
   return registry;
+}
+
+/**
+ * A histogram read from buckets the agent keeps: prom-client's Histogram can
+ * only observe values, so this is the registry's metric interface itself.
+ */
+function histogramFrom(def: HistogramMetric, source: MetricsSource) {
+  const get = () => {
+    const values: { metricName: string; labels: Record<string, string | number>; value: number }[] = [];
+    for (const [labels, h] of def.read(source)) {
+      let cumulative = 0;
+      def.buckets.forEach((le, b) => {
+        cumulative += h.counts[b]!;
+        values.push({ metricName: `${def.name}_bucket`, labels: { ...labels, le }, value: cumulative });
+      });
+      values.push({ metricName: `${def.name}_bucket`, labels: { ...labels, le: '+Inf' }, value: h.count });
+      values.push({ metricName: `${def.name}_sum`, labels, value: h.sum });
+      values.push({ metricName: `${def.name}_count`, labels, value: h.count });
+    }
+    return { name: def.name, help: def.help, type: 'histogram', aggregator: 'sum', values };
+  };
+  return { name: def.name, help: def.help, type: 'histogram', aggregator: 'sum', labelNames: def.labelNames, get: async () => get(), reset: () => {} };
 }
