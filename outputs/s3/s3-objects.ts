@@ -306,14 +306,19 @@ class S3Object implements ObjectSink {
     } catch {
       return;
     }
-    const entry = this.target.journal.entries().find((e) => e.key === this.key);
+    const entry = this.target.journal.get(this.key);
     if (entry?.last === undefined) await this.target.journal.remove(this.key).catch(() => {});
     else this.target.journal.replace({ key: this.key, prefix: entry.prefix, first: entry.first, last: entry.last });
   }
 
-  /** Records this object in the journal (durably) before the request that `fields` prepare. */
+  /**
+   * Records this object in the journal (durably) before the request that
+   * `fields` prepare. A rebuilt object keeps its recorded range: a crash
+   * while it uploads must leave it to be rebuilt again, not cut afresh.
+   */
   private record(fields: Pick<JournalEntry, 'last' | 'uploadId' | 'multipart'>): Promise<void> {
-    const entry: JournalEntry = { key: this.key, prefix: this.start.prefix, first: this.start.firstRecord, ...fields };
+    const last = this.target.journal.get(this.key)?.last;
+    const entry: JournalEntry = { key: this.key, prefix: this.start.prefix, first: this.start.firstRecord, ...(last !== undefined && { last }), ...fields };
     return saveJournal(this.target, () => this.target.journal.put(entry));
   }
 

@@ -80,6 +80,10 @@ export class UploadJournal {
     return new UploadJournal(file, new Map(parsed.entries.map((e) => [e.key, e])), parsed.process === PROCESS);
   }
 
+  get(key: string): JournalEntry | undefined {
+    return this.byKey.get(key);
+  }
+
   entries(): JournalEntry[] {
     return [...this.byKey.values()];
   }

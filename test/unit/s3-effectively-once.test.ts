@@ -217,6 +217,38 @@ describe('s3 output, effectively once', () => {
     expect([...server.proxy.openUploads.values()].filter((k) => k.startsWith(base))).toEqual([]);
   }, 120_000);
 
+  it('a crash while a recorded object is rebuilt leaves it recorded: the next run rebuilds the same range again', async ({ skip }) => {
+    if (server.proxy === undefined) return skip();
+    const base = `logship-test-${randomBytes(6).toString('hex')}/`;
+    const state = tempDir();
+    const raw = (maxEvents: number) => ({ compression: 'none', part_size: '5MiB', object: { max_events: maxEvents } });
+    const isComplete = (m: string, u: string): boolean => m === 'POST' && u.startsWith(`/${server.bucket}/${base}`) && u.includes('uploadId');
+    const isPart = (m: string, u: string): boolean => m === 'PUT' && u.startsWith(`/${server.bucket}/${base}`) && u.includes('uploadId');
+    // Run 1 records records 0..5999 as one object and dies before its Complete.
+    const completeHeld = server.proxy.hold(isComplete, 'before');
+    const a = output(state, base, raw(6000), { track: false });
+    await a.out.start();
+    await a.out.write(records(0, 6999, undefined, 1000));
+    await completeHeld.reached;
+    // Run 2 rebuilds it and dies during its first part (after CreateMultipartUpload).
+    const partHeld = server.proxy.hold(isPart, 'before');
+    const b = output(state, base, raw(6000), { track: false });
+    await b.out.start();
+    await b.out.write(records(0, 6999, undefined, 1000));
+    await partHeld.reached;
+    // Run 3, with another max_events, still cuts the recorded object at 5999.
+    const c = output(state, base, raw(7000));
+    await c.out.start();
+    await c.out.write(records(0, 6999, undefined, 1000));
+    await c.out.close();
+    const keys = await server.list(base);
+    expect(keys).toHaveLength(2);
+    const first = keys.find((k) => k.includes('-0-e0.'))!;
+    expect((await server.get(first)).body.toString('utf8').split('\n').filter((l) => l !== '')).toHaveLength(6000);
+    const { ids } = await bucketIds(base);
+    expect(ids.sort((x, y) => x - y)).toEqual(range(0, 6999));
+  }, 120_000);
+
   it('finds an upload created just before the crash with ListMultipartUploads; a refused list is logged once and skipped', async ({ skip }) => {
     if (server.proxy === undefined) return skip();
     for (const denied of [false, true]) {
