@@ -145,8 +145,12 @@ export class S3ObjectBackend implements ObjectBackend {
       throw err;
     }
     const durable = this.opts.buffer?.durableAckId();
-    // A memory buffer's record ids start over with each process: an earlier one's ranges name other records.
-    const ranged = durable === undefined && !journal.ownProcess ? [] : journal.entries().filter((e) => e.last !== undefined && (durable === undefined || e.last > durable));
+    if (durable === undefined && !journal.ownProcess) {
+      // A memory buffer's record ids start over with each process: an earlier one's ranges name other records.
+      for (const e of journal.entries()) journal.forget(e.key);
+      await saveJournal(target, () => journal.save());
+    }
+    const ranged = journal.entries().filter((e) => e.last !== undefined && (durable === undefined || e.last > durable));
     this.recorded = ranged.map((e) => ({ prefix: e.prefix, first: e.first, last: e.last! }));
     if (this.recorded.length > 0) logger.info({ objects: this.recorded.length }, `${label}: ${this.recorded.length} recorded object(s) will be rebuilt as before when their records replay`);
   }
@@ -184,9 +188,9 @@ export class S3ObjectBackend implements ObjectBackend {
       else if (e.multipart === true) unknownIds.add(e.prefix);
       if (e.uploadId !== undefined || e.multipart === true) {
         changed = true;
-        const { uploadId: _id, multipart: _mp, ...rest } = e;
+        // What stays is the range of an object to rebuild, without the upload that is gone.
         if (e.last === undefined) journal.forget(e.key);
-        else journal.replace(rest);
+        else journal.replace({ key: e.key, prefix: e.prefix, first: e.first, last: e.last });
       }
     }
     for (const prefix of unknownIds) await this.abortListed(target, prefix);
