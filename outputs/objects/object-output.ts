@@ -158,6 +158,8 @@ export class ObjectOutput implements Output {
       const held = o.holdsBackAfter;
       if (held !== undefined && held < seq) seq = held;
     }
+    const released = this.router.releasedHold;
+    if (released !== undefined && released < seq) seq = released;
     if (seq > this.durableSeq) {
       this.durableSeq = seq;
       this.ctx.onDurable(seq);

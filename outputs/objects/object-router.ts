@@ -41,6 +41,8 @@ export class ObjectRouter {
   private readonly render: TimeFormatter;
   private readonly maxAge: number;
   private readonly maxEvents: number;
+  /** The oldest `holdsBackAfter` of rebuilt objects released unfinished: their records were never stored. */
+  private released: number | undefined;
   /** Recorded ranges by prefix, oldest first; undefined until the first batch says where the replay starts. */
   private ranges: Map<string, PendingRange[]> | undefined;
 
@@ -95,9 +97,19 @@ export class ObjectRouter {
    */
   retireAll(): void {
     for (const object of [...this.open.values()]) {
-      if (object.forcedLast === undefined) this.retire(object);
-      else this.release(object);
+      if (object.forcedLast === undefined) {
+        this.retire(object);
+        continue;
+      }
+      const held = object.holdsBackAfter;
+      if (held !== undefined) this.released = Math.min(this.released ?? held, held);
+      this.release(object);
     }
+  }
+
+  /** Durability cannot be reported past this: a rebuilt object released on shutdown holds its records. */
+  get releasedHold(): number | undefined {
+    return this.released;
   }
 
   /** Releases every open object without completing it (OpenObject.abort). */

@@ -163,6 +163,34 @@ describe('s3 output, effectively once', () => {
     expect(b.logs.some((l) => /1 recorded object\(s\) will be rebuilt/.test(l.msg))).toBe(true);
   }, 60_000);
 
+  it('a recorded object only partly replayed when the output stops is not uploaded short, and its records stay unacknowledged', async ({ skip }) => {
+    if (server.proxy === undefined) return skip();
+    const base = `logship-test-${randomBytes(6).toString('hex')}/`;
+    const state = tempDir();
+    let clock = DAY1;
+    const held = server.proxy.hold(isPut(base), 'after');
+    const a = output(state, base, { object: { max_age: '10s' } }, { now: () => clock, track: false });
+    await a.out.start();
+    await a.out.write(records(0, 99));
+    clock += 11_000;
+    await a.out.write(records(100, 109));
+    await held.reached;
+    // Stopped after half of the recorded object's records: nothing of it uploaded or acknowledged.
+    const b = output(state, base, { object: { max_age: '10s' } }, { now: () => DAY1 });
+    await b.out.start();
+    await b.out.write(records(0, 49));
+    await b.out.close();
+    expect(b.durable.filter((s) => s >= 0)).toEqual([]);
+    const c = output(state, base, { object: { max_age: '10s' } }, { now: () => DAY1 });
+    await c.out.start();
+    await c.out.write(records(0, 109));
+    await c.out.close();
+    expect(c.durable.at(-1)).toBe(109);
+    const { ids } = await bucketIds(base);
+    expect(ids.sort((x, y) => x - y)).toEqual(range(0, 109));
+    oneContentPerKey(base);
+  }, 60_000);
+
   it('records of an object uploaded before the crash are not uploaded again when the replay starts inside its range', async ({ skip }) => {
     if (server.proxy === undefined) return skip();
     const base = `logship-test-${randomBytes(6).toString('hex')}/`;
