@@ -67,13 +67,12 @@ describe('s3 output at volume', () => {
     expect(count).toBe(total);
     expect(seen.size).toBe(total);
     expect([...byHour.keys()].sort()).toEqual(['2026-01-31/22', '2026-01-31/23', '2026-02-01/00', '2026-02-01/01']);
-    // Each hour's events (~1.2 MiB of gzip) make more than one object: the first closed on size (at least
-    // max_bytes), the last on age once the events moved on to the next hour (an open object holds its records
-    // in the buffer until it closes).
+    // Every object but the last of its hour closed on size, so holds at least max_bytes (how far past it depends
+    // on how many records were appended before the compressed size was known); the last closed on age once the
+    // events moved on to the next hour (an open object holds its records in the buffer until it closes).
     for (const [hour, objects] of byHour) {
       objects.sort((a, b) => a.first - b.first);
-      expect(objects.length, hour).toBeGreaterThan(1);
-      expect(objects[0]!.bytes, hour).toBeGreaterThanOrEqual(maxBytes);
+      for (const o of objects.slice(0, -1)) expect(o.bytes, hour).toBeGreaterThanOrEqual(maxBytes);
     }
   }, 300_000);
 
