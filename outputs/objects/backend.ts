@@ -22,6 +22,8 @@ export interface ObjectStart {
   readonly firstSeq: number;
   /** The first record's `event.id`: deterministic across replays of the same records. */
   readonly firstEventId: string;
+  /** The buffer record id of the object's first record. */
+  readonly firstRecord: number;
 }
 
 /** How an object ends: with the records up to here (for a store that records an object's range before it commits it). */
@@ -30,6 +32,19 @@ export interface ObjectEnd {
   readonly lastSeq: number;
   /** The last record's `event.id`. */
   readonly lastEventId: string;
+  /** The buffer record id of the object's last record. */
+  readonly lastRecord: number;
+}
+
+/**
+ * An object a store recorded before its final upload: the records of
+ * [first, last] that render to `prefix`, all of them and no others. A replay
+ * of those records must rebuild exactly this object (same key, same bytes).
+ */
+export interface ObjectRange {
+  readonly prefix: string;
+  readonly first: number;
+  readonly last: number;
 }
 
 /** Where objects go: a directory, a bucket. */
@@ -40,6 +55,17 @@ export interface ObjectBackend {
   open(object: ObjectStart): Promise<ObjectSink>;
   /** Releases what the store holds (an S3 client's sockets) once the output closed and every object settled. */
   stop?(): void;
+  /**
+   * True for a store where an object is durable only once it ends (S3). The
+   * core then encodes an object the same way whatever the batch boundaries
+   * and sync timing (gzip members at fixed offsets), so a replay of the same
+   * records is byte-identical.
+   */
+  readonly durableOnClose?: boolean;
+  /** Objects recorded before their final upload and maybe not acknowledged (read at start): replays rebuild them. */
+  recordedObjects?(): readonly ObjectRange[];
+  /** Every record up to `seq` is acknowledged: what the store recorded about those objects can go. */
+  acknowledged?(seq: number): void;
 }
 
 /**

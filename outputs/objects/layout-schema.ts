@@ -31,9 +31,17 @@ export function objectLayoutFields(objectNames: string) {
       .strictObject({
         max_bytes: size({ min: 100, max: 1 * TiB }).default(64 * 1024 * 1024).describe('A new object is started once the current one holds this many bytes on disk (compressed, with gzip).'),
         max_age: duration({ min: 100, max: 7 * DAY }).default(5 * 60_000).describe('A new object is started once the current one is this old.'),
+        max_events: z.number().int().min(1).optional().describe('A new object is started once the current one holds this many events; default no limit.'),
       })
       .prefault({})
       .describe(`When an object is closed and the next one started (${objectNames}).`),
+    max_open_objects: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(16)
+      .describe('Objects open at once (one per rendered prefix); a new prefix beyond this closes the least recently used one. Bounds memory.'),
   };
 }
 

@@ -22,8 +22,12 @@ import type { OpenObject } from './open-object.js';
 
 /** Unsynced bytes that make write() wait for a sync: bounds memory and the data at risk. */
 export const SYNC_BYTES = 8 * 1024 * 1024;
-/** Objects open at once; more prefixes close the least recently used. */
-export const MAX_OPEN_OBJECTS = 16;
+/**
+ * The buffer's fill (of its max_size) from which open objects close early,
+ * oldest records first, one at a time: their records hold the buffer, and
+ * reading must not stall behind an archive.
+ */
+export const NEARLY_FULL = 0.8;
 /** The timer never runs more often than this, however short max_age is. */
 const MIN_TICK_MS = 10;
 
@@ -36,6 +40,7 @@ export interface ObjectOutputOptions {
   readonly syncInterval: number;
   /** The clock for object ages (and what a backend stamps); tests pin it. */
   readonly now?: () => number;
+  /** Overrides `max_open_objects` of the layout. */
   readonly maxOpenObjects?: number;
 }
 
@@ -70,7 +75,7 @@ export class ObjectOutput implements Output {
       label: options.label,
       layout: options.layout,
       backend: options.backend,
-      maxOpenObjects: Math.max(1, options.maxOpenObjects ?? MAX_OPEN_OBJECTS),
+      maxOpenObjects: Math.max(1, options.maxOpenObjects ?? options.layout.max_open_objects),
       onError: (err) => this.fail(err),
     });
     // One timer for both jobs. When max_age is shorter than the sync interval
@@ -112,6 +117,7 @@ export class ObjectOutput implements Output {
     // The whole batch is appended before its seq is recorded, so a sync that
     // starts later covers it and one that started earlier does not report it.
     this.appendedSeq = batch.seq;
+    this.relieveBuffer();
     if (this.unsyncedBytes >= SYNC_BYTES) await this.sync();
     if (this.error !== undefined) throw this.error;
   }
@@ -119,10 +125,17 @@ export class ObjectOutput implements Output {
   private tick(): void {
     if (this.error !== undefined || this.closePromise !== undefined) return;
     this.router.expire(this.now());
+    this.relieveBuffer();
     if (this.appendedSeq > this.durableSeq || this.router.closing.size > 0) {
       // The error is sticky and the next write/flush rejects with it; this only logs.
       this.sync().catch((err: unknown) => this.ctx.logger.debug({ err }, 'timed sync failed'));
     }
+  }
+
+  /** A buffer nearing max_size closes the object holding its oldest records, once the previous closes are done. */
+  private relieveBuffer(): void {
+    const fill = this.ctx.buffer?.fill();
+    if (fill !== undefined && fill >= NEARLY_FULL && this.router.closing.size === 0) this.router.retireOldest();
   }
 
   private sync(): Promise<void> {
@@ -145,9 +158,12 @@ export class ObjectOutput implements Output {
       const held = o.holdsBackAfter;
       if (held !== undefined && held < seq) seq = held;
     }
+    const released = this.router.releasedHold;
+    if (released !== undefined && released < seq) seq = released;
     if (seq > this.durableSeq) {
       this.durableSeq = seq;
       this.ctx.onDurable(seq);
+      this.backend.acknowledged?.(seq);
     }
   }
 

@@ -5,7 +5,10 @@
  * when told to.
  *
  * A sync writes out the buffer before asking the sink to sync, so it always
- * ends a gzip member: whatever a store made durable decodes whole.
+ * ends a gzip member: whatever a store made durable decodes whole. For a store
+ * durable only on close (S3) there is nothing to sync, and the bytes are
+ * written out in fixed slices instead, so the encoding depends on the records
+ * alone: a replay of the same records is byte-identical.
  */
 import { SerialQueue } from '../../src/util/serial.js';
 import type { ObjectBackend, ObjectSink, ObjectStart } from './backend.js';
@@ -17,6 +20,13 @@ import { encodeChunks } from './compression.js';
  * memory low.
  */
 export const WRITE_CHUNK_BYTES = 1024 * 1024;
+/**
+ * With `fixedSlices`: every gzip member holds exactly this many uncompressed
+ * bytes (the last one fewer). A constant, not a setting: an object rebuilt
+ * after a configuration change must still encode as before. Members may end
+ * mid-line; gzip readers join them into one stream.
+ */
+export const FIXED_SLICE_BYTES = 256 * 1024;
 
 export interface OpenObjectOptions {
   /** Prefix for error messages, e.g. `file output "local"`. */
@@ -24,6 +34,12 @@ export interface OpenObjectOptions {
   readonly start: ObjectStart;
   readonly backend: ObjectBackend;
   readonly maxBytes: number;
+  /** Events after which the object is full (Infinity: no limit). */
+  readonly maxEvents?: number;
+  /** Encode in FIXED_SLICE_BYTES slices and never write out on sync (ObjectBackend.durableOnClose). */
+  readonly fixedSlices?: boolean;
+  /** Set for an object rebuilding a recorded one: it ends after this record, not on size or age. */
+  readonly forcedLast?: number;
   /** Called once when the stored bytes reach maxBytes, from the write chain (gzip sizes are known only there). */
   readonly onFull: (object: OpenObject) => void;
   /** Called once with the first failure of any operation on the object. */
@@ -50,6 +66,8 @@ export class OpenObject {
   /** Where the records appended so far end (the batch seq and event id of the last one). */
   private lastSeq: number;
   private lastEventId: string;
+  private lastRecord: number;
+  private appendedEvents = 0;
   private failed = false;
   private fullReported = false;
   /** Every sink call runs after the previous one; a failure skips the rest. */
@@ -61,11 +79,17 @@ export class OpenObject {
     this.openedAt = opts.start.openedAt;
     this.lastSeq = opts.start.firstSeq;
     this.lastEventId = opts.start.firstEventId;
+    this.lastRecord = opts.start.firstRecord;
     // Opening is the first operation on the chain: append() stays synchronous,
     // and an open error surfaces like any other.
     this.run(async () => {
       this.sink = await opts.backend.open(opts.start);
     });
+  }
+
+  /** See OpenObjectOptions.forcedLast. */
+  get forcedLast(): number | undefined {
+    return this.opts.forcedLast;
   }
 
   get closing(): boolean {
@@ -81,7 +105,12 @@ export class OpenObject {
   }
 
   get full(): boolean {
-    return this.size >= this.opts.maxBytes;
+    return this.size >= this.opts.maxBytes || this.appendedEvents >= (this.opts.maxEvents ?? Infinity);
+  }
+
+  /** Events appended so far. */
+  get events(): number {
+    return this.appendedEvents;
   }
 
   /** See `held`. */
@@ -91,23 +120,29 @@ export class OpenObject {
 
   /**
    * Takes ownership of `data` (whole NDJSON lines) from the batch `seq`, whose
-   * last record is `lastEventId`; `afterSeq` is the last seq appended in full
-   * before that batch.
+   * last record is `lastEventId` with buffer record id `lastRecord` (`events` records);
+   * `afterSeq` is the last seq appended in full before that batch.
    */
-  append(data: Buffer, afterSeq: number, seq: number, lastEventId: string): void {
+  append(data: Buffer, afterSeq: number, seq: number, lastEventId: string, lastRecord: number, events: number): void {
     if (this.closePromise !== undefined) throw new Error(`${this.opts.label}: append to an object being closed`);
     this.lastSeq = seq;
     this.lastEventId = lastEventId;
+    this.lastRecord = lastRecord;
+    this.appendedEvents += events;
     this.buffered.push(data);
     this.bufferedBytes += data.length;
     this.queuedBytes += data.length;
     this.held ??= afterSeq;
-    if (this.bufferedBytes >= WRITE_CHUNK_BYTES) this.writeBuffered();
+    if (this.opts.fixedSlices) {
+      if (this.bufferedBytes >= FIXED_SLICE_BYTES) this.writeSlices();
+    } else if (this.bufferedBytes >= WRITE_CHUNK_BYTES) this.writeBuffered();
   }
 
   /** Resolves when everything appended so far is stored and, if the sink can while open, durable. */
   sync(): Promise<void> {
     if (this.closePromise !== undefined) return this.closePromise;
+    // Durable only on close: nothing to write out early, and `held` stays until then.
+    if (this.opts.fixedSlices) return this.ops.settled();
     // Bytes appended from now on are not covered by this sync; they set `held` afresh.
     const held = this.held;
     this.held = undefined;
@@ -121,7 +156,7 @@ export class OpenObject {
   close(): Promise<void> {
     if (this.closePromise !== undefined) return this.closePromise;
     this.writeBuffered();
-    const end = { lastSeq: this.lastSeq, lastEventId: this.lastEventId };
+    const end = { lastSeq: this.lastSeq, lastEventId: this.lastEventId, lastRecord: this.lastRecord };
     this.closePromise = this.run(() => this.sink!.close(end)).then(
       () => {
         this.held = undefined;
@@ -146,6 +181,24 @@ export class OpenObject {
     this.bufferedBytes = 0;
     this.closePromise = this.ops.settled().then(() => this.sink?.abort());
     return this.closePromise;
+  }
+
+  /** Writes out every whole FIXED_SLICE_BYTES slice buffered, each as its own member; keeps the rest. */
+  private writeSlices(): void {
+    while (this.bufferedBytes >= FIXED_SLICE_BYTES) {
+      const slice: Buffer[] = [];
+      let bytes = 0;
+      while (bytes < FIXED_SLICE_BYTES) {
+        const head = this.buffered[0]!;
+        const take = Math.min(head.length, FIXED_SLICE_BYTES - bytes);
+        slice.push(take === head.length ? head : head.subarray(0, take));
+        if (take === head.length) this.buffered.shift();
+        else this.buffered[0] = head.subarray(take);
+        bytes += take;
+      }
+      this.bufferedBytes -= bytes;
+      this.run(() => this.writeOut(slice, bytes));
+    }
   }
 
   private writeBuffered(): void {

@@ -27,7 +27,7 @@ const STORAGE_CLASSES = ['STANDARD', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_T
 /** S3 allows at most 10 tags per object, keys up to 128 characters, values up to 256. */
 const MAX_TAGS = 10;
 
-const layout = objectLayoutFields('`<prefix><writer id>-<first event id>.ndjson[.gz]`; see docs/outputs/s3.md');
+const layout = objectLayoutFields('`<prefix><writer id>-<first record>-<first event id>.ndjson[.gz]`; see docs/outputs/s3.md');
 
 export const s3OutputSchema = z
   .strictObject({

@@ -7,6 +7,7 @@ import type { OutputContext, OutputFactory } from '../../src/output/contract.js'
 import { ObjectOutput } from '../objects/object-output.js';
 import type { S3OutputConfig } from './config.js';
 import { S3ObjectBackend } from './s3-objects.js';
+import { journalPath } from './upload-journal.js';
 import { writerIdPath } from './writer-id.js';
 
 export interface S3OutputOptions {
@@ -27,7 +28,15 @@ export const createS3Output = ((config: S3OutputConfig & { name: string }, ctx: 
     ...options,
     label,
     layout: config,
-    backend: new S3ObjectBackend({ label, config, writerIdFile: writerIdPath(ctx.stateDir, config.name), logger: ctx.logger, counters: ctx.counters }),
+    backend: new S3ObjectBackend({
+      label,
+      config,
+      writerIdFile: writerIdPath(ctx.stateDir, config.name),
+      journalFile: journalPath(ctx.stateDir, config.name),
+      logger: ctx.logger,
+      counters: ctx.counters,
+      ...(ctx.buffer !== undefined && { buffer: ctx.buffer }),
+    }),
     syncInterval: SYNC_INTERVAL_MS,
   });
 }) satisfies OutputFactory<S3OutputConfig>;

@@ -481,6 +481,10 @@ export class DiskBuffer implements OutputBuffer {
     return { ...records.build(), firstId, lastId, bytes };
   }
 
+  get durableAckId(): number {
+    return this.persisted.acked_id;
+  }
+
   ack(lastId: number): void {
     if (lastId <= this.ackedId) return;
     this.ackedId = lastId;

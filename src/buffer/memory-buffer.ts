@@ -119,6 +119,9 @@ export class MemoryBuffer implements OutputBuffer {
     return { ...concatRecords(parts), firstId, lastId: this.cursor - 1, bytes };
   }
 
+  /** Nothing survives a restart. */
+  readonly durableAckId = undefined;
+
   ack(lastId: number): void {
     if (lastId <= this.ackedId) return;
     this.ackedId = lastId;

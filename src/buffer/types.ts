@@ -51,6 +51,8 @@ export interface OutputBuffer {
   take(maxEvents: number, maxBytes: number, maxWaitMs: number, recordOverhead?: number): Promise<TakenBatch | null | 'idle'>;
   /** Every record up to `lastId` reached its destination. */
   ack(lastId: number): void;
+  /** The last acknowledged id that a restart still knows (written to disk); undefined when nothing survives a restart. */
+  readonly durableAckId: number | undefined;
   /** Taken but never acknowledged (the output was rebuilt): hand them out again, oldest first. */
   rewind(): void;
   /** Makes appended records durable now and reports them. */

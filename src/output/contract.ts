@@ -36,6 +36,15 @@ export interface OutputContext {
    * handed off (for `file`: written and fsynced). Calls must be monotonic.
    */
   onDurable(seq: number): void;
+  /** The output's buffer, for an output that holds records back until whole objects are stored (S3). */
+  readonly buffer?: OutputBufferView;
+}
+
+export interface OutputBufferView {
+  /** How full the buffer is, 0..1 of its max_size: an output holding records back can let go early. */
+  fill(): number;
+  /** The last record id whose acknowledgement survives a restart; undefined when none does (a memory buffer). */
+  durableAckId(): number | undefined;
 }
 
 /** One destination. The delivery loop awaits `write`, so a slow output slows reading. */

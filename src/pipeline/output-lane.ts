@@ -65,7 +65,7 @@ export class OutputLane {
     const counters: OutputCounters = { events: {}, requests: {} };
     const delivery = new OutputDelivery(
       buffer,
-      (ack) => create(config, { logger: outputLogger, onDurable: ack, counters, stateDir: defaults.path }),
+      (ack) => create(config, { logger: outputLogger, onDurable: ack, counters, stateDir: defaults.path, buffer: { fill: () => buffer.stats().bytes / settings.maxSize, durableAckId: () => buffer.durableAckId } }),
       limits,
       logger,
       tap,

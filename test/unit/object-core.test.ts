@@ -129,7 +129,7 @@ function setup(s: Setup = {}) {
     { logger, counters: { events: {}, requests: {} }, stateDir: '/nonexistent', onDurable: (seq) => durable.push(seq) },
     {
       label: 'memory output "mem"',
-      layout: { prefix: s.prefix ?? '', compression: s.compression ?? 'none', object: { max_bytes: s.maxBytes ?? 64 * 1024 * 1024, max_age: s.maxAge ?? 3_600_000 } },
+      layout: { prefix: s.prefix ?? '', compression: s.compression ?? 'none', object: { max_bytes: s.maxBytes ?? 64 * 1024 * 1024, max_age: s.maxAge ?? 3_600_000 }, max_open_objects: 16 },
       backend: store,
       syncInterval: s.syncInterval ?? 3_600_000,
       ...(s.now ? { now: s.now } : {}),
@@ -169,8 +169,8 @@ describe('object core: routing', () => {
     ]);
     // What a store can name an object by, and the range of records it ends with.
     expect(store.objects.map((o) => [o.start.firstTime, o.start.firstSeq, o.start.firstEventId, o.end])).toEqual([
-      [DAY1, 1, '1-0', { lastSeq: 2, lastEventId: '2-1' }],
-      [DAY2, 1, '1-1', { lastSeq: 2, lastEventId: '2-0' }],
+      [DAY1, 1, '1-0', { lastSeq: 2, lastEventId: '2-1', lastRecord: 2 }],
+      [DAY2, 1, '1-1', { lastSeq: 2, lastEventId: '2-0', lastRecord: 1 }],
     ]);
     expect(store.objects.map((o) => o.state)).toEqual(['closed', 'closed']);
   });
