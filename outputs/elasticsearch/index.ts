@@ -29,7 +29,7 @@ import { DeadLetterFile } from './dead-letter.js';
 import { BulkItems } from './encoding.js';
 import { installTemplates } from './index-template.js';
 import { Outcomes } from './outcomes.js';
-import { bulkSender } from './request.js';
+import { bulkSender, type SendBulk } from './request.js';
 import { describeRequestError } from './response.js';
 import { detectDialect } from './server-version.js';
 import { createTarget, type Target } from './target.js';
@@ -46,21 +46,21 @@ interface InFlight {
 
 export class ElasticsearchOutput implements Output {
   readonly name: string;
-  private readonly target: Target;
-  private readonly outcomes: Outcomes;
-  private readonly deadLetters: DeadLetterFile;
+  protected readonly target: Target;
+  protected readonly outcomes: Outcomes;
+  protected readonly deadLetters: DeadLetterFile;
   private client: Client | undefined;
-  private delivery: BatchDeliveryOptions | undefined;
+  protected delivery: BatchDeliveryOptions | undefined;
   /** Batches written and not yet reported, oldest first. */
   private readonly inFlight: InFlight[] = [];
   private error: Error | undefined;
   /** Stops every batch's retries once one failed: the output is rebuilt and the buffer resends them. */
-  private readonly abort = new AbortController();
+  protected readonly abort = new AbortController();
   private closed = false;
 
   constructor(
-    private readonly config: Config,
-    private readonly ctx: OutputContext,
+    protected readonly config: Config,
+    protected readonly ctx: OutputContext,
   ) {
     this.name = config.name;
     // Every backoff of every batch in flight listens to the one signal (Node warns past 10).
@@ -84,8 +84,13 @@ export class ElasticsearchOutput implements Output {
       this.ctx.logger.info({ ...installed, pattern: this.target.pattern }, 'index template installed');
     }
     this.ctx.logger.info({ version: dialect.version, target: this.target.pattern, dataStream: this.target.dataStream }, 'elasticsearch output ready');
-    this.delivery = {
-      send: bulkSender(client, dialect, this.config.request_timeout),
+    this.delivery = this.deliveryOptions(bulkSender(client, dialect, this.config.request_timeout));
+  }
+
+  /** How batches are delivered once `send` can reach the server (the OpenSearch output shares all but `send`). */
+  protected deliveryOptions(send: SendBulk): BatchDeliveryOptions {
+    return {
+      send,
       deadLetters: this.deadLetters,
       outcomes: this.outcomes,
       signal: this.abort.signal,
@@ -95,12 +100,16 @@ export class ElasticsearchOutput implements Output {
     };
   }
 
+  protected bulkItems(batch: EventBatch): BulkItems {
+    return new BulkItems(batch, this.target);
+  }
+
   /** Starts the batch; waits while `concurrency` batches are in flight. */
   async write(batch: EventBatch): Promise<void> {
     this.throwIfFailed();
-    if (!this.delivery) throw new Error(`elasticsearch output "${this.name}": write before start`);
+    if (!this.delivery) throw new Error(`${this.config.type} output "${this.name}": write before start`);
     const entry: InFlight = { seq: batch.seq, done: false, promise: Promise.resolve() };
-    entry.promise = (batch.count === 0 ? Promise.resolve() : deliverBatch(new BulkItems(batch, this.target), this.delivery)).then(
+    entry.promise = (batch.count === 0 ? Promise.resolve() : deliverBatch(this.bulkItems(batch), this.delivery)).then(
       () => {
         entry.done = true;
         this.reportInOrder();
@@ -151,6 +160,6 @@ export class ElasticsearchOutput implements Output {
   }
 
   private throwIfFailed(): void {
-    if (this.error) throw new Error(`elasticsearch output "${this.name}": ${this.error.message}`, { cause: this.error });
+    if (this.error) throw new Error(`${this.config.type} output "${this.name}": ${this.error.message}`, { cause: this.error });
   }
 }
