@@ -44,6 +44,8 @@ export class OpenSearchServer {
   private readonly server: http.Server;
   private readonly sockets = new Set<Socket>();
   private readonly agent = new http.Agent({ keepAlive: true });
+  /** Kept across down() and up(). */
+  private port = 0;
 
   private constructor(
     readonly es: EsServer,
@@ -61,17 +63,37 @@ export class OpenSearchServer {
     const es = await EsServer.start({ ...opts.es, version: '7.10.2' });
     const server = new OpenSearchServer(es, opts.version ?? '2.19.1', opts.sigv4);
     await new Promise<void>((resolve) => server.server.listen(0, '127.0.0.1', resolve));
+    server.port = (server.server.address() as AddressInfo).port;
     return server;
   }
 
   get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** An outage: stops listening (connections are refused, ECONNREFUSED) and drops open connections, until up(). */
+  async down(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const s of this.sockets) s.destroy();
+    await closed;
+  }
+
+  /** Listens again on the same port. */
+  async up(): Promise<void> {
+    if (this.server.listening) return;
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.port, '127.0.0.1', () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
   }
 
   async close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
     this.agent.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    if (this.server.listening) await new Promise<void>((resolve) => this.server.close(() => resolve()));
     await this.es.close();
   }
 
