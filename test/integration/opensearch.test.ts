@@ -76,6 +76,7 @@ describe('opensearch output', () => {
     expect(proc.logRecords().find((r) => r.msg === 'opensearch output ready')).toMatchObject({ ids: 'event.id', ...(fake && { version: '2.19.1' }) });
     if (target.os) {
       expect(target.os.stats).toMatchObject({ typeRejected: 0, compatibleWithRejected: 0, longIdRejected: 0 });
+      expect(target.os.stats.rootRequests, 'GET / asked at start').toBeGreaterThan(0);
       const bulks = target.server!.requests.filter((r) => r.path === '/_bulk');
       expect(bulks.length).toBeGreaterThan(0);
       // gzip by default, plain NDJSON: the media types OpenSearch takes.
@@ -193,5 +194,32 @@ describe.skipIf(!fake)('opensearch output: AWS SigV4', () => {
     expect(proc.running).toBe(true);
     expect(JSON.stringify(proc.logRecords())).not.toContain('not-the-secret');
     await proc.kill9();
+  });
+});
+
+describe.skipIf(!fake)('opensearch output: Serverless (aoss)', () => {
+  const h = useHarness();
+  let target: OpenSearchTarget;
+  beforeAll(async () => {
+    requireEngine();
+    target = await openSearchTarget({ sigv4: { ...SIGV4, service: 'aoss' } });
+  });
+  afterAll(() => target?.close());
+
+  it('a time-series collection gets server ids (index without _id), said at start; GET / is not asked', async () => {
+    const N = 500;
+    const index = 'ls-os-aoss';
+    const root = await h.tmp('os-aoss');
+    writeFileSync(path.join(root, 'logs', 'app.log'), formatLines(1, N));
+    const proc = h.start(await osConfig(root, target, { index, aws: { region: SIGV4.region, service: 'aoss' } }), awsEnv(SIGV4.secretAccessKey));
+    await waitForDocs(target, index, N, { proc });
+    expect((await proc.stop()).code).toBe(0);
+    const docs = await shippedDocs(target, index);
+    expect(checkNumbered(docs, { last: N })).toMatchObject({ missing: [], duplicates: 0 });
+    expect(docs.filter((d) => d.raw._id === d.id), 'no document keeps event.id as its _id').toEqual([]);
+    expect(proc.logRecords().find((r) => typeof r.msg === 'string' && r.msg.startsWith('OpenSearch Serverless time-series collection: documents get server-generated ids'))).toMatchObject({ level: 'warn' });
+    expect(proc.logRecords().find((r) => r.msg === 'opensearch output ready')).toMatchObject({ version: 'serverless', ids: 'server' });
+    expect(target.os!.stats.rootRequests).toBe(0);
+    expect(target.os!.signatureProblems).toEqual([]);
   });
 });

@@ -33,12 +33,14 @@ export interface OpenSearchStats {
   typeRejected: number;
   /** 400s to an `_id` over 512 bytes. */
   longIdRejected: number;
+  /** GET / answered (with a good signature, when one is needed). */
+  rootRequests: number;
 }
 
 const MAX_ID_BYTES = 512;
 
 export class OpenSearchServer {
-  readonly stats: OpenSearchStats = { signatureRejected: 0, signed: 0, compatibleWithRejected: 0, typeRejected: 0, longIdRejected: 0 };
+  readonly stats: OpenSearchStats = { signatureRejected: 0, signed: 0, compatibleWithRejected: 0, typeRejected: 0, longIdRejected: 0, rootRequests: 0 };
   /** The last signature problems, newest last. */
   readonly signatureProblems: string[] = [];
   private readonly server: http.Server;
@@ -132,6 +134,7 @@ export class OpenSearchServer {
     }
     const path = url.split('?', 1)[0]!;
     if (method === 'GET' && path === '/') {
+      this.stats.rootRequests++;
       json(200, {
         name: 'opensearch-node1',
         cluster_name: 'logship-test',
