@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { Client, type ClientOptions } from '@opensearch-project/opensearch';
 import { AwsSigv4Signer } from '@opensearch-project/opensearch/aws-v3';
 import type { Logger } from '../../src/log.js';
-import { withoutUserinfo } from '../elasticsearch/response.js';
+import { readSecretFile, readTlsFiles } from '../elasticsearch/connection-files.js';
 import type { OpensearchOutputConfig } from './config.js';
 
 /**
@@ -27,32 +26,11 @@ export async function createClient(config: OpensearchOutputConfig, logger: Logge
         getCredentials: fromNodeProviderChain(),
       })),
   };
-  if (config.tls) {
-    const tls = config.tls;
-    if (!tls.verify) {
-      logger.warn(
-        { hosts: config.hosts.map(withoutUserinfo) },
-        'TLS CERTIFICATE VERIFICATION IS OFF (tls.verify: false): anyone on the path can read and alter what is sent, credentials included',
-      );
-    }
-    options.ssl = {
-      rejectUnauthorized: tls.verify,
-      ...(tls.ca_file !== undefined && { ca: await readFile(tls.ca_file) }),
-      ...(tls.cert_file !== undefined && { cert: await readFile(tls.cert_file) }),
-      ...(tls.key_file !== undefined && { key: await readFile(tls.key_file) }),
-      ...(tls.server_name !== undefined && { servername: tls.server_name }),
-    };
-  }
+  if (config.tls) options.ssl = await readTlsFiles(config.tls, config.hosts, logger);
   return new Client(options);
 }
 
 /** Read at every start, so a rotated password file is picked up when the output is rebuilt. */
 async function password(auth: NonNullable<OpensearchOutputConfig['auth']>): Promise<string> {
-  if (auth.password !== undefined) return auth.password;
-  try {
-    return (await readFile(auth.password_file!, 'utf8')).trim();
-  } catch (err) {
-    // The path is not secret; the contents never reach a message.
-    throw new Error(`cannot read the secret file ${auth.password_file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
+  return auth.password ?? readSecretFile(auth.password_file!);
 }
