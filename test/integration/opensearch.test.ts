@@ -3,16 +3,16 @@
 // the test server (test/support/opensearch-server.ts), or a real cluster with
 // LOGSHIP_OPENSEARCH_URL (https://admin:pw@host:9200; LOGSHIP_OPENSEARCH_INSECURE=1
 // for a self-signed certificate; the fault-injection tests skip there).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { combineItemFaults, randomItemFaults, rejectWhere } from '../support/es-server.js';
+import { combineItemFaults, randomItemFaults } from '../support/es-server.js';
 import { shippedDocs, waitForDocs } from '../support/es-shipping.js';
 import { requireEngine, sleep, useHarness, type LogshipProcess } from '../support/logship-process.js';
 import { openSearchTarget, usingRealOpenSearch, type OpenSearchTarget } from '../support/opensearch-target.js';
-import { checkNumbered, parseNumbered, summarize } from '../support/output.js';
+import { checkNumbered, summarize } from '../support/output.js';
 import { formatLines } from '../support/writer.js';
-import { osConfig } from '../support/opensearch-shipping.js';
+import { deadLetters, osConfig, rejectNumbered } from '../support/opensearch-shipping.js';
 
 const fake = !usingRealOpenSearch();
 const SIGV4 = { accessKeyId: 'AKIDLOGSHIPTEST', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', region: 'eu-west-1', service: 'es' as const };
@@ -24,19 +24,6 @@ const awsEnv = (secret: string) => ({
   AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
   AWS_EC2_METADATA_DISABLED: 'true',
 });
-
-function deadLetters(root: string): Record<string, unknown>[] {
-  let text: string;
-  try {
-    text = readFileSync(path.join(root, 'state', 'dead_letter', 'os.ndjson'), 'utf8');
-  } catch {
-    return [];
-  }
-  return text
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
 
 async function waitUntil(what: string, done: () => boolean | Promise<boolean>, proc: LogshipProcess, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -107,10 +94,7 @@ describe('opensearch output', () => {
     const R = Array.from({ length: N }, (_, i) => i + 1).filter(rejected).length;
     server.itemFaults(
       combineItemFaults(
-        rejectWhere((source) => {
-          const num = parseNumbered((JSON.parse(source) as { message: string }).message);
-          return num !== undefined && rejected(num.n);
-        }),
+        rejectNumbered(rejected),
         randomItemFaults({ seed: 15, rate429: 0.05, rate503: 0.02 }),
       ),
     );
@@ -221,5 +205,29 @@ describe.skipIf(!fake)('opensearch output: Serverless (aoss)', () => {
     expect(proc.logRecords().find((r) => r.msg === 'opensearch output ready')).toMatchObject({ version: 'serverless', ids: 'server' });
     expect(target.os!.stats.rootRequests).toBe(0);
     expect(target.os!.signatureProblems).toEqual([]);
+  });
+});
+
+describe.skipIf(!fake)('opensearch output: basic auth', () => {
+  const h = useHarness();
+  let target: OpenSearchTarget;
+  beforeAll(async () => {
+    requireEngine();
+    target = await openSearchTarget({ es: { auth: { username: 'shipper', password: 'pass-from-file' } } });
+  });
+  afterAll(() => target?.close());
+
+  it('sends the password read from password_file, and never logs it', async () => {
+    const N = 200;
+    const index = 'ls-os-basic';
+    const root = await h.tmp('os-basic');
+    const file = path.join(root, 'os-password');
+    writeFileSync(file, 'pass-from-file\n');
+    writeFileSync(path.join(root, 'logs', 'app.log'), formatLines(1, N));
+    const proc = h.start(await osConfig(root, target, { index, auth: { username: 'shipper', password_file: file } }));
+    await waitForDocs(target, index, N, { proc });
+    expect((await proc.stop()).code).toBe(0);
+    expect(checkNumbered(await shippedDocs(target, index), { last: N })).toMatchObject({ missing: [], duplicates: 0 });
+    expect(JSON.stringify(proc.logRecords())).not.toContain('pass-from-file');
   });
 });
