@@ -1,6 +1,9 @@
 // Issue 15: the opensearch output's pure parts: its config, the server-id
 // encoding for Serverless time-series collections, and the test server's SigV4
 // check against AWS's published example (so the check is the spec, not the client).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EVENT_ID_LENGTH } from '../../src/event/event-id.js';
 import { BulkItems } from '../../outputs/elasticsearch/encoding.js';
@@ -8,6 +11,8 @@ import { createTarget } from '../../outputs/elasticsearch/target.js';
 import { opensearchOutputSchema, usesServerIds } from '../../outputs/opensearch/config.js';
 import { sigV4Problem } from '../support/sigv4-verify.js';
 import type { EventBatch } from '../../src/output/contract.js';
+import { parseConfigText } from '../../src/config/load.js';
+import { preflight } from '../../src/config/preflight.js';
 
 function batchOf(docs: string[]): EventBatch {
   const lines = docs.map((d) => `${d}\n`);
@@ -36,6 +41,23 @@ describe('opensearch config', () => {
     expect(usesServerIds(cfg({ region: 'eu-west-1', service: 'aoss' }))).toBe(true);
     expect(usesServerIds(cfg({ region: 'eu-west-1', service: 'aoss', collection: 'search' }))).toBe(false);
     expect(usesServerIds(cfg({ region: 'eu-west-1', service: 'es' }))).toBe(false);
+  });
+
+  it('validate checks that the dead-letter directory can be made, as for elasticsearch', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'logship-os-preflight-'));
+    try {
+      const notADir = path.join(dir, 'a-file');
+      writeFileSync(notADir, '');
+      const yaml = [
+        `buffer: { path: ${JSON.stringify(path.join(dir, 'state'))} }`,
+        `inputs: [{ name: app, paths: [${JSON.stringify(path.join(dir, '*.log'))}] }]`,
+        `outputs: [{ type: opensearch, hosts: "http://127.0.0.1:9200", index: logs, dead_letter: { path: ${JSON.stringify(path.join(notADir, 'dl', 'os.ndjson'))} } }]`,
+      ].join('\n');
+      const problems = await preflight(parseConfigText(yaml, 'logship.yaml'));
+      expect(problems.join('\n')).toContain('outputs[0].dead_letter.path');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('event ids are far below OpenSearch\'s 512-byte _id limit', () => {
