@@ -66,7 +66,7 @@ export class ElasticsearchOutput implements Output {
     // Every backoff of every batch in flight listens to the one signal (Node warns past 10).
     setMaxListeners(0, this.abort.signal);
     this.target = createTarget(config);
-    this.outcomes = new Outcomes(ctx.counters, ctx.logger);
+    this.outcomes = new Outcomes(ctx.counters, ctx.logger, config.type);
     const dl = config.dead_letter;
     this.deadLetters = new DeadLetterFile(dl.path ?? join(ctx.stateDir, 'dead_letter', `${config.name}.ndjson`), dl.max_bytes, dl.max_files, ctx.logger, () => {
       ctx.counters.events.dead_letter_files_dropped = (ctx.counters.events.dead_letter_files_dropped ?? 0) + 1;

@@ -31,8 +31,8 @@ if (EVENT_ID_LENGTH > MAX_ID_BYTES) throw new Error(`event ids (${EVENT_ID_LENGT
 
 export const createOpensearchOutput = ((config: Config, ctx: OutputContext) => new OpensearchOutput(config, ctx)) satisfies OutputFactory<OpensearchOutputConfig>;
 
-/** The keys of the config the Elasticsearch output's delivery reads: the same schema parts in both outputs. */
-type DeliveryConfig = Pick<ElasticsearchOutputConfig, 'type' | 'index' | 'data_stream' | 'dead_letter' | 'concurrency' | 'retry' | 'request_timeout'>;
+/** The keys of the config the Elasticsearch output's delivery reads: the same schema parts in both outputs (and `type`, which names its log lines). */
+type DeliveryConfig = Pick<ElasticsearchOutputConfig, 'index' | 'data_stream' | 'dead_letter' | 'concurrency' | 'retry' | 'request_timeout'> & { name: string };
 
 export class OpensearchOutput extends ElasticsearchOutput {
   private osClient: Client | undefined;
@@ -42,8 +42,7 @@ export class OpensearchOutput extends ElasticsearchOutput {
     private readonly osConfig: Config,
     ctx: OutputContext,
   ) {
-    // The base reads only DeliveryConfig's keys (and name), whose schemas the OpenSearch config reuses.
-    const delivery: Omit<DeliveryConfig, 'type'> & { name: string } = osConfig;
+    const delivery: DeliveryConfig = osConfig;
     super(delivery as unknown as ElasticsearchOutputConfig & { name: string }, ctx);
     this.serverIds = usesServerIds(osConfig);
   }

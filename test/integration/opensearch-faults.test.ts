@@ -103,7 +103,7 @@ describe('opensearch output: faults', () => {
       const writer = startWriter({ file: log, count: WRITER_MAX, rate: 500, lineBytes: LINE_BYTES });
       const proc = h.start(cfg);
       await waitForDocs(target, index, 1_000, { proc });
-      const failures = () => proc.logRecords().filter((r) => r.msg === 'elasticsearch requests failed; retrying' || r.msg === 'output failed; rebuilding it and delivering again from the oldest unacknowledged record');
+      const failures = () => proc.logRecords().filter((r) => r.msg === 'opensearch requests failed; retrying' || r.msg === 'output failed; rebuilding it and delivering again from the oldest unacknowledged record');
 
       await os.down();
       const downAt = Date.now();

@@ -117,6 +117,12 @@ describe('opensearch output', () => {
       expect(letters.length).toBe(R);
       for (const l of letters) expect(l).toMatchObject({ index, status: 400, error: { type: 'document_parsing_exception' } });
       expect(finalStats(proc)!.events).toMatchObject({ indexed: N - R, dead_lettered: R, retried: injected });
+      // Summarised per reason, under this output's own name.
+      const retried = proc.logRecords().filter((r) => r.msg === 'opensearch items rejected; retrying them');
+      expect(retried.reduce((n, r) => n + (r.count as number), 0)).toBe(injected);
+      expect(new Set(retried.map((r) => r.status))).toEqual(new Set([429, 503]));
+      const dead = proc.logRecords().filter((r) => r.msg === 'opensearch items dead-lettered');
+      expect(dead.reduce((n, r) => n + (r.count as number), 0)).toBe(R);
     } finally {
       server.itemFaults(undefined);
     }
