@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { combineItemFaults, randomItemFaults } from '../support/es-server.js';
+import { combineItemFaults, EsServer, randomItemFaults } from '../support/es-server.js';
 import { shippedDocs, waitForDocs } from '../support/es-shipping.js';
 import { requireEngine, sleep, useHarness, type LogshipProcess } from '../support/logship-process.js';
 import { openSearchTarget, usingRealOpenSearch, type OpenSearchTarget } from '../support/opensearch-target.js';
@@ -235,5 +235,27 @@ describe.skipIf(!fake)('opensearch output: basic auth', () => {
     expect((await proc.stop()).code).toBe(0);
     expect(checkNumbered(await shippedDocs(target, index), { last: N })).toMatchObject({ missing: [], duplicates: 0 });
     expect(JSON.stringify(proc.logRecords())).not.toContain('pass-from-file');
+  });
+});
+
+describe.skipIf(!fake)('opensearch output: pointed at Elasticsearch', () => {
+  const h = useHarness();
+
+  it('refuses a server whose GET / reports no opensearch distribution, and says which output type fits', async () => {
+    requireEngine();
+    const es = await EsServer.start();
+    try {
+      const root = await h.tmp('os-at-es');
+      writeFileSync(path.join(root, 'logs', 'app.log'), formatLines(1, 10));
+      const target = { url: es.url, auth: undefined } as unknown as OpenSearchTarget;
+      const proc = h.start(await osConfig(root, target, { index: 'ls-os-at-es' }));
+      const refusal = () => proc.logRecords().find((r) => String(r.err ?? '').includes('GET / did not report an OpenSearch distribution'));
+      await waitUntil('the refusal to be logged', () => refusal() !== undefined, proc);
+      expect(String(refusal()!.err)).toContain('for Elasticsearch use an output of type: elasticsearch');
+      expect(es.count()).toBe(0);
+      await proc.kill9();
+    } finally {
+      await es.close();
+    }
   });
 });
