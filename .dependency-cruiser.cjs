@@ -30,8 +30,15 @@ module.exports = {
       name: 'outputs-stay-in-their-folder',
       severity: 'error',
       comment: 'An output imports its own folder, the core and the shared object core, never another output.',
-      from: { path: '^outputs/([^/]+)/' },
+      from: { path: '^outputs/([^/]+)/', pathNot: '^outputs/opensearch/' },
       to: { path: '^outputs/', pathNot: ['^outputs/$1/', '^outputs/objects/'] },
+    },
+    {
+      name: 'outputs-stay-in-their-folder',
+      severity: 'error',
+      comment: 'OpenSearch speaks the Elasticsearch bulk protocol: its output shares the elasticsearch folder, and only that.',
+      from: { path: '^outputs/opensearch/' },
+      to: { path: '^outputs/', pathNot: ['^outputs/opensearch/', '^outputs/objects/', '^outputs/elasticsearch/'] },
     },
     {
       name: 'tailer-owns-its-resume-point',

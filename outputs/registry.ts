@@ -7,10 +7,11 @@ import type { z } from 'zod';
 import type { OutputDefinition } from '../src/output/contract.js';
 import { elasticsearchOutput } from './elasticsearch/definition.js';
 import { fileOutput } from './file/definition.js';
+import { opensearchOutput } from './opensearch/definition.js';
 import { s3Output } from './s3/definition.js';
 import { stdoutOutput } from './stdout/definition.js';
 
-export const outputDefinitions = [fileOutput, stdoutOutput, elasticsearchOutput, s3Output] as const;
+export const outputDefinitions = [fileOutput, stdoutOutput, elasticsearchOutput, s3Output, opensearchOutput] as const;
 
 type SchemasOf<T extends readonly OutputDefinition[]> = { -readonly [K in keyof T]: T[K] extends OutputDefinition<infer S> ? S : never };
 type OutputSchemas = SchemasOf<typeof outputDefinitions>;

@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import type { Logger } from '../../src/log.js';
 import type { ElasticsearchOutputConfig } from './config.js';
+import { readSecretFile, readTlsFiles } from './connection-files.js';
 import { basicAuthorization } from './host-pool.js';
 import { EsHttpClient, type HttpClientOptions } from './http-client.js';
-import { withoutUserinfo } from './response.js';
 
 /**
  * The output's HTTP client from its config: hosts, auth, TLS and gzip. It
@@ -19,26 +18,9 @@ export async function createClient(config: ElasticsearchOutputConfig, logger: Lo
     // One request per batch in flight, plus the start's (GET /, templates) before any.
     maxSockets: config.concurrency,
     productCheck: 'Elasticsearch',
-    ...(config.tls && { tls: await readTls(config.tls, config.hosts, logger) }),
+    ...(config.tls && { tls: await readTlsFiles(config.tls, config.hosts, logger) }),
   };
   return new EsHttpClient(options);
-}
-
-/** The files are read at every start, so renewed certificates are picked up when the output is rebuilt. */
-async function readTls(tls: NonNullable<ElasticsearchOutputConfig['tls']>, hosts: readonly string[], logger: Logger): Promise<HttpClientOptions['tls']> {
-  if (!tls.verify) {
-    logger.warn(
-      { hosts: hosts.map(withoutUserinfo) },
-      'TLS CERTIFICATE VERIFICATION IS OFF (tls.verify: false): anyone on the path can read and alter what is sent, credentials included',
-    );
-  }
-  return {
-    rejectUnauthorized: tls.verify,
-    ...(tls.ca_file !== undefined && { ca: await readFile(tls.ca_file) }),
-    ...(tls.cert_file !== undefined && { cert: await readFile(tls.cert_file) }),
-    ...(tls.key_file !== undefined && { key: await readFile(tls.key_file) }),
-    ...(tls.server_name !== undefined && { servername: tls.server_name }),
-  };
 }
 
 type AuthConfig = NonNullable<ElasticsearchOutputConfig['auth']>;
@@ -48,13 +30,7 @@ async function readAuthorization(auth: AuthConfig | undefined): Promise<string |
   if (!auth) return undefined;
   const secret = async (inline: string | undefined, file: string | undefined): Promise<string | undefined> => {
     if (inline !== undefined) return inline;
-    if (file === undefined) return undefined;
-    try {
-      return (await readFile(file, 'utf8')).trim();
-    } catch (err) {
-      // The path is not secret; the contents never reach a message.
-      throw new Error(`cannot read the secret file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
+    return file === undefined ? undefined : readSecretFile(file);
   };
   const password = await secret(auth.password, auth.password_file);
   if (auth.username !== undefined && password !== undefined) return basicAuthorization(auth.username, password);

@@ -25,6 +25,8 @@ export class BulkItems {
   constructor(
     readonly batch: EventBatch,
     private readonly target: Target,
+    /** `index` actions without `_id`, the server picks it (OpenSearch Serverless time-series collections refuse ids). */
+    private readonly serverIds = false,
   ) {
     const n = batch.count;
     this.indexes = new Array<string>(n);
@@ -36,7 +38,7 @@ export class BulkItems {
       // Consecutive events almost always share an index: its part of the action line is built once per run.
       if (index !== lastIndex) {
         lastIndex = index;
-        prefix = Buffer.from(`{"create":{"_index":${JSON.stringify(index)},"_id":"`);
+        prefix = Buffer.from(serverIds ? `{"index":{"_index":${JSON.stringify(index)}}}\n` : `{"create":{"_index":${JSON.stringify(index)},"_id":"`);
       }
       this.indexes[i] = index;
       this.prefixes[i] = prefix;
@@ -53,13 +55,15 @@ export class BulkItems {
   body(which: readonly number[]): Buffer {
     const { batch } = this;
     let total = 0;
-    for (const i of which) total += this.prefixes[i]!.length + Buffer.byteLength(jsonStringContent(batch.ids[i]!)) + ACTION_END.length + this.documentBytes(i) + 1;
+    for (const i of which) total += this.prefixes[i]!.length + this.idBytes(i) + this.documentBytes(i) + 1;
     const out = Buffer.allocUnsafe(total);
     let at = 0;
     for (const i of which) {
       at += this.prefixes[i]!.copy(out, at);
-      at += out.write(jsonStringContent(batch.ids[i]!), at, 'utf8');
-      at += ACTION_END.copy(out, at);
+      if (!this.serverIds) {
+        at += out.write(jsonStringContent(batch.ids[i]!), at, 'utf8');
+        at += ACTION_END.copy(out, at);
+      }
       at = this.writeDocument(i, out, at);
     }
     return out;
@@ -70,6 +74,11 @@ export class BulkItems {
     const out = Buffer.allocUnsafe(this.documentBytes(i) + 1);
     this.writeDocument(i, out, 0);
     return out.subarray(0, out.length - 1);
+  }
+
+  /** The `_id` value and the action line's end. */
+  private idBytes(i: number): number {
+    return this.serverIds ? 0 : Buffer.byteLength(jsonStringContent(this.batch.ids[i]!)) + ACTION_END.length;
   }
 
   private documentBytes(i: number): number {

@@ -32,7 +32,7 @@ import { DeadLetterFile } from './dead-letter.js';
 import { BulkItems } from './encoding.js';
 import { installTemplates } from './index-template.js';
 import { Outcomes } from './outcomes.js';
-import { bulkSender } from './request.js';
+import { bulkSender, type SendBulk } from './request.js';
 import { describeRequestError } from './response.js';
 import { detectDialect } from './server-version.js';
 import { createTarget, type Target } from './target.js';
@@ -49,27 +49,27 @@ interface InFlight {
 
 export class ElasticsearchOutput implements Output {
   readonly name: string;
-  private readonly target: Target;
-  private readonly outcomes: Outcomes;
-  private readonly deadLetters: DeadLetterFile;
+  protected readonly target: Target;
+  protected readonly outcomes: Outcomes;
+  protected readonly deadLetters: DeadLetterFile;
   private client: EsHttpClient | undefined;
-  private delivery: BatchDeliveryOptions | undefined;
+  protected delivery: BatchDeliveryOptions | undefined;
   /** Batches written and not yet reported, oldest first. */
   private readonly inFlight: InFlight[] = [];
   private error: Error | undefined;
   /** Stops every batch's retries once one failed: the output is rebuilt and the buffer resends them. */
-  private readonly abort = new AbortController();
+  protected readonly abort = new AbortController();
   private closed = false;
 
   constructor(
-    private readonly config: Config,
-    private readonly ctx: OutputContext,
+    protected readonly config: Config,
+    protected readonly ctx: OutputContext,
   ) {
     this.name = config.name;
     // Every backoff of every batch in flight listens to the one signal (Node warns past 10).
     setMaxListeners(0, this.abort.signal);
     this.target = createTarget(config);
-    this.outcomes = new Outcomes(ctx.counters, ctx.logger);
+    this.outcomes = new Outcomes(ctx.counters, ctx.logger, config.type);
     const dl = config.dead_letter;
     this.deadLetters = new DeadLetterFile(dl.path ?? join(ctx.stateDir, 'dead_letter', `${config.name}.ndjson`), dl.max_bytes, dl.max_files, ctx.logger, () => {
       ctx.counters.events.dead_letter_files_dropped = (ctx.counters.events.dead_letter_files_dropped ?? 0) + 1;
@@ -87,8 +87,13 @@ export class ElasticsearchOutput implements Output {
       this.ctx.logger.info({ ...installed, pattern: this.target.pattern }, 'index template installed');
     }
     this.ctx.logger.info({ version: dialect.version, target: this.target.pattern, dataStream: this.target.dataStream }, 'elasticsearch output ready');
-    this.delivery = {
-      send: bulkSender(client, dialect),
+    this.delivery = this.deliveryOptions(bulkSender(client, dialect));
+  }
+
+  /** How batches are delivered once `send` can reach the server (the OpenSearch output shares all but `send`). */
+  protected deliveryOptions(send: SendBulk): BatchDeliveryOptions {
+    return {
+      send,
       deadLetters: this.deadLetters,
       outcomes: this.outcomes,
       signal: this.abort.signal,
@@ -98,12 +103,16 @@ export class ElasticsearchOutput implements Output {
     };
   }
 
+  protected bulkItems(batch: EventBatch): BulkItems {
+    return new BulkItems(batch, this.target);
+  }
+
   /** Starts the batch; waits while `concurrency` batches are in flight. */
   async write(batch: EventBatch): Promise<void> {
     this.throwIfFailed();
-    if (!this.delivery) throw new Error(`elasticsearch output "${this.name}": write before start`);
+    if (!this.delivery) throw new Error(`${this.config.type} output "${this.name}": write before start`);
     const entry: InFlight = { seq: batch.seq, done: false, promise: Promise.resolve() };
-    entry.promise = (batch.count === 0 ? Promise.resolve() : deliverBatch(new BulkItems(batch, this.target), this.delivery)).then(
+    entry.promise = (batch.count === 0 ? Promise.resolve() : deliverBatch(this.bulkItems(batch), this.delivery)).then(
       () => {
         entry.done = true;
         this.reportInOrder();
@@ -154,6 +163,6 @@ export class ElasticsearchOutput implements Output {
   }
 
   private throwIfFailed(): void {
-    if (this.error) throw new Error(`elasticsearch output "${this.name}": ${this.error.message}`, { cause: this.error });
+    if (this.error) throw new Error(`${this.config.type} output "${this.name}": ${this.error.message}`, { cause: this.error });
   }
 }

@@ -6,11 +6,12 @@ const SUMMARY_INTERVAL_MS = 10_000;
 /** Distinct reasons kept per summary; past that they are only counted (strict mappings can name a field per document). */
 const MAX_REASONS = 100;
 
+/** Each follows the output's type: `elasticsearch items dead-lettered`, `opensearch items dead-lettered`. */
 const MESSAGES = {
-  retried: 'elasticsearch items rejected; retrying them',
-  dead_lettered: 'elasticsearch items dead-lettered',
-  request_failed: 'elasticsearch requests failed; retrying',
-  request_split: 'elasticsearch requests too large (413); splitting them',
+  retried: 'items rejected; retrying them',
+  dead_lettered: 'items dead-lettered',
+  request_failed: 'requests failed; retrying',
+  request_split: 'requests too large (413); splitting them',
 } as const;
 
 type ReasonOutcome = keyof typeof MESSAGES;
@@ -37,6 +38,8 @@ export class Outcomes {
   constructor(
     private readonly counters: OutputCounters,
     private readonly logger: Logger,
+    /** The output's type, which starts each message. */
+    private readonly product: 'elasticsearch' | 'opensearch' = 'elasticsearch',
   ) {}
 
   items(outcome: 'indexed' | 'duplicate' | 'retried' | 'dead_lettered', n: number): void {
@@ -62,12 +65,12 @@ export class Outcomes {
     for (const r of this.reasons.values()) {
       this.logger[r.outcome === 'dead_lettered' ? 'error' : 'warn'](
         { outcome: r.outcome, status: r.status, errorType: r.type, reason: r.example, count: r.count },
-        MESSAGES[r.outcome],
+        `${this.product} ${MESSAGES[r.outcome]}`,
       );
     }
     this.reasons.clear();
     if (this.suppressed > 0) {
-      this.logger.warn({ count: this.suppressed, distinctReasonsShown: MAX_REASONS }, 'elasticsearch errors with more distinct reasons than shown; counted only');
+      this.logger.warn({ count: this.suppressed, distinctReasonsShown: MAX_REASONS }, `${this.product} errors with more distinct reasons than shown; counted only`);
       this.suppressed = 0;
     }
   }

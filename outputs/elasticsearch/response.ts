@@ -87,10 +87,14 @@ export function describeRequestError(err: unknown): RequestFailure {
   let reason: string;
   if (err instanceof BulkResponseError) reason = err.message;
   else if (status !== undefined) {
-    const body = e.meta?.body as { error?: { type?: unknown; reason?: unknown } | string } | string | undefined;
+    const body = e.meta?.body as { error?: { type?: unknown; reason?: unknown } | string; message?: unknown } | string | undefined;
     const error = typeof body === 'object' && body !== null ? body.error : undefined;
+    // AWS's own refusals (a bad SigV4 signature, a missing IAM permission) say why in `message`.
+    const awsMessage = typeof body === 'object' && body !== null && typeof body.message === 'string' ? body.message : undefined;
     const detail =
-      typeof error === 'object' && error !== null
+      awsMessage !== undefined && error === undefined
+        ? awsMessage
+        : typeof error === 'object' && error !== null
         ? `${String(error.type)}: ${String(error.reason)}`
         : typeof error === 'string'
           ? error

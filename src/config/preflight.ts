@@ -17,7 +17,7 @@ export async function preflight(config: ResolvedConfig): Promise<string[]> {
   const checks: Promise<string | undefined>[] = [writableDirectory(['buffer', 'path'], config.buffer.path)];
   config.outputs.forEach((output, i) => {
     if (output.type === 'file') checks.push(writableDirectory(['outputs', i, 'path'], output.path));
-    if (output.type === 'elasticsearch' && output.dead_letter.path !== undefined) checks.push(writableDirectory(['outputs', i, 'dead_letter', 'path'], dirname(resolve(output.dead_letter.path))));
+    if ((output.type === 'elasticsearch' || output.type === 'opensearch') && output.dead_letter.path !== undefined) checks.push(writableDirectory(['outputs', i, 'dead_letter', 'path'], dirname(resolve(output.dead_letter.path))));
   });
   config.inputs.forEach((input, i) => {
     // `parser:` is one spec or a fallback list of them.

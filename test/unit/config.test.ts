@@ -162,8 +162,8 @@ outputs:
   - name: nameless
 `),
     ).toEqual([
-      'outputs[1].type: expected one of file, stdout, elasticsearch, s3, got "kafka" (line 5)',
-      'outputs[2].type: required, one of file, stdout, elasticsearch, s3 (line 6)',
+      'outputs[1].type: expected one of file, stdout, elasticsearch, s3, opensearch, got "kafka" (line 5)',
+      'outputs[2].type: required, one of file, stdout, elasticsearch, s3, opensearch (line 6)',
     ]);
   });
 
@@ -201,7 +201,7 @@ outputs:
       'inputs[0].max_line_bytes: expected a size like 5MiB, got "lots" (line 3)',
       'inputs[0].start_at: expected one of beginning, end, got "middle" (line 4)',
       'inputs[0].pathz: unknown key (line 5)',
-      'outputs[0].type: expected one of file, stdout, elasticsearch, s3, got "carrier-pigeon" (line 7)',
+      'outputs[0].type: expected one of file, stdout, elasticsearch, s3, opensearch, got "carrier-pigeon" (line 7)',
     ]);
   });
 
