@@ -48,7 +48,7 @@ export function sizeToMemoryLimit(logger: Logger): string | undefined {
     return (err as Error).message;
   }
   if (!budget) {
-    logger.info('no container memory limit found (cgroup, LOGSHIP_MEMORY_LIMIT): Node’s default heap sizing');
+    logger.debug('no container memory limit found (cgroup, LOGSHIP_MEMORY_LIMIT): Node’s default heap sizing');
     return undefined;
   }
   const heap = sizeHeap(budget);
