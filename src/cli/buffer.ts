@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { BufferPathError, locateBuffers, scanOutput, type BufferLocation, type Damage, type OutputScan } from '../buffer/inspect.js';
 import { segmentName } from '../buffer/segment-format.js';
+import { formatBytes } from './human-units.js';
 
 /**
  * `logship buffer inspect|verify --path DIR`. Both only read: they never cut a
@@ -97,24 +98,13 @@ function table(scans: OutputScan[]): string {
     String(s.segments.length),
     String(s.unacked),
     String(s.records),
-    humanBytes(s.bytes),
+    formatBytes(s.bytes),
     s.oldestUnackedTime === undefined ? '-' : new Date(s.oldestUnackedTime).toISOString(),
     acknowledged(s) ? `id ${s.ack.acked_id} in ${segmentName(s.ack.segment)} at ${s.ack.offset}` : s.ackError ? 'unreadable' : 'none',
-    s.quarantine.files === 0 ? '0' : `${s.quarantine.files} files, ${humanBytes(s.quarantine.bytes)}`,
+    s.quarantine.files === 0 ? '0' : `${s.quarantine.files} files, ${formatBytes(s.quarantine.bytes)}`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
 
-function humanBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(1)} ${units[u]}`;
-}

@@ -1,3 +1,5 @@
+import { formatBytes } from './human-units.js';
+
 /** The parts of `/api/status` (docs/live-view.md) that `logship top` shows. */
 export interface TopStatus {
   time: string;
@@ -24,18 +26,6 @@ export interface TopStatus {
 }
 
 const LAST_ERRORS_SHOWN = 5;
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(1)} ${units[u]}`;
-}
 
 function formatAge(seconds: number): string {
   if (seconds < 60) return `${seconds.toFixed(1)}s`;

@@ -1,45 +1,28 @@
 // Effectively-once uploads of the `s3` output (outputs/s3/upload-journal.ts): an object recorded before its final
 // upload is rebuilt exactly by a replay of its records, whatever the batch boundaries; records of an object already
 // uploaded are not uploaded again; multipart uploads left open are aborted on start. Through the real SDK against
-// s3rver behind the test proxy (test/support/s3-server.ts), which records every content written per key and can
+// s3rver behind the test proxy (test/support/s3-h.server.ts), which records every content written per key and can
 // hold a request so a "crash" (an output abandoned mid-upload) happens at a chosen moment.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import pino from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { s3OutputSchema } from '../../outputs/s3/config.js';
 import { createS3Output } from '../../outputs/s3/index.js';
 import { journalPath } from '../../outputs/s3/upload-journal.js';
-import type { EventBatch, Output, OutputBufferView } from '../../src/output/contract.js';
+import type { EventBatch, OutputBufferView } from '../../src/output/contract.js';
 import { eventBatch } from '../support/records.js';
-import { S3RVER_KEYS, startS3Server, type S3TestServer } from '../support/s3-server.js';
+import { S3RVER_KEYS } from '../support/s3-server.js';
+import { useS3Harness } from '../support/s3-unit.js';
 
 const DAY1 = Date.UTC(2024, 4, 1, 10, 0, 0);
 const HOUR = 3_600_000;
 
-let server: S3TestServer;
-const dirs: string[] = [];
-const outputs: Output[] = [];
+const h = useS3Harness('s3-once');
 
-beforeAll(async () => {
-  server = await startS3Server();
-});
-afterAll(async () => {
-  await server?.stop();
-});
-afterEach(async () => {
-  await Promise.allSettled(outputs.splice(0).map((o) => o.close()));
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
 
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'logship-s3-once-'));
-  dirs.push(d);
-  return d;
-}
 
 interface Logged {
   level: number;
@@ -55,9 +38,9 @@ function output(stateDir: string, base: string, raw: Record<string, unknown>, op
   const config = {
     ...s3OutputSchema.parse({
       type: 's3',
-      bucket: server.bucket,
-      endpoint: server.endpoint,
-      region: server.region,
+      bucket: h.server.bucket,
+      endpoint: h.server.endpoint,
+      region: h.server.region,
       force_path_style: true,
       credentials: { access_key_id_file: `${keys}-id`, secret_access_key_file: `${keys}-secret` },
       prefix: `${base}%H/`,
@@ -71,7 +54,7 @@ function output(stateDir: string, base: string, raw: Record<string, unknown>, op
   const durable: number[] = [];
   const out = createS3Output(config, { logger, counters: { events: {}, requests: {} }, stateDir, onDurable: (seq) => durable.push(seq), ...(opts.buffer && { buffer: opts.buffer }) }, opts.now ? { now: opts.now } : {});
   // An abandoned ("crashed") output is not closed: closing would upload what it holds.
-  if (opts.track !== false) outputs.push(out);
+  if (opts.track !== false) h.track(out);
   return { out, durable, logs };
 }
 
@@ -102,10 +85,10 @@ function textOf(id: number, bytes: number): string {
 
 /** The records' ids in every object under `base`, and each key's lines. */
 async function bucketIds(base: string): Promise<{ ids: number[]; keys: string[] }> {
-  const keys = await server.list(base);
+  const keys = await h.server.list(base);
   const ids: number[] = [];
   for (const key of keys) {
-    const { body } = await server.get(key);
+    const { body } = await h.server.get(key);
     const text = (key.endsWith('.gz') ? gunzipSync(body) : body).toString('utf8');
     for (const l of text.split('\n')) if (l !== '') ids.push(Number((JSON.parse(l) as { event: { id: string } }).event.id.slice(1)));
   }
@@ -117,22 +100,22 @@ const range = (a: number, b: number): number[] => Array.from({ length: b - a + 1
 /** Every key under `base` was written with one content only. */
 function oneContentPerKey(base: string): void {
   const bucketBase = `${base}`;
-  const written = [...server.proxy!.contents].filter(([k]) => k.startsWith(bucketBase));
+  const written = [...h.server.proxy!.contents].filter(([k]) => k.startsWith(bucketBase));
   expect(written.length).toBeGreaterThan(0);
   for (const [key, digests] of written) expect(digests, key).toHaveLength(1);
 }
 
-const isPut = (base: string) => (method: string, url: string) => method === 'PUT' && url.startsWith(`/${server.bucket}/${base}`) && !url.includes('uploadId');
+const isPut = (base: string) => (method: string, url: string) => method === 'PUT' && url.startsWith(`/${h.server.bucket}/${base}`) && !url.includes('uploadId');
 
 describe('s3 output, effectively once', () => {
   it('an object recorded before its PutObject is rebuilt byte for byte under its key by a replay cut into other batches', async ({ skip }) => {
-    if (server.proxy === undefined) return skip();
+    if (h.server.proxy === undefined) return skip();
     const base = `logship-test-${randomBytes(6).toString('hex')}/`;
-    const state = tempDir();
+    const state = h.tempDir();
     let clock = DAY1;
     // The first run: an object of records 0..99 closes on age when record 100 arrives; its PutObject reaches the
     // server, which stores it, but the answer never comes back: the process "dies" there.
-    const held = server.proxy.hold(isPut(base), 'after');
+    const held = h.server.proxy.hold(isPut(base), 'after');
     const a = output(state, base, { object: { max_age: '10s' } }, { now: () => clock, track: false });
     await a.out.start();
     // ~4 KiB records: the object is more than one gzip member.
@@ -164,11 +147,11 @@ describe('s3 output, effectively once', () => {
   }, 60_000);
 
   it('a recorded object only partly replayed when the output stops is not uploaded short, and its records stay unacknowledged', async ({ skip }) => {
-    if (server.proxy === undefined) return skip();
+    if (h.server.proxy === undefined) return skip();
     const base = `logship-test-${randomBytes(6).toString('hex')}/`;
-    const state = tempDir();
+    const state = h.tempDir();
     let clock = DAY1;
-    const held = server.proxy.hold(isPut(base), 'after');
+    const held = h.server.proxy.hold(isPut(base), 'after');
     const a = output(state, base, { object: { max_age: '10s' } }, { now: () => clock, track: false });
     await a.out.start();
     await a.out.write(records(0, 99));
@@ -192,9 +175,9 @@ describe('s3 output, effectively once', () => {
   }, 60_000);
 
   it('records of an object uploaded before the crash are not uploaded again when the replay starts inside its range', async ({ skip }) => {
-    if (server.proxy === undefined) return skip();
+    if (h.server.proxy === undefined) return skip();
     const base = `logship-test-${randomBytes(6).toString('hex')}/`;
-    const state = tempDir();
+    const state = h.tempDir();
     // Hour 0 holds records 0..99 and 200..299, hour 1 holds 100..199. The hour-0 object ends on max_events (200)
     // and is uploaded while the hour-1 object is still open, so only records up to 99 are acknowledged.
     const hourOf = (id: number): number => (id >= 100 && id < 200 ? 1 : 0);
@@ -203,7 +186,7 @@ describe('s3 output, effectively once', () => {
     for (const first of [0, 100, 200]) await a.out.write(records(first, first + 99, hourOf));
     await a.out.flush();
     expect(a.durable.at(-1)).toBe(99);
-    expect((await server.list(base)).length).toBe(1);
+    expect((await h.server.list(base)).length).toBe(1);
 
     // The replay starts at record 100 (the buffer's oldest unacknowledged): 200..299 are in the bucket already.
     const b = output(state, base, { object: { max_events: 200 } });
@@ -218,48 +201,48 @@ describe('s3 output, effectively once', () => {
   }, 60_000);
 
   it('a multipart upload recorded before its Complete is rebuilt whole; the one left open is aborted on start', async ({ skip }) => {
-    if (server.proxy === undefined) return skip();
+    if (h.server.proxy === undefined) return skip();
     const base = `logship-test-${randomBytes(6).toString('hex')}/`;
-    const state = tempDir();
+    const state = h.tempDir();
     // Uncompressed records of ~1 KiB: 6,000 of them make one 5 MiB part and a last one.
     const raw = { compression: 'none', part_size: '5MiB', object: { max_events: 6000 } };
-    const held = server.proxy.hold((m, u) => m === 'POST' && u.startsWith(`/${server.bucket}/${base}`) && u.includes('uploadId'), 'before');
+    const held = h.server.proxy.hold((m, u) => m === 'POST' && u.startsWith(`/${h.server.bucket}/${base}`) && u.includes('uploadId'), 'before');
     const a = output(state, base, raw, { track: false });
     await a.out.start();
     await a.out.write(records(0, 2999, undefined, 1000));
     await a.out.write(records(3000, 6999, undefined, 1000));
     await held.reached;
-    const uploadId = [...server.proxy.openUploads].find(([, k]) => k.startsWith(base))?.[0];
+    const uploadId = [...h.server.proxy.openUploads].find(([, k]) => k.startsWith(base))?.[0];
     expect(uploadId).toBeDefined();
 
     const b = output(state, base, raw);
     await b.out.start();
     // Aborted on start, by the UploadId the journal kept.
-    expect(server.proxy.abortedUploads.has(uploadId!)).toBe(true);
+    expect(h.server.proxy.abortedUploads.has(uploadId!)).toBe(true);
     await b.out.write(records(0, 6999, undefined, 1000));
     await b.out.close();
     const { ids, keys } = await bucketIds(base);
     expect(ids.sort((x, y) => x - y)).toEqual(range(0, 6999));
     expect(keys).toHaveLength(2);
     oneContentPerKey(base);
-    expect([...server.proxy.openUploads.values()].filter((k) => k.startsWith(base))).toEqual([]);
+    expect([...h.server.proxy.openUploads.values()].filter((k) => k.startsWith(base))).toEqual([]);
   }, 120_000);
 
   it('a crash while a recorded object is rebuilt leaves it recorded: the next run rebuilds the same range again', async ({ skip }) => {
-    if (server.proxy === undefined) return skip();
+    if (h.server.proxy === undefined) return skip();
     const base = `logship-test-${randomBytes(6).toString('hex')}/`;
-    const state = tempDir();
+    const state = h.tempDir();
     const raw = (maxEvents: number) => ({ compression: 'none', part_size: '5MiB', object: { max_events: maxEvents } });
-    const isComplete = (m: string, u: string): boolean => m === 'POST' && u.startsWith(`/${server.bucket}/${base}`) && u.includes('uploadId');
-    const isPart = (m: string, u: string): boolean => m === 'PUT' && u.startsWith(`/${server.bucket}/${base}`) && u.includes('uploadId');
+    const isComplete = (m: string, u: string): boolean => m === 'POST' && u.startsWith(`/${h.server.bucket}/${base}`) && u.includes('uploadId');
+    const isPart = (m: string, u: string): boolean => m === 'PUT' && u.startsWith(`/${h.server.bucket}/${base}`) && u.includes('uploadId');
     // Run 1 records records 0..5999 as one object and dies before its Complete.
-    const completeHeld = server.proxy.hold(isComplete, 'before');
+    const completeHeld = h.server.proxy.hold(isComplete, 'before');
     const a = output(state, base, raw(6000), { track: false });
     await a.out.start();
     await a.out.write(records(0, 6999, undefined, 1000));
     await completeHeld.reached;
     // Run 2 rebuilds it and dies during its first part (after CreateMultipartUpload).
-    const partHeld = server.proxy.hold(isPart, 'before');
+    const partHeld = h.server.proxy.hold(isPart, 'before');
     const b = output(state, base, raw(6000), { track: false });
     await b.out.start();
     await b.out.write(records(0, 6999, undefined, 1000));
@@ -269,41 +252,41 @@ describe('s3 output, effectively once', () => {
     await c.out.start();
     await c.out.write(records(0, 6999, undefined, 1000));
     await c.out.close();
-    const keys = await server.list(base);
+    const keys = await h.server.list(base);
     expect(keys).toHaveLength(2);
     const first = keys.find((k) => k.includes('-0-e0.'))!;
-    expect((await server.get(first)).body.toString('utf8').split('\n').filter((l) => l !== '')).toHaveLength(6000);
+    expect((await h.server.get(first)).body.toString('utf8').split('\n').filter((l) => l !== '')).toHaveLength(6000);
     const { ids } = await bucketIds(base);
     expect(ids.sort((x, y) => x - y)).toEqual(range(0, 6999));
   }, 120_000);
 
   it('finds an upload created just before the crash with ListMultipartUploads; a refused list is logged once and skipped', async ({ skip }) => {
-    if (server.proxy === undefined) return skip();
+    if (h.server.proxy === undefined) return skip();
     for (const denied of [false, true]) {
       const base = `logship-test-${randomBytes(6).toString('hex')}/`;
-      const state = tempDir();
+      const state = h.tempDir();
       const raw = { compression: 'none', part_size: '5MiB', object: { max_events: 6000 } };
       // CreateMultipartUpload is stored but its answer (the UploadId) never arrives.
-      const held = server.proxy.hold((m, u) => m === 'POST' && u.startsWith(`/${server.bucket}/${base}`) && u.includes('uploads'), 'after');
+      const held = h.server.proxy.hold((m, u) => m === 'POST' && u.startsWith(`/${h.server.bucket}/${base}`) && u.includes('uploads'), 'after');
       const a = output(state, base, raw, { track: false });
       await a.out.start();
       await a.out.write(records(0, 5999, undefined, 1000));
       await held.reached;
-      const left = [...server.proxy.openUploads].filter(([, k]) => k.startsWith(base));
+      const left = [...h.server.proxy.openUploads].filter(([, k]) => k.startsWith(base));
       expect(left).toHaveLength(1);
 
-      server.proxy.denyList = denied;
+      h.server.proxy.denyList = denied;
       try {
         const b = output(state, base, raw);
         await b.out.start();
-        expect(server.proxy.abortedUploads.has(left[0]![0])).toBe(!denied);
+        expect(h.server.proxy.abortedUploads.has(left[0]![0])).toBe(!denied);
         const warned = b.logs.filter((l) => /cannot list the multipart uploads/.test(l.msg));
         expect(warned).toHaveLength(denied ? 1 : 0);
         await b.out.write(records(0, 5999, undefined, 1000));
         await b.out.close();
         expect(b.durable.at(-1)).toBe(5999);
       } finally {
-        server.proxy.denyList = false;
+        h.server.proxy.denyList = false;
       }
       const { ids } = await bucketIds(base);
       expect(ids.sort((x, y) => x - y)).toEqual(range(0, 5999));
@@ -312,7 +295,7 @@ describe('s3 output, effectively once', () => {
 
   it('a damaged journal is reported by name and set aside; the output goes on and delivers everything', async () => {
     const base = `logship-test-${randomBytes(6).toString('hex')}/`;
-    const state = tempDir();
+    const state = h.tempDir();
     const file = journalPath(state, 'archive');
     const a = output(state, base, {});
     await a.out.start();
@@ -335,7 +318,7 @@ describe('s3 output, effectively once', () => {
     const base = `logship-test-${randomBytes(6).toString('hex')}/`;
     let fill = 0;
     const buffer: OutputBufferView = { fill: () => fill, durableAckId: () => undefined };
-    const { out, durable } = output(tempDir(), base, { object: { max_events: 40 }, max_open_objects: 2 }, { buffer });
+    const { out, durable } = output(h.tempDir(), base, { object: { max_events: 40 }, max_open_objects: 2 }, { buffer });
     await out.start();
     // Hours 0, 1, 2 in turn: the third prefix closes the least recently used (hour 0).
     await out.write(records(0, 9, () => 0));
@@ -352,9 +335,9 @@ describe('s3 output, effectively once', () => {
     // 30 more in hour 2 make 50: one object of 40, then one of 10.
     await out.write(records(40, 69, () => 2));
     await out.close();
-    const keys = await server.list(base);
+    const keys = await h.server.list(base);
     const sizes: number[] = [];
-    for (const k of keys) sizes.push(gunzipSync((await server.get(k)).body).toString('utf8').split('\n').filter((l) => l !== '').length);
+    for (const k of keys) sizes.push(gunzipSync((await h.server.get(k)).body).toString('utf8').split('\n').filter((l) => l !== '').length);
     expect(sizes.sort((x, y) => x - y)).toEqual([10, 10, 10, 40]);
     const { ids } = await bucketIds(base);
     expect(ids.sort((x, y) => x - y)).toEqual(range(0, 69));

@@ -1,59 +1,42 @@
 // S3 object keys from name templates (src/output/name-template.ts): Hive partitions from event time, placeholders and
 // event fields, as the objects land in the bucket; path-style addressing as the server receives it. Through the real
-// AWS SDK to s3rver behind the harness's recording proxy (test/support/s3-server.ts), or to LOGSHIP_S3_ENDPOINT.
+// AWS SDK to s3rver behind the harness's recording proxy (test/support/s3-h.server.ts), or to LOGSHIP_S3_ENDPOINT.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import pino from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { s3OutputSchema } from '../../outputs/s3/config.js';
 import { createS3Output } from '../../outputs/s3/index.js';
 import { S3RequestError } from '../../outputs/s3/request-errors.js';
 import { writerIdPath } from '../../outputs/s3/writer-id.js';
 import { sanitiseValue } from '../../src/output/name-template.js';
-import type { Output } from '../../src/output/contract.js';
 import { eventBatch } from '../support/records.js';
-import { S3RVER_KEYS, startS3Server, type S3TestServer } from '../support/s3-server.js';
+import { S3RVER_KEYS } from '../support/s3-server.js';
+import { useS3Harness } from '../support/s3-unit.js';
 
 const logger = pino({ level: 'silent' });
 const T0 = Date.UTC(2026, 11, 6, 22, 50, 0);
 
-let server: S3TestServer;
-const dirs: string[] = [];
-const outputs: Output[] = [];
+const h = useS3Harness('s3-keys');
 
-beforeAll(async () => {
-  server = await startS3Server();
-});
-afterAll(async () => {
-  await server?.stop();
-});
-afterEach(async () => {
-  await Promise.allSettled(outputs.splice(0).map((o) => o.close()));
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
 
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'logship-s3-keys-'));
-  dirs.push(d);
-  return d;
-}
 
 function setup(raw: Record<string, unknown>) {
-  const creds = tempDir();
+  const creds = h.tempDir();
   let credentials = {};
-  if (server.local) {
+  if (h.server.local) {
     writeFileSync(join(creds, 'id'), S3RVER_KEYS.accessKeyId);
     writeFileSync(join(creds, 'secret'), S3RVER_KEYS.secretAccessKey);
     credentials = { credentials: { access_key_id_file: join(creds, 'id'), secret_access_key_file: join(creds, 'secret') } };
   }
-  const config = { ...s3OutputSchema.parse({ type: 's3', bucket: server.bucket, endpoint: server.endpoint, region: server.region, force_path_style: true, ...credentials, ...raw }), name: 'archive' };
-  const stateDir = tempDir();
+  const config = { ...s3OutputSchema.parse({ type: 's3', bucket: h.server.bucket, endpoint: h.server.endpoint, region: h.server.region, force_path_style: true, ...credentials, ...raw }), name: 'archive' };
+  const stateDir = h.tempDir();
   const durable: number[] = [];
   const out = createS3Output(config, { logger, counters: { events: {}, requests: {} }, stateDir, onDurable: (seq) => durable.push(seq) });
-  outputs.push(out);
+  h.track(out);
   return { out, durable, stateDir };
 }
 
@@ -89,21 +72,24 @@ describe('s3 object keys from templates', () => {
     const { out, durable, stateDir } = setup({ prefix: `${base}{kubernetes.namespace}/{service.name:-nosvc}/{host}-{output}/dt=%Y-%m-%d/hour=%H/` });
     await out.start();
     const { batch, sent } = events(1, 150);
-    await out.write(batch);
+    // Buffer records 1…150: a batch's seq is its last record's id.
+    await out.write({ ...batch, seq: 150 });
     await out.close();
-    expect(durable).toEqual([1]);
+    expect(durable).toEqual([150]);
 
     const writerId = readFileSync(writerIdPath(stateDir, 'archive'), 'utf8').trim();
     const host = sanitiseValue(hostname(), 'object-key');
-    const shape = new RegExp(`^${base}([^/]+)/([^/]+)/${host.replace(/[.]/g, '\\.')}-archive/dt=(\\d{4}-\\d\\d-\\d\\d)/hour=(\\d\\d)/${writerId}-(k1x\\d+)\\.ndjson\\.gz$`);
-    const keys = await server.list(base);
+    const shape = new RegExp(`^${base}([^/]+)/([^/]+)/${host.replace(/[.]/g, '\\.')}-archive/dt=(\\d{4}-\\d\\d-\\d\\d)/hour=(\\d\\d)/${writerId}-(\\d+)-(k1x\\d+)\\.ndjson\\.gz$`);
+    const keys = await h.server.list(base);
     const received: TestEvent[] = [];
     const partitions = new Set<string>();
     for (const k of keys) {
       const m = shape.exec(k);
       expect(m, k).not.toBeNull();
-      const [, namespace, service, day, hour, firstId] = m!;
-      const lines = gunzipSync((await server.get(k)).body)
+      const [, namespace, service, day, hour, firstRecord, firstId] = m!;
+      // The key names the object's first buffer record and its first event: k1x<i> is record i + 1.
+      expect(Number(firstRecord)).toBe(Number(firstId!.slice(3)) + 1);
+      const lines = gunzipSync((await h.server.get(k)).body)
         .toString('utf8')
         .split('\n')
         .filter((l) => l !== '')
@@ -126,26 +112,26 @@ describe('s3 object keys from templates', () => {
   }, 120_000);
 
   it('addresses the bucket in the path with force_path_style, as the server receives it', async ({ skip }) => {
-    if (server.requests === undefined) return skip();
+    if (h.server.requests === undefined) return skip();
     const base = `logship-test-${randomBytes(6).toString('hex')}/`;
     const { out } = setup({ prefix: `${base}{service.name}/` });
     await out.start();
     await out.write(events(1, 3).batch);
     await out.close();
-    const puts = server.requests.filter((r) => r.method === 'PUT' && r.url.includes(base));
+    const puts = h.server.requests.filter((r) => r.method === 'PUT' && r.url.includes(base));
     expect(puts.length).toBe(3);
-    const port = new URL(server.endpoint).port;
+    const port = new URL(h.server.endpoint).port;
     for (const r of puts) {
-      expect(r.url.startsWith(`/${server.bucket}/${base}`), r.url).toBe(true);
+      expect(r.url.startsWith(`/${h.server.bucket}/${base}`), r.url).toBe(true);
       // Path style: the host is the endpoint's, not `<bucket>.<endpoint>`.
       expect(r.headers.host).toBe(`127.0.0.1:${port}`);
     }
   }, 60_000);
 
   it('reports AccessDenied by name with the bucket, and acknowledges nothing', async ({ skip }) => {
-    if (server.faults === undefined) return skip();
+    if (h.server.faults === undefined) return skip();
     const base = `logship-test-${randomBytes(6).toString('hex')}/`;
-    server.faults.push({ match: (method, url) => method === 'PUT' && url.includes(base), status: 403, code: 'AccessDenied', times: 1 });
+    h.server.faults.push({ match: (method, url) => method === 'PUT' && url.includes(base), status: 403, code: 'AccessDenied', times: 1 });
     const { out, durable } = setup({ prefix: base });
     await out.start();
     await out.write(events(1, 5).batch);
@@ -156,7 +142,7 @@ describe('s3 object keys from templates', () => {
     expect(err).toBeInstanceOf(S3RequestError);
     expect((err as S3RequestError).kind).toBe('configuration');
     expect((err as S3RequestError).reason).toBe('AccessDenied');
-    expect((err as Error).message).toMatch(new RegExp(`bucket "${server.bucket}": AccessDenied \\(HTTP 403\\): access denied.*minimal IAM policy`));
+    expect((err as Error).message).toMatch(new RegExp(`bucket "${h.server.bucket}": AccessDenied \\(HTTP 403\\): access denied.*minimal IAM policy`));
     expect(durable).toEqual([]);
   }, 60_000);
 });

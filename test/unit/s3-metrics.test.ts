@@ -1,61 +1,44 @@
 // The S3 output's metrics (logship_output_* upload metrics) as /metrics exposes them, after real uploads through the AWS SDK to s3rver:
 // objects, stored bytes, parts, request durations (a histogram), failures by reason, open objects and their age.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { s3OutputSchema } from '../../outputs/s3/config.js';
 import { createS3Output } from '../../outputs/s3/index.js';
-import type { Output, OutputCounters } from '../../src/output/contract.js';
+import type { OutputCounters } from '../../src/output/contract.js';
 import { createMetrics, type MetricsSource } from '../../src/server/metrics.js';
 import { eventBatch } from '../support/records.js';
-import { S3RVER_KEYS, startS3Server, type S3TestServer } from '../support/s3-server.js';
+import { S3RVER_KEYS } from '../support/s3-server.js';
+import { useS3Harness } from '../support/s3-unit.js';
 
 const logger = pino({ level: 'silent' });
 const T0 = Date.UTC(2026, 11, 6, 21, 0, 0);
 
-let server: S3TestServer;
-const dirs: string[] = [];
-const outputs: Output[] = [];
+const h = useS3Harness('s3-metrics');
 
-beforeAll(async () => {
-  server = await startS3Server();
-});
-afterAll(async () => {
-  await server?.stop();
-});
-afterEach(async () => {
-  await Promise.allSettled(outputs.splice(0).map((o) => o.close()));
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
 
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'logship-s3-metrics-'));
-  dirs.push(d);
-  return d;
-}
 
 /** An output on `counters` (the lane's: they outlive a rebuild). */
 function output(raw: Record<string, unknown>, counters: OutputCounters) {
-  const creds = tempDir();
+  const creds = h.tempDir();
   writeFileSync(join(creds, 'id'), S3RVER_KEYS.accessKeyId);
   writeFileSync(join(creds, 'secret'), S3RVER_KEYS.secretAccessKey);
   const config = {
     ...s3OutputSchema.parse({
       type: 's3',
-      bucket: server.bucket,
-      endpoint: server.endpoint,
-      region: server.region,
+      bucket: h.server.bucket,
+      endpoint: h.server.endpoint,
+      region: h.server.region,
       force_path_style: true,
       credentials: { access_key_id_file: join(creds, 'id'), secret_access_key_file: join(creds, 'secret') },
       ...raw,
     }),
     name: 'archive',
   };
-  const out = createS3Output(config, { logger, counters, stateDir: tempDir(), onDurable: () => {} });
-  outputs.push(out);
+  const out = createS3Output(config, { logger, counters, stateDir: h.tempDir(), onDurable: () => {} });
+  h.track(out);
   return out;
 }
 
@@ -72,14 +55,14 @@ function value(text: string, series: string): number | undefined {
 
 describe('s3 metrics', () => {
   it('counts objects, stored bytes, parts, request durations and failures by reason; open objects and their age while one is open', async ({ skip }) => {
-    if (!server.local) return skip();
+    if (!h.server.local) return skip();
     const base = `logship-test-${randomBytes(6).toString('hex')}/`;
     const counters: OutputCounters = { events: {}, requests: {} };
     const source: MetricsSource = { inputs: () => [], outputs: () => [{ output: 'archive', buffer: { bytes: 0, pending: 0, droppedEvents: 0, quarantinedPlaces: 0, quarantinedBytes: 0, lostRecords: 0, diskFull: false, dirVanished: 0, writeErrors: {} } as never, counters }], checkpoint: () => ({ writeErrors: {}, diskFull: false }) };
     const registry = createMetrics(source);
 
     // A throttled PutObject fails the first output; the rebuilt one (same counters, as the lane keeps them) uploads.
-    server.faults!.push({ match: (method, url) => method === 'PUT' && url.includes(base) && !url.includes('partNumber='), status: 503, code: 'SlowDown', times: 1 });
+    h.server.faults!.push({ match: (method, url) => method === 'PUT' && url.includes(base) && !url.includes('partNumber='), status: 503, code: 'SlowDown', times: 1 });
     const first = output({ prefix: base, compression: 'none' }, counters);
     await first.start();
     await first.write(batch(1, 10, 100));
@@ -99,9 +82,9 @@ describe('s3 metrics', () => {
     await third.close();
 
     const text = await registry.metrics();
-    const keys = await server.list(base);
-    const stored = (await Promise.all(keys.map(async (k) => (await server.get(k)).body.length))).reduce((a, b) => a + b, 0);
-    const partRequests = server.requests!.filter((r) => r.method === 'PUT' && r.url.includes(base) && r.url.includes('partNumber=')).length;
+    const keys = await h.server.list(base);
+    const stored = (await Promise.all(keys.map(async (k) => (await h.server.get(k)).body.length))).reduce((a, b) => a + b, 0);
+    const partRequests = h.server.requests!.filter((r) => r.method === 'PUT' && r.url.includes(base) && r.url.includes('partNumber=')).length;
     expect(keys).toHaveLength(2);
     expect(value(text, 'logship_output_objects_uploaded_total{output="archive"}')).toBe(2);
     expect(value(text, 'logship_output_uploaded_bytes_total{output="archive"}')).toBe(stored);

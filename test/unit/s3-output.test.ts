@@ -1,50 +1,33 @@
-// The `s3` output through the real AWS SDK against s3rver, started here on 127.0.0.1 (test/support/s3-server.ts).
+// The `s3` output through the real AWS SDK against s3rver, started here on 127.0.0.1 (test/support/s3-h.server.ts).
 //
 // Against a real bucket or MinIO instead: set LOGSHIP_S3_ENDPOINT (e.g. http://127.0.0.1:9000) and LOGSHIP_S3_BUCKET,
 // with credentials in the AWS SDK's usual environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION). Every
 // test writes under its own `logship-test-<random>/` prefix and leaves its objects there.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import pino from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WRITE_CHUNK_BYTES } from '../../outputs/objects/open-object.js';
 import { s3OutputSchema } from '../../outputs/s3/config.js';
 import { createS3Output, type S3OutputOptions } from '../../outputs/s3/index.js';
 import { classify, S3RequestError, s3RequestError } from '../../outputs/s3/request-errors.js';
 import { writerIdPath } from '../../outputs/s3/writer-id.js';
-import type { EventBatch, Output } from '../../src/output/contract.js';
+import type { EventBatch } from '../../src/output/contract.js';
 import { eventBatch } from '../support/records.js';
-import { S3RVER_KEYS, startS3Server, type S3TestServer } from '../support/s3-server.js';
+import { S3RVER_KEYS } from '../support/s3-server.js';
+import { useS3Harness } from '../support/s3-unit.js';
 
 const logger = pino({ level: 'silent' });
 const MiB = 1024 * 1024;
 const DAY1 = Date.UTC(2024, 4, 1, 23, 0, 0);
 const HOUR = 3_600_000;
 
-let server: S3TestServer;
-const dirs: string[] = [];
-const outputs: Output[] = [];
+const h = useS3Harness('s3');
 
-beforeAll(async () => {
-  server = await startS3Server();
-});
-afterAll(async () => {
-  await server?.stop();
-});
-afterEach(async () => {
-  await Promise.allSettled(outputs.splice(0).map((o) => o.close()));
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
 
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'logship-s3-'));
-  dirs.push(d);
-  return d;
-}
 
 /** A fresh key prefix, so tests (and runs against a real bucket) never see each other's objects. */
 function runPrefix(): string {
@@ -52,9 +35,9 @@ function runPrefix(): string {
 }
 
 /** Credentials as the output takes them: files of s3rver's keys locally, the SDK chain against a real endpoint. */
-function credentials(keys: { accessKeyId: string; secretAccessKey: string } | undefined = server.local ? S3RVER_KEYS : undefined) {
+function credentials(keys: { accessKeyId: string; secretAccessKey: string } | undefined = h.server.local ? S3RVER_KEYS : undefined) {
   if (keys === undefined) return {};
-  const dir = tempDir();
+  const dir = h.tempDir();
   writeFileSync(join(dir, 'id'), `${keys.accessKeyId}\n`);
   writeFileSync(join(dir, 'secret'), `${keys.secretAccessKey}\n`);
   return { credentials: { access_key_id_file: join(dir, 'id'), secret_access_key_file: join(dir, 'secret') } };
@@ -62,14 +45,14 @@ function credentials(keys: { accessKeyId: string; secretAccessKey: string } | un
 
 function setup(raw: Record<string, unknown>, opts: { stateDir?: string; options?: S3OutputOptions } = {}) {
   const config = {
-    ...s3OutputSchema.parse({ type: 's3', bucket: server.bucket, endpoint: server.endpoint, region: server.region, force_path_style: true, ...credentials(), ...raw }),
+    ...s3OutputSchema.parse({ type: 's3', bucket: h.server.bucket, endpoint: h.server.endpoint, region: h.server.region, force_path_style: true, ...credentials(), ...raw }),
     name: 'archive',
   };
-  const stateDir = opts.stateDir ?? tempDir();
+  const stateDir = opts.stateDir ?? h.tempDir();
   const durable: number[] = [];
   const counters = { events: {}, requests: {} as Record<string, number> };
   const out = createS3Output(config, { logger, counters, stateDir, onDurable: (seq) => durable.push(seq) }, opts.options);
-  outputs.push(out);
+  h.track(out);
   return { out, durable, stateDir, counters };
 }
 
@@ -91,7 +74,7 @@ function batch(seq: number, n: number, time: number): EventBatch {
 const linesOf = (b: EventBatch) => b.data.toString('utf8').split('\n').filter((l) => l !== '');
 
 async function objectLines(key: string): Promise<string[]> {
-  const { body } = await server.get(key);
+  const { body } = await h.server.get(key);
   return (key.endsWith('.gz') ? gunzipSync(body) : body).toString('utf8').split('\n').filter((l) => l !== '');
 }
 
@@ -117,7 +100,7 @@ describe('s3 output', () => {
 
     const writerId = readFileSync(writerIdPath(stateDir, 'archive'), 'utf8').trim();
     expect(writerId).toMatch(/^[0-9a-f]{16}$/);
-    const keys = await server.list(base);
+    const keys = await h.server.list(base);
     const keyShape = new RegExp(`^${base}dt=(\\d{4}-\\d\\d-\\d\\d)/hour=(\\d\\d)/${writerId}--?\\d+-(i\\d+x\\d+)\\.ndjson\\.gz$`);
     const received: string[] = [];
     const partitions = new Set<string>();
@@ -125,7 +108,7 @@ describe('s3 output', () => {
       const m = keyShape.exec(key);
       expect(m, key).not.toBeNull();
       // An object closes after the write-out that crossed max_bytes: at most one write-out (1 MiB before gzip) over it.
-      expect((await server.get(key)).body.length).toBeLessThan(64 * 1024 + WRITE_CHUNK_BYTES);
+      expect((await h.server.get(key)).body.length).toBeLessThan(64 * 1024 + WRITE_CHUNK_BYTES);
       const lines = await objectLines(key);
       const first = JSON.parse(lines[0]!) as { '@timestamp': string; event: { id: string } };
       // The key names the object's first event and the partition of that event's time.
@@ -141,7 +124,7 @@ describe('s3 output', () => {
     expect(new Set(received).size).toBe(sent.length);
     expect([...received].sort()).toEqual([...sent].sort());
 
-    const head = await server.get(keys[0]!);
+    const head = await h.server.get(keys[0]!);
     expect(head.contentType).toBe('application/x-ndjson');
     expect(head.contentEncoding).toBe('gzip');
   });
@@ -156,14 +139,14 @@ describe('s3 output', () => {
     await out.flush();
     // The object is still open: nothing uploaded, nothing acknowledged.
     expect(durable).toEqual([]);
-    expect(await server.list(base)).toEqual([]);
+    expect(await h.server.list(base)).toEqual([]);
 
     clock += 2500;
     const second = batch(2, 10, DAY1 + HOUR);
     await out.write(second);
     await out.close();
     expect(durable.at(-1)).toBe(2);
-    const keys = (await server.list(base)).sort((a, b) => a.slice(a.lastIndexOf('-')).localeCompare(b.slice(b.lastIndexOf('-'))));
+    const keys = (await h.server.list(base)).sort((a, b) => a.slice(a.lastIndexOf('-')).localeCompare(b.slice(b.lastIndexOf('-'))));
     expect(keys).toHaveLength(2);
     expect(keys.map((k) => k.slice(k.lastIndexOf('-') + 1))).toEqual(['i1x0.ndjson.gz', 'i2x0.ndjson.gz']);
     expect(await objectLines(keys[0]!)).toEqual(linesOf(first));
@@ -181,15 +164,15 @@ describe('s3 output', () => {
       return used;
     };
     const stateDir = await run();
-    const keys = await server.list(base);
-    const bodies = await Promise.all(keys.map(async (k) => (await server.get(k)).body));
+    const keys = await h.server.list(base);
+    const bodies = await Promise.all(keys.map(async (k) => (await h.server.get(k)).body));
 
     await run(stateDir);
-    expect(await server.list(base)).toEqual(keys);
-    for (const [i, k] of keys.entries()) expect((await server.get(k)).body.equals(bodies[i]!), k).toBe(true);
+    expect(await h.server.list(base)).toEqual(keys);
+    for (const [i, k] of keys.entries()) expect((await h.server.get(k)).body.equals(bodies[i]!), k).toBe(true);
 
     await run();
-    const all = await server.list(base);
+    const all = await h.server.list(base);
     expect(all).toHaveLength(keys.length * 2);
   });
 
@@ -210,15 +193,15 @@ describe('s3 output', () => {
     expect(durable.length).toBeGreaterThan(0);
     // Create, three parts, complete: counted as logship_output_requests_total{outcome="sent"}.
     expect(counters.requests).toEqual({ sent: 5 });
-    const keys = await server.list(base);
+    const keys = await h.server.list(base);
     expect(keys).toHaveLength(1);
     expect(keys[0]!.endsWith('-i1x0.ndjson')).toBe(true);
-    const got = await server.get(keys[0]!);
+    const got = await h.server.get(keys[0]!);
     expect(got.body.length).toBe(bytes);
     expect(got.body.equals(Buffer.concat(sent))).toBe(true);
-    if (server.requests !== undefined) {
+    if (h.server.requests !== undefined) {
       // Each part as s3rver received it: two of exactly part_size, then the rest; no PutObject.
-      const forKey = server.requests.filter((r) => r.url.startsWith(`/${server.bucket}/${keys[0]}`));
+      const forKey = h.server.requests.filter((r) => r.url.startsWith(`/${h.server.bucket}/${keys[0]}`));
       const parts = forKey.filter((r) => r.method === 'PUT' && r.url.includes('partNumber='));
       expect(parts.map((r) => r.bodyBytes)).toEqual([5 * MiB, 5 * MiB, bytes - 10 * MiB]);
       expect(forKey.filter((r) => r.method === 'PUT')).toHaveLength(3);
@@ -227,7 +210,7 @@ describe('s3 output', () => {
   }, 120_000);
 
   it('sends encryption, storage class and tags with PutObject and CreateMultipartUpload, as the server receives them', async ({ skip }) => {
-    if (server.requests === undefined) return skip();
+    if (h.server.requests === undefined) return skip();
     const base = runPrefix();
     const { out } = setup({
       prefix: base,
@@ -248,7 +231,7 @@ describe('s3 output', () => {
     await out.write(batch(2, 10, DAY1));
     await out.close();
 
-    const sent = server.requests.filter((r) => r.url.startsWith(`/${server.bucket}/${base}`));
+    const sent = h.server.requests.filter((r) => r.url.startsWith(`/${h.server.bucket}/${base}`));
     const create = sent.filter((r) => r.method === 'POST' && r.url.includes('uploads'));
     const put = sent.filter((r) => r.method === 'PUT' && !r.url.includes('partNumber='));
     expect(create).toHaveLength(1);
@@ -272,7 +255,7 @@ describe('s3 output', () => {
   });
 
   it('reports a missing bucket by name, and acknowledges nothing', async () => {
-    const missing = `${server.bucket}-missing-${randomBytes(4).toString('hex')}`;
+    const missing = `${h.server.bucket}-missing-${randomBytes(4).toString('hex')}`;
     const { out, durable, counters } = setup({ bucket: missing, prefix: runPrefix() });
     await out.start();
     await out.write(batch(1, 10, DAY1));
@@ -297,7 +280,7 @@ describe('s3 output', () => {
     );
     expect(err).toBeInstanceOf(S3RequestError);
     expect((err as S3RequestError).kind).toBe('configuration');
-    expect((err as Error).message).toMatch(new RegExp(`bucket "${server.bucket}": InvalidAccessKeyId`));
+    expect((err as Error).message).toMatch(new RegExp(`bucket "${h.server.bucket}": InvalidAccessKeyId`));
     expect((err as Error).message).not.toContain('not-the-secret');
     expect(durable).toEqual([]);
   });
@@ -322,10 +305,10 @@ describe('s3 output', () => {
   });
 
   it('reports SlowDown as a transient failure; the rebuilt output uploads the same records under the same key', async ({ skip }) => {
-    if (server.faults === undefined) return skip();
+    if (h.server.faults === undefined) return skip();
     const base = runPrefix();
-    server.faults.push({ match: (method, url) => method === 'PUT' && url.startsWith(`/${server.bucket}/${base}`), status: 503, code: 'SlowDown', times: 1 });
-    const stateDir = tempDir();
+    h.server.faults.push({ match: (method, url) => method === 'PUT' && url.startsWith(`/${h.server.bucket}/${base}`), status: 503, code: 'SlowDown', times: 1 });
+    const stateDir = h.tempDir();
     const records = batch(1, 100, DAY1);
 
     const failing = setup({ prefix: base }, { stateDir });
@@ -337,9 +320,9 @@ describe('s3 output', () => {
     );
     expect(err).toBeInstanceOf(S3RequestError);
     expect((err as S3RequestError).kind).toBe('transient');
-    expect((err as Error).message).toMatch(new RegExp(`PutObject ${base}\\S+ to bucket "${server.bucket}" failed: SlowDown \\(HTTP 503\\).*retried from the buffer`));
+    expect((err as Error).message).toMatch(new RegExp(`PutObject ${base}\\S+ to bucket "${h.server.bucket}" failed: SlowDown \\(HTTP 503\\).*retried from the buffer`));
     expect(failing.durable).toEqual([]);
-    expect(await server.list(base)).toEqual([]);
+    expect(await h.server.list(base)).toEqual([]);
 
     // What the delivery loop does next: a new output over the same state, the same records from the buffer.
     const rebuilt = setup({ prefix: base }, { stateDir });
@@ -347,16 +330,16 @@ describe('s3 output', () => {
     await rebuilt.out.write(records);
     await rebuilt.out.close();
     expect(rebuilt.durable).toEqual([1]);
-    const keys = await server.list(base);
+    const keys = await h.server.list(base);
     expect(keys).toHaveLength(1);
-    expect(server.requests!.filter((r) => r.fault === 'SlowDown').map((r) => new URL(r.url, server.endpoint).pathname)).toEqual([`/${server.bucket}/${keys[0]}`]);
+    expect(h.server.requests!.filter((r) => r.fault === 'SlowDown').map((r) => new URL(r.url, h.server.endpoint).pathname)).toEqual([`/${h.server.bucket}/${keys[0]}`]);
     expect(await objectLines(keys[0]!)).toEqual(linesOf(records));
   });
 
   it('after a failed upload, uploads none of the objects still open: their records replay from the buffer', async ({ skip }) => {
-    if (server.faults === undefined) return skip();
+    if (h.server.faults === undefined) return skip();
     const base = runPrefix();
-    server.faults.push({ match: (method, url) => method === 'PUT' && url.startsWith(`/${server.bucket}/${base}2024-05-01/`), status: 500, code: 'InternalError', times: 1 });
+    h.server.faults.push({ match: (method, url) => method === 'PUT' && url.startsWith(`/${h.server.bucket}/${base}2024-05-01/`), status: 500, code: 'InternalError', times: 1 });
     let clock = DAY1;
     const { out, durable } = setup({ prefix: `${base}%F/`, object: { max_age: '2s' } }, { options: { now: () => clock } });
     await out.start();
@@ -368,16 +351,16 @@ describe('s3 output', () => {
     await expect(out.flush()).rejects.toThrow(/InternalError/);
     await expect(out.close()).rejects.toThrow(/InternalError/);
     expect(durable).toEqual([]);
-    const puts = server.requests!.filter((r) => r.method === 'PUT' && r.url.startsWith(`/${server.bucket}/${base}`));
+    const puts = h.server.requests!.filter((r) => r.method === 'PUT' && r.url.startsWith(`/${h.server.bucket}/${base}`));
     expect(puts.map((r) => r.fault)).toEqual(['InternalError']);
-    expect(await server.list(base)).toEqual([]);
+    expect(await h.server.list(base)).toEqual([]);
   });
 
   it('aborts a multipart upload whose part failed with a 500, and the rebuilt output completes the object whole', async ({ skip }) => {
-    if (server.faults === undefined) return skip();
+    if (h.server.faults === undefined) return skip();
     const base = runPrefix();
-    server.faults.push({ match: (method, url) => method === 'PUT' && url.startsWith(`/${server.bucket}/${base}`) && url.includes('partNumber=2'), status: 500, code: 'InternalError', times: 1 });
-    const stateDir = tempDir();
+    h.server.faults.push({ match: (method, url) => method === 'PUT' && url.startsWith(`/${h.server.bucket}/${base}`) && url.includes('partNumber=2'), status: 500, code: 'InternalError', times: 1 });
+    const stateDir = h.tempDir();
     const batches: EventBatch[] = [];
     for (let s = 1, bytes = 0; bytes < 11 * MiB; s++) {
       batches.push(batch(s, 10_000, DAY1));
@@ -399,22 +382,22 @@ describe('s3 output', () => {
     expect((failed.err as S3RequestError).kind).toBe('transient');
     expect((failed.err as Error).message).toMatch(/UploadPart \S+ to bucket "[^"]+" failed: InternalError \(HTTP 500\)/);
     expect(failed.durable).toEqual([]);
-    const aborts = server.requests!.filter((r) => r.method === 'DELETE' && r.url.startsWith(`/${server.bucket}/${base}`) && r.url.includes('uploadId='));
+    const aborts = h.server.requests!.filter((r) => r.method === 'DELETE' && r.url.startsWith(`/${h.server.bucket}/${base}`) && r.url.includes('uploadId='));
     expect(aborts).toHaveLength(1);
-    expect(await server.list(base)).toEqual([]);
+    expect(await h.server.list(base)).toEqual([]);
 
     const rebuilt = await run();
     expect(rebuilt.err).toBeUndefined();
-    const keys = await server.list(base);
+    const keys = await h.server.list(base);
     expect(keys).toHaveLength(1);
-    expect((await server.get(keys[0]!)).body.equals(Buffer.concat(batches.map((b) => b.data)))).toBe(true);
+    expect((await h.server.get(keys[0]!)).body.equals(Buffer.concat(batches.map((b) => b.data)))).toBe(true);
   }, 120_000);
 
   it('refuses to start without a region, by name', async () => {
     const saved = { AWS_REGION: process.env.AWS_REGION, AWS_DEFAULT_REGION: process.env.AWS_DEFAULT_REGION, AWS_CONFIG_FILE: process.env.AWS_CONFIG_FILE };
     delete process.env.AWS_REGION;
     delete process.env.AWS_DEFAULT_REGION;
-    process.env.AWS_CONFIG_FILE = join(tempDir(), 'no-config');
+    process.env.AWS_CONFIG_FILE = join(h.tempDir(), 'no-config');
     try {
       const { out } = setup({ region: undefined, prefix: runPrefix() });
       await expect(out.start()).rejects.toThrow(/s3 output "archive": no region: set `region`/);

@@ -3,70 +3,54 @@
 // private CA over TLS, and the credential source named in the start-up log without a secret.
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
 import pino from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { s3OutputSchema } from '../../outputs/s3/config.js';
 import { bypassesProxy, createS3Agents, parseNoProxy } from '../../outputs/s3/http-agents.js';
 import { createS3Output } from '../../outputs/s3/index.js';
 import { S3RequestError } from '../../outputs/s3/request-errors.js';
-import type { Output } from '../../src/output/contract.js';
 import { eventBatch } from '../support/records.js';
-import { S3RVER_KEYS, startS3Server, type S3TestServer } from '../support/s3-server.js';
+import { S3RVER_KEYS } from '../support/s3-server.js';
+import { useS3Harness } from '../support/s3-unit.js';
 
 const MiB = 1024 * 1024;
 const T0 = Date.UTC(2026, 11, 6, 21, 0, 0);
 
-let server: S3TestServer;
-const dirs: string[] = [];
-const outputs: Output[] = [];
+const h = useS3Harness('s3-opts');
 const servers: Server[] = [];
 const savedEnv = { ...process.env };
 
-beforeAll(async () => {
-  server = await startS3Server();
-});
-afterAll(async () => {
-  await server?.stop();
-});
 afterEach(async () => {
-  await Promise.allSettled(outputs.splice(0).map((o) => o.close()));
   await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   for (const k of Object.keys(process.env)) if (!(k in savedEnv)) delete process.env[k];
   Object.assign(process.env, savedEnv);
 });
 
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'logship-s3-opts-'));
-  dirs.push(d);
-  return d;
-}
 
 function keyFiles(keys: { accessKeyId: string; secretAccessKey: string }) {
-  const dir = tempDir();
+  const dir = h.tempDir();
   writeFileSync(join(dir, 'id'), `${keys.accessKeyId}\n`);
   writeFileSync(join(dir, 'secret'), `${keys.secretAccessKey}\n`);
   return { access_key_id_file: join(dir, 'id'), secret_access_key_file: join(dir, 'secret') };
 }
 
 /** An output with its log lines collected. */
-function setup(raw: Record<string, unknown>, stateDir = tempDir()) {
+function setup(raw: Record<string, unknown>, stateDir = h.tempDir()) {
   const lines: string[] = [];
   const logger = pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(chunk.toString('utf8')), done()) }));
   const config = {
-    ...s3OutputSchema.parse({ type: 's3', bucket: server.bucket, endpoint: server.endpoint, region: server.region, force_path_style: true, ...(server.local && { credentials: keyFiles(S3RVER_KEYS) }), ...raw }),
+    ...s3OutputSchema.parse({ type: 's3', bucket: h.server.bucket, endpoint: h.server.endpoint, region: h.server.region, force_path_style: true, ...(h.server.local && { credentials: keyFiles(S3RVER_KEYS) }), ...raw }),
     name: 'archive',
   };
   const durable: number[] = [];
   const out = createS3Output(config, { logger, counters: { events: {}, requests: {} }, stateDir, onDurable: (seq) => durable.push(seq) });
-  outputs.push(out);
+  h.track(out);
   return { out, durable, lines };
 }
 
@@ -80,7 +64,7 @@ const prefix = () => `logship-test-${randomBytes(6).toString('hex')}/`;
 
 describe('s3 request options', () => {
   it('content_md5 sends the MD5 of every PutObject and UploadPart body, as the server receives it; no aws-chunked framing or SDK checksum otherwise', async ({ skip }) => {
-    if (server.requests === undefined) return skip();
+    if (h.server.requests === undefined) return skip();
     const base = prefix();
     const { out, durable } = setup({ prefix: base, compression: 'none', content_md5: true, part_size: '5MiB', object: { max_bytes: '6MiB' } });
     await out.start();
@@ -93,14 +77,14 @@ describe('s3 request options', () => {
     await out.close();
     expect(durable.at(-1)).toBe(2);
 
-    const sent = server.requests.filter((r) => r.method === 'PUT' && r.url.startsWith(`/${server.bucket}/${base}`));
+    const sent = h.server.requests.filter((r) => r.method === 'PUT' && r.url.startsWith(`/${h.server.bucket}/${base}`));
     const parts = sent.filter((r) => r.url.includes('partNumber='));
     const puts = sent.filter((r) => !r.url.includes('partNumber='));
     expect(parts.length).toBeGreaterThanOrEqual(2);
     expect(puts).toHaveLength(1);
-    const keys = await server.list(base);
+    const keys = await h.server.list(base);
     expect(keys).toHaveLength(2);
-    const objects = await Promise.all(keys.map(async (k) => (await server.get(k)).body));
+    const objects = await Promise.all(keys.map(async (k) => (await h.server.get(k)).body));
     const multipart = objects.find((o) => o.length > 5 * MiB)!;
     const single = objects.find((o) => o.length < 5 * MiB)!;
     // s3rver refuses a body whose MD5 differs (BadDigest), and the stored bytes hash to the header sent.
@@ -114,18 +98,18 @@ describe('s3 request options', () => {
   }, 120_000);
 
   it('without content_md5 no Content-MD5 is sent', async ({ skip }) => {
-    if (server.requests === undefined) return skip();
+    if (h.server.requests === undefined) return skip();
     const base = prefix();
     const { out } = setup({ prefix: base });
     await out.start();
     await out.write(batch(1, 10));
     await out.close();
-    const put = server.requests.find((r) => r.method === 'PUT' && r.url.includes(base))!;
+    const put = h.server.requests.find((r) => r.method === 'PUT' && r.url.includes(base))!;
     expect(put.headers['content-md5']).toBeUndefined();
   }, 60_000);
 
   it('goes through the HTTP_PROXY of the environment (a CONNECT tunnel), and around it for hosts NO_PROXY lists', async ({ skip }) => {
-    if (!server.local) return skip();
+    if (!h.server.local) return skip();
     const tunnels: string[] = [];
     const proxy = createHttpServer((_req, res) => res.writeHead(405).end());
     proxy.on('connect', (req, client: Socket, head: Buffer) => {
@@ -143,7 +127,7 @@ describe('s3 request options', () => {
     servers.push(proxy);
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     const proxyUrl = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
-    const endpointHost = new URL(server.endpoint).host;
+    const endpointHost = new URL(h.server.endpoint).host;
 
     process.env.HTTP_PROXY = proxyUrl;
     delete process.env.NO_PROXY;
@@ -166,7 +150,7 @@ describe('s3 request options', () => {
     await direct.out.close();
     expect(direct.durable).toEqual([2]);
     expect(tunnels.length).toBe(before);
-    expect((await server.list(base)).length).toBe(2);
+    expect((await h.server.list(base)).length).toBe(2);
   }, 60_000);
 
   it('names a proxy without its credentials, and refuses a proxy variable that is not an http(s) URL, by name', async () => {
@@ -192,21 +176,21 @@ describe('s3 request options', () => {
   });
 
   it('reaches an https endpoint signed by a private CA with tls.ca_file; without it the failure is reported, with tls.verify: false it goes with a warning', async ({ skip }) => {
-    if (!server.local) return skip();
-    const dir = tempDir();
+    if (!h.server.local) return skip();
+    const dir = h.tempDir();
     const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
     try {
       ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=logship test CA');
-      ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
+      ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'h.server.key', '-out', 'h.server.csr', '-subj', '/CN=127.0.0.1');
       writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-      ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'san.ext');
+      ssl('x509', '-req', '-in', 'h.server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'h.server.pem', '-days', '2', '-extfile', 'san.ext');
     } catch {
       return skip();
     }
     // TLS terminated here, the plain bytes on to the recording proxy: the server sees what the client signed.
-    const upstream = new URL(server.endpoint);
+    const upstream = new URL(h.server.endpoint);
     const { readFileSync } = await import('node:fs');
-    const tls = createTlsServer({ key: readFileSync(join(dir, 'server.key')), cert: readFileSync(join(dir, 'server.pem')) }, (sock) => {
+    const tls = createTlsServer({ key: readFileSync(join(dir, 'h.server.key')), cert: readFileSync(join(dir, 'h.server.pem')) }, (sock) => {
       const plain = netConnect(Number(upstream.port), upstream.hostname);
       sock.pipe(plain).pipe(sock);
       plain.on('error', () => sock.destroy());
@@ -241,13 +225,13 @@ describe('s3 request options', () => {
     await unchecked.out.close();
     expect(unchecked.durable).toEqual([3]);
     expect(unchecked.lines.join('')).toContain('TLS CERTIFICATE VERIFICATION IS OFF');
-    expect((await server.list(base)).length).toBe(2);
+    expect((await h.server.list(base)).length).toBe(2);
   }, 60_000);
 
   it('names the credential source in the start-up log, never a secret; key files are read again by a rebuilt output', async ({ skip }) => {
-    if (!server.local) return skip();
+    if (!h.server.local) return skip();
     const base = prefix();
-    const stateDir = tempDir();
+    const stateDir = h.tempDir();
     const files = keyFiles({ accessKeyId: 'AKIAROTATEDAWAY00000', secretAccessKey: 'old-secret-value' });
     const stale = setup({ prefix: base, credentials: files }, stateDir);
     await stale.out.start();
@@ -274,11 +258,11 @@ describe('s3 request options', () => {
     process.env.AWS_ROLE_ARN = 'arn:aws:iam::111122223333:role/logship';
     delete process.env.AWS_ACCESS_KEY_ID;
     delete process.env.AWS_PROFILE;
-    const config = s3OutputSchema.parse({ type: 's3', bucket: server.bucket, endpoint: server.endpoint, region: server.region, force_path_style: true, prefix: base });
+    const config = s3OutputSchema.parse({ type: 's3', bucket: h.server.bucket, endpoint: h.server.endpoint, region: h.server.region, force_path_style: true, prefix: base });
     const lines: string[] = [];
     const logger = pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(chunk.toString('utf8')), done()) }));
     const irsa = createS3Output({ ...config, name: 'archive' }, { logger, counters: { events: {}, requests: {} }, stateDir, onDurable: () => {} });
-    outputs.push(irsa);
+    h.track(irsa);
     await irsa.start();
     expect(lines.join('')).toContain('web identity (IRSA), role arn:aws:iam::111122223333:role/logship');
   }, 60_000);
