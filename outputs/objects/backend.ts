@@ -34,6 +34,8 @@ export interface ObjectEnd {
   readonly lastEventId: string;
   /** The buffer record id of the object's last record. */
   readonly lastRecord: number;
+  /** The object's NDJSON bytes before compression. */
+  readonly rawBytes: number;
 }
 
 /**

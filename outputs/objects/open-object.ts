@@ -68,6 +68,7 @@ export class OpenObject {
   private lastEventId: string;
   private lastRecord: number;
   private appendedEvents = 0;
+  private appendedBytes = 0;
   private failed = false;
   private fullReported = false;
   /** Every sink call runs after the previous one; a failure skips the rest. */
@@ -129,6 +130,7 @@ export class OpenObject {
     this.lastEventId = lastEventId;
     this.lastRecord = lastRecord;
     this.appendedEvents += events;
+    this.appendedBytes += data.length;
     this.buffered.push(data);
     this.bufferedBytes += data.length;
     this.queuedBytes += data.length;
@@ -156,7 +158,7 @@ export class OpenObject {
   close(): Promise<void> {
     if (this.closePromise !== undefined) return this.closePromise;
     this.writeBuffered();
-    const end = { lastSeq: this.lastSeq, lastEventId: this.lastEventId, lastRecord: this.lastRecord };
+    const end = { lastSeq: this.lastSeq, lastEventId: this.lastEventId, lastRecord: this.lastRecord, rawBytes: this.appendedBytes };
     this.closePromise = this.run(() => this.sink!.close(end)).then(
       () => {
         this.held = undefined;

@@ -269,7 +269,7 @@ class S3Object implements ObjectSink {
       await this.record({ last: end.lastRecord });
       const body = this.part.subarray(0, this.partBytes);
       await this.request('PutObject', () => this.target.client.send(new PutObjectCommand({ Bucket: this.target.bucket, Key: this.key, Body: body, ...this.target.headers, ...this.target.bodyHeaders(body) })));
-      this.uploaded(body.length);
+      this.uploaded(body.length, end.rawBytes);
       this.release();
       return;
     }
@@ -280,7 +280,7 @@ class S3Object implements ObjectSink {
       this.target.client.send(new CompleteMultipartUploadCommand({ Bucket: this.target.bucket, Key: this.key, UploadId: uploadId, MultipartUpload: { Parts: this.parts } })),
     );
     this.uploadId = undefined;
-    this.uploaded(this.partsBytes);
+    this.uploaded(this.partsBytes, end.rawBytes);
     // Nothing left to abort; the entry stays (without the upload) until its records are acknowledged.
     this.target.journal.replace({ key: this.key, prefix: this.start.prefix, first: this.start.firstRecord, last: end.lastRecord });
     this.release();
@@ -351,9 +351,10 @@ class S3Object implements ObjectSink {
     this.target.uploads.open.delete(this);
   }
 
-  private uploaded(bytes: number): void {
+  private uploaded(bytes: number, rawBytes: number): void {
     this.target.uploads.objects++;
     this.target.uploads.bytes += bytes;
+    this.target.uploads.rawBytes += rawBytes;
   }
 
   private async request<T>(op: string, send: () => Promise<T>): Promise<T> {

@@ -19,6 +19,8 @@ export interface UploadStats {
   objects: number;
   /** Bytes of those objects as stored (after compression). */
   bytes: number;
+  /** Bytes of those objects before compression (their NDJSON). */
+  rawBytes: number;
   /** Multipart parts uploaded. */
   parts: number;
   /** Failed requests by reason (`NoSuchBucket`, `SlowDown`, `ECONNREFUSED`, …); every one is retried from the buffer. */
@@ -30,7 +32,7 @@ export interface UploadStats {
 }
 
 export function newUploadStats(): UploadStats {
-  return { objects: 0, bytes: 0, parts: 0, failures: {}, durations: {}, open: new Set() };
+  return { objects: 0, bytes: 0, rawBytes: 0, parts: 0, failures: {}, durations: {}, open: new Set() };
 }
 
 export function observeDuration(stats: UploadStats, request: string, seconds: number): void {

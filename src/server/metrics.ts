@@ -128,6 +128,7 @@ export const METRICS: readonly MetricDefinition[] = [
   { name: 'logship_output_requests_total', type: 'counter', help: 'Requests to the destination by outcome (sent, failed, split).', labelNames: ['output', 'outcome'], read: byOutcome((c) => c.requests) },
   { name: 'logship_output_objects_uploaded_total', type: 'counter', help: 'S3 objects whose upload completed (PutObject or CompleteMultipartUpload).', labelNames: ['output'], read: perUploads((u) => u.objects) },
   { name: 'logship_output_uploaded_bytes_total', type: 'counter', help: 'Bytes of the S3 objects uploaded, as stored (after compression).', labelNames: ['output'], read: perUploads((u) => u.bytes) },
+  { name: 'logship_output_uploaded_raw_bytes_total', type: 'counter', help: 'Bytes of the S3 objects uploaded before compression (their NDJSON): with uploaded_bytes_total, the compression ratio.', labelNames: ['output'], read: perUploads((u) => u.rawBytes) },
   { name: 'logship_output_upload_parts_total', type: 'counter', help: 'Multipart upload parts uploaded.', labelNames: ['output'], read: perUploads((u) => u.parts) },
   { name: 'logship_output_upload_failures_total', type: 'counter', help: 'Failed S3 requests by reason (NoSuchBucket, AccessDenied, SlowDown, ECONNREFUSED, …); each is retried from the buffer.', labelNames: ['output', 'reason'], read: perUploadsBy('reason', (u) => u.failures) },
   { name: 'logship_output_open_objects', type: 'gauge', help: 'S3 objects open (receiving events, not uploaded yet).', labelNames: ['output'], read: perUploads((u) => u.open.size) },

@@ -8,28 +8,21 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireEngine, sleep, useHarness, writeConfig, type LogshipProcess } from '../support/logship-process.js';
+import { describe, expect, it } from 'vitest';
+import { sleep, useHarness, writeConfig, type LogshipProcess } from '../support/logship-process.js';
 import { prng } from '../support/prng.js';
-import { S3RVER_KEYS, startS3Server, type HeldRequest, type S3TestServer } from '../support/s3-server.js';
+import { type HeldRequest, S3RVER_KEYS, useS3Server } from '../support/s3-server.js';
 
-let server: S3TestServer;
+const s3 = useS3Server({ engine: true });
 
 type Moment = 'put-before' | 'put-after' | 'complete-before' | 'complete-after' | 'part-before' | 'random';
 
 describe('s3 output, kill -9 during uploads', () => {
   const h = useHarness();
-  beforeAll(async () => {
-    requireEngine();
-    server = await startS3Server();
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
 
   it('ten kills at held and random moments: every line once in the bucket, no key with two contents, no upload left open', async ({ skip }) => {
-    if (server.proxy === undefined) return skip();
-    const proxy = server.proxy;
+    if (s3.server.proxy === undefined) return skip();
+    const proxy = s3.server.proxy;
     const root = await h.tmp('s3-crash');
     const file = path.join(root, 'logs', 'app.log');
     const random = prng(0x5eed12);
@@ -45,7 +38,7 @@ describe('s3 output, kill -9 during uploads', () => {
     const base = `logship-test-${randomBytes(6).toString('hex')}/`;
     const cfg = await config(root, file, base);
 
-    const inBase = (url: string): boolean => url.startsWith(`/${server.bucket}/${base}`);
+    const inBase = (url: string): boolean => url.startsWith(`/${s3.server.bucket}/${base}`);
     const matchers: Record<Exclude<Moment, 'random'>, HeldRequest['match']> = {
       'put-before': (m, u) => m === 'PUT' && inBase(u) && !u.includes('uploadId'),
       'put-after': (m, u) => m === 'PUT' && inBase(u) && !u.includes('uploadId'),
@@ -56,7 +49,7 @@ describe('s3 output, kill -9 during uploads', () => {
     // The moments the issue names come first, while the multipart object is surely not acknowledged yet.
     const moments: Moment[] = ['complete-before', 'complete-after', 'put-after', 'part-before', 'put-before', 'random', 'put-after', 'random', 'put-before', 'random'];
     const reached: string[] = [];
-    const uploads = (): number => server.requests!.filter((r) => inBase(r.url) && r.method !== 'GET').length;
+    const uploads = (): number => s3.server.requests!.filter((r) => inBase(r.url) && r.method !== 'GET').length;
 
     for (const [run, moment] of moments.entries()) {
       const proc = h.start(cfg);
@@ -127,9 +120,9 @@ async function config(root: string, file: string, base: string): Promise<string>
       {
         name: 'archive',
         type: 's3',
-        bucket: server.bucket,
-        region: server.region,
-        endpoint: server.endpoint,
+        bucket: s3.server.bucket,
+        region: s3.server.region,
+        endpoint: s3.server.endpoint,
         force_path_style: true,
         credentials: { access_key_id_file: path.join(root, 'key-id'), secret_access_key_file: path.join(root, 'secret') },
         prefix: `${base}%Y/`,
@@ -169,8 +162,8 @@ async function untilCheckpointed(proc: LogshipProcess, root: string, file: strin
 /** Every line's message in the objects under `base`. */
 async function messages(base: string): Promise<string[]> {
   const got: string[] = [];
-  for (const key of await server.list(base)) {
-    const body = gunzipSync((await server.get(key)).body);
+  for (const key of await s3.server.list(base)) {
+    const body = gunzipSync((await s3.server.get(key)).body);
     for (const l of body.toString('utf8').split('\n')) if (l !== '') got.push((JSON.parse(l) as { message: string }).message);
   }
   return got;

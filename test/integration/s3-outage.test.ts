@@ -6,28 +6,21 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireEngine, sleep, useHarness, writeConfig, type LogshipProcess } from '../support/logship-process.js';
-import { S3RVER_KEYS, startS3Server, type S3TestServer } from '../support/s3-server.js';
+import { describe, expect, it } from 'vitest';
+import { sleep, useHarness, writeConfig, type LogshipProcess } from '../support/logship-process.js';
+import { S3RVER_KEYS, useS3Server } from '../support/s3-server.js';
+
+const s3 = useS3Server({ engine: true });
 
 const REBUILD_LOG = 'output failed; rebuilding it and delivering again from the oldest unacknowledged record';
 const OUTAGE_MS = 60_000;
 
-let server: S3TestServer;
-
 describe('s3 output, server down for 60 s', () => {
   const h = useHarness();
-  beforeAll(async () => {
-    requireEngine();
-    server = await startS3Server();
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
 
   it('reports the failure in the log and on /health, keeps everything buffered, and delivers every line once after', async ({ skip }) => {
-    if (server.outage === undefined) return skip();
-    const outage = server.outage;
+    if (s3.server.outage === undefined) return skip();
+    const outage = s3.server.outage;
     const root = await h.tmp('s3-outage');
     const file = path.join(root, 'logs', 'app.log');
     const before = Array.from({ length: 2000 }, (_, i) => `before-${i} ${randomBytes(24).toString('hex')}`);
@@ -78,9 +71,9 @@ async function config(root: string, file: string, base: string): Promise<string>
       {
         name: 'archive',
         type: 's3',
-        bucket: server.bucket,
-        region: server.region,
-        endpoint: server.endpoint,
+        bucket: s3.server.bucket,
+        region: s3.server.region,
+        endpoint: s3.server.endpoint,
         force_path_style: true,
         credentials: { access_key_id_file: path.join(root, 'key-id'), secret_access_key_file: path.join(root, 'secret') },
         prefix: `${base}%Y/`,
@@ -112,8 +105,8 @@ async function until<T>(what: string, proc: LogshipProcess, probe: () => T | fal
 
 async function messages(base: string): Promise<string[]> {
   const got: string[] = [];
-  for (const key of await server.list(base)) {
-    for (const l of gunzipSync((await server.get(key)).body).toString('utf8').split('\n')) if (l !== '') got.push((JSON.parse(l) as { message: string }).message);
+  for (const key of await s3.server.list(base)) {
+    for (const l of gunzipSync((await s3.server.get(key)).body).toString('utf8').split('\n')) if (l !== '') got.push((JSON.parse(l) as { message: string }).message);
   }
   return got;
 }

@@ -9,44 +9,37 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireEngine, sleep, useHarness, writeConfig, type LogshipProcess } from '../support/logship-process.js';
-import { S3RVER_KEYS, startS3Server, type S3TestServer } from '../support/s3-server.js';
+import { describe, expect, it } from 'vitest';
+import { sleep, useHarness, writeConfig, type LogshipProcess } from '../support/logship-process.js';
+import { S3RVER_KEYS, useS3Server } from '../support/s3-server.js';
+
+const s3 = useS3Server({ engine: true });
 
 const REBUILD_LOG = 'output failed; rebuilding it and delivering again from the oldest unacknowledged record';
 
-let server: S3TestServer;
-
 describe('s3 output through logship', () => {
   const h = useHarness();
-  beforeAll(async () => {
-    requireEngine();
-    server = await startS3Server();
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
 
   it('reports a missing bucket by name, keeps everything buffered, and delivers every line once the bucket exists', async () => {
     const root = await h.tmp('s3');
     const file = path.join(root, 'logs', 'app.log');
     const lines = Array.from({ length: 2000 }, (_, i) => `line-${i} ${'x'.repeat(i % 50)}`);
     writeFileSync(file, `${lines.join('\n')}\n`);
-    const bucket = `${server.bucket}-late-${randomBytes(4).toString('hex')}`;
+    const bucket = `${s3.server.bucket}-late-${randomBytes(4).toString('hex')}`;
     const base = `logship-test-${randomBytes(6).toString('hex')}/`;
     const cfg = await s3Config(root, file, bucket, base);
     const proc = h.start(cfg);
 
     // The start-up line names the bucket, the writer id and the kind of credentials, never a secret.
     const started = await waitForLog(proc, (r) => r.bucket === bucket && typeof r.writerId === 'string');
-    if (server.local) expect(started.credentials).toBe(`static keys from ${path.join(root, 'key-id')}`);
+    if (s3.server.local) expect(started.credentials).toBe(`static keys from ${path.join(root, 'key-id')}`);
     else expect(started.credentials).toMatch(/^the AWS SDK default chain: /);
-    if (server.local) expect(proc.stderr).not.toContain(S3RVER_KEYS.secretAccessKey);
+    if (s3.server.local) expect(proc.stderr).not.toContain(S3RVER_KEYS.secretAccessKey);
     const failure = await waitForLog(proc, (r) => r.msg === REBUILD_LOG && String(r.err).includes(`bucket "${bucket}": NoSuchBucket`));
     expect(String(failure.err)).toMatch(/the bucket does not exist/);
     expect(proc.running).toBe(true);
 
-    await server.client.send(new CreateBucketCommand({ Bucket: bucket }));
+    await s3.server.client.send(new CreateBucketCommand({ Bucket: bucket }));
     await waitForMessages(proc, bucket, base, lines.length);
     expect((await proc.stop()).code).toBe(0);
     const received = await messages(bucket, base);
@@ -55,51 +48,51 @@ describe('s3 output through logship', () => {
   }, 180_000);
 
   it('retries throttling (503 SlowDown) from the buffer and delivers every line once', async ({ skip }) => {
-    if (server.faults === undefined) return skip();
+    if (s3.server.faults === undefined) return skip();
     const root = await h.tmp('s3');
     const file = path.join(root, 'logs', 'app.log');
     const lines = Array.from({ length: 1000 }, (_, i) => `slow-${i}`);
     writeFileSync(file, `${lines.join('\n')}\n`);
     const base = `logship-test-${randomBytes(6).toString('hex')}/`;
-    server.faults.push({ match: (method, url) => method === 'PUT' && url.startsWith(`/${server.bucket}/${base}`), status: 503, code: 'SlowDown', times: 3 });
-    const proc = h.start(await s3Config(root, file, server.bucket, base));
+    s3.server.faults.push({ match: (method, url) => method === 'PUT' && url.startsWith(`/${s3.server.bucket}/${base}`), status: 503, code: 'SlowDown', times: 3 });
+    const proc = h.start(await s3Config(root, file, s3.server.bucket, base));
 
-    await waitForMessages(proc, server.bucket, base, lines.length);
+    await waitForMessages(proc, s3.server.bucket, base, lines.length);
     const retried = proc.logRecords().filter((r) => r.msg === REBUILD_LOG && /failed: SlowDown \(HTTP 503\).*retried from the buffer/.test(String(r.err)));
     // Each throttled upload fails the output (a failure while it closes is not logged again), and all three were answered.
     expect(retried.length).toBeGreaterThanOrEqual(1);
-    expect(server.faults.every((f) => f.times === 0)).toBe(true);
+    expect(s3.server.faults.every((f) => f.times === 0)).toBe(true);
     expect((await proc.stop()).code).toBe(0);
-    const received = await messages(server.bucket, base);
+    const received = await messages(s3.server.bucket, base);
     expect(received.length).toBe(lines.length);
     expect([...received].sort()).toEqual([...lines].sort());
   }, 180_000);
   it('loses nothing while the server is unreachable: the failure is reported, everything is delivered once it is back', async ({ skip }) => {
-    if (server.outage === undefined) return skip();
+    if (s3.server.outage === undefined) return skip();
     const root = await h.tmp('s3');
     const file = path.join(root, 'logs', 'app.log');
     const before = Array.from({ length: 1000 }, (_, i) => `before-${i}`);
     const during = Array.from({ length: 1000 }, (_, i) => `during-${i}`);
     writeFileSync(file, `${before.join('\n')}\n`);
     const base = `logship-test-${randomBytes(6).toString('hex')}/`;
-    server.outage.down = true;
+    s3.server.outage.down = true;
     try {
-      const proc = h.start(await s3Config(root, file, server.bucket, base));
+      const proc = h.start(await s3Config(root, file, s3.server.bucket, base));
       await waitForLog(proc, (r) => r.msg === REBUILD_LOG && /failed: (ECONNRESET|socket hang up).*retried from the buffer/i.test(String(r.err)));
       appendFileSync(file, `${during.join('\n')}\n`);
       // Still down after the new lines are read: a second failure, later than the append.
       const failures = () => proc.logRecords().filter((r) => r.msg === REBUILD_LOG).length;
       const seen = failures();
       await waitForLog(proc, () => failures() > seen);
-      expect(await server.list(base)).toEqual([]);
-      server.outage.down = false;
+      expect(await s3.server.list(base)).toEqual([]);
+      s3.server.outage.down = false;
 
-      await waitForMessages(proc, server.bucket, base, before.length + during.length);
+      await waitForMessages(proc, s3.server.bucket, base, before.length + during.length);
       expect((await proc.stop()).code).toBe(0);
-      const received = await messages(server.bucket, base);
+      const received = await messages(s3.server.bucket, base);
       expect([...received].sort()).toEqual([...before, ...during].sort());
     } finally {
-      server.outage.down = false;
+      s3.server.outage.down = false;
     }
   }, 240_000);
   it('two instances with their own state writing one prefix never share a key: the same file shipped by both arrives twice', async () => {
@@ -113,28 +106,28 @@ describe('s3 output through logship', () => {
     for (const n of [1, 2]) {
       const dir = path.join(root, `instance-${n}`);
       mkdirSync(dir);
-      procs.push(h.start(await s3Config(dir, file, server.bucket, base)));
+      procs.push(h.start(await s3Config(dir, file, s3.server.bucket, base)));
     }
-    await waitForMessages(procs[0]!, server.bucket, base, 2 * lines.length);
+    await waitForMessages(procs[0]!, s3.server.bucket, base, 2 * lines.length);
     for (const p of procs) expect((await p.stop()).code).toBe(0);
 
-    const received = await messages(server.bucket, base);
+    const received = await messages(s3.server.bucket, base);
     const counts = new Map<string, number>();
     for (const m of received) counts.set(m, (counts.get(m) ?? 0) + 1);
     expect([...counts.keys()].sort()).toEqual([...lines].sort());
     expect([...counts.values()].every((c) => c === 2)).toBe(true);
-    const writers = new Set((await server.list(base)).map((k) => k.slice(k.lastIndexOf('/') + 1).split('-')[0]));
+    const writers = new Set((await s3.server.list(base)).map((k) => k.slice(k.lastIndexOf('/') + 1).split('-')[0]));
     expect(writers.size).toBe(2);
   }, 180_000);
   it('kill -9 during uploads, three times, loses nothing (at-least-once: duplicates are counted, not ruled out yet)', async ({ skip }) => {
-    if (server.requests === undefined) return skip();
+    if (s3.server.requests === undefined) return skip();
     const root = await h.tmp('s3');
     const file = path.join(root, 'logs', 'app.log');
     const lines = Array.from({ length: 20_000 }, (_, i) => `killed-${i} ${'y'.repeat(i % 40)}`);
     writeFileSync(file, `${lines.join('\n')}\n`);
     const base = `logship-test-${randomBytes(6).toString('hex')}/`;
-    const cfg = await s3Config(root, file, server.bucket, base, { max_age: '1s', max_bytes: '64KiB' });
-    const uploads = () => server.requests!.filter((r) => r.method === 'PUT' && r.url.startsWith(`/${server.bucket}/${base}`)).length;
+    const cfg = await s3Config(root, file, s3.server.bucket, base, { max_age: '1s', max_bytes: '64KiB' });
+    const uploads = () => s3.server.requests!.filter((r) => r.method === 'PUT' && r.url.startsWith(`/${s3.server.bucket}/${base}`)).length;
 
     for (let kill = 1; kill <= 3; kill++) {
       const proc = h.start(cfg);
@@ -153,12 +146,12 @@ describe('s3 output through logship', () => {
     await waitForLog(proc, (r) => typeof r.writerId === 'string');
     const deadline = Date.now() + 120_000;
     const wanted = new Set(lines);
-    for (let got = new Set(await messages(server.bucket, base, true)); [...wanted].some((l) => !got.has(l)); got = new Set(await messages(server.bucket, base, true))) {
+    for (let got = new Set(await messages(s3.server.bucket, base, true)); [...wanted].some((l) => !got.has(l)); got = new Set(await messages(s3.server.bucket, base, true))) {
       if (Date.now() > deadline || !proc.running) throw new Error(`${got.size} of ${lines.length} distinct lines in the bucket\n${proc.describe()}`);
       await sleep(500);
     }
     expect((await proc.stop()).code).toBe(0);
-    const received = await messages(server.bucket, base);
+    const received = await messages(s3.server.bucket, base);
     expect(new Set(received)).toEqual(wanted);
     h.note(`kill -9 x3: ${received.length - lines.length} duplicate lines of ${lines.length}`);
   }, 300_000);
@@ -167,7 +160,7 @@ describe('s3 output through logship', () => {
 /** A config tailing `file` into an `s3` output to `bucket` under `base`, objects closed after 1 s unless `object` says otherwise. */
 async function s3Config(root: string, file: string, bucket: string, base: string, object: Record<string, string> = { max_age: '1s' }): Promise<string> {
   const credentials: Record<string, string> = {};
-  if (server.local) {
+  if (s3.server.local) {
     writeFileSync(path.join(root, 'key-id'), S3RVER_KEYS.accessKeyId);
     writeFileSync(path.join(root, 'secret'), S3RVER_KEYS.secretAccessKey);
     Object.assign(credentials, { access_key_id_file: path.join(root, 'key-id'), secret_access_key_file: path.join(root, 'secret') });
@@ -181,10 +174,10 @@ async function s3Config(root: string, file: string, bucket: string, base: string
         name: 'archive',
         type: 's3',
         bucket,
-        region: server.region,
-        endpoint: server.endpoint,
+        region: s3.server.region,
+        endpoint: s3.server.endpoint,
         force_path_style: true,
-        ...(server.local && { credentials }),
+        ...(s3.server.local && { credentials }),
         prefix: `${base}%Y/`,
         object,
       },
@@ -198,10 +191,10 @@ async function s3Config(root: string, file: string, bucket: string, base: string
  */
 async function messages(bucket: string, base: string, whileRunning = false): Promise<string[]> {
   const got: string[] = [];
-  for (const key of await server.list(base, bucket)) {
+  for (const key of await s3.server.list(base, bucket)) {
     let body: Buffer;
     try {
-      body = gunzipSync((await server.get(key, bucket)).body);
+      body = gunzipSync((await s3.server.get(key, bucket)).body);
     } catch (err) {
       if (whileRunning) continue;
       throw new Error(`${key}: ${(err as Error).message}`, { cause: err });

@@ -6,25 +6,18 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireEngine, sleep, useHarness, writeConfig, type LogshipProcess } from '../support/logship-process.js';
-import { S3RVER_KEYS, startS3Server, type S3TestServer } from '../support/s3-server.js';
+import { describe, expect, it } from 'vitest';
+import { sleep, useHarness, writeConfig, type LogshipProcess } from '../support/logship-process.js';
+import { S3RVER_KEYS, useS3Server } from '../support/s3-server.js';
+
+const s3 = useS3Server({ engine: true });
 
 const MiB = 1024 * 1024;
 const KiB = 1024;
 const START = Date.UTC(2026, 0, 31, 22, 0, 0);
 
-let server: S3TestServer;
-
 describe('s3 output at volume', () => {
   const h = useHarness();
-  beforeAll(async () => {
-    requireEngine();
-    server = await startS3Server();
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
 
   it('200,000 events: each once, objects of about max_bytes, keys <dt=…/hour=…/><writer>-<first record>-<first event id> of the first event', async () => {
     const root = await h.tmp('s3-volume');
@@ -45,10 +38,10 @@ describe('s3 output at volume', () => {
     const seen = new Set<string>();
     let count = 0;
     const byHour = new Map<string, { first: number; bytes: number }[]>();
-    for (const key of await server.list(base)) {
+    for (const key of await s3.server.list(base)) {
       const m = shape.exec(key);
       expect(m, key).not.toBeNull();
-      const { body } = await server.get(key);
+      const { body } = await s3.server.get(key);
       const events = gunzipSync(body)
         .toString('utf8')
         .split('\n')
@@ -77,7 +70,7 @@ describe('s3 output at volume', () => {
   }, 300_000);
 
   it('a 50 MiB object goes up in 8 MiB parts, each as the server receives it, and comes back whole', async ({ skip }) => {
-    if (server.requests === undefined) return skip();
+    if (s3.server.requests === undefined) return skip();
     const root = await h.tmp('s3-volume');
     const file = path.join(root, 'logs', 'app.log');
     // 5,200 lines of 10 KiB, uncompressed: the object is more than 50 MiB with the event fields around each line.
@@ -88,11 +81,11 @@ describe('s3 output at volume', () => {
     await untilAcked(proc, root, lines.length);
     expect((await proc.stop()).code).toBe(0);
 
-    const keys = await server.list(base);
+    const keys = await s3.server.list(base);
     expect(keys).toHaveLength(1);
-    const { body } = await server.get(keys[0]!);
+    const { body } = await s3.server.get(keys[0]!);
     expect(body.length).toBeGreaterThan(50 * MiB);
-    const sent = server.requests.filter((r) => r.url.startsWith(`/${server.bucket}/${keys[0]}`));
+    const sent = s3.server.requests.filter((r) => r.url.startsWith(`/${s3.server.bucket}/${keys[0]}`));
     const parts = sent.filter((r) => r.method === 'PUT' && r.url.includes('partNumber='));
     expect(sent[0]!.method).toBe('POST');
     expect(sent.at(-1)!.method).toBe('POST');
@@ -122,15 +115,15 @@ describe('s3 output at volume', () => {
     for (const r of runs) await untilAcked(r.proc, r.dir, r.lines.length);
     for (const r of runs) expect((await r.proc.stop()).code).toBe(0);
 
-    const keys = await server.list(base);
+    const keys = await s3.server.list(base);
     const writers = new Set(keys.map((k) => k.slice(k.lastIndexOf('/') + 1).split('-')[0]));
     expect(writers.size).toBe(2);
     const received: string[] = [];
-    for (const key of keys) for (const l of gunzipSync((await server.get(key)).body).toString('utf8').split('\n')) if (l !== '') received.push((JSON.parse(l) as { message: string }).message);
+    for (const key of keys) for (const l of gunzipSync((await s3.server.get(key)).body).toString('utf8').split('\n')) if (l !== '') received.push((JSON.parse(l) as { message: string }).message);
     const all = runs.flatMap((r) => r.lines);
     expect(received.length).toBe(all.length);
     expect(new Set(received)).toEqual(new Set(all));
-    for (const [key, digests] of server.proxy?.contents ?? []) if (key.startsWith(base)) expect(digests, key).toHaveLength(1);
+    for (const [key, digests] of s3.server.proxy?.contents ?? []) if (key.startsWith(base)) expect(digests, key).toHaveLength(1);
   }, 300_000);
 });
 
@@ -145,11 +138,11 @@ async function config(root: string, file: string, output: Record<string, unknown
       {
         name: 'archive',
         type: 's3',
-        bucket: server.bucket,
-        region: server.region,
-        endpoint: server.endpoint,
+        bucket: s3.server.bucket,
+        region: s3.server.region,
+        endpoint: s3.server.endpoint,
         force_path_style: true,
-        ...(server.local && { credentials: { access_key_id_file: path.join(root, 'key-id'), secret_access_key_file: path.join(root, 'secret') } }),
+        ...(s3.server.local && { credentials: { access_key_id_file: path.join(root, 'key-id'), secret_access_key_file: path.join(root, 'secret') } }),
         ...output,
       },
     ],

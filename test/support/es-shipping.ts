@@ -6,7 +6,7 @@ import { sleep, type LogshipProcess } from './logship-process.js';
 import { field, type ShippedEvent } from './output.js';
 
 /** The `elasticsearch` output for `target`, with short backoffs so a test does not wait out production ones. */
-export function esOutput(target: EsTarget, over: Record<string, unknown> = {}): Record<string, unknown> {
+export function esOutput(target: Pick<EsTarget, 'url' | 'auth'>, over: Record<string, unknown> = {}): Record<string, unknown> {
   const auth = target.auth;
   return {
     type: 'elasticsearch',

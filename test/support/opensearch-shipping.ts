@@ -2,23 +2,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { rejectWhere, type ItemFaultRule } from './es-server.js';
+import { esOutput } from './es-shipping.js';
 import { baseConfig, writeConfig } from './logship-process.js';
 import type { OpenSearchTarget } from './opensearch-target.js';
 import { parseNumbered } from './output.js';
 
+/** The `elasticsearch` test output's settings (short backoffs, auth from the target), as `type: opensearch`. */
 export function osOutput(target: OpenSearchTarget, over: Record<string, unknown> = {}): Record<string, unknown> {
-  const auth = target.auth;
-  return {
-    type: 'opensearch',
-    name: 'os',
-    hosts: target.url,
-    index: 'logship-test',
-    retry: { initial_backoff: '50ms', max_backoff: '1s' },
-    batch: { max_bytes: '1MiB', timeout: '200ms' },
-    ...(auth && 'username' in auth && { auth: { username: auth.username, password: auth.password } }),
-    ...(process.env.LOGSHIP_OPENSEARCH_INSECURE === '1' && { tls: { verify: false } }),
-    ...over,
-  };
+  return esOutput(target, { type: 'opensearch', name: 'os', ...(process.env.LOGSHIP_OPENSEARCH_INSECURE === '1' && { tls: { verify: false } }), ...over });
 }
 
 /** A config reading `<root>/logs/*.log` (plain lines) into the opensearch output. */

@@ -15,6 +15,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll } from 'vitest';
+import { requireEngine } from './logship-process.js';
 
 interface S3rverInstance {
   run(): Promise<{ address: string; port: number }>;
@@ -292,6 +294,27 @@ function around(s: { endpoint: string; requests: RecordedRequest[] | undefined; 
     async stop() {
       s.client.destroy();
       await s.stop();
+    },
+  };
+}
+
+/**
+ * The S3 test server for one test file: started before its tests (with the
+ * built CLI checked, for files that run logship), stopped after them.
+ */
+export function useS3Server(opts: { engine?: boolean } = {}): { readonly server: S3TestServer } {
+  let server: S3TestServer | undefined;
+  beforeAll(async () => {
+    if (opts.engine) requireEngine();
+    server = await startS3Server();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  return {
+    get server() {
+      if (!server) throw new Error('the S3 test server is not started (use it inside tests)');
+      return server;
     },
   };
 }

@@ -4,10 +4,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll } from 'vitest';
+import { afterEach } from 'vitest';
 import { s3OutputSchema, type S3OutputConfig } from '../../outputs/s3/config.js';
 import type { Output } from '../../src/output/contract.js';
-import { S3RVER_KEYS, startS3Server, type S3TestServer } from './s3-server.js';
+import { S3RVER_KEYS, useS3Server, type S3TestServer } from './s3-server.js';
 
 export interface S3Harness {
   readonly server: S3TestServer;
@@ -21,23 +21,16 @@ export interface S3Harness {
 }
 
 export function useS3Harness(label: string): S3Harness {
-  let server: S3TestServer | undefined;
+  const s3 = useS3Server();
   const dirs: string[] = [];
   const outputs: Output[] = [];
-  beforeAll(async () => {
-    server = await startS3Server();
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
   afterEach(async () => {
     await Promise.allSettled(outputs.splice(0).map((o) => o.close()));
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
   const harness: S3Harness = {
     get server() {
-      if (!server) throw new Error('the S3 test server is not started (use the harness inside tests)');
-      return server;
+      return s3.server;
     },
     tempDir() {
       const d = mkdtempSync(join(tmpdir(), `logship-${label}-`));

@@ -169,8 +169,8 @@ describe('object core: routing', () => {
     ]);
     // What a store can name an object by, and the range of records it ends with.
     expect(store.objects.map((o) => [o.start.firstTime, o.start.firstSeq, o.start.firstEventId, o.end])).toEqual([
-      [DAY1, 1, '1-0', { lastSeq: 2, lastEventId: '2-1', lastRecord: 2 }],
-      [DAY2, 1, '1-1', { lastSeq: 2, lastEventId: '2-0', lastRecord: 1 }],
+      [DAY1, 1, '1-0', { lastSeq: 2, lastEventId: '2-1', lastRecord: 2, rawBytes: Buffer.byteLength(lines([t1[0]!, t1[3]!, t2[1]!])) }],
+      [DAY2, 1, '1-1', { lastSeq: 2, lastEventId: '2-0', lastRecord: 1, rawBytes: Buffer.byteLength(lines([t1[1]!, t1[2]!, t1[4]!, t2[0]!])) }],
     ]);
     expect(store.objects.map((o) => o.state)).toEqual(['closed', 'closed']);
   });

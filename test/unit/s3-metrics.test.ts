@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { s3OutputSchema } from '../../outputs/s3/config.js';
@@ -88,6 +89,8 @@ describe('s3 metrics', () => {
     expect(keys).toHaveLength(2);
     expect(value(text, 'logship_output_objects_uploaded_total{output="archive"}')).toBe(2);
     expect(value(text, 'logship_output_uploaded_bytes_total{output="archive"}')).toBe(stored);
+    // Uncompressed objects: what was stored is what was appended.
+    expect(value(text, 'logship_output_uploaded_raw_bytes_total{output="archive"}')).toBe(stored);
     expect(value(text, 'logship_output_upload_parts_total{output="archive"}')).toBe(partRequests);
     expect(partRequests).toBeGreaterThanOrEqual(2);
     expect(value(text, 'logship_output_upload_failures_total{output="archive",reason="SlowDown"}')).toBe(1);
@@ -101,4 +104,19 @@ describe('s3 metrics', () => {
     expect(value(text, 'logship_output_upload_request_duration_seconds_count{output="archive",request="CompleteMultipartUpload"}')).toBe(1);
     expect(value(text, 'logship_output_upload_request_duration_seconds_sum{output="archive",request="UploadPart"}')).toBeGreaterThan(0);
   }, 120_000);
+
+  it('counts gzip objects both as stored and before compression: the two give the compression ratio', async ({ skip }) => {
+    if (!h.server.local) return skip();
+    const base = `logship-test-${randomBytes(6).toString('hex')}/`;
+    const counters: OutputCounters = { events: {}, requests: {} };
+    const registry = createMetrics({ inputs: () => [], outputs: () => [{ output: 'archive', buffer: { bytes: 0, pending: 0, droppedEvents: 0, quarantinedPlaces: 0, quarantinedBytes: 0, lostRecords: 0, diskFull: false, dirVanished: 0, writeErrors: {} } as never, counters }], checkpoint: () => ({ writeErrors: {}, diskFull: false }) });
+    const out = output({ prefix: base, compression: 'gzip' }, counters);
+    await out.start();
+    await out.write(batch(1, 2_000, 200));
+    await out.close();
+    const bodies = await Promise.all((await h.server.list(base)).map(async (k) => (await h.server.get(k)).body));
+    const text = await registry.metrics();
+    expect(value(text, 'logship_output_uploaded_bytes_total{output="archive"}')).toBe(bodies.reduce((n, b) => n + b.length, 0));
+    expect(value(text, 'logship_output_uploaded_raw_bytes_total{output="archive"}')).toBe(bodies.reduce((n, b) => n + gunzipSync(b).length, 0));
+  }, 60_000);
 });
