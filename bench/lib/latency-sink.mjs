@@ -9,7 +9,7 @@ import { gunzipSync } from 'node:zlib';
 const T_FIELD = /"t":(\d+(?:\.\d+)?)/;
 
 export async function startLatencySink({ port = 0 } = {}) {
-  const state = { docs: 0, bulks: 0, bytes: 0, ids: new Set(), duplicates: 0, latencies: [], bulkLog: [] };
+  const state = { docs: 0, bulks: 0, bytes: 0, ids: new Set(), duplicates: 0, latencies: [] };
   const server = createServer((req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
@@ -47,7 +47,6 @@ export async function startLatencySink({ port = 0 } = {}) {
         state.docs += docsHere;
         state.bulks++;
         state.bytes += body.length;
-        state.bulkLog.push([now, docsHere, body.length]);
         res.end(JSON.stringify({ took: 1, errors: state.duplicates > 0, items }));
         return;
       }

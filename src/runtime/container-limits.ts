@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { parseSize } from '../../parsers/units.js';
 
 /** Where a limit was read from, for the start-up log. */
@@ -42,22 +41,4 @@ export function memoryLimit(env: NodeJS.ProcessEnv = process.env, read: ReadText
   const v1 = read('/sys/fs/cgroup/memory/memory.limit_in_bytes');
   if (v1 !== undefined && /^\d+$/.test(v1) && Number(v1) < UNLIMITED_V1) return { bytes: Number(v1), source: 'cgroup v1 memory.limit_in_bytes' };
   return undefined;
-}
-
-/**
- * CPUs this process may use: the cgroup CPU quota (v2 `cpu.max`, v1
- * `cpu.cfs_quota_us`/`cpu.cfs_period_us`) rounded up, capped by the CPUs
- * the scheduler gives it. A pod limited to 500m counts as one.
- */
-export function usableCpus(read: ReadText = readText): number {
-  const cpus = availableParallelism();
-  let quota: number | undefined;
-  const v2 = read('/sys/fs/cgroup/cpu.max')?.split(/\s+/);
-  if (v2 && v2[0] !== 'max' && v2.length === 2) quota = Number(v2[0]) / Number(v2[1]);
-  else {
-    const q = Number(read('/sys/fs/cgroup/cpu/cpu.cfs_quota_us'));
-    const p = Number(read('/sys/fs/cgroup/cpu/cpu.cfs_period_us'));
-    if (q > 0 && p > 0) quota = q / p;
-  }
-  return quota !== undefined && Number.isFinite(quota) && quota > 0 ? Math.max(1, Math.min(cpus, Math.ceil(quota))) : cpus;
 }

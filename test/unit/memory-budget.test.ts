@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { memoryLimit, usableCpus } from '../../src/runtime/container-limits.js';
+import { memoryLimit } from '../../src/runtime/container-limits.js';
 import { fitToMemory, heapFlags, memoryBudget } from '../../src/runtime/memory-budget.js';
 import type { BatchLimits } from '../../src/output/contract.js';
 
@@ -30,11 +30,6 @@ describe('container memory limit', () => {
     expect(memoryLimit({}, files({}))).toBeUndefined();
   });
 
-  it('counts a CPU quota as whole CPUs, at least one, at most the machine has', () => {
-    expect(usableCpus(files({ '/sys/fs/cgroup/cpu.max': '50000 100000' }))).toBe(1);
-    expect(usableCpus(files({ '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '-1', '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000' }))).toBeGreaterThanOrEqual(1);
-    expect(usableCpus(files({ '/sys/fs/cgroup/cpu.max': '10000000 100000' }))).toBeLessThanOrEqual(usableCpus(files({})));
-  });
 });
 
 describe('memory budget', () => {
