@@ -2,8 +2,7 @@ import type { ChainRecord } from '../../parsers/chain.js';
 import type { FieldEntries, FieldSource } from '../enrich/field-source.js';
 import { errorText } from '../../parsers/types.js';
 import { eventId } from '../event/event-id.js';
-import type { EventBatch } from '../output/contract.js';
-import { recordsFromJson } from '../output/record-batch.js';
+import { recordsFromJson, type RecordBatch } from '../output/record-batch.js';
 import type { SourceRef } from '../tail/line-batch.js';
 
 /**
@@ -48,8 +47,8 @@ export class EventEncoder {
     return [...byPath.values()];
   }
 
-  /** One file's records as a pipeline batch: each event's JSON, time and id. */
-  encodeBatch(seq: number, recs: readonly ChainRecord[], source: SourceRef): EventBatch {
+  /** One file's records as bytes: each event's JSON, time and id. */
+  encodeBatch(recs: readonly ChainRecord[], source: SourceRef): RecordBatch {
     if (this.enrichment !== undefined && this.enrichment.version !== this.enrichmentVersion) this.staticFields = this.composeStaticFields();
     const records = new Array<string>(recs.length);
     const times = new Float64Array(recs.length);
@@ -66,7 +65,7 @@ export class EventEncoder {
       records[i] = json;
       times[i] = rec.time;
     }
-    return { seq, ...recordsFromJson(records, times, ids) };
+    return recordsFromJson(records, times, ids);
   }
 
   private encode(rec: ChainRecord, source: SourceRef, id: string): string {
