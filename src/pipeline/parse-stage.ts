@@ -2,10 +2,13 @@ import { ParserChain, type ChainRecord, type SkipReason } from '../../parsers/ch
 import { buildChainSpec } from '../../parsers/setup.js';
 import type { InputConfig } from '../config/schema.js';
 import type { FieldSource } from '../enrich/field-source.js';
-import type { RecordBatch } from '../output/record-batch.js';
+import { RecordBatchBuilder, type RecordBatch } from '../output/record-batch.js';
 import { ProcessorList, type ProcessorCounters } from '../processors/processor-list.js';
 import type { SourceRef } from '../tail/line-batch.js';
 import { EventEncoder } from './event-encoder.js';
+
+/** Lines parsed and encoded at a time: small enough that a slice's events die young. */
+const SLICE_LINES = 256;
 
 /** What an input's parsing did, for its metrics and stats lines. */
 export interface StageCounters {
@@ -47,6 +50,8 @@ export interface StageLines<S extends SourceRef = SourceRef> {
  */
 export class ParseStage<S extends SourceRef = SourceRef> {
   private readonly records: ChainRecord[] = [];
+  /** The groups being encoded, by source, until the call that feeds them answers. */
+  private readonly open = new Map<S, { builder: RecordBatchBuilder; parsed: number }>();
   /** Per source, the end of the last lines pushed: a group never claims lines it has not seen (later ones may be in flight). */
   private readonly seenUpTo = new WeakMap<S, number>();
   private failures = 0;
@@ -80,20 +85,27 @@ export class ParseStage<S extends SourceRef = SourceRef> {
 
   lines(batch: StageLines<S>, now: number): StageGroup<S>[] {
     this.seenUpTo.set(batch.source, batch.endOffset);
-    this.chain.push(batch.source, batch.texts, batch.offsets, batch.flags, now, this.records);
-    return this.groups(now);
+    // In slices, each encoded before the next is parsed: the events of a whole read (thousands) never live at once,
+    // so the young generation's scavenges find them dead instead of copying them.
+    for (let from = 0; from < batch.texts.length; from += SLICE_LINES) {
+      this.chain.push(batch.source, batch.texts, batch.offsets, batch.flags, now, this.records, from, Math.min(batch.texts.length, from + SLICE_LINES));
+      this.encodeRecords(now);
+    }
+    return this.groups();
   }
 
   /** Multi-line events and container pieces idle past their timeouts end now. */
   tick(now: number): StageGroup<S>[] {
     this.chain.tick(now, this.records);
-    return this.groups(now);
+    this.encodeRecords(now);
+    return this.groups();
   }
 
   /** The tailer drained: every pending event is complete. */
   flushAll(now: number): StageGroup<S>[] {
     this.chain.flushAll(now, this.records);
-    return this.groups(now);
+    this.encodeRecords(now);
+    return this.groups();
   }
 
   /** True while a line of `source` is held in a pending event. */
@@ -111,25 +123,36 @@ export class ParseStage<S extends SourceRef = SourceRef> {
     };
   }
 
-  /** One group per source (the tracker moves each file's checkpoint on its own), in the order records left the chain. */
-  private groups(now: number): StageGroup<S>[] {
-    if (this.records.length === 0) return [];
-    const bySource = new Map<S, ChainRecord[]>();
-    for (const r of this.records) {
-      const source = r.source as S;
-      let g = bySource.get(source);
-      if (!g) bySource.set(source, (g = []));
-      g.push(r);
+  /** The records out of the chain into their source's group (the tracker moves each file's checkpoint on its own). */
+  private encodeRecords(now: number): void {
+    const recs = this.records;
+    let from = 0;
+    while (from < recs.length) {
+      // Runs of one source: with one file per batch (the usual case) the whole slice is one run.
+      const source = recs[from]!.source as S;
+      let to = from + 1;
+      while (to < recs.length && recs[to]!.source === source) to++;
+      const run = from === 0 && to === recs.length ? recs : recs.slice(from, to);
+      let open = this.open.get(source);
+      if (!open) this.open.set(source, (open = { builder: new RecordBatchBuilder(), parsed: 0 }));
+      open.parsed += run.length;
+      // Before the encoder: what a processor drops or redacts is never written.
+      this.encoder.encodeInto(this.processors.run(run, source.key, now), source, open.builder);
+      from = to;
     }
-    this.records.length = 0;
+    recs.length = 0;
+  }
+
+  /** The groups encoded since the last call, in the order their sources first appeared. A group left empty still moves the checkpoint. */
+  private groups(): StageGroup<S>[] {
+    if (this.open.size === 0) return [];
     const out: StageGroup<S>[] = [];
-    for (const [source, recs] of bySource) {
+    for (const [source, { builder, parsed }] of this.open) {
       const pending = this.chain.pendingStart(source);
       const seen = this.seenUpTo.get(source)!;
-      // Before the encoder: what a processor drops or redacts is never written. A group left empty still moves the checkpoint.
-      const records = this.encoder.encodeBatch(this.processors.run(recs, source.key, now), source);
-      out.push({ source, endOffset: pending === undefined ? seen : Math.min(pending, seen), parsed: recs.length, records });
+      out.push({ source, endOffset: pending === undefined ? seen : Math.min(pending, seen), parsed, records: builder.build() });
     }
+    this.open.clear();
     return out;
   }
 }

@@ -47,9 +47,9 @@ export type StageReply = { readonly stage: number } & (
 /** A group for the wire, and the buffers it hands over (moved, not copied). */
 export function toWire(group: StageGroup<WireSource>): { wire: WireGroup; transfer: ArrayBuffer[] } {
   const r = group.records;
-  const data = ownsBuffer(r.data) ? r.data : new Uint8Array(r.data);
-  const ends = ownsBuffer(r.ends) ? r.ends : r.ends.slice();
-  const times = ownsBuffer(r.times) ? r.times : r.times.slice();
+  const data = movable(r.data) ? r.data : new Uint8Array(r.data);
+  const ends = movable(r.ends) ? r.ends : r.ends.slice();
+  const times = movable(r.times) ? r.times : r.times.slice();
   const wire: WireGroup = { source: group.source.id, endOffset: group.endOffset, parsed: group.parsed, count: r.count, data, ends, times, ids: r.ids };
   return { wire, transfer: [data.buffer as ArrayBuffer, ends.buffer as ArrayBuffer, times.buffer as ArrayBuffer] };
 }
@@ -58,7 +58,13 @@ export function fromWire(g: WireGroup): RecordBatch {
   return { count: g.count, data: Buffer.from(g.data.buffer, g.data.byteOffset, g.data.byteLength), ends: g.ends, times: g.times, ids: g.ids };
 }
 
-/** A view that is its whole ArrayBuffer can be transferred; one into Node's shared Buffer pool must be copied first. */
-function ownsBuffer(view: ArrayBufferView): boolean {
-  return view.byteOffset === 0 && view.byteLength === view.buffer.byteLength && view.buffer instanceof ArrayBuffer;
+/**
+ * Whether a view's whole ArrayBuffer may be moved to another thread: one
+ * the view alone uses (the encoder's buffers are never Node's shared pool,
+ * src/output/record-batch.ts), not the pool itself, which other Buffers of
+ * this thread share (it is one ArrayBuffer of exactly Buffer.poolSize bytes).
+ */
+function movable(view: ArrayBufferView): boolean {
+  if (!(view.buffer instanceof ArrayBuffer)) return false;
+  return (view.byteOffset === 0 && view.byteLength === view.buffer.byteLength) || view.buffer.byteLength > Buffer.poolSize;
 }
