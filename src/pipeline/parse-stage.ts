@@ -52,6 +52,10 @@ export class ParseStage<S extends SourceRef = SourceRef> {
   private readonly records: ChainRecord[] = [];
   /** The groups being encoded, by source, until the call that feeds them answers. */
   private readonly open = new Map<S, { builder: RecordBatchBuilder; parsed: number }>();
+  /** Encoded bytes per character read, as last seen: sizes a batch's buffer so it neither grows nor shrinks by copying. */
+  private expansion = 3;
+  /** Characters of the lines being parsed now (0 for a tick or a flush). */
+  private inputChars = 0;
   /** Per source, the end of the last lines pushed: a group never claims lines it has not seen (later ones may be in flight). */
   private readonly seenUpTo = new WeakMap<S, number>();
   private failures = 0;
@@ -85,13 +89,20 @@ export class ParseStage<S extends SourceRef = SourceRef> {
 
   lines(batch: StageLines<S>, now: number): StageGroup<S>[] {
     this.seenUpTo.set(batch.source, batch.endOffset);
+    let chars = 0;
+    for (const t of batch.texts) chars += t.length + 1;
+    this.inputChars = chars;
     // In slices, each encoded before the next is parsed: the events of a whole read (thousands) never live at once,
     // so the young generation's scavenges find them dead instead of copying them.
     for (let from = 0; from < batch.texts.length; from += SLICE_LINES) {
       this.chain.push(batch.source, batch.texts, batch.offsets, batch.flags, now, this.records, from, Math.min(batch.texts.length, from + SLICE_LINES));
       this.encodeRecords(now);
     }
-    return this.groups();
+    const groups = this.groups();
+    const bytes = groups.reduce((n, g) => n + g.records.data.length, 0);
+    if (bytes > 0) this.expansion = bytes / chars;
+    this.inputChars = 0;
+    return groups;
   }
 
   /** Multi-line events and container pieces idle past their timeouts end now. */
@@ -134,7 +145,7 @@ export class ParseStage<S extends SourceRef = SourceRef> {
       while (to < recs.length && recs[to]!.source === source) to++;
       const run = from === 0 && to === recs.length ? recs : recs.slice(from, to);
       let open = this.open.get(source);
-      if (!open) this.open.set(source, (open = { builder: new RecordBatchBuilder(), parsed: 0 }));
+      if (!open) this.open.set(source, (open = { builder: new RecordBatchBuilder(Math.ceil(this.inputChars * this.expansion * 1.1) + 4096), parsed: 0 }));
       open.parsed += run.length;
       // Before the encoder: what a processor drops or redacts is never written.
       this.encoder.encodeInto(this.processors.run(run, source.key, now), source, open.builder);
