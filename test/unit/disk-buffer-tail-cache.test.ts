@@ -12,7 +12,7 @@ import { DiskBuffer, type DiskBufferOptions } from '../../src/buffer/disk-buffer
 import { HEADER_BYTES } from '../../src/buffer/segment-format.js';
 import type { TakenBatch } from '../../src/buffer/types.js';
 import { capturing } from '../support/log-capture.js';
-import { batch, endWhenIdle, ns, range, rec, recordOffsets, segs } from '../support/buffer-test-kit.js';
+import { batch, endWhenIdle, ns, range, rec, recordOffsets, segs, T0 } from '../support/buffer-test-kit.js';
 import { clearFaults, injectFault, waitUntil } from '../support/fs-faults.js';
 import { prng } from '../support/prng.js';
 import { texts } from '../support/records.js';
@@ -137,6 +137,43 @@ describe('DiskBuffer tail cache: the same records as from disk', () => {
       const [none, ...cached] = await Promise.all(variants.map((v) => files(v.dir)));
       for (const f of cached) expect(f, context()).toEqual(none);
     }
+  });
+});
+
+describe('DiskBuffer tail cache: a reader waiting behind a writer', () => {
+  it('appends and takes running at once (the delivery loop): every record once, in order, with its bytes, time and id', async () => {
+    const random = prng(7);
+    const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
+    const { b } = buffer(join(root, 'b'), { tailCacheBytes: 32 * 1024 });
+    await b.open();
+    const sizes = Array.from({ length: 120 }, () => [int(1, 40), int(0, 1200)] as const);
+    const total = sizes.reduce((n, [count]) => n + count, 0);
+    const writer = (async () => {
+      let next = 0;
+      for (const [i, [count, pad]] of sizes.entries()) {
+        await b.append(batch(i + 1, next, count, pad));
+        next += count;
+        // Now and then the writer runs ahead: the reader finds a backlog beyond the cache.
+        if (random() < 0.1) await new Promise((r) => setImmediate(r));
+      }
+    })();
+    const got: string[] = [];
+    const expected: string[] = [];
+    for (const [i, [count, pad]] of sizes.entries()) {
+      const from = sizes.slice(0, i).reduce((n, [c]) => n + c, 0);
+      for (let n = from; n < from + count; n++) expected.push(`${n} ${T0 + n} e${n} ${rec(n, pad)}`);
+    }
+    while (got.length < total) {
+      const t = await b.take(int(1, 80), int(500, 60_000), 30_000, 0);
+      if (!t || t === 'idle') throw new Error(`took ${got.length} of ${total} records, then nothing`);
+      texts(t).forEach((json, i) => got.push(`${t.firstId + i} ${t.times[i]} ${t.ids[i]} ${json}`));
+      b.ack(t.lastId);
+      // The ack timer's work at random moments: acknowledged segments are deleted behind the reader.
+      if (random() < 0.2) await writeAck(b);
+    }
+    await writer;
+    expect(got).toEqual(expected);
+    await b.close();
   });
 });
 
