@@ -25,7 +25,7 @@ export class ParseWorker {
   private failure: Error | undefined;
   stages = 0;
 
-  constructor(resourceLimits: ResourceLimits | undefined) {
+  constructor(resourceLimits: ResourceLimits) {
     this.worker = new Worker(new URL('./parse-worker.js', import.meta.url), { resourceLimits });
     this.worker.unref();
     this.worker.on('message', (reply: StageReply) => this.answered(reply));
