@@ -152,6 +152,11 @@ export class ParserChain {
     for (const state of this.waitingSources) this.release(state, out);
   }
 
+  /** Nothing held that a tick could end: no container piece, no multi-line event, no event waiting behind one. */
+  get idle(): boolean {
+    return this.partialKeys.size === 0 && this.waitingSources.size === 0 && (this.assembler?.pendingStreams ?? 0) === 0;
+  }
+
   /** Earliest offset of a line of `source` still held in a pending event: the checkpoint must not pass it. */
   pendingStart(source: object): number | undefined {
     const state = this.keys.get(source);

@@ -119,6 +119,11 @@ export class ParseStage<S extends SourceRef = SourceRef> {
     return this.groups();
   }
 
+  /** Nothing pending that a tick could end. */
+  get idle(): boolean {
+    return this.chain.idle;
+  }
+
   /** True while a line of `source` is held in a pending event. */
   holds(source: S): boolean {
     return this.chain.pendingStart(source) !== undefined;

@@ -53,7 +53,7 @@ function answer(stage: number, hosted: HostedStage, groups: StageGroup<WireSourc
     wires.push(w.wire);
     transfer.push(...w.transfer);
   }
-  reply({ stage, ok: true, groups: wires, counters: hosted.stage!.counters(), released: released(hosted) }, transfer);
+  reply({ stage, ok: true, groups: wires, counters: hosted.stage!.counters(), released: released(hosted), idle: hosted.stage!.idle }, transfer);
 }
 
 async function handle(msg: StageRequest): Promise<void> {
@@ -62,7 +62,7 @@ async function handle(msg: StageRequest): Promise<void> {
     if (msg.enrichment) Object.assign(hosted.enrichment, msg.enrichment);
     stages.set(msg.stage, hosted);
     hosted.stage = await ParseStage.build<WireSource>(msg.input, msg.host, msg.enrichment ? hosted.enrichment : undefined);
-    reply({ stage: msg.stage, ok: true, groups: [], counters: hosted.stage.counters(), released: [] });
+    reply({ stage: msg.stage, ok: true, groups: [], counters: hosted.stage.counters(), released: [], idle: true });
     return;
   }
   const hosted = stages.get(msg.stage);

@@ -40,7 +40,7 @@ export interface WireGroup {
 }
 
 export type StageReply = { readonly stage: number } & (
-  | { readonly ok: true; readonly groups: readonly WireGroup[]; readonly counters: StageCounters; readonly released: readonly number[] }
+  | { readonly ok: true; readonly groups: readonly WireGroup[]; readonly counters: StageCounters; readonly released: readonly number[]; readonly idle: boolean }
   | { readonly ok: false; readonly error: string }
 );
 

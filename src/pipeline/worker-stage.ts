@@ -77,6 +77,9 @@ export class WorkerStage implements InputStage {
   private readonly sources = new Map<number, SourceRef>();
   private nextSource = 0;
   private last: StageCounters | undefined;
+  /** As of the last answer: the worker's stage holds nothing a tick could end. */
+  private idle = true;
+  private unanswered = 0;
   /** The enrichment version the worker has. */
   private sentVersion: number | undefined;
 
@@ -105,6 +108,8 @@ export class WorkerStage implements InputStage {
   }
 
   tick(now: number): Promise<StageGroup[]> {
+    // The tailer ticks every poll: a message only when the worker holds something a timeout could end.
+    if (this.idle && this.unanswered === 0) return Promise.resolve([]);
     return this.call({ op: 'tick', stage: this.stage, now, enrichment: this.enrichmentUpdate() });
   }
 
@@ -127,8 +132,15 @@ export class WorkerStage implements InputStage {
   }
 
   private async call(msg: StageRequest): Promise<StageGroup[]> {
-    const reply = await this.worker.request(msg);
+    this.unanswered++;
+    let reply;
+    try {
+      reply = await this.worker.request(msg);
+    } finally {
+      this.unanswered--;
+    }
     this.last = reply.counters;
+    this.idle = reply.idle;
     const groups = reply.groups.map((g) => ({ source: this.sources.get(g.source)!, endOffset: g.endOffset, parsed: g.parsed, records: fromWire(g) }));
     for (const id of reply.released) {
       // A source is released only after the tailer closed it for good: it sends nothing more.
