@@ -1,0 +1,46 @@
+// What an idle daemon does not load (issue 13, idle RSS): prom-client loads
+// only with a status server, which still serves every metric. Checked in a
+// fresh `node` on the built dist: prom-client is CommonJS, so Node's
+// require.cache says whether anything loaded it.
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Runs `script` as an ES module in a new process from the repository root; its stdout parsed as JSON. */
+async function inFreshNode(script: string): Promise<Record<string, unknown>> {
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, timeout: 60_000 });
+  return JSON.parse(stdout) as Record<string, unknown>;
+}
+
+const loaded = `(await import('node:module')).createRequire(import.meta.url).cache`;
+const promClientLoaded = `Object.keys(${loaded}).some((k) => k.includes('/node_modules/prom-client/'))`;
+
+describe('idle footprint', () => {
+  it('loading `logship run` and the agent does not load prom-client', async () => {
+    const result = await inFreshNode(`
+      await import('./dist/src/cli/run.js');
+      await import('./dist/src/pipeline/agent.js');
+      console.log(JSON.stringify({ promClient: ${promClientLoaded} }));
+    `);
+    expect(result).toEqual({ promClient: false });
+  });
+
+  it('a status server’s registry loads prom-client and serves logship’s and the runtime’s metrics', async () => {
+    const result = await inFreshNode(`
+      const { createMetrics } = await import('./dist/src/server/metrics.js');
+      const registry = createMetrics({ inputs: () => [], outputs: () => [], checkpoint: () => ({ writeErrors: { EIO: 2 }, diskFull: false }) });
+      const text = await registry.metrics();
+      console.log(JSON.stringify({
+        promClient: ${promClientLoaded},
+        contentType: registry.contentType,
+        own: text.includes('logship_checkpoint_write_errors_total{reason="EIO"} 2'),
+        runtime: /^logship_process_cpu_seconds_total \\d/m.test(text) && text.includes('logship_nodejs_gc_duration_seconds'),
+      }));
+    `);
+    expect(result).toEqual({ promClient: true, contentType: 'text/plain; version=0.0.4; charset=utf-8', own: true, runtime: true });
+  });
+});
