@@ -1,8 +1,10 @@
-// What an idle daemon does not load (issue 13, idle RSS): prom-client loads
-// only with a status server, which still serves every metric. Checked in a
-// fresh `node` on the built dist: prom-client is CommonJS, so Node's
-// require.cache says whether anything loaded it.
+// What an idle daemon does not load (issue 13, idle RSS): the CLI is one
+// bundle (scripts/bundle-cli.mjs) rather than hundreds of modules, and
+// prom-client loads only with a status server, which still serves every
+// metric. Checked in a fresh `node` on the built dist.
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -16,10 +18,30 @@ async function inFreshNode(script: string): Promise<Record<string, unknown>> {
   return JSON.parse(stdout) as Record<string, unknown>;
 }
 
+// prom-client is CommonJS: Node's require.cache says whether anything loaded it.
 const loaded = `(await import('node:module')).createRequire(import.meta.url).cache`;
 const promClientLoaded = `Object.keys(${loaded}).some((k) => k.includes('/node_modules/prom-client/'))`;
 
 describe('idle footprint', () => {
+  it('dist/cli.js is a bundle: `logship validate` loads no module from node_modules, so none of zod’s locales', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'logship-idle-'));
+    try {
+      // A module loader hook that names every module Node loads (hooks run off the main thread in Node 20: stderr, not a variable).
+      writeFileSync(path.join(dir, 'hooks.mjs'), `export async function load(url, context, next) { process.stderr.write('loaded ' + url + '\\n'); return next(url, context); }\n`);
+      writeFileSync(path.join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(new URL(`file://${path.join(dir, 'hooks.mjs')}`).href)});\n`);
+      writeFileSync(path.join(dir, 'logship.yaml'), `inputs: [{ paths: ["${dir}/*.log"], parser: json }]\noutputs: [{ type: elasticsearch, hosts: "http://127.0.0.1:9200" }]\n`);
+      const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', path.join(dir, 'register.mjs'), 'dist/cli.js', 'validate', '--config', path.join(dir, 'logship.yaml')], { cwd: ROOT, timeout: 60_000 });
+      expect(stdout).toContain('config OK');
+      const files = [...stderr.matchAll(/^loaded (file:\S+)$/gm)].map((m) => m[1]!);
+      expect(files.length).toBeGreaterThan(0);
+      expect(files.filter((url) => url.includes('/node_modules/'))).toEqual([]);
+      // Unbundled, validate loads ~270 modules; bundled, the entry and a few chunks.
+      expect(files.length).toBeLessThan(20);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('loading `logship run` and the agent does not load prom-client', async () => {
     const result = await inFreshNode(`
       await import('./dist/src/cli/run.js');
