@@ -3,9 +3,10 @@
 // output's implementation, a command other than the one run). Why: each of the
 // ~420 modules `logship run` loads unbundled costs native memory, and zod
 // alone brings 64 locale modules of which only English is used. Bundled, idle
-// RSS is ~13 MiB lower on Node 20 and ~9 MiB on Node 24 (BENCHMARKS.md). The
-// rest of dist/ stays as tsc wrote it, for tests and benchmarks that import
-// single modules.
+// RSS is ~13 MiB lower on Node 20 and ~9 MiB on Node 24 (`node
+// bench/idle-rss.mjs --variants logship --dist OLD/dist`, A/B). The rest of
+// dist/ stays as tsc wrote it, for tests and benchmarks that import single
+// modules.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
