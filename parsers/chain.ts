@@ -88,10 +88,10 @@ export class ParserChain {
     this.assembler = spec.multiline ? new MultilineAssembler(spec.multiline.config, spec.multiline.preset) : undefined;
   }
 
-  /** Feeds lines of one source (column-wise, as the tailer reads them); finished events go to `out`. */
-  push(source: object, texts: readonly string[], offsets: readonly number[], flags: readonly number[] | null, now: number, out: ChainRecord[]): void {
+  /** Feeds lines `[from, to)` of one source (column-wise, as the tailer reads them); finished events go to `out`. */
+  push(source: object, texts: readonly string[], offsets: readonly number[], flags: readonly number[] | null, now: number, out: ChainRecord[], from = 0, to = texts.length): void {
     this.now = now;
-    for (let i = 0; i < texts.length; i++) {
+    for (let i = from; i < to; i++) {
       const offset = offsets[i]!;
       // A UTF-8 byte-order mark opens some files written on Windows; it is not content.
       const text = offset === 0 && texts[i]!.charCodeAt(0) === 0xfeff ? texts[i]!.slice(1) : texts[i]!;

@@ -70,8 +70,7 @@ export function normalize(result: ParseResult, raw: string, ctx: RecordContext, 
 
   const place = (key: string, value: unknown): void => {
     if (value === undefined) return;
-    const ecs = ALIASES.get(key.toLowerCase()) ?? (key === '@timestamp' ? key : undefined);
-    const target = ecs ?? (isEcsKey(key) ? key : undefined);
+    const { ecs, target } = targetOf(key);
     if (target === '@timestamp') {
       if (time !== undefined) return addAttribute(event, key, value, opts.fieldsUnder);
       time = typeof value === 'number' && key === '@timestamp' ? value : parseTime(value, opts);
@@ -151,6 +150,24 @@ function toNumber(value: unknown): unknown {
 function isEcsKey(key: string): boolean {
   const dot = key.indexOf('.');
   return dot > 0 && ECS_ROOTS.has(key.slice(0, dot));
+}
+
+/** Where a source key goes: its ECS alias (`ecs`), else the key itself when it is an ECS name (`target`). */
+interface KeyTarget {
+  readonly ecs: string | undefined;
+  readonly target: string | undefined;
+}
+
+/** Per source key, resolved once: a log's keys repeat on every line (bounded, so random keys cannot grow it). */
+const TARGETS = new Map<string, KeyTarget>();
+function targetOf(key: string): KeyTarget {
+  let t = TARGETS.get(key);
+  if (t === undefined) {
+    const ecs = ALIASES.get(key.toLowerCase()) ?? (key === '@timestamp' ? key : undefined);
+    t = { ecs, target: ecs ?? (isEcsKey(key) ? key : undefined) };
+    if (TARGETS.size < 10_000) TARGETS.set(key, t);
+  }
+  return t;
 }
 
 /** pino/bunyan-style `err: {type, message, stack}`. */

@@ -7,10 +7,11 @@ import { Coalescer, SerialQueue } from '../util/serial.js';
 import { errorCode, isDiskFull, WriteFaults } from '../util/write-faults.js';
 import { readAck, writeAck, type AckPosition } from './ack-file.js';
 import { impossibleAck, leadingGap, readTailNote } from './continuity.js';
-import { RecordBatchBuilder } from '../output/record-batch.js';
+import { concatRecords, RecordBatchBuilder, sliceRecords, type RecordBatch } from '../output/record-batch.js';
 import { encodeRecords, MAGIC, MAGIC_FAMILY, pieceOf, segmentFirstId, segmentName } from './segment-format.js';
 import { writeAll } from '../util/write-all.js';
 import { SegmentReader } from './segment-reader.js';
+import { TAIL_CACHE_MAX_BYTES, TailCache } from './tail-cache.js';
 import type { BufferStats, OutputBuffer, TakenBatch } from './types.js';
 import { takeOrWait, waitFor } from './wait.js';
 
@@ -24,6 +25,8 @@ export interface DiskBufferOptions {
   readonly logger: Logger;
   /** Every pipeline batch up to `seq` is durable in this buffer (or was dropped by drop_newest). */
   readonly onDurable: (seq: number) => void;
+  /** The newest records kept in memory for a reader that keeps up (tail-cache.ts); 0 turns it off. Default 4 MiB. */
+  readonly tailCacheBytes?: number;
 }
 
 /** The most written at once (whole records; less with small segments): what a nearly full disk must have free to go on. */
@@ -95,12 +98,14 @@ export class DiskBuffer implements OutputBuffer {
   private readonly segmentSize: number;
   /** A batch is written in pieces of whole records of at most this many bytes (one record may be larger). */
   private readonly pieceBytes: number;
+  private readonly tail: TailCache;
 
   constructor(private readonly opts: DiskBufferOptions) {
     // Only whole segments are freed: several must fit under max_size, or a full buffer could not drain.
     this.segmentSize = Math.max(64 * 1024, Math.min(opts.segmentSize, Math.floor(opts.maxSize / 4)));
     this.pieceBytes = Math.min(PIECE_BYTES, this.segmentSize / 4);
     this.faults = new WriteFaults(opts.logger, opts.dir, 'buffer');
+    this.tail = new TailCache(opts.tailCacheBytes ?? TAIL_CACHE_MAX_BYTES);
   }
 
   get drained(): boolean {
@@ -257,13 +262,19 @@ export class DiskBuffer implements OutputBuffer {
     // A failed write is retried until it succeeds or shutdown ends the wait: a full disk or an I/O error
     // holds reading here, like a full buffer, and never ends the agent.
     // Large batches go in pieces of whole records, so a nearly full disk still takes them a piece at a time.
-    for (let at = 0; at < bytes.length; ) {
+    for (let at = 0, first = 0; at < bytes.length; ) {
       const piece = pieceOf(bytes, at, this.pieceBytes);
+      const frames = bytes.subarray(at, piece.end);
       for (;;) {
         if (this.closed || this.interrupted) return;
-        if (await this.tryWrite(bytes.subarray(at, piece.end))) break;
+        const seg = await this.tryWrite(frames);
+        if (!seg) continue;
+        // Only now, written where a read would find them, may the reader take them from memory.
+        this.tail.add(seg, seg.size - frames.length, this.nextId, sliceRecords(batch, first, first + piece.records), frames);
+        break;
       }
       this.nextId += piece.records;
+      first += piece.records;
       at = piece.end;
       this.wakeAll(this.dataWaiters);
     }
@@ -291,8 +302,8 @@ export class DiskBuffer implements OutputBuffer {
     }
   }
 
-  /** One attempt to write `bytes` at the end; on failure it waits (backoff, or until space is freed) and says false. */
-  private async tryWrite(bytes: Buffer): Promise<boolean> {
+  /** One attempt to write `bytes` at the end: the segment they went to, or (after a wait: backoff, or until space is freed) undefined. */
+  private async tryWrite(bytes: Buffer): Promise<Segment | undefined> {
     try {
       let seg = this.segments.at(-1);
       if (!seg || (seg.size > MAGIC.length && seg.size + bytes.length > this.segmentSize)) seg = await this.newSegment();
@@ -301,16 +312,16 @@ export class DiskBuffer implements OutputBuffer {
       seg.size += bytes.length;
       this.totalBytes += bytes.length;
       this.faults.succeeded('append');
-      return true;
+      return seg;
     } catch (err) {
       const wait = this.faults.failed('append', err);
-      if (errorCode(err) === 'ENOENT' && (await this.checkDir())) return false;
+      if (errorCode(err) === 'ENOENT' && (await this.checkDir())) return undefined;
       if (isDiskFull(err) && this.canRecycle()) {
         await this.recycle();
-        return false;
+        return undefined;
       }
       await waitFor(this.roomWaiters, wait);
-      return false;
+      return undefined;
     }
   }
 
@@ -355,6 +366,8 @@ export class DiskBuffer implements OutputBuffer {
     this.readSegment = 0;
     this.readFrom = 0;
     this.taken.length = 0;
+    this.tail.clear();
+    this.dropReader();
     if (!(await this.free(seg))) this.unfreed.push(seg);
     this.opts.logger.info({ segment: seg.path, bytes: seg.size }, 'buffer: disk full with everything delivered; the last segment is freed and begun again');
   }
@@ -430,36 +443,98 @@ export class DiskBuffer implements OutputBuffer {
     return this.reader;
   }
 
+  /** Where the next record is read in the read segment (past the header). */
+  private readOffset(): number {
+    const at = this.reader !== undefined && this.readerOn === this.segments[this.readSegment] ? this.reader.pos : this.readFrom;
+    return Math.max(at, MAGIC.length);
+  }
+
+  /** Moves the read position in the read segment to `offset`, as reading up to there would have. */
+  private readTo(offset: number): void {
+    if (this.reader !== undefined && this.readerOn === this.segments[this.readSegment]) this.reader.seek(offset);
+    else this.readFrom = offset;
+  }
+
+  /** The read segment is read to its end and another follows: reading goes on there. */
+  private nextSegment(seg: Segment): void {
+    this.checkIds(seg, this.segments[this.readSegment + 1]!.firstId, 'cut short on disk');
+    this.readSegment++;
+    this.readFrom = 0;
+    this.lastSeenId = -1;
+    this.dropReader();
+  }
+
+  /**
+   * Closes the reader. Takes served from the tail cache never reopen it, so it
+   * is closed as soon as it reads nothing more: an open handle on a segment
+   * deleted later would keep its disk space.
+   */
+  private dropReader(): void {
+    void this.reader?.close();
+    this.reader = undefined;
+    this.readerOn = undefined;
+  }
+
   /** Segment bytes from the read position on: an upper bound of what a take can copy out. */
   private unreadBytes(): number {
     let n = 0;
     for (let i = this.readSegment; i < this.segments.length; i++) n += this.segments[i]!.size;
-    const at = this.reader !== undefined && this.readerOn === this.segments[this.readSegment] ? this.reader.pos : this.readFrom;
-    return Math.max(0, n - at);
+    return Math.max(0, n - this.readOffset());
   }
 
+  /**
+   * The records from the read position on, up to the limits: from the tail
+   * cache while the position is on records it holds (views of the pipeline's
+   * bytes), else read from disk. Both move the same position, skip the same
+   * acknowledged ids and check the same id sequence.
+   */
   private async readSome(maxEvents: number, maxBytes: number, recordOverhead: number): Promise<TakenBatch | null> {
     if (this.rewindPending) this.doRewind();
-    // The reader reuses its buffer: each record's bytes are copied out, once, into a
-    // buffer sized for what this take can hold (no doubling garbage on a backlog, no
-    // megabytes for a trickle of one record).
-    const records = new RecordBatchBuilder(Math.min(maxBytes, this.unreadBytes()) + 4096);
+    const parts: RecordBatch[] = [];
+    // The reader reuses its buffer: records read from disk are copied out, once, into a buffer
+    // sized for what this take can hold (no doubling garbage on a backlog, no megabytes for a
+    // trickle of one record), made only when a record comes from disk.
+    let copied: RecordBatchBuilder | undefined;
+    let count = 0;
     let bytes = 0;
     let firstId = -1;
     let lastId = -1;
-    while (records.count < maxEvents && bytes < maxBytes) {
+    while (count < maxEvents && bytes < maxBytes) {
+      const seg = this.segments[this.readSegment];
+      if (!seg) break;
+      const isActive = this.readSegment === this.segments.length - 1;
+      const at = this.readOffset();
+      // seg.size moves only after a write completed: nothing past it is read, from disk or from memory.
+      if (at >= seg.size) {
+        if (isActive) break;
+        this.nextSegment(seg);
+        continue;
+      }
+      const hit = this.tail.find(seg, at);
+      if (hit) {
+        if (copied) parts.push(copied.build());
+        copied = undefined;
+        const { entry } = hit;
+        this.checkIds(seg, entry.firstId + hit.index, 'damaged on disk');
+        // Acknowledged ones (a rewind starts at the persisted position, which trails) are skipped, as from disk.
+        const from = Math.min(entry.records.count, Math.max(hit.index, Math.max(this.ackedId, lastId) + 1 - entry.firstId));
+        let to = from;
+        for (; to < entry.records.count && count < maxEvents && bytes < maxBytes; to++, count++) bytes += this.tail.recordBytes(entry, to) + recordOverhead;
+        if (to > from) {
+          if (firstId < 0) firstId = entry.firstId + from;
+          lastId = entry.firstId + to - 1;
+          parts.push(this.tail.slice(entry, from, to));
+        }
+        this.lastSeenId = Math.max(this.lastSeenId, entry.firstId + to - 1);
+        this.readTo(entry.ends[to - 1]!);
+        continue;
+      }
       const reader = await this.currentReader();
       if (!reader) break;
-      const seg = this.segments[this.readSegment]!;
-      const isActive = this.readSegment === this.segments.length - 1;
-      // seg.size moves only after a write completed, so below it a record is never legitimately incomplete.
       const item = await reader.next(seg.size, true);
       if (item === null) {
         if (isActive) break;
-        const nextFirst = this.segments[this.readSegment + 1]!.firstId;
-        this.checkIds(seg, nextFirst, 'cut short on disk');
-        this.readSegment++;
-        this.lastSeenId = -1;
+        this.nextSegment(seg);
         continue;
       }
       if (item.kind === 'record') {
@@ -469,16 +544,20 @@ export class DiskBuffer implements OutputBuffer {
         if (r.id <= this.ackedId || r.id <= lastId) continue;
         if (firstId < 0) firstId = r.id;
         lastId = r.id;
-        records.add(r.buf, r.jsonStart, r.jsonEnd, r.time, r.eventId);
+        copied ??= new RecordBatchBuilder(Math.min(maxBytes - bytes, this.unreadBytes()) + 4096);
+        copied.add(r.buf, r.jsonStart, r.jsonEnd, r.time, r.eventId);
+        count++;
         bytes += r.jsonEnd - r.jsonStart + 1 + recordOverhead;
         continue;
       }
       if (item.kind === 'damage') await this.quarantine(seg, item.start, item.end, item.reason);
       else await this.quarantine(seg, item.start, seg.size, 'incomplete record at the end of a closed segment');
     }
-    if (records.count === 0) return null;
-    this.taken.push({ lastId, segment: this.segments[this.readSegment]!.firstId, offset: this.reader!.pos });
-    return { ...records.build(), firstId, lastId, bytes };
+    if (count === 0) return null;
+    if (copied) parts.push(copied.build());
+    const seg = this.segments[this.readSegment];
+    if (seg) this.taken.push({ lastId, segment: seg.firstId, offset: this.readOffset() });
+    return { ...concatRecords(parts), firstId, lastId, bytes };
   }
 
   get durableAckId(): number {
@@ -488,6 +567,7 @@ export class DiskBuffer implements OutputBuffer {
   ack(lastId: number): void {
     if (lastId <= this.ackedId) return;
     this.ackedId = lastId;
+    this.tail.release(lastId);
     if (this.roomWaiters.length > 0 && !this.closed) {
       // An append is waiting for room: free acknowledged segments now, not at the next tick.
       clearTimeout(this.ackTimer);
@@ -518,7 +598,7 @@ export class DiskBuffer implements OutputBuffer {
     const start = this.segments.findIndex((s) => s.firstId === this.persisted.segment);
     this.readSegment = Math.max(0, start);
     this.readFrom = start >= 0 ? this.persisted.offset : 0;
-    this.readerOn = undefined;
+    this.dropReader();
   }
 
   /**
@@ -664,6 +744,8 @@ export class DiskBuffer implements OutputBuffer {
     this.segments = [];
     this.unfreed.length = 0;
     this.taken.length = 0;
+    this.tail.clear();
+    this.dropReader();
     this.totalBytes = 0;
     this.readSegment = 0;
     this.readFrom = 0;
@@ -683,6 +765,7 @@ export class DiskBuffer implements OutputBuffer {
     this.wakeAll(this.dataWaiters);
     this.wakeAll(this.roomWaiters);
     await this.persistAck();
+    this.tail.clear();
     await this.reader?.close();
     await this.active?.close();
     // Everything is synced: the next open may trust where the last segment ends.

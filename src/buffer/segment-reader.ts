@@ -93,6 +93,15 @@ export class SegmentReader {
     }
   }
 
+  /** Goes on at `pos`, a record's start the caller knows (records it had from elsewhere); buffered bytes that cover it are kept. */
+  seek(pos: number): void {
+    if (pos < this.bufStart || pos > this.bufStart + this.bufLen) {
+      this.bufStart = pos;
+      this.bufLen = 0;
+    }
+    this.pos = pos;
+  }
+
   private async lengthAt(offset: number): Promise<number> {
     const head = Buffer.alloc(4);
     await this.fh.read(head, 0, 4, offset);

@@ -124,6 +124,15 @@ export const configSchema = z
       .prefault({})
       .describe('What a stop (SIGTERM, SIGINT) may take.'),
     enrich: enrichSchema,
+    pipeline: z
+      .strictObject({
+        workers: z
+          .union([z.literal('auto'), z.number().int().min(0).max(16)])
+          .default('auto')
+          .describe('Threads that parse, process and encode events beside the main thread (which reads, buffers and delivers); each input runs on one. `auto`: one less than the usable CPUs (a CFS quota counts: a 500m limit is one CPU), at most 4, so none on one CPU; `0`: parse on the main thread.'),
+      })
+      .prefault({})
+      .describe('Where the CPU work of the inputs runs (docs/architecture.md, "Parse workers"). Changing it needs a restart.'),
     config: z
       .strictObject({
         watch: z.boolean().default(false).describe('Reload when the config file changes (its content, through symlinks: a Kubernetes ConfigMap swap), checked every `poll_interval`; SIGHUP reloads either way (docs/reload.md).'),

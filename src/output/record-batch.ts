@@ -68,31 +68,20 @@ export function concatRecords(parts: readonly RecordBatch[]): RecordBatch {
   return { count, data: Buffer.concat(nonEmpty.map((p) => p.data), base), ends, times, ids };
 }
 
-/**
- * Events' JSON texts as a batch: each encoded straight into one buffer (sizes
- * from Buffer.byteLength), no intermediate Buffer per event.
- */
+/** Events' JSON texts as a batch. */
 export function recordsFromJson(jsons: readonly string[], times: ArrayLike<number>, ids: readonly string[]): RecordBatch {
   if (times.length !== jsons.length || ids.length !== jsons.length) throw new Error(`records: ${jsons.length} events with ${times.length} times and ${ids.length} ids`);
-  const count = jsons.length;
-  const ends = new Uint32Array(count);
-  let total = 0;
-  for (let i = 0; i < count; i++) {
-    total += Buffer.byteLength(jsons[i]!) + 1;
-    ends[i] = total;
-  }
-  const data = Buffer.allocUnsafe(total);
-  let at = 0;
-  for (let i = 0; i < count; i++) {
-    at += data.write(jsons[i]!, at, 'utf8');
-    data[at++] = NEWLINE;
-  }
-  return { count, data, ends, times: times instanceof Float64Array ? times : Float64Array.from(times), ids };
+  const builder = new RecordBatchBuilder();
+  for (let i = 0; i < jsons.length; i++) builder.addText(jsons[i]!, times[i]!, ids[i]!);
+  return builder.build();
 }
 
 /**
- * Collects records copied from elsewhere (a segment reader's buffer, which it
- * reuses) into one growing buffer: one copy per record, amortised growth.
+ * Collects records into one growing buffer, amortised growth: bytes copied
+ * from elsewhere (a segment reader's buffer, which it reuses), or an event's
+ * JSON text encoded straight into it (so an encoder holds bytes, not the
+ * strings, until the batch is done). Its buffers are never Node's shared
+ * pool, so they can be transferred to another thread.
  */
 export class RecordBatchBuilder {
   private data: Buffer;
@@ -102,7 +91,7 @@ export class RecordBatchBuilder {
   private readonly ids: string[] = [];
 
   constructor(initialBytes = 64 * 1024, initialCount = 256) {
-    this.data = Buffer.allocUnsafe(initialBytes);
+    this.data = Buffer.allocUnsafeSlow(initialBytes);
     this.ends = new Uint32Array(initialCount);
     this.times = new Float64Array(initialCount);
   }
@@ -118,18 +107,33 @@ export class RecordBatchBuilder {
 
   /** Appends the JSON in `src[start, end)` and its newline. */
   add(src: Buffer, start: number, end: number, time: number, id: string): void {
-    const need = this.size + (end - start) + 1;
-    if (need > this.data.length) {
-      const grown = Buffer.allocUnsafe(Math.max(need, this.data.length * 2));
-      this.data.copy(grown, 0, 0, this.size);
-      this.data = grown;
-    }
+    this.reserve(end - start + 1);
+    this.size += src.copy(this.data, this.size, start, end);
+    this.endRecord(time, id);
+  }
+
+  /** Appends a JSON text as UTF-8, and its newline. */
+  addText(json: string, time: number, id: string): void {
+    // At most 3 bytes per UTF-16 unit (counted exactly for a long text, whose worst case would be a large reserve).
+    this.reserve((json.length > 65_536 ? Buffer.byteLength(json) : json.length * 3) + 1);
+    this.size += this.data.write(json, this.size, 'utf8');
+    this.endRecord(time, id);
+  }
+
+  private reserve(bytes: number): void {
+    const need = this.size + bytes;
+    if (need <= this.data.length) return;
+    const grown = Buffer.allocUnsafeSlow(Math.max(need, this.data.length * 2));
+    this.data.copy(grown, 0, 0, this.size);
+    this.data = grown;
+  }
+
+  private endRecord(time: number, id: string): void {
     const n = this.ids.length;
     if (n === this.ends.length) {
       this.ends = grow(this.ends, new Uint32Array(n * 2));
       this.times = grow(this.times, new Float64Array(n * 2));
     }
-    this.size += src.copy(this.data, this.size, start, end);
     this.data[this.size++] = NEWLINE;
     this.ends[n] = this.size;
     this.times[n] = time;
@@ -138,7 +142,13 @@ export class RecordBatchBuilder {
 
   build(): RecordBatch {
     const count = this.ids.length;
-    return { count, data: this.data.subarray(0, this.size), ends: this.ends.subarray(0, count), times: this.times.subarray(0, count), ids: this.ids };
+    // A batch may be held for long (a memory buffer, a backlog): room it will never use is given back, at the cost of one copy.
+    let data = this.data.subarray(0, this.size);
+    if (this.data.length - this.size > Math.max(4096, this.size >> 2)) {
+      data = Buffer.allocUnsafeSlow(this.size);
+      this.data.copy(data, 0, 0, this.size);
+    }
+    return { count, data, ends: this.ends.slice(0, count), times: this.times.slice(0, count), ids: this.ids };
   }
 }
 

@@ -1,7 +1,5 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { ParserChain, type ChainRecord, type SkipReason } from '../../parsers/chain.js';
-import { buildChainSpec } from '../../parsers/setup.js';
 import type { NamedOutputConfig } from '../../outputs/registry.js';
 import { DeliveryTracker, MAX_OUTPUTS } from '../checkpoint/delivery-tracker.js';
 import { CheckpointStore, type CheckpointData } from '../checkpoint/store.js';
@@ -16,7 +14,6 @@ import { LaneSwap, type LaneHost } from '../reload/lane-swap.js';
 import type { ResumePoint } from '../tail/resume-point.js';
 import { Tailer } from '../tail/tailer.js';
 import type { TailedFile } from '../tail/tailed-file.js';
-import { ProcessorList } from '../processors/processor-list.js';
 import { HealthMonitor } from '../server/health.js';
 import { LivenessMonitor } from '../server/liveness.js';
 import { createMetrics, type ConfigView } from '../server/metrics.js';
@@ -26,8 +23,10 @@ import { AdminServer } from '../admin/admin-server.js';
 import { LiveView } from '../admin/live-view.js';
 import { StatusCollector } from '../admin/status-collector.js';
 import { DeliveryWatch } from './delivery-watch.js';
-import { EventEncoder } from './event-encoder.js';
+import type { InputStage } from './input-stage.js';
 import { OutputLane, type BufferDefaults } from './output-lane.js';
+import type { StageCounters, StageGroup } from './parse-stage.js';
+import { ParseWorkers } from './parse-workers.js';
 
 const STATS_INTERVAL_MS = 60_000;
 /** How often a reload looks whether an output it is stopping fails meanwhile. */
@@ -37,22 +36,24 @@ interface InputStats {
   /** Undefined until the input's tailer is built (a scrape during the start leaves it out). */
   tailer: Tailer | undefined;
   events: number;
-  parseFailures: number;
-  lastParseFailure: string | undefined;
-  /** Records that left no event: blank lines, and records a user parser dropped (returned null). */
-  skipped: Record<SkipReason, number>;
-  /** With `parser: [a, b, …]`: records taken by each parser of the list. */
-  parsedBy: (() => Record<string, number>) | undefined;
-  processors: ProcessorList;
+  /** The running input's parsing (its counters); undefined with the tailer. */
+  stage: InputStage | undefined;
+  /** What the stages a reload replaced counted: a counter never goes back. */
+  earlier: { parseFailures: number; blank: number; dropped: number };
+}
+
+/** An input's counters: those of its running stage, plus what the stages before it counted. */
+function inputCounters(st: InputStats): StageCounters {
+  const c = st.stage!.counters();
+  const { earlier } = st;
+  return { ...c, parseFailures: earlier.parseFailures + c.parseFailures, skipped: { blank: earlier.blank + c.skipped.blank, dropped: earlier.dropped + c.skipped.dropped } };
 }
 
 /** An input's parts that can fail to build (a parser module, a key file): built before anything running is touched. */
 interface BuiltInput {
   readonly config: InputConfig;
   readonly stats: InputStats;
-  readonly chain: ParserChain;
-  readonly processors: ProcessorList;
-  readonly parsedBy: InputStats['parsedBy'];
+  readonly stage: InputStage;
 }
 
 /** A running input: its tailer, its pump, and where its events go (replaced whole on reload). */
@@ -93,16 +94,6 @@ async function stoppedUnlessFailing(lane: OutputLane, deadline: number): Promise
   return stopped;
 }
 
-function groupBySource(records: readonly ChainRecord[]): Map<object, ChainRecord[]> {
-  const groups = new Map<object, ChainRecord[]>();
-  for (const r of records) {
-    let g = groups.get(r.source);
-    if (!g) groups.set(r.source, (g = []));
-    g.push(r);
-  }
-  return groups;
-}
-
 export interface AgentConfig {
   inputs: InputConfig[];
   outputs: NamedOutputConfig[];
@@ -111,6 +102,8 @@ export interface AgentConfig {
   shutdown: { timeout: number };
   reload?: { timeout: number };
   enrich?: EnrichConfig;
+  /** `pipeline.workers`: parse workers (src/pipeline/parse-workers.ts); absent means `auto`. */
+  pipeline?: { workers: 'auto' | number };
   server?:
     | { listen: string; health: { output_failure_grace: number; buffer_high_water: number }; liveness: { max_stall: number }; admin_listen?: string | undefined; admin_allow_raw?: boolean }
     | undefined;
@@ -159,6 +152,8 @@ export class Agent {
   private health: HealthMonitor | undefined;
   /** Pod metadata (`enrich.kubernetes`), read before the first event so every event carries it. */
   private enrichment: KubernetesMetadata | undefined;
+  /** Where the inputs' parsing runs: parse worker threads, or this one. */
+  private readonly workers: ParseWorkers;
   private markStarted!: () => void;
   private readonly started = new Promise<void>((resolve) => (this.markStarted = resolve));
 
@@ -169,6 +164,7 @@ export class Agent {
     private readonly configView?: () => ConfigView,
   ) {
     this.store = new CheckpointStore(resolve(cfg.buffer.path), logger);
+    this.workers = ParseWorkers.forConfig(cfg.pipeline?.workers ?? 'auto', logger);
   }
 
   /** Runs until stop() and the drain that follows complete. */
@@ -180,16 +176,18 @@ export class Agent {
       admin = this.cfg.server?.admin_listen === undefined ? undefined : await this.startAdminServer(this.cfg.server.admin_listen, this.cfg.server.admin_allow_raw === true);
       await this.runPipeline();
     } finally {
+      await this.workers.close();
       await admin?.close();
       await status?.close();
     }
   }
 
   private async runPipeline(): Promise<void> {
+    // Built before the parsers, which encode with it; its files are read once they loaded.
+    this.enrichment = this.cfg.enrich?.kubernetes && new KubernetesMetadata(this.cfg.enrich.kubernetes, this.logger);
     // Parsers first: a user module that fails to load stops the start before any buffer or file is opened.
     const built: BuiltInput[] = [];
     for (const input of this.cfg.inputs) built.push(await this.buildInput(input));
-    this.enrichment = this.cfg.enrich?.kubernetes && new KubernetesMetadata(this.cfg.enrich.kubernetes, this.logger);
     await this.enrichment?.start();
     this.resumeFor = await this.store.load();
     this.tracker = new DeliveryTracker(this.cfg.outputs.length);
@@ -259,13 +257,24 @@ export class Agent {
 
   private async applyPlan(next: AgentConfig, plan: ReloadPlan, deadline: number): Promise<void> {
     const built: BuiltInput[] = [];
-    for (const input of [...plan.inputs.changed, ...plan.inputs.added]) {
-      built.push(await beforeDeadline(this.buildInput(input), deadline, `building input ${input.name}`));
+    try {
+      for (const input of [...plan.inputs.changed, ...plan.inputs.added]) {
+        const building = this.buildInput(input);
+        // One finished after the deadline is released too.
+        building.catch(() => {});
+        built.push(await beforeDeadline(building, deadline, `building input ${input.name}`).catch((err: unknown) => {
+          void building.then((b) => b.stage.close(), () => {});
+          throw err;
+        }));
+      }
+      await new LaneSwap(this.laneHost(), plan.outputs, deadline).run(() => {
+        this.cfg = next;
+        this.updateRoutes();
+      });
+    } catch (err) {
+      for (const b of built) b.stage.close();
+      throw err;
     }
-    await new LaneSwap(this.laneHost(), plan.outputs, deadline).run(() => {
-      this.cfg = next;
-      this.updateRoutes();
-    });
     // From here nothing fails: the new config runs.
     for (const name of plan.inputs.removed) this.replaceInput(name, undefined);
     for (const input of built) {
@@ -278,41 +287,41 @@ export class Agent {
     }
   }
 
+  /** Parsers and processors too: a module or key file that cannot be loaded stops the start (or the reload) here. */
   private async buildInput(input: InputConfig): Promise<BuiltInput> {
-    const stats: InputStats = this.stats.get(input.name) ?? { tailer: undefined, events: 0, parseFailures: 0, lastParseFailure: undefined, skipped: { blank: 0, dropped: 0 }, parsedBy: undefined, processors: undefined as unknown as ProcessorList };
-    // Processors too: a key file that cannot be read stops the start (or the reload) here.
-    const processors = new ProcessorList(input.processors);
-    const onFailure = (reason: string) => {
-      // Counted, and the latest reason shown in the stats line: never a log line per event.
-      stats.parseFailures++;
-      stats.lastParseFailure = reason;
-    };
-    const onSkip = (reason: SkipReason) => stats.skipped[reason]++;
-    const spec = await buildChainSpec(input);
-    return { config: input, stats, chain: new ParserChain(spec, onFailure, onSkip), processors, parsedBy: spec.parsedBy };
+    const stats: InputStats = this.stats.get(input.name) ?? { tailer: undefined, events: 0, stage: undefined, earlier: { parseFailures: 0, blank: 0, dropped: 0 } };
+    return { config: input, stats, stage: await this.workers.stage(input, this.host, this.enrichment) };
   }
 
   private startInput(built: BuiltInput, resume: readonly ResumePoint[]): void {
-    const { config: input, stats, chain, processors } = built;
+    const { config: input, stats, stage } = built;
     const tailer = new Tailer({
       input,
       resume,
       logger: this.logger,
       hooks: {
         opened: (file) => this.tracker.opened(input.name, file),
-        closed: (file) => this.tracker.closed(file),
+        closed: (file) => {
+          this.tracker.closed(file);
+          stage.closed(file);
+        },
       },
     });
-    Object.assign(stats, { tailer, processors, parsedBy: built.parsedBy });
+    if (stats.stage !== undefined) {
+      // A reload's successor: the counters go on from where its predecessor's ended.
+      const { parseFailures, skipped } = inputCounters(stats);
+      stats.earlier = { parseFailures, blank: skipped.blank, dropped: skipped.dropped };
+    }
+    Object.assign(stats, { tailer, stage });
     this.stats.set(input.name, stats);
-    const unencodable = processors.redactingFallback((rec: ChainRecord, reason: string) => chain.unencodable(rec, reason));
     const running: RunningInput = { config: input, tailer, route: this.routeFor(input.name), done: Promise.resolve() };
     this.inputs.set(input.name, running);
     // A signal that came while the pipeline was being built applies to it too.
     if (this.stopping) tailer.stop();
     if (this.timedOut) tailer.abort();
     // A reload's successor is started before this pump leaves the set: the pipeline never sees a moment without pumps.
-    const done: Promise<void> = this.pump(running, chain, new EventEncoder(input.fields, this.host, unencodable, this.enrichment))
+    const done: Promise<void> = this.pump(running, stage)
+      .finally(() => stage.close())
       .then(() => this.handOver(running))
       .finally(() => this.pumps.delete(done));
     running.done = done;
@@ -327,6 +336,7 @@ export class Agent {
   private replaceInput(name: string, successor: BuiltInput | undefined): void {
     const old = this.inputs.get(name)!;
     // A second reload before the old pump ended (a full buffer holds it): the latest config wins.
+    old.handOver?.successor?.stage.close();
     old.handOver = { successor };
     old.tailer.abort();
   }
@@ -417,44 +427,48 @@ export class Agent {
     }
   }
 
-  private async pump(running: RunningInput, chain: ParserChain, encoder: EventEncoder): Promise<void> {
+  /**
+   * Reads the input's tailer into its stage and dispatches what the stage
+   * answers, in order. With a parse worker the next batch is read and sent
+   * while the one before is parsed (at most `stage.depth` unanswered); on
+   * this thread each batch is appended before the next read. Either way a
+   * full buffer (when_full: block) holds the dispatches, and with them the
+   * reading.
+   */
+  private async pump(running: RunningInput, stage: InputStage): Promise<void> {
     const { tailer } = running;
     const stats = this.stats.get(running.config.name)!;
-    const records: ChainRecord[] = [];
-    const dispatch = async (): Promise<void> => {
+    const dispatch = async (groups: StageGroup[]): Promise<void> => {
+      if (groups.length === 0) return;
       // A reload swapping lanes holds dispatches here, so no append is in flight to a lane it closes.
       await this.gate.enter();
       try {
         const { lanes, mask } = running.route;
-        // One batch per file: the tracker moves each file's checkpoint on its own.
-        for (const [source, recs] of groupBySource(records)) {
-          const file = source as TailedFile;
-          const pending = chain.pendingStart(file);
-          const endOffset = pending === undefined ? file.resumeOffset : Math.min(pending, file.resumeOffset);
-          const seq = this.tracker.dispatched(file, endOffset, mask);
-          // Before the encoder: what a processor drops or redacts is never written. A batch left empty still moves the checkpoint.
-          const batch = encoder.encodeBatch(seq, stats.processors.run(recs, file.key, Date.now()), file);
-          stats.events += recs.length;
+        for (const group of groups) {
+          const seq = this.tracker.dispatched(group.source as TailedFile, group.endOffset, mask);
+          const batch = { seq, ...group.records };
+          stats.events += group.parsed;
           this.live.entering(running.config.name, lanes, batch);
           // Into every buffer; a full one (when_full: block) holds reading here.
           await Promise.all(lanes.map((l) => l.buffer.append(batch)));
         }
-        records.length = 0;
       } finally {
         this.gate.leave();
       }
     };
+    const queue = new DispatchQueue(dispatch);
     for await (const lines of tailer.batches()) {
-      if (lines === null) chain.tick(Date.now(), records);
+      if (lines === null) queue.add(stage.tick(Date.now()));
       else {
         this.live.read(running.config.name, lines);
-        chain.push(lines.source, lines.texts, lines.offsets, lines.flags, Date.now(), records);
+        queue.add(stage.lines(lines, Date.now()));
       }
-      if (records.length > 0) await dispatch();
+      await queue.below(stage.depth);
     }
+    await queue.below(1);
     // The tailer drained: events still pending in multi-line or partial state are complete now.
-    chain.flushAll(Date.now(), records);
-    await dispatch();
+    queue.add(stage.flushAll(Date.now()));
+    await queue.below(1);
   }
 
   /**
@@ -494,7 +508,10 @@ export class Agent {
       inputs: () =>
         [...this.stats]
           .filter(([, st]) => st.tailer !== undefined)
-          .map(([input, st]) => ({ input, events: st.events, parseFailures: st.parseFailures, blankLines: st.skipped.blank, droppedRecords: st.skipped.dropped, parsedBy: st.parsedBy?.(), processors: st.processors.counters(), tailer: st.tailer!.counters() })),
+          .map(([input, st]) => {
+            const c = inputCounters(st);
+            return { input, events: st.events, parseFailures: c.parseFailures, blankLines: c.skipped.blank, droppedRecords: c.skipped.dropped, parsedBy: c.parsedBy, processors: c.processors, tailer: st.tailer!.counters() };
+          }),
       outputs: () => this.lanes.map((l) => ({ output: l.config.name, buffer: l.buffer.stats(), counters: l.counters })),
       checkpoint: () => this.store.stats(),
       config: this.configView,
@@ -521,7 +538,7 @@ export class Agent {
       {
         inputs: () =>
           [...this.stats]
-            .flatMap(([name, st]) => (st.tailer === undefined ? [] : [{ name, events: st.events, parseFailures: st.parseFailures, lastParseFailure: st.lastParseFailure, files: st.tailer.files().map((f) => ({ path: f.path, offset: f.readPos, size: f.seenSize })) }])),
+            .flatMap(([name, st]) => (st.tailer === undefined ? [] : [{ name, events: st.events, parseFailures: inputCounters(st).parseFailures, lastParseFailure: st.stage!.counters().lastParseFailure, files: st.tailer.files().map((f) => ({ path: f.path, offset: f.readPos, size: f.seenSize })) }])),
         outputs: () =>
           this.lanes.map((l) => ({ index: l.index, name: l.config.name, type: l.config.type, buffer: l.buffer.stats(), bufferMaxBytes: l.healthView().bufferMaxBytes, counters: l.counters, rebuilds: l.delivery.rebuilds })),
         health: () => health.report(),
@@ -549,9 +566,10 @@ export class Agent {
 
   /** One line per input with its counters (truncated lines, rotations, truncations with loss…). */
   private logStats(msg: string): void {
-    for (const [input, { tailer, events, parseFailures, lastParseFailure, skipped, parsedBy }] of this.stats) {
-      if (tailer === undefined) continue;
-      this.logger.info({ input, events, parseFailures, lastParseFailure, blankLines: skipped.blank, droppedRecords: skipped.dropped, parsedBy: parsedBy?.(), ...tailer.counters(), inFlightBatches: this.tracker.inFlight() }, msg);
+    for (const [input, st] of this.stats) {
+      if (st.tailer === undefined) continue;
+      const { parseFailures, lastParseFailure, skipped, parsedBy } = inputCounters(st);
+      this.logger.info({ input, events: st.events, parseFailures, lastParseFailure, blankLines: skipped.blank, droppedRecords: skipped.dropped, parsedBy, ...st.tailer.counters(), inFlightBatches: this.tracker.inFlight() }, msg);
     }
     for (const lane of this.lanes) {
       // Outputs without outcome counters (file, stdout) keep their line short.
@@ -575,3 +593,40 @@ export class Agent {
   }
 
 }
+
+/**
+ * A pump's stage answers, dispatched one after another in the order they
+ * were asked for, as soon as each arrives (never held until the next read).
+ */
+class DispatchQueue {
+  private tail: Promise<void> = Promise.resolve();
+  private size = 0;
+  private failure: { err: unknown } | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly dispatch: (groups: StageGroup[]) => Promise<void>) {}
+
+  add(answer: Promise<StageGroup[]>): void {
+    this.size++;
+    // Kept from being an unhandled rejection while earlier answers are dispatched; the failure surfaces in below().
+    answer.catch(() => {});
+    this.tail = this.tail
+      .then(async () => {
+        if (this.failure === undefined) await this.dispatch(await answer);
+      })
+      .catch((err: unknown) => {
+        this.failure ??= { err };
+      })
+      .finally(() => {
+        this.size--;
+        this.wake?.();
+      });
+  }
+
+  /** Waits until fewer than `n` answers are outstanding; throws the first failure. */
+  async below(n: number): Promise<void> {
+    while (this.size >= n && this.failure === undefined) await new Promise<void>((resolve) => (this.wake = resolve));
+    if (this.failure !== undefined) throw this.failure.err;
+  }
+}
+

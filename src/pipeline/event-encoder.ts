@@ -2,8 +2,7 @@ import type { ChainRecord } from '../../parsers/chain.js';
 import type { FieldEntries, FieldSource } from '../enrich/field-source.js';
 import { errorText } from '../../parsers/types.js';
 import { eventId } from '../event/event-id.js';
-import type { EventBatch } from '../output/contract.js';
-import { recordsFromJson } from '../output/record-batch.js';
+import { RecordBatchBuilder, type RecordBatch } from '../output/record-batch.js';
 import type { SourceRef } from '../tail/line-batch.js';
 
 /**
@@ -48,25 +47,26 @@ export class EventEncoder {
     return [...byPath.values()];
   }
 
-  /** One file's records as a pipeline batch: each event's JSON, time and id. */
-  encodeBatch(seq: number, recs: readonly ChainRecord[], source: SourceRef): EventBatch {
+  /** One file's records as bytes: each event's JSON, time and id. */
+  encodeBatch(recs: readonly ChainRecord[], source: SourceRef): RecordBatch {
+    const builder = new RecordBatchBuilder();
+    this.encodeInto(recs, source, builder);
+    return builder.build();
+  }
+
+  /** Appends the records' events to `builder`: only its bytes stay alive, not the events or their JSON texts. */
+  encodeInto(recs: readonly ChainRecord[], source: SourceRef, builder: RecordBatchBuilder): void {
     if (this.enrichment !== undefined && this.enrichment.version !== this.enrichmentVersion) this.staticFields = this.composeStaticFields();
-    const records = new Array<string>(recs.length);
-    const times = new Float64Array(recs.length);
-    const ids = new Array<string>(recs.length);
-    for (let i = 0; i < recs.length; i++) {
-      const rec = recs[i]!;
-      ids[i] = eventId(source.key, rec.offset);
+    for (const rec of recs) {
+      const id = eventId(source.key, rec.offset);
       let json: string;
       try {
-        json = this.encode(rec, source, ids[i]!);
+        json = this.encode(rec, source, id);
       } catch (err) {
-        json = this.encode(this.unencodable(rec, errorText(err)), source, ids[i]!);
+        json = this.encode(this.unencodable(rec, errorText(err)), source, id);
       }
-      records[i] = json;
-      times[i] = rec.time;
+      builder.addText(json, rec.time, id);
     }
-    return { seq, ...recordsFromJson(records, times, ids) };
   }
 
   private encode(rec: ChainRecord, source: SourceRef, id: string): string {

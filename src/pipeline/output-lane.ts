@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { outputDefinition, type NamedOutputConfig } from '../../outputs/registry.js';
 import { DiskBuffer } from '../buffer/disk-buffer.js';
 import { MemoryBuffer } from '../buffer/memory-buffer.js';
+import { tailCacheBytes } from '../buffer/tail-cache.js';
 import type { OutputBuffer } from '../buffer/types.js';
 import type { Logger } from '../log.js';
 import type { TapHub } from '../admin/tap-hub.js';
@@ -48,6 +49,9 @@ export class OutputLane {
       whenFull: own.when_full ?? defaults.when_full,
       onDurable,
     };
+    const definition = outputDefinition(config.type);
+    const create = await definition.load();
+    const limits = fitToMemory(definition.limits(config), processMemoryBudget());
     const buffer =
       (own.type ?? defaults.type) === 'memory'
         ? new MemoryBuffer(settings)
@@ -57,10 +61,8 @@ export class OutputLane {
             syncInterval: defaults.sync_interval,
             segmentSize: defaults.segment_size,
             logger: logger.child({ output: config.name }),
+            tailCacheBytes: tailCacheBytes(limits.maxBytes),
           });
-    const definition = outputDefinition(config.type);
-    const create = await definition.load();
-    const limits = fitToMemory(definition.limits(config), processMemoryBudget());
     const outputLogger = logger.child({ output: config.name });
     const counters: OutputCounters = { events: {}, requests: {} };
     const delivery = new OutputDelivery(

@@ -27,6 +27,7 @@ export function planReload(running: ResolvedConfig, next: ResolvedConfig): Reloa
   const problems: string[] = [];
   if (running.buffer.path !== next.buffer.path) problems.push(`buffer.path: the state directory cannot change on reload (${running.buffer.path} → ${next.buffer.path}); restart logship to move it`);
   if (!sameValue(running.server, next.server)) problems.push('server: the status server cannot change on reload; restart logship to apply it');
+  if (!sameValue(running.pipeline, next.pipeline)) problems.push('pipeline: the parse workers cannot change on reload; restart logship to apply it');
   if (problems.length > 0) return problems;
   return {
     inputs: diff(running, next, (c) => c.inputs, (input) => input),

@@ -42,3 +42,30 @@ export function memoryLimit(env: NodeJS.ProcessEnv = process.env, read: ReadText
   if (v1 !== undefined && /^\d+$/.test(v1) && Number(v1) < UNLIMITED_V1) return { bytes: Number(v1), source: 'cgroup v1 memory.limit_in_bytes' };
   return undefined;
 }
+
+/**
+ * The CPUs this process may use: the machine's (`os.availableParallelism()`),
+ * cut by a CFS quota (cgroup v2 `cpu.max` "quota period", v1
+ * `cpu.cfs_quota_us`/`cpu.cfs_period_us`) rounded up: a Kubernetes limit of
+ * 500m is one CPU, 1500m two.
+ */
+export function usableCpus(available: number, read: ReadText = readText): number {
+  const quota = cpuQuota(read);
+  return quota === undefined ? available : Math.max(1, Math.min(available, Math.ceil(quota)));
+}
+
+/** The CFS quota in CPUs, undefined without one. */
+function cpuQuota(read: ReadText): number | undefined {
+  const v2 = read('/sys/fs/cgroup/cpu.max');
+  if (v2 !== undefined) {
+    const [quota, period] = v2.split(/\s+/);
+    return ratio(quota, period);
+  }
+  return ratio(read('/sys/fs/cgroup/cpu/cpu.cfs_quota_us'), read('/sys/fs/cgroup/cpu/cpu.cfs_period_us'));
+}
+
+function ratio(quota: string | undefined, period: string | undefined): number | undefined {
+  // v2 writes "max" and v1 "-1" for no quota.
+  if (quota === undefined || period === undefined || !/^\d+$/.test(quota) || !/^\d+$/.test(period) || Number(period) === 0) return undefined;
+  return Number(quota) / Number(period);
+}

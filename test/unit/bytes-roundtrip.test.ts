@@ -130,7 +130,7 @@ function encode(seed: number, count: number): EventBatch[] {
       offset += 100 + Math.floor(rand() * 1000);
       return rec;
     });
-    batches.push(encoder.encodeBatch(seq++, recs, SOURCE));
+    batches.push({ seq: seq++, ...encoder.encodeBatch(recs, SOURCE) });
     at += recs.length;
   }
   return batches;
@@ -442,7 +442,7 @@ describe('bytes end to end: Elasticsearch (real client, test server)', () => {
     });
     const time = Date.UTC(2025, 0, 1);
     const recs: ChainRecord[] = events.map((e, i) => ({ source: SOURCE, offset: i, event: { '@timestamp': new Date(time).toISOString(), mark: `${MARK}-q${i}`, ...e }, time, text: '' }));
-    const quoted = [encoder.encodeBatch(1, recs, SOURCE)];
+    const quoted = [{ seq: 1, ...encoder.encodeBatch(recs, SOURCE) }];
     const want = expectedOf(quoted);
     expect(want.records.map((r) => hasDataStreamKey(r.json))).toEqual([false, false, false, true]);
     await ship('memory', { data_stream: { dataset: 'bytes', namespace: 'quoted' } }, quoted);

@@ -37,7 +37,7 @@ function run(parser: LineParser, lines: string[], maxLineBytes?: number) {
   });
   chain.push(SOURCE, lines, offsets, null, NOW, records);
   const encoder = new EventEncoder({ 'service.name': 'shop' }, 'host-1', (rec, reason) => chain.unencodable(rec, reason));
-  const batch = encoder.encodeBatch(1, records, SOURCE);
+  const batch = encoder.encodeBatch(records, SOURCE);
   return { events: texts(batch).map((r) => JSON.parse(r) as Record<string, any>), failures, skipped };
 }
 

@@ -103,7 +103,7 @@ describe('KubernetesMetadata', () => {
 
 describe('EventEncoder with an enrichment', () => {
   const rec = (): ChainRecord => ({ event: { message: 'm', kubernetes: { labels: { parsed: 'x' } } }, offset: 0, time: 0, source: {} }) as unknown as ChainRecord;
-  const encode = (enc: EventEncoder) => JSON.parse(Buffer.from(enc.encodeBatch(1, [rec()], { key: 'k', path: '/p' } as never).data).toString().trim()) as Record<string, any>;
+  const encode = (enc: EventEncoder) => JSON.parse(Buffer.from(enc.encodeBatch([rec()], { key: 'k', path: '/p' } as never).data).toString().trim()) as Record<string, any>;
 
   it("sets the enrichment's fields, follows a change of its version, and lets the input's fields win", () => {
     const source = { version: 1, entries: [[['kubernetes', 'labels', 'app'], 'v1'], [['host', 'name'], 'node-a'], [['service', 'name'], 'from-pod']] as [string[], unknown][] };

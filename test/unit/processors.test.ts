@@ -189,7 +189,7 @@ describe('redact through the config', () => {
     const records = list.run(input, 'k'.repeat(16), 0);
     const fallback = (rec: ChainRecord, reason: string): ChainRecord => ({ ...rec, event: { message: rec.text, error: { message: reason } } });
     const encoder = new EventEncoder({}, 'host', list.redactingFallback(fallback));
-    const batch = encoder.encodeBatch(1, records, { path: '/var/log/app.log', key: 'k'.repeat(16) });
+    const batch = encoder.encodeBatch(records, { path: '/var/log/app.log', key: 'k'.repeat(16) });
     const event = JSON.parse(batch.data.toString('utf8')) as { message: string };
     expect(event.message).toBe('{"user":"[REDACTED:email]","n":1}');
     expect(batch.data.includes('bob@example.com')).toBe(false);

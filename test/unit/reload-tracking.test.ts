@@ -86,5 +86,6 @@ describe('planReload', () => {
     const moved = { ...config(a), buffer: { ...config(a).buffer, path: '/elsewhere' } };
     expect(planReload(config(a), moved)).toEqual([expect.stringMatching(/^buffer\.path: /)]);
     expect(planReload(config(a), config(a, 'server: { listen: 127.0.0.1:0 }'))).toEqual([expect.stringMatching(/^server: /)]);
+    expect(planReload(config(a), config(a, 'pipeline: { workers: 0 }'))).toEqual([expect.stringMatching(/^pipeline: /)]);
   });
 });
