@@ -4,6 +4,9 @@
 // bench's fake ES sink on 127.0.0.1. Medians over --runs process starts.
 //
 //   node bench/idle-rss.mjs [--runs 5] [--node /path/to/node] [--variants bare,node-http,...]
+//                           [--env LOGSHIP_MEMORY_LIMIT=128Mi] [--dist /other/build/dist]
+// --env (repeatable) is set for every child; --dist runs `logship` and `thin`
+// from another build, for A/B runs of two builds with the same command.
 //
 // Variants (each in its own process):
 //   bare       nothing loaded (the floor)
@@ -33,11 +36,18 @@ const { values } = parseArgs({
     node: { type: 'string', default: process.execPath },
     variants: { type: 'string', default: VARIANTS.join(',') },
     port: { type: 'string', default: '19311' },
+    env: { type: 'string', multiple: true, default: [] },
+    dist: { type: 'string', default: path.join(here, '../dist') },
     child: { type: 'string' },
     url: { type: 'string' },
   },
 });
 
+const childEnv = { ...process.env };
+for (const kv of values.env) {
+  const i = kv.indexOf('=');
+  childEnv[kv.slice(0, i)] = kv.slice(i + 1);
+}
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const MiB = (bytes) => Math.round((bytes / 1048576) * 10) / 10;
 
@@ -80,7 +90,7 @@ async function child(variant, url) {
     const client = new Client({ node: url, maxRetries: 0 });
     bulk = (body) => client.transport.request({ method: 'POST', path: '/_bulk', bulkBody: body }, { headers });
   } else if (variant === 'thin') {
-    const { EsHttpClient } = await import(path.join(here, '../dist/outputs/elasticsearch/http-client.js'));
+    const { EsHttpClient } = await import(path.join(values.dist, 'outputs/elasticsearch/http-client.js'));
     const client = new EsHttpClient({ hosts: [url], timeoutMs: 30_000, compression: false });
     bulk = (body) => client.request({ method: 'POST', path: '/_bulk', body, headers });
   } else throw new Error(`unknown variant ${variant}`);
@@ -117,7 +127,7 @@ async function runLogship(url) {
     }),
   );
   const before = await sinkDocs(url);
-  const proc = spawn(values.node, [path.join(here, '../dist/cli.js'), 'run', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(values.node, [path.join(values.dist, 'cli.js'), 'run', '--config', config], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   // logship logs to stderr.
   proc.stdout.on('data', (d) => (out += d));
@@ -147,7 +157,7 @@ async function runLogship(url) {
 
 function runChild(variant, url) {
   return new Promise((resolve, reject) => {
-    const proc = spawn(values.node, [fileURLToPath(import.meta.url), '--child', variant, '--url', url], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const proc = spawn(values.node, [fileURLToPath(import.meta.url), '--child', variant, '--url', url, '--dist', values.dist], { env: childEnv, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     proc.stdout.on('data', (d) => (out += d));
     proc.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`${variant} exited ${code}`))));
@@ -178,10 +188,10 @@ async function main() {
       p.stdout.on('data', (d) => (v += d));
       p.on('exit', () => resolve(v.trim()));
     });
-    console.log(`node ${version}, ${values.runs} runs per variant, medians (MiB RSS)`);
+    console.log(`node ${version}, ${values.runs} runs per variant, medians (MiB RSS)${values.env.length > 0 ? `, env ${values.env.join(' ')}` : ''}`);
     console.log('variant      after load   after one bulk');
     for (const variant of values.variants.split(',')) {
-      if (variant === 'thin' && !existsSync(path.join(here, '../dist/outputs/elasticsearch/http-client.js'))) continue;
+      if (variant === 'thin' && !existsSync(path.join(values.dist, 'outputs/elasticsearch/http-client.js'))) continue;
       const runs = [];
       for (let r = 0; r < Number(values.runs); r++) runs.push(variant === 'logship' ? await runLogship(url) : await runChild(variant, url));
       console.log(`${variant.padEnd(12)} ${String(MiB(median(runs.map((x) => x.load)))).padStart(10)} ${String(MiB(median(runs.map((x) => x.bulk)))).padStart(16)}`);

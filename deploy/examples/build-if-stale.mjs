@@ -32,13 +32,15 @@ export function staleReason(root) {
   return changed === undefined ? undefined : `${changed.slice(root.length + 1)} changed since the last build`;
 }
 
-/** Builds when stale; returns tsc's exit code (0 when nothing was to do). */
+/** Builds when stale, as `npm run build` does; returns the failed step's exit code (0 when nothing was to do). */
 export function buildIfStale(root, log = (line) => process.stderr.write(`${line}\n`)) {
   const reason = staleReason(root);
   if (reason === undefined) return 0;
   log(`logship demo: building (${reason}) …`);
   const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
   if (tsc.status !== 0) return tsc.status ?? 1;
+  const bundle = spawnSync(process.execPath, [join(root, 'scripts', 'bundle-cli.mjs')], { cwd: root, stdio: 'inherit' });
+  if (bundle.status !== 0) return bundle.status ?? 1;
   writeFileSync(join(root, STAMP), `${new Date().toISOString()}\n`);
   return 0;
 }

@@ -1,12 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
 import type { Logger } from '../log.js';
 import { StartupError, systemReason } from '../startup-error.js';
 import { healthJson, healthText } from './health-body.js';
 import type { HealthMonitor } from './health.js';
 import { parseListenAddress } from './listen-address.js';
 import type { LivenessMonitor } from './liveness.js';
+import type { MetricsRegistry } from './metrics.js';
 
 const TEXT = { 'content-type': 'text/plain; charset=utf-8' };
 
@@ -20,7 +20,7 @@ export class StatusServer {
   private server: Server | undefined;
 
   constructor(
-    private readonly registry: Registry,
+    private readonly registry: MetricsRegistry,
     private readonly health: HealthMonitor,
     private readonly liveness: LivenessMonitor,
     private readonly logger: Logger,

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { BufferStats } from '../buffer/types.js';
 import type { OutputCounters } from '../output/contract.js';
 import { REQUEST_SECONDS_BUCKETS, type DurationHistogram, type UploadStats } from '../output/upload-stats.js';
@@ -20,6 +20,12 @@ export interface MetricsSource {
   outputs(): OutputView[];
   checkpoint(): { writeErrors: Record<string, number>; diskFull: boolean };
   config?: (() => ConfigView) | undefined;
+}
+
+/** What the status server serves at `/metrics`. */
+export interface MetricsRegistry {
+  readonly contentType: string;
+  metrics(): Promise<string>;
 }
 
 /** One metric: its name and type per Prometheus conventions (`_total` counters, units as suffixes), and how it is read. */
@@ -141,7 +147,18 @@ export const METRICS: readonly MetricDefinition[] = [
  * scraped (prom-client's `collect`), not incremented per event; a counter is
  * still exposed as a counter: collect() resets it and adds the current total.
  */
-export function createMetrics(source: MetricsSource): Registry {
+export function createMetrics(source: MetricsSource): MetricsRegistry {
+  // prom-client costs 2–7 MiB of idle RSS, so only a daemon with a status
+  // server loads it. It loads now rather than at the first scrape: the
+  // runtime metrics (GC durations, event-loop lag) count from the start.
+  const registry = import('prom-client').then((client) => buildRegistry(client, source));
+  return { contentType: PROMETHEUS_TEXT, metrics: async () => (await registry).metrics() };
+}
+
+/** prom-client's `Registry.PROMETHEUS_CONTENT_TYPE`, known before the module is loaded. */
+const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
+
+function buildRegistry({ Counter, Gauge, Registry, collectDefaultMetrics }: typeof import('prom-client'), source: MetricsSource): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
   // prom-client exposes these sums as gauges named `_total`, which Prometheus reads as counters;
