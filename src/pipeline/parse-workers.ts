@@ -19,8 +19,8 @@ const MAX_AUTO_WORKERS = 4;
  * Where the inputs parse: with a second CPU, parse workers take the parser
  * chain, processors and encoder off the main thread, which then only reads,
  * appends and delivers. Each input's stage lives in one worker (its lines
- * stay in order; inputs spread over the workers); a worker starts with the
- * first input given to it. With one CPU (a Kubernetes limit of 500m counts
+ * stay in order; inputs spread over the workers); a worker's thread starts
+ * with the first lines given to it. With one CPU (a Kubernetes limit of 500m counts
  * as one) the stages run on the main thread: a worker would only add its
  * memory.
  */
@@ -48,11 +48,13 @@ export class ParseWorkers {
   }
 
   async stage(input: InputConfig, host: string, enrichment: FieldSource | undefined): Promise<InputStage> {
-    if (this.count === 0) return new LocalStage(await ParseStage.build(input, host, enrichment));
-    let worker = this.workers.find((w) => w.stages === 0);
-    if (!worker && this.workers.length < this.count) this.workers.push((worker = new ParseWorker(this.limits)));
-    worker ??= this.workers.reduce((a, b) => (b.stages < a.stages ? b : a));
-    return WorkerStage.open(worker, this.nextStage++, input, host, enrichment);
+    // Built here whatever runs it: a parser module or key file that cannot load stops the start (or the reload) now,
+    // not at the first line, and with the same message.
+    const local = await ParseStage.build(input, host, enrichment);
+    if (this.count === 0) return new LocalStage(local);
+    while (this.workers.length < this.count) this.workers.push(new ParseWorker(this.limits));
+    const worker = this.workers.reduce((a, b) => (b.stages < a.stages ? b : a));
+    return new WorkerStage(worker, this.nextStage++, input, host, enrichment, local.counters());
   }
 
   async close(): Promise<void> {

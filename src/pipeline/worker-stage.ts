@@ -15,48 +15,55 @@ interface Waiter {
 }
 
 /**
- * One parse worker thread and the stages it hosts. It holds the process open
- * only while an answer is awaited, so a stop never waits for an idle worker.
+ * One parse worker thread and the stages it hosts. The thread starts with
+ * the first request (an idle sidecar never pays for its heap) and holds the
+ * process open only while an answer is awaited, so a stop never waits for an
+ * idle worker.
  */
 export class ParseWorker {
-  private readonly worker: Worker;
+  private thread: Worker | undefined;
   private readonly waiting = new Map<number, Waiter[]>();
   private pending = 0;
   private failure: Error | undefined;
   stages = 0;
 
-  constructor(resourceLimits: ResourceLimits) {
-    this.worker = new Worker(new URL('./parse-worker.js', import.meta.url), { resourceLimits });
-    this.worker.unref();
-    this.worker.on('message', (reply: StageReply) => this.answered(reply));
-    this.worker.on('error', (err) => this.fail(new Error(`parse worker failed: ${err.message}`)));
-    this.worker.on('exit', (code) => this.fail(new Error(`parse worker exited with code ${code}`)));
-  }
+  constructor(private readonly resourceLimits: ResourceLimits) {}
 
   request(msg: StageRequest, transfer: ArrayBuffer[] = []): Promise<Extract<StageReply, { ok: true }>> {
     if (this.failure) return Promise.reject(this.failure);
+    const thread = this.started();
     return new Promise((resolve, reject) => {
       let q = this.waiting.get(msg.stage);
       if (!q) this.waiting.set(msg.stage, (q = []));
       q.push({ resolve, reject });
-      if (this.pending++ === 0) this.worker.ref();
-      this.worker.postMessage(msg, transfer);
+      if (this.pending++ === 0) thread.ref();
+      thread.postMessage(msg, transfer);
     });
   }
 
-  /** A request the worker does not answer. */
+  /** A request the worker does not answer (none when its thread never started: it has nothing to forget). */
   tell(msg: StageRequest): void {
-    if (!this.failure) this.worker.postMessage(msg);
+    if (!this.failure) this.thread?.postMessage(msg);
   }
 
   async terminate(): Promise<void> {
     this.failure ??= new Error('parse worker stopped');
-    await this.worker.terminate();
+    await this.thread?.terminate();
+  }
+
+  private started(): Worker {
+    if (this.thread) return this.thread;
+    const thread = new Worker(new URL('./parse-worker.js', import.meta.url), { resourceLimits: this.resourceLimits });
+    thread.unref();
+    thread.on('message', (reply: StageReply) => this.answered(reply));
+    thread.on('error', (err) => this.fail(new Error(`parse worker failed: ${err.message}`)));
+    thread.on('exit', (code) => this.fail(new Error(`parse worker exited with code ${code}`)));
+    return (this.thread = thread);
   }
 
   private answered(reply: StageReply): void {
     const waiter = this.waiting.get(reply.stage)?.shift();
-    if (--this.pending === 0) this.worker.unref();
+    if (--this.pending === 0) this.thread!.unref();
     if (!waiter) return;
     if (reply.ok) waiter.resolve(reply);
     else waiter.reject(new Error(reply.error));
@@ -76,30 +83,32 @@ export class WorkerStage implements InputStage {
   private readonly ids = new WeakMap<SourceRef, number>();
   private readonly sources = new Map<number, SourceRef>();
   private nextSource = 0;
-  private last: StageCounters | undefined;
+  private last: StageCounters;
   /** As of the last answer: the worker's stage holds nothing a tick could end. */
   private idle = true;
   private unanswered = 0;
   /** The enrichment version the worker has. */
   private sentVersion: number | undefined;
 
-  private constructor(
+  /** The worker's answer to `open`: awaited before the first answer is used, so a stage that failed to build says why. */
+  private opened: Promise<unknown> | undefined;
+
+  /**
+   * The input's stage in `worker`, built there with the first call (the
+   * caller built it once on its own thread first, so a parser module or key
+   * file that cannot load already stopped the start).
+   */
+  constructor(
     private readonly worker: ParseWorker,
     private readonly stage: number,
+    private readonly input: InputConfig,
+    private readonly host: string,
     private readonly enrichment: FieldSource | undefined,
-  ) {}
-
-  /** Builds the input's stage in `worker`; rejects with the reason when its parser or processors cannot load. */
-  static async open(worker: ParseWorker, stage: number, input: InputConfig, host: string, enrichment: FieldSource | undefined): Promise<WorkerStage> {
-    const ws = new WorkerStage(worker, stage, enrichment);
+    /** Zero counters until the worker answers. */
+    initial: StageCounters,
+  ) {
+    this.last = initial;
     worker.stages++;
-    try {
-      ws.last = (await worker.request({ op: 'open', stage, input, host, enrichment: ws.enrichmentUpdate() })).counters;
-    } catch (err) {
-      worker.stages--;
-      throw err;
-    }
-    return ws;
   }
 
   lines(batch: StageLines, now: number): Promise<StageGroup[]> {
@@ -108,12 +117,14 @@ export class WorkerStage implements InputStage {
   }
 
   tick(now: number): Promise<StageGroup[]> {
-    // The tailer ticks every poll: a message only when the worker holds something a timeout could end.
+    // The tailer ticks every poll: a message only when the worker holds something a timeout could end
+    // (an idle input never starts the worker's thread).
     if (this.idle && this.unanswered === 0) return Promise.resolve([]);
     return this.call({ op: 'tick', stage: this.stage, now, enrichment: this.enrichmentUpdate() });
   }
 
   flushAll(now: number): Promise<StageGroup[]> {
+    if (this.idle && this.unanswered === 0) return Promise.resolve([]);
     return this.call({ op: 'flush', stage: this.stage, now, enrichment: this.enrichmentUpdate() });
   }
 
@@ -123,7 +134,7 @@ export class WorkerStage implements InputStage {
   }
 
   counters(): StageCounters {
-    return this.last!;
+    return this.last;
   }
 
   close(): void {
@@ -135,7 +146,12 @@ export class WorkerStage implements InputStage {
     this.unanswered++;
     let reply;
     try {
-      reply = await this.worker.request(msg);
+      // Requests are answered in order: `open` goes first, and its failure is the one to report.
+      this.opened ??= this.worker.request({ op: 'open', stage: this.stage, input: this.input, host: this.host, enrichment: this.enrichmentUpdate() });
+      const answer = this.worker.request(msg);
+      answer.catch(() => {});
+      await this.opened;
+      reply = await answer;
     } finally {
       this.unanswered--;
     }

@@ -3,7 +3,7 @@
 // the parser chain, the processors and the encoder run on the main thread or
 // in worker threads; a user's parser module loads in the worker, and one
 // that cannot load stops the start with the same message.
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { baseConfig, requireEngine, useHarness, writeConfig, type LogshipProcess } from '../support/logship-process.js';
@@ -104,6 +104,23 @@ describe('parse workers', () => {
     expect(counters(local).map((c) => c.parseFailures)).toEqual([0, 1, 1]);
   });
 
+  it("an idle input does not start its worker's thread: the first lines do", async () => {
+    const root = await h.tmp('parse-workers-lazy');
+    const file = path.join(root, 'logs', 'app.log');
+    writeFileSync(file, '');
+    const cfg = { ...baseConfig(root, [{ paths: [file], parser: 'json' }]), pipeline: { workers: 1 } };
+    const proc = h.start(await writeConfig(root, cfg), { LOGSHIP_LOG_LEVEL: 'debug' });
+    const threads = () => readdirSync(`/proc/${proc.pid}/task`).length;
+    // Running: the tailer opened the (empty) file and saved its first checkpoint.
+    await waitForFile(path.join(root, 'state', 'checkpoints.json'), proc);
+    const idle = threads();
+    appendFileSync(file, '{"msg":"first"}\n');
+    const reader = new OutputReader(path.join(root, 'out'));
+    await waitFor(reader, () => reader.events.length >= 1, () => 'the first event', { proc, what: 'the first event' });
+    expect(threads()).toBe(idle + 1);
+    expect((await proc.stop()).code).toBe(0);
+  });
+
   it('a parser module that cannot load stops the start with the same message on a worker as on the main thread', async () => {
     const root = await h.tmp('parse-workers-bad-module');
     const modulePath = path.join(root, 'broken.mjs');
@@ -138,3 +155,11 @@ function collect(proc: LogshipProcess, events: ShippedEvent[]): Run {
     .sort((a, b) => String(a.input).localeCompare(String(b.input)));
   return { events, byId, finalStats };
 }
+
+async function waitForFile(file: string, proc: LogshipProcess): Promise<void> {
+  for (let i = 0; !existsSync(file); i++) {
+    if (!proc.running || i > 1200) throw new Error(`${file} never appeared; ${proc.describe()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
