@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { checkpointOffset, fileSize } from '../support/buffer-files.js';
 import { esOutput, shippedDocs, waitForDocs } from '../support/es-shipping.js';
 import { esTarget } from '../support/es-target.js';
-import { baseConfig, requireEngine, sleep, useHarness, writeConfig, type LogshipProcess } from '../support/logship-process.js';
+import { appConfig, requireEngine, sleep, useHarness, type LogshipProcess } from '../support/logship-process.js';
 import { checkNumbered, summarize } from '../support/output.js';
 import { prng } from '../support/prng.js';
 import { startWriter } from '../support/writer.js';
@@ -48,10 +48,7 @@ describe('elasticsearch: kill -9 during delivery', () => {
         const state = path.join(root, 'state');
         const index = 'ls-crash';
         await target.deleteIndices(index);
-        const cfg = await writeConfig(root, {
-          ...baseConfig(root, [{ name: 'app', paths: [log] }]),
-          outputs: [esOutput(target, { index, batch: { max_bytes: '64KiB', timeout: '200ms' } })],
-        });
+        const cfg = await appConfig(root, [log], esOutput(target, { index, batch: { max_bytes: '64KiB', timeout: '200ms' } }));
         const writer = startWriter({ file: log, count: WRITER_MAX, rate: RATE, lineBytes: LINE_BYTES });
         let writerDone = false;
         writer.done.then(() => (writerDone = true), () => {});

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkpointOffset, fileSize } from '../support/buffer-files.js';
 import { shippedDocs, waitForDocs } from '../support/es-shipping.js';
-import { baseConfig, requireEngine, sleep, useHarness, writeConfig, type LogshipProcess } from '../support/logship-process.js';
+import { appConfig, requireEngine, until, useHarness } from '../support/logship-process.js';
 import { osOutput } from '../support/opensearch-shipping.js';
 import { openSearchTarget, usingRealOpenSearch } from '../support/opensearch-target.js';
 import { checkNumbered, summarize } from '../support/output.js';
@@ -20,14 +20,6 @@ const WRITER_MAX = 999_999;
 const LINE_BYTES = 100; // the writer's default
 /** How long a run may take to reach a precondition before the test calls it stuck. */
 const STATE_TIMEOUT_MS = 90_000;
-
-async function until(what: string, done: () => boolean | Promise<boolean>, proc: LogshipProcess, detail: () => string = () => ''): Promise<void> {
-  const deadline = Date.now() + STATE_TIMEOUT_MS;
-  while (!(await done())) {
-    if (!proc.running || Date.now() > deadline) throw new Error(`${proc.running ? 'timed out' : 'logship exited'} waiting for ${what} ${detail()}\n${proc.describe()}`);
-    await sleep(50);
-  }
-}
 
 describe('opensearch output: faults', () => {
   const h = useHarness();
@@ -47,10 +39,7 @@ describe('opensearch output: faults', () => {
       const state = path.join(root, 'state');
       const index = 'ls-os-crash';
       await target.deleteIndices(index);
-      const cfg = await writeConfig(root, {
-        ...baseConfig(root, [{ name: 'app', paths: [log] }]),
-        outputs: [osOutput(target, { index, batch: { max_bytes: '64KiB', timeout: '200ms' } })],
-      });
+      const cfg = await appConfig(root, [log], osOutput(target, { index, batch: { max_bytes: '64KiB', timeout: '200ms' } }));
       const writer = startWriter({ file: log, count: WRITER_MAX, rate: 1_000, lineBytes: LINE_BYTES });
       const written = () => Math.floor(fileSize(log) / LINE_BYTES);
       const deliveries = async () => target.server?.stats.bulkRequests ?? (await target.count(index));
@@ -62,9 +51,10 @@ describe('opensearch output: faults', () => {
         const fromDeliveries = await deliveries();
         await until(
           `run #${k + 1} to be armed`,
-          async () => Date.now() >= killAt && written() >= fromLines + 300 && (await deliveries()) > fromDeliveries,
           proc,
-          () => `(writer at line ${written()}, run began at ${fromLines})`,
+          async () => Date.now() >= killAt && written() >= fromLines + 300 && (await deliveries()) > fromDeliveries,
+          STATE_TIMEOUT_MS,
+          { detail: () => `(writer at line ${written()}, run began at ${fromLines})`, pollMs: 50 },
         );
         writer.pace(written() - checkpointOffset(state, log) / LINE_BYTES, 20_000);
         await proc.kill9();
@@ -96,10 +86,7 @@ describe('opensearch output: faults', () => {
       const log = path.join(root, 'logs', 'app.log');
       const state = path.join(root, 'state');
       const index = 'ls-os-outage';
-      const cfg = await writeConfig(root, {
-        ...baseConfig(root, [{ name: 'app', paths: [log] }]),
-        outputs: [osOutput(target, { index, retry: { initial_backoff: '100ms', max_backoff: '2s' } })],
-      });
+      const cfg = await appConfig(root, [log], osOutput(target, { index, retry: { initial_backoff: '100ms', max_backoff: '2s' } }));
       const writer = startWriter({ file: log, count: WRITER_MAX, rate: 500, lineBytes: LINE_BYTES });
       const proc = h.start(cfg);
       await waitForDocs(target, index, 1_000, { proc });
@@ -111,9 +98,10 @@ describe('opensearch output: faults', () => {
       // At least 30 s, and until logship met the outage and read 2,000 more lines into its buffer, however long that takes.
       await until(
         'the outage to be met and 2,000 lines read into the buffer',
-        () => Date.now() - downAt >= OUTAGE_MS && failures().length > atDown.failures && checkpointOffset(state, log) >= atDown.offset + 2_000 * LINE_BYTES,
         proc,
-        () => `(failures ${failures().length}, checkpoint ${checkpointOffset(state, log)}, at down ${JSON.stringify(atDown)})`,
+        () => Date.now() - downAt >= OUTAGE_MS && failures().length > atDown.failures && checkpointOffset(state, log) >= atDown.offset + 2_000 * LINE_BYTES,
+        STATE_TIMEOUT_MS,
+        { detail: () => `(failures ${failures().length}, checkpoint ${checkpointOffset(state, log)}, at down ${JSON.stringify(atDown)})`, pollMs: 50 },
       );
       const atUp = { docs: server.count(index), offset: checkpointOffset(state, log) };
       await os.up();
