@@ -7,9 +7,9 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestFault } from '../support/es-server.js';
-import { deadLetters, esConfig, logLines, shippedDocs, waitForDocs } from '../support/es-shipping.js';
+import { deadLetters, esConfig, shippedDocs, waitForDocs } from '../support/es-shipping.js';
 import { esTarget, usingRealEs, type EsTarget } from '../support/es-target.js';
-import { requireEngine, until, useHarness, type LogshipProcess } from '../support/logship-process.js';
+import { logLines, requireEngine, until, useHarness, type LogshipProcess } from '../support/logship-process.js';
 import { checkNumbered, parseNumbered, summarize } from '../support/output.js';
 import { formatLines } from '../support/writer.js';
 

@@ -8,9 +8,9 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statusPortOf } from '../support/admin.js';
 import { combineItemFaults, randomItemFaults } from '../support/es-server.js';
-import { deadLetters, esConfig, logLines, rejectNumbered, shippedDocs, waitForDocs } from '../support/es-shipping.js';
+import { deadLetters, esConfig, rejectNumbered, shippedDocs, waitForDocs } from '../support/es-shipping.js';
 import { esTarget, usingRealEs, type EsTarget } from '../support/es-target.js';
-import { REPO_ROOT, requireEngine, sleep, until, useHarness, type LogshipProcess } from '../support/logship-process.js';
+import { logLines, REPO_ROOT, requireEngine, sleep, until, useHarness, type LogshipProcess } from '../support/logship-process.js';
 import { checkNumbered, parseNumbered, summarize } from '../support/output.js';
 import { formatLines } from '../support/writer.js';
 

@@ -73,11 +73,6 @@ export async function waitForDocs(target: EsTarget, index: string, n: number, op
   }
 }
 
-/** logship's log records with this message. */
-export function logLines(proc: LogshipProcess, msg: string): Record<string, unknown>[] {
-  return proc.logRecords().filter((r) => r.msg === msg);
-}
-
 /** An item-fault rule refusing (400, a mapping error) the numbered lines `n` for which `rejected(n)`. */
 export function rejectNumbered(rejected: (n: number) => boolean): ItemFaultRule {
   return rejectWhere((source) => {

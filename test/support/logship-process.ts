@@ -177,6 +177,11 @@ export async function until<T>(
   }
 }
 
+/** logship's log records whose `msg` is `msg` (a string) or matches it (a RegExp). */
+export function logLines(proc: LogshipProcess, msg: string | RegExp): Record<string, unknown>[] {
+  return proc.logRecords().filter((r) => (typeof msg === 'string' ? r.msg === msg : msg.test(String(r.msg ?? ''))));
+}
+
 /** Writes `config` as YAML to `<dir>/logship.yaml` and returns its path. */
 export async function writeConfig(dir: string, config: unknown, name = 'logship.yaml'): Promise<string> {
   const file = path.join(dir, name);
