@@ -4,15 +4,14 @@
 // too; the outage needs the in-process server). Every wait is for a state, never
 // for a speed: a run is killed once it is past its random uptime, the writer has
 // added lines since it started and the run has delivered something of its own.
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkpointOffset, fileSize } from '../support/buffer-files.js';
 import { shippedDocs, waitForDocs } from '../support/es-shipping.js';
-import { appConfig, requireEngine, until, useHarness } from '../support/logship-process.js';
+import { appLogScene, requireEngine, until, useHarness } from '../support/logship-process.js';
 import { osOutput } from '../support/opensearch-shipping.js';
 import { openSearchTarget, usingRealOpenSearch } from '../support/opensearch-target.js';
 import { checkNumbered, summarize } from '../support/output.js';
-import { prng } from '../support/prng.js';
+import { crashRandom } from '../support/prng.js';
 import { startWriter } from '../support/writer.js';
 
 /** The writer's ceiling, never reached: each test stops it. */
@@ -27,19 +26,14 @@ describe('opensearch output: faults', () => {
   it('kill -9 five times during delivery: every line indexed exactly once (re-sends answered 409 by their _id)', async () => {
     requireEngine();
     const KILLS = 5;
-    const seed = Number(process.env.LOGSHIP_CRASH_SEED ?? Date.now() % 1_000_000);
-    const rand = prng(seed);
-    h.note(`crash seed ${seed}`);
+    const { seed, rand } = crashRandom(h.note);
     const target = await openSearchTarget();
     try {
       // Slow answers keep requests in flight when the kill comes.
       target.server?.delay(100);
-      const root = await h.tmp('os-crash');
-      const log = path.join(root, 'logs', 'app.log');
-      const state = path.join(root, 'state');
       const index = 'ls-os-crash';
       await target.deleteIndices(index);
-      const cfg = await appConfig(root, [log], osOutput(target, { index, batch: { max_bytes: '64KiB', timeout: '200ms' } }));
+      const { log, state, cfg } = await appLogScene(h, 'os-crash', osOutput(target, { index, batch: { max_bytes: '64KiB', timeout: '200ms' } }));
       const writer = startWriter({ file: log, count: WRITER_MAX, rate: 1_000, lineBytes: LINE_BYTES });
       const written = () => Math.floor(fileSize(log) / LINE_BYTES);
       const deliveries = async () => target.server?.stats.bulkRequests ?? (await target.count(index));
@@ -82,11 +76,8 @@ describe('opensearch output: faults', () => {
     const server = target.server!;
     const os = target.os!;
     try {
-      const root = await h.tmp('os-outage');
-      const log = path.join(root, 'logs', 'app.log');
-      const state = path.join(root, 'state');
       const index = 'ls-os-outage';
-      const cfg = await appConfig(root, [log], osOutput(target, { index, retry: { initial_backoff: '100ms', max_backoff: '2s' } }));
+      const { log, state, cfg } = await appLogScene(h, 'os-outage', osOutput(target, { index, retry: { initial_backoff: '100ms', max_backoff: '2s' } }));
       const writer = startWriter({ file: log, count: WRITER_MAX, rate: 500, lineBytes: LINE_BYTES });
       const proc = h.start(cfg);
       await waitForDocs(target, index, 1_000, { proc });

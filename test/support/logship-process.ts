@@ -228,6 +228,13 @@ export function appConfig(root: string, paths: string[], output: Record<string, 
   return writeConfig(root, { ...baseConfig(root, [{ name: 'app', paths, ...opts.input }]), outputs: [output], ...opts.top });
 }
 
+/** A fresh root (`h.tmp(label)`) whose `logs/app.log` is tailed into `output` (appConfig): the file, the state dir and the config. */
+export async function appLogScene(h: Harness, label: string, output: Record<string, unknown>): Promise<{ log: string; state: string; cfg: string }> {
+  const root = await h.tmp(label);
+  const log = path.join(root, 'logs', 'app.log');
+  return { log, state: path.join(root, 'state'), cfg: await appConfig(root, [log], output) };
+}
+
 export interface Harness {
   /** A fresh temp dir for the current test (with `logs/`, `out/` and `state/` made under it). */
   tmp(label?: string): Promise<string>;
