@@ -6,14 +6,13 @@
 // once it is past its random uptime, the writer has added lines since it
 // started and the run has sent a _bulk of its own, so every kill lands in a
 // live delivery however slow the machine is.
-import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkpointOffset, fileSize } from '../support/buffer-files.js';
 import { esOutput, shippedDocs, waitForDocs } from '../support/es-shipping.js';
 import { esTarget } from '../support/es-target.js';
-import { baseConfig, requireEngine, sleep, useHarness, writeConfig, type LogshipProcess } from '../support/logship-process.js';
+import { appLogScene, requireEngine, sleep, useHarness, type LogshipProcess } from '../support/logship-process.js';
 import { checkNumbered, summarize } from '../support/output.js';
-import { prng } from '../support/prng.js';
+import { crashRandom } from '../support/prng.js';
 import { startWriter } from '../support/writer.js';
 
 const RATE = 2_000; // lines/s
@@ -36,22 +35,14 @@ describe('elasticsearch: kill -9 during delivery', () => {
   it(
     `${KILLS} kills during delivery: every line indexed exactly once, the re-sends absorbed as 409s`,
     async () => {
-      const seed = Number(process.env.LOGSHIP_CRASH_SEED ?? Date.now() % 1_000_000);
-      const rand = prng(seed);
-      h.note(`crash seed ${seed}`);
+      const { seed, rand } = crashRandom(h.note);
       const target = await esTarget();
       try {
         // Slow answers keep requests in flight when the kill comes.
         target.server?.delay(100);
-        const root = await h.tmp('es-crash');
-        const log = path.join(root, 'logs', 'app.log');
-        const state = path.join(root, 'state');
         const index = 'ls-crash';
         await target.deleteIndices(index);
-        const cfg = await writeConfig(root, {
-          ...baseConfig(root, [{ name: 'app', paths: [log] }]),
-          outputs: [esOutput(target, { index, batch: { max_bytes: '64KiB', timeout: '200ms' } })],
-        });
+        const { log, state, cfg } = await appLogScene(h, 'es-crash', esOutput(target, { index, batch: { max_bytes: '64KiB', timeout: '200ms' } }));
         const writer = startWriter({ file: log, count: WRITER_MAX, rate: RATE, lineBytes: LINE_BYTES });
         let writerDone = false;
         writer.done.then(() => (writerDone = true), () => {});

@@ -3,44 +3,20 @@
 // what was not acknowledged. Each test checks by line number that every line
 // arrived exactly once. (The same faults one at a time against the output
 // class itself: test/unit/es-faults.test.ts.)
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestFault } from '../support/es-server.js';
-import { esOutput, logLines, shippedDocs, waitForDocs } from '../support/es-shipping.js';
+import { deadLetters, esConfig, shippedDocs, waitForDocs } from '../support/es-shipping.js';
 import { esTarget, usingRealEs, type EsTarget } from '../support/es-target.js';
-import { baseConfig, requireEngine, sleep, useHarness, writeConfig, type LogshipProcess } from '../support/logship-process.js';
+import { logLines, requireEngine, until, useHarness, type LogshipProcess } from '../support/logship-process.js';
 import { checkNumbered, parseNumbered, summarize } from '../support/output.js';
 import { formatLines } from '../support/writer.js';
 
 const REBUILD = 'output failed; rebuilding it and delivering again from the oldest unacknowledged record';
 
-async function esConfig(root: string, target: EsTarget, output: Record<string, unknown>): Promise<string> {
-  const base = baseConfig(root, [{ name: 'app', paths: [path.join(root, 'logs', '*.log')] }]);
-  return writeConfig(root, { ...base, outputs: [esOutput(target, output)] });
-}
-
-async function waitUntil(what: string, done: () => boolean, proc: LogshipProcess, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (!proc.running || Date.now() > deadline) throw new Error(`${proc.running ? 'timed out' : 'logship exited'} waiting for ${what}\n${proc.describe()}`);
-    await sleep(100);
-  }
-}
-
 const finalStats = (proc: LogshipProcess) =>
   proc.logRecords().find((r) => r.msg === 'final stats' && r.output === 'es') as { events: Record<string, number>; requests: Record<string, number> } | undefined;
-
-function deadLetters(root: string): Array<Record<string, unknown>> {
-  try {
-    return readFileSync(path.join(root, 'state', 'dead_letter', 'es.ndjson'), 'utf8')
-      .split('\n')
-      .filter((l) => l !== '')
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-  } catch {
-    return [];
-  }
-}
 
 /** Every line 1…n in `index` exactly once. */
 async function expectExactlyOnce(target: EsTarget, index: string, n: number): Promise<void> {
@@ -84,7 +60,7 @@ describe.skipIf(usingRealEs())('elasticsearch faults through logship run', () =>
     writeFileSync(path.join(root, 'logs', 'app.log'), formatLines(1, 2000) + formatLines(2001, 2001, '', 200 * 1024) + formatLines(2002, N));
     const proc = h.start(await esConfig(root, t, { index: 'f-413', batch: { max_bytes: '1MiB', timeout: '1s' } }));
     await waitForDocs(t, 'f-413', N - 1, { proc });
-    await waitUntil('the oversized line dead-lettered', () => deadLetters(root).length >= 1, proc);
+    await until('the oversized line dead-lettered', proc, () => deadLetters(root, 'es').length >= 1);
     expect((await proc.stop()).code).toBe(0);
     const report = checkNumbered(await shippedDocs(t, 'f-413'), { last: N });
     expect(report.duplicates, summarize(report)).toBe(0);
@@ -92,7 +68,7 @@ describe.skipIf(usingRealEs())('elasticsearch faults through logship run', () =>
     const bulks = t.server!.requests.filter((r) => r.path === '/_bulk');
     expect(bulks.every((r) => r.gzip)).toBe(true);
     expect(bulks.some((r) => r.status === 413)).toBe(true);
-    const letters = deadLetters(root);
+    const letters = deadLetters(root, 'es');
     expect(letters).toHaveLength(1);
     expect(letters[0]).toMatchObject({ status: 413, error: { type: 'request_entity_too_large' } });
     expect(parseNumbered((letters[0]!.event as { message: string }).message)?.n).toBe(2001);
@@ -128,7 +104,7 @@ describe.skipIf(usingRealEs())('elasticsearch faults through logship run', () =>
     const root = await h.tmp('esf-refused');
     writeFileSync(path.join(root, 'logs', 'app.log'), formatLines(1, 300));
     const proc = h.start(await esConfig(root, t, { index: 'f-refused' }));
-    await waitUntil('two rebuilds', () => logLines(proc, REBUILD).length >= 2, proc);
+    await until('two rebuilds', proc, () => logLines(proc, REBUILD).length >= 2);
     for (const r of logLines(proc, REBUILD)) expect(r.err).toMatch(/cannot read the server version \(GET \/\): ConnectionError: .*ECONNREFUSED/);
     await t.server!.up();
     await waitForDocs(t, 'f-refused', 300, { proc });
@@ -154,7 +130,7 @@ describe.skipIf(usingRealEs())('elasticsearch faults through logship run', () =>
     expect(stats.events.indexed + (stats.events.duplicate ?? 0)).toBeGreaterThanOrEqual(N);
     expect(stats.events.duplicate ?? 0).toBe(s.stats.duplicates409);
     expect(stats.events.indexed).toBe(N);
-    expect(deadLetters(root)).toEqual([]);
+    expect(deadLetters(root, 'es')).toEqual([]);
   });
 
   it('7.17 end to end: found with GET /, plain media types, every line once', async () => {
@@ -175,7 +151,7 @@ describe.skipIf(usingRealEs())('elasticsearch faults through logship run', () =>
     writeFileSync(path.join(root, 'logs', 'app.log'), formatLines(1, 200));
     const file = path.join(root, 'password');
     const proc = h.start(await esConfig(root, t, { index: 'f-secret', auth: { username: 'shipper', password_file: file } }));
-    await waitUntil('two rebuilds', () => logLines(proc, REBUILD).length >= 2, proc);
+    await until('two rebuilds', proc, () => logLines(proc, REBUILD).length >= 2);
     for (const r of logLines(proc, REBUILD)) expect(r).toMatchObject({ output: 'es', err: `cannot read the secret file ${file}: ENOENT` });
     writeFileSync(file, 'pw-0123456789\n');
     await waitForDocs(t, 'f-secret', 200, { proc });
@@ -192,13 +168,13 @@ describe.skipIf(usingRealEs())('elasticsearch faults through logship run', () =>
     const log = path.join(root, 'logs', 'app.log');
     writeFileSync(log, '');
     const proc = h.start(await esConfig(root, t, { index: 'f-timeout', request_timeout: '1s' }));
-    await waitUntil('the output ready', () => proc.logRecords().some((r) => r.msg === 'elasticsearch output ready'), proc);
+    await until('the output ready', proc, () => proc.logRecords().some((r) => r.msg === 'elasticsearch output ready'));
     s.delay(20_000);
     writeFileSync(log, formatLines(1, N));
-    await waitUntil('three timed-out requests', () => s.stats.bulkRequests >= 3, proc);
+    await until('three timed-out requests', proc, () => s.stats.bulkRequests >= 3);
     s.delay(0);
     await waitForDocs(t, 'f-timeout', N, { proc });
-    await waitUntil('the re-sends answered', () => s.stats.duplicates409 > 0, proc);
+    await until('the re-sends answered', proc, () => s.stats.duplicates409 > 0);
     expect((await proc.stop()).code).toBe(0);
     await expectExactlyOnce(t, 'f-timeout', N);
     const stats = finalStats(proc)!;

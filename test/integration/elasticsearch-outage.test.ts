@@ -5,12 +5,11 @@
 // met the fault (a failure logged / answered) and read PHASE_LINES more lines
 // into its buffer, however long that takes; the writer runs until the test
 // stops it after the outage.
-import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkpointOffset, fileSize } from '../support/buffer-files.js';
 import { esOutput, shippedDocs, waitForDocs } from '../support/es-shipping.js';
 import { esTarget, usingRealEs } from '../support/es-target.js';
-import { baseConfig, requireEngine, sleep, useHarness, writeConfig } from '../support/logship-process.js';
+import { appLogScene, requireEngine, sleep, useHarness } from '../support/logship-process.js';
 import { checkNumbered, summarize } from '../support/output.js';
 import { startWriter } from '../support/writer.js';
 
@@ -33,14 +32,8 @@ describe.skipIf(usingRealEs())('elasticsearch outage', () => {
       const target = await esTarget();
       const server = target.server!;
       try {
-        const root = await h.tmp('es-outage');
-        const log = path.join(root, 'logs', 'app.log');
-        const state = path.join(root, 'state');
         const index = 'ls-outage';
-        const cfg = await writeConfig(root, {
-          ...baseConfig(root, [{ name: 'app', paths: [log] }]),
-          outputs: [esOutput(target, { index, retry: { initial_backoff: '100ms', max_backoff: '2s' } })],
-        });
+        const { log, state, cfg } = await appLogScene(h, 'es-outage', esOutput(target, { index, retry: { initial_backoff: '100ms', max_backoff: '2s' } }));
         const writer = startWriter({ file: log, count: WRITER_MAX, rate: RATE, lineBytes: LINE_BYTES });
         const proc = h.start(cfg);
         await waitForDocs(target, index, 3_000, { proc });

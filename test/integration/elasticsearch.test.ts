@@ -6,41 +6,15 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { combineItemFaults, randomItemFaults, rejectWhere } from '../support/es-server.js';
-import { esOutput, logLines, shippedDocs, waitForDocs } from '../support/es-shipping.js';
+import { statusPortOf } from '../support/admin.js';
+import { combineItemFaults, randomItemFaults } from '../support/es-server.js';
+import { deadLetters, esConfig, rejectNumbered, shippedDocs, waitForDocs } from '../support/es-shipping.js';
 import { esTarget, usingRealEs, type EsTarget } from '../support/es-target.js';
-import { baseConfig, REPO_ROOT, requireEngine, sleep, useHarness, writeConfig, type LogshipProcess } from '../support/logship-process.js';
+import { logLines, REPO_ROOT, requireEngine, sleep, until, useHarness, type LogshipProcess } from '../support/logship-process.js';
 import { checkNumbered, parseNumbered, summarize } from '../support/output.js';
 import { formatLines } from '../support/writer.js';
 
 const fake = !usingRealEs();
-
-/** A config reading `<root>/logs/*.log` (plain lines) into the elasticsearch output. */
-async function esConfig(root: string, target: EsTarget, output: Record<string, unknown>, input: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Promise<string> {
-  const base = baseConfig(root, [{ name: 'app', paths: [path.join(root, 'logs', '*.log')], ...input }]);
-  return writeConfig(root, { ...base, outputs: [esOutput(target, output)], ...extra });
-}
-
-function deadLetters(root: string, output = 'es'): Record<string, unknown>[] {
-  let text: string;
-  try {
-    text = readFileSync(path.join(root, 'state', 'dead_letter', `${output}.ndjson`), 'utf8');
-  } catch {
-    return [];
-  }
-  return text
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
-async function waitUntil(what: string, done: () => boolean | Promise<boolean>, proc: LogshipProcess, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (!proc.running || Date.now() > deadline) throw new Error(`${proc.running ? 'timed out' : 'logship exited'} waiting for ${what}\n${proc.describe()}`);
-    await sleep(200);
-  }
-}
 
 const finalOutputStats = (proc: LogshipProcess) =>
   proc.logRecords().find((r) => r.msg === 'final stats' && r.output === 'es') as { events?: Record<string, number>; requests?: Record<string, number> } | undefined;
@@ -89,10 +63,7 @@ describe('elasticsearch output', () => {
     const R = Array.from({ length: N }, (_, i) => i + 1).filter(rejected).length;
     server.itemFaults(
       combineItemFaults(
-        rejectWhere((source) => {
-          const num = parseNumbered((JSON.parse(source) as { message: string }).message);
-          return num !== undefined && rejected(num.n);
-        }),
+        rejectNumbered(rejected),
         randomItemFaults({ seed: 5, rate429: 0.05, rate503: 0.01 }),
       ),
     );
@@ -102,7 +73,7 @@ describe('elasticsearch output', () => {
       writeFileSync(path.join(root, 'logs', 'app.log'), formatLines(1, N));
       const proc = h.start(await esConfig(root, target, { index }));
       await waitForDocs(target, index, N - R, { proc });
-      await waitUntil(`${R} dead letters`, () => deadLetters(root).length >= R, proc);
+      await until(`${R} dead letters`, proc, () => deadLetters(root, 'es').length >= R);
       await sleep(500);
       expect((await proc.stop()).code).toBe(0);
 
@@ -115,7 +86,7 @@ describe('elasticsearch output', () => {
       const injected = server.stats.failedItems - before.failedItems;
       expect(injected).toBeGreaterThan(N * 0.05);
 
-      const letters = deadLetters(root);
+      const letters = deadLetters(root, 'es');
       expect(letters.length).toBe(R);
       const lettered = letters.map((l) => parseNumbered((l.event as { message: string }).message)!.n).sort((a, b) => a - b);
       expect(lettered).toEqual(report.missing);
@@ -167,7 +138,7 @@ describe('elasticsearch output', () => {
       expect(stats.events!.duplicate).toBeGreaterThan(0);
       expect(stats.events!.duplicate).toBeLessThanOrEqual(s.stats.duplicates409);
       expect(stats.events!.indexed + stats.events!.duplicate).toBe(N);
-      expect(deadLetters(root)).toEqual([]);
+      expect(deadLetters(root, 'es')).toEqual([]);
     } finally {
       await own.close();
     }
@@ -184,7 +155,7 @@ describe('elasticsearch output', () => {
       const s = limited.server!;
       const proc = h.start(await esConfig(root, limited, { index, compression: 'none', batch: { max_bytes: '2MiB', timeout: '1s' } }));
       await waitForDocs(limited, index, N - 1, { proc });
-      await waitUntil('the oversized document in the dead-letter file', () => deadLetters(root).length >= 1, proc);
+      await until('the oversized document in the dead-letter file', proc, () => deadLetters(root, 'es').length >= 1);
       await sleep(500);
       expect((await proc.stop()).code).toBe(0);
       const report = checkNumbered(await shippedDocs(limited, index), { last: N });
@@ -193,7 +164,7 @@ describe('elasticsearch output', () => {
       expect(s.requests.some((r) => r.status === 413)).toBe(true);
       expect(logLines(proc, 'elasticsearch requests too large (413); splitting them').length).toBeGreaterThan(0);
       expect(s.stats.duplicates409).toBe(0);
-      const letters = deadLetters(root);
+      const letters = deadLetters(root, 'es');
       expect(letters).toHaveLength(1);
       expect(letters[0]).toMatchObject({ status: 413, error: { type: 'request_entity_too_large' } });
       expect(parseNumbered((letters[0]!.event as { message: string }).message)?.n).toBe(3001);
@@ -211,7 +182,7 @@ describe('elasticsearch output', () => {
     const root = await h.tmp('es-ds');
     const lines = Array.from({ length: 500 }, (_, i) => JSON.stringify({ time: new Date(Date.UTC(2024, 4, 1, 12, 0, i % 60)).toISOString(), level: 'info', msg: `line-${String(i + 1).padStart(6, '0')} paid` }));
     writeFileSync(path.join(root, 'logs', 'app.log'), lines.join('\n') + '\n');
-    const proc = h.start(await esConfig(root, target, { index: undefined, data_stream: { dataset: 'checkout', namespace: 'prod' } }, { parser: 'json' }));
+    const proc = h.start(await esConfig(root, target, { index: undefined, data_stream: { dataset: 'checkout', namespace: 'prod' } }, { input: { parser: 'json' } }));
     await waitForDocs(target, ds, 500, { proc });
     const docs = await target.docs(ds);
     expect(docs).toHaveLength(500);
@@ -237,7 +208,7 @@ describe('elasticsearch output', () => {
     const day = (d: number, i: number) => JSON.stringify({ time: new Date(Date.UTC(2024, 1, 28 + d, 23, 59, i % 60)).toISOString(), msg: `event ${d}/${i}` });
     const lines = [...Array.from({ length: 30 }, (_, i) => day(0, i)), ...Array.from({ length: 20 }, (_, i) => day(1, i)), ...Array.from({ length: 10 }, (_, i) => day(2, i))];
     writeFileSync(path.join(root, 'logs', 'app.log'), lines.join('\n') + '\n');
-    const proc = h.start(await esConfig(root, target, { index: 'ls-days-%Y.%m.%d', compression: 'none' }, { parser: 'json' }));
+    const proc = h.start(await esConfig(root, target, { index: 'ls-days-%Y.%m.%d', compression: 'none' }, { input: { parser: 'json' } }));
     await waitForDocs(target, 'ls-days-*', 60, { proc });
     // 2024 is a leap year: Feb 28, Feb 29, Mar 1.
     expect(await target.count('ls-days-2024.02.28')).toBe(30);
@@ -323,7 +294,7 @@ describe('elasticsearch output', () => {
         // api_version given: start() asks nothing, so the 401s come from _bulk requests in flight.
         const proc = h.start(await esConfig(root, server, { index: 'ls-wrong', api_version: 9, auth: { username: 'shipper', password_file: file } }));
         const rebuilds = () => logLines(proc, 'output failed; rebuilding it and delivering again from the oldest unacknowledged record');
-        await waitUntil('three rebuilds after 401s', () => rebuilds().length >= 3, proc, 30_000);
+        await until('three rebuilds after 401s', proc, () => rebuilds().length >= 3, 30_000);
         expect(proc.stderr).toContain('HTTP 401');
         // Writes that return before their requests fail must not reset the backoff: it keeps growing.
         const waits = rebuilds().map((r) => r.retryInMs as number);
@@ -333,7 +304,7 @@ describe('elasticsearch output', () => {
         await waitForDocs(server, 'ls-wrong', 50, { proc, timeoutMs: 60_000 });
         expect((await proc.stop()).code).toBe(0);
         for (const secret of ['wrong-password-xyz', PASSWORD, Buffer.from('shipper:wrong-password-xyz').toString('base64')]) expect(proc.stderr).not.toContain(secret);
-        expect(deadLetters(root)).toEqual([]);
+        expect(deadLetters(root, 'es')).toEqual([]);
       } finally {
         await server.close();
       }
@@ -350,10 +321,10 @@ describe('elasticsearch output', () => {
         expect(server.url.startsWith('https://')).toBe(true);
         const root = await h.tmp(`es-tls-${name}`);
         writeFileSync(path.join(root, 'logs', 'app.log'), formatLines(1, 100));
-        const proc = h.start(await esConfig(root, server, { index: 'ls-tls', tls }, {}, { shutdown: { timeout: '1s' } }));
+        const proc = h.start(await esConfig(root, server, { index: 'ls-tls', tls }, { top: { shutdown: { timeout: '1s' } } }));
         if (expectDelivered) await waitForDocs(server, 'ls-tls', 100, { proc });
         // A server that wants a client certificate just drops the connection (TLS 1.3): undici says "other side closed".
-        else await waitUntil('a refused TLS connection logged', () => /certificate|self.signed|unable to verify|other side closed/i.test(proc.stderr), proc, 30_000);
+        else await until('a refused TLS connection logged', proc, () => /certificate|self.signed|unable to verify|other side closed/i.test(proc.stderr), 30_000);
         expect((await proc.stop()).code).toBe(0);
         if (!expectDelivered) expect(server.server!.count('ls-tls')).toBe(0);
         return proc;
@@ -413,8 +384,8 @@ describe('elasticsearch output', () => {
       const proc = h.start(await esConfig(root, target, { index, retry: { initial_backoff: '20ms', max_backoff: '100ms', max_duration: '1s' } }));
       // line-000003, 13, 23, … 93: 10 of 100 are always refused.
       await waitForDocs(target, index, 90, { proc });
-      await waitUntil('10 dead letters', () => deadLetters(root).length >= 10, proc);
-      const letters = deadLetters(root);
+      await until('10 dead letters', proc, () => deadLetters(root, 'es').length >= 10);
+      const letters = deadLetters(root, 'es');
       expect(letters.map((l) => parseNumbered((l.event as { message: string }).message)!.n).sort((a, b) => a - b)).toEqual([3, 13, 23, 33, 43, 53, 63, 73, 83, 93]);
       for (const l of letters) expect(l).toMatchObject({ status: 429, error: { reason: expect.stringContaining('retry.max_duration') } });
       await proc.stop();
@@ -431,15 +402,19 @@ describe('elasticsearch output', () => {
     await target.deleteIndices(index);
     const root = await h.tmp('es-metrics');
     writeFileSync(path.join(root, 'logs', 'app.log'), formatLines(1, 300));
-    const proc = h.start(await esConfig(root, target, { index }, {}, { server: { listen: '127.0.0.1:0' } }));
+    const proc = h.start(await esConfig(root, target, { index }, { top: { server: { listen: '127.0.0.1:0' } } }));
     await waitForDocs(target, index, 300, { proc });
-    let port: number | undefined;
-    await waitUntil('the status server', () => (port = proc.logRecords().find((r) => r.msg === 'status server listening (/livez /readyz /metrics)')?.port as number) !== undefined, proc);
+    const port = await statusPortOf(proc);
     let text = '';
-    await waitUntil('indexed 300 on /metrics', async () => {
-      text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      return text.includes('logship_output_events_total{output="es",outcome="indexed"} 300');
-    }, proc, 10_000);
+    await until(
+      'indexed 300 on /metrics',
+      proc,
+      async () => {
+        text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        return text.includes('logship_output_events_total{output="es",outcome="indexed"} 300');
+      },
+      10_000,
+    );
     expect(text).toMatch(/logship_output_requests_total\{output="es",outcome="sent"\} [1-9]/);
     expect((await proc.stop()).code).toBe(0);
   });

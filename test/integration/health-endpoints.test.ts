@@ -10,26 +10,9 @@ import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'n
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { statusPortOf } from '../support/admin.js';
 import { EsServer } from '../support/es-server.js';
-import { baseConfig, requireEngine, sleep, useHarness, writeConfig, type LogshipProcess } from '../support/logship-process.js';
-
-const WAIT_MS = 120_000;
-
-async function until<T>(what: string, proc: LogshipProcess, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = WAIT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (!proc.running) throw new Error(`logship exited while waiting for ${what}: ${proc.describe()}`);
-    if (Date.now() > deadline) throw new Error(`no ${what} within ${timeoutMs / 1000} s: ${proc.describe()}`);
-    await sleep(100);
-  }
-}
-
-async function portOf(proc: LogshipProcess): Promise<number> {
-  const rec = await until('status server line', proc, () => proc.logRecords().find((r) => r.msg === 'status server listening (/livez /readyz /metrics)'));
-  return rec.port as number;
-}
+import { baseConfig, requireEngine, sleep, until, useHarness, writeConfig, type LogshipProcess } from '../support/logship-process.js';
 
 interface Answer {
   status: number;
@@ -90,7 +73,7 @@ describe('health, readiness and liveness endpoints', () => {
     const { output, unblock } = blockedFileOutput(root);
     const cfg = await writeConfig(root, { ...baseConfig(root, [{ paths: [file] }], { ...output, buffer: { max_size: '1MiB' } }), server: server({ buffer_high_water: 0.5 }) });
     const proc = h.start(cfg);
-    const port = await portOf(proc);
+    const port = await statusPortOf(proc);
 
     const failing = await healthIs(proc, port, 'output failing and buffer above 50%', 503, (j) => ['output_failing', 'buffer_high_water'].every((c) => j.problems.some((p) => p.check === c)));
     const outage = failing.problems.find((p) => p.check === 'output_failing')!;
@@ -133,7 +116,7 @@ describe('health, readiness and liveness endpoints', () => {
         shutdown: { timeout: '5m' },
       });
       const proc = h.start(cfg);
-      const port = await portOf(proc);
+      const port = await statusPortOf(proc);
       await until('the first documents', proc, () => es.count('health-required') >= 10);
       await until('/readyz 200', proc, async () => (await get(port, '/readyz')).status === 200);
 
@@ -183,7 +166,7 @@ describe('health, readiness and liveness endpoints', () => {
         shutdown: { timeout: '1s' },
       });
       const proc = h.start(cfg);
-      const port = await portOf(proc);
+      const port = await statusPortOf(proc);
       const failing = await healthIs(proc, port, 'es failing', 503, (j) => j.problems.some((p) => p.check === 'output_failing'));
       expect(failing.problems[0]).toMatchObject({ check: 'output_failing', output: 'es' });
       expect(failing.problems[0]!.reason).toMatch(/HTTP 401 security_exception: unable to authenticate user \[shipper\]/);
@@ -206,7 +189,7 @@ describe('health, readiness and liveness endpoints', () => {
         server: server(),
       });
       const proc = h.start(cfg);
-      const port = await portOf(proc);
+      const port = await statusPortOf(proc);
       await until('the first documents', proc, () => es.count('health-down') >= 10);
       await healthIs(proc, port, 'healthy while delivering', 200);
 
@@ -231,7 +214,7 @@ describe('health, readiness and liveness endpoints', () => {
     writeFileSync(file, lines(0, 10));
     const cfg = await writeConfig(root, { ...baseConfig(root, [{ paths: [file] }]), server: { listen: '127.0.0.1:0', liveness: { max_stall: '2s' } } });
     const proc = h.start(cfg);
-    const port = await portOf(proc);
+    const port = await statusPortOf(proc);
     await until('/livez 200', proc, async () => (await get(port, '/livez')).status === 200);
     proc.child.kill('SIGSTOP');
     let answer: Answer;
@@ -284,7 +267,7 @@ describe.skipIf(!IS_ROOT)('health on a full disk (a real 8 MiB tmpfs under buffe
       server: server({ output_failure_grace: '1h' }),
     });
     const proc = h.start(cfg);
-    const port = await portOf(proc);
+    const port = await statusPortOf(proc);
     const full = await healthIs(proc, port, 'disk full', 503, (j) => j.problems.some((p) => p.check === 'disk_full'));
     expect(full.problems.find((p) => p.check === 'disk_full')!.reason).toMatch(/^buffer of file-0: disk full/);
     expect(full.outputs[0]!.diskFull).toBe(true);

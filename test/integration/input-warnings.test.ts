@@ -6,24 +6,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { baseConfig, requireEngine, sleep, useHarness, writeConfig, type LogshipProcess } from '../support/logship-process.js';
+import { statusPortOf } from '../support/admin.js';
+import { baseConfig, requireEngine, sleep, until, useHarness, writeConfig, type LogshipProcess } from '../support/logship-process.js';
 import { OutputReader, waitFor } from '../support/output.js';
-
-async function until<T>(what: string, proc: LogshipProcess, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (!proc.running) throw new Error(`logship exited while waiting for ${what}\n${proc.describe()}`);
-    if (Date.now() > deadline) throw new Error(`no ${what} within ${timeoutMs / 1000} s\n${proc.describe()}`);
-    await sleep(200);
-  }
-}
-
-async function metricsPort(proc: LogshipProcess): Promise<number> {
-  const rec = await until('status server line', proc, () => proc.logRecords().find((r) => r.msg === 'status server listening (/livez /readyz /metrics)'));
-  return rec.port as number;
-}
 
 async function filesMatched(port: number, input: string): Promise<number | undefined> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -52,7 +37,7 @@ describe('input warnings', () => {
       server: { listen: '127.0.0.1:0' },
     });
     const proc = h.start(cfg);
-    const port = await metricsPort(proc);
+    const port = await statusPortOf(proc);
     const reader = new OutputReader(path.join(root, 'out'));
     await waitFor(reader, () => reader.events.some((e) => e.message === 'app 1'), () => `${reader.events.length} events`, { proc, what: 'app 1' });
 
@@ -81,7 +66,7 @@ describe('input warnings', () => {
     const glob = path.join(logs, '*.txt');
     const cfg = await writeConfig(root, { ...baseConfig(root, [{ name: 'app', paths: [glob], rescan_interval: '1s' }]), server: { listen: '127.0.0.1:0' } });
     const proc = h.start(cfg);
-    const port = await metricsPort(proc);
+    const port = await statusPortOf(proc);
     const first = await until('the no-match warning', proc, () => warnings(proc, NO_MATCH)[0]);
     expect(first).toMatchObject({ input: 'app', glob });
     expect(await filesMatched(port, 'app')).toBe(0);

@@ -4,15 +4,14 @@
 // too; the outage needs the in-process server). Every wait is for a state, never
 // for a speed: a run is killed once it is past its random uptime, the writer has
 // added lines since it started and the run has delivered something of its own.
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkpointOffset, fileSize } from '../support/buffer-files.js';
 import { shippedDocs, waitForDocs } from '../support/es-shipping.js';
-import { baseConfig, requireEngine, sleep, useHarness, writeConfig, type LogshipProcess } from '../support/logship-process.js';
+import { appLogScene, requireEngine, until, useHarness } from '../support/logship-process.js';
 import { osOutput } from '../support/opensearch-shipping.js';
 import { openSearchTarget, usingRealOpenSearch } from '../support/opensearch-target.js';
 import { checkNumbered, summarize } from '../support/output.js';
-import { prng } from '../support/prng.js';
+import { crashRandom } from '../support/prng.js';
 import { startWriter } from '../support/writer.js';
 
 /** The writer's ceiling, never reached: each test stops it. */
@@ -21,36 +20,20 @@ const LINE_BYTES = 100; // the writer's default
 /** How long a run may take to reach a precondition before the test calls it stuck. */
 const STATE_TIMEOUT_MS = 90_000;
 
-async function until(what: string, done: () => boolean | Promise<boolean>, proc: LogshipProcess, detail: () => string = () => ''): Promise<void> {
-  const deadline = Date.now() + STATE_TIMEOUT_MS;
-  while (!(await done())) {
-    if (!proc.running || Date.now() > deadline) throw new Error(`${proc.running ? 'timed out' : 'logship exited'} waiting for ${what} ${detail()}\n${proc.describe()}`);
-    await sleep(50);
-  }
-}
-
 describe('opensearch output: faults', () => {
   const h = useHarness();
 
   it('kill -9 five times during delivery: every line indexed exactly once (re-sends answered 409 by their _id)', async () => {
     requireEngine();
     const KILLS = 5;
-    const seed = Number(process.env.LOGSHIP_CRASH_SEED ?? Date.now() % 1_000_000);
-    const rand = prng(seed);
-    h.note(`crash seed ${seed}`);
+    const { seed, rand } = crashRandom(h.note);
     const target = await openSearchTarget();
     try {
       // Slow answers keep requests in flight when the kill comes.
       target.server?.delay(100);
-      const root = await h.tmp('os-crash');
-      const log = path.join(root, 'logs', 'app.log');
-      const state = path.join(root, 'state');
       const index = 'ls-os-crash';
       await target.deleteIndices(index);
-      const cfg = await writeConfig(root, {
-        ...baseConfig(root, [{ name: 'app', paths: [log] }]),
-        outputs: [osOutput(target, { index, batch: { max_bytes: '64KiB', timeout: '200ms' } })],
-      });
+      const { log, state, cfg } = await appLogScene(h, 'os-crash', osOutput(target, { index, batch: { max_bytes: '64KiB', timeout: '200ms' } }));
       const writer = startWriter({ file: log, count: WRITER_MAX, rate: 1_000, lineBytes: LINE_BYTES });
       const written = () => Math.floor(fileSize(log) / LINE_BYTES);
       const deliveries = async () => target.server?.stats.bulkRequests ?? (await target.count(index));
@@ -62,9 +45,10 @@ describe('opensearch output: faults', () => {
         const fromDeliveries = await deliveries();
         await until(
           `run #${k + 1} to be armed`,
-          async () => Date.now() >= killAt && written() >= fromLines + 300 && (await deliveries()) > fromDeliveries,
           proc,
-          () => `(writer at line ${written()}, run began at ${fromLines})`,
+          async () => Date.now() >= killAt && written() >= fromLines + 300 && (await deliveries()) > fromDeliveries,
+          STATE_TIMEOUT_MS,
+          { detail: () => `(writer at line ${written()}, run began at ${fromLines})`, pollMs: 50 },
         );
         writer.pace(written() - checkpointOffset(state, log) / LINE_BYTES, 20_000);
         await proc.kill9();
@@ -92,14 +76,8 @@ describe('opensearch output: faults', () => {
     const server = target.server!;
     const os = target.os!;
     try {
-      const root = await h.tmp('os-outage');
-      const log = path.join(root, 'logs', 'app.log');
-      const state = path.join(root, 'state');
       const index = 'ls-os-outage';
-      const cfg = await writeConfig(root, {
-        ...baseConfig(root, [{ name: 'app', paths: [log] }]),
-        outputs: [osOutput(target, { index, retry: { initial_backoff: '100ms', max_backoff: '2s' } })],
-      });
+      const { log, state, cfg } = await appLogScene(h, 'os-outage', osOutput(target, { index, retry: { initial_backoff: '100ms', max_backoff: '2s' } }));
       const writer = startWriter({ file: log, count: WRITER_MAX, rate: 500, lineBytes: LINE_BYTES });
       const proc = h.start(cfg);
       await waitForDocs(target, index, 1_000, { proc });
@@ -111,9 +89,10 @@ describe('opensearch output: faults', () => {
       // At least 30 s, and until logship met the outage and read 2,000 more lines into its buffer, however long that takes.
       await until(
         'the outage to be met and 2,000 lines read into the buffer',
-        () => Date.now() - downAt >= OUTAGE_MS && failures().length > atDown.failures && checkpointOffset(state, log) >= atDown.offset + 2_000 * LINE_BYTES,
         proc,
-        () => `(failures ${failures().length}, checkpoint ${checkpointOffset(state, log)}, at down ${JSON.stringify(atDown)})`,
+        () => Date.now() - downAt >= OUTAGE_MS && failures().length > atDown.failures && checkpointOffset(state, log) >= atDown.offset + 2_000 * LINE_BYTES,
+        STATE_TIMEOUT_MS,
+        { detail: () => `(failures ${failures().length}, checkpoint ${checkpointOffset(state, log)}, at down ${JSON.stringify(atDown)})`, pollMs: 50 },
       );
       const atUp = { docs: server.count(index), offset: checkpointOffset(state, log) };
       await os.up();

@@ -7,12 +7,12 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { combineItemFaults, EsServer, randomItemFaults } from '../support/es-server.js';
-import { shippedDocs, waitForDocs } from '../support/es-shipping.js';
-import { requireEngine, sleep, useHarness, type LogshipProcess } from '../support/logship-process.js';
+import { deadLetters, rejectNumbered, shippedDocs, waitForDocs } from '../support/es-shipping.js';
+import { requireEngine, until, useHarness, type LogshipProcess } from '../support/logship-process.js';
 import { openSearchTarget, usingRealOpenSearch, type OpenSearchTarget } from '../support/opensearch-target.js';
 import { checkNumbered, summarize } from '../support/output.js';
 import { formatLines } from '../support/writer.js';
-import { deadLetters, osConfig, rejectNumbered } from '../support/opensearch-shipping.js';
+import { osConfig } from '../support/opensearch-shipping.js';
 
 const fake = !usingRealOpenSearch();
 const SIGV4 = { accessKeyId: 'AKIDLOGSHIPTEST', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', region: 'eu-west-1', service: 'es' as const };
@@ -24,14 +24,6 @@ const awsEnv = (secret: string) => ({
   AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
   AWS_EC2_METADATA_DISABLED: 'true',
 });
-
-async function waitUntil(what: string, done: () => boolean | Promise<boolean>, proc: LogshipProcess, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (!proc.running || Date.now() > deadline) throw new Error(`${proc.running ? 'timed out' : 'logship exited'} waiting for ${what}\n${proc.describe()}`);
-    await sleep(200);
-  }
-}
 
 const finalStats = (proc: LogshipProcess) =>
   proc.logRecords().find((r) => r.msg === 'final stats' && r.output === 'os') as { events?: Record<string, number> } | undefined;
@@ -104,7 +96,7 @@ describe('opensearch output', () => {
       writeFileSync(path.join(root, 'logs', 'app.log'), formatLines(1, N));
       const proc = h.start(await osConfig(root, target, { index }));
       await waitForDocs(target, index, N - R, { proc });
-      await waitUntil(`${R} dead letters`, () => deadLetters(root).length >= R, proc);
+      await until(`${R} dead letters`, proc, () => deadLetters(root, 'os').length >= R);
       expect((await proc.stop()).code).toBe(0);
       const report = checkNumbered(await shippedDocs(target, index), { last: N });
       expect(report.duplicates, summarize(report)).toBe(0);
@@ -113,7 +105,7 @@ describe('opensearch output', () => {
       expect(server.stats.duplicates409 - before.duplicates409).toBe(0);
       const injected = server.stats.failedItems - before.failedItems;
       expect(injected).toBeGreaterThan(N * 0.05);
-      const letters = deadLetters(root);
+      const letters = deadLetters(root, 'os');
       expect(letters.length).toBe(R);
       for (const l of letters) expect(l).toMatchObject({ index, status: 400, error: { type: 'document_parsing_exception' } });
       expect(finalStats(proc)!.events).toMatchObject({ indexed: N - R, dead_lettered: R, retried: injected });
@@ -178,7 +170,7 @@ describe.skipIf(!fake)('opensearch output: AWS SigV4', () => {
     );
     const failure = () =>
       proc.logRecords().find((r) => JSON.stringify(r).includes('HTTP 403') && JSON.stringify(r).includes('The request signature we calculated does not match'));
-    await waitUntil('a logged 403 with the signature reason', () => failure() !== undefined, proc);
+    await until('a logged 403 with the signature reason', proc, () => failure() !== undefined);
     expect(target.os!.stats.signatureRejected).toBeGreaterThan(before);
     expect(target.server!.count(index)).toBe(0);
     expect(proc.running).toBe(true);
@@ -250,7 +242,7 @@ describe.skipIf(!fake)('opensearch output: pointed at Elasticsearch', () => {
       const target = { url: es.url, auth: undefined } as unknown as OpenSearchTarget;
       const proc = h.start(await osConfig(root, target, { index: 'ls-os-at-es' }));
       const refusal = () => proc.logRecords().find((r) => String(r.err ?? '').includes('GET / did not report an OpenSearch distribution'));
-      await waitUntil('the refusal to be logged', () => refusal() !== undefined, proc);
+      await until('the refusal to be logged', proc, () => refusal() !== undefined);
       expect(String(refusal()!.err)).toContain('for Elasticsearch use an output of type: elasticsearch');
       expect(es.count()).toBe(0);
       await proc.kill9();

@@ -11,8 +11,9 @@ import { appendFile, mkdir, rename, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
+import { statusPortOf } from '../support/admin.js';
 import { EsServer } from '../support/es-server.js';
-import { baseConfig, useHarness, writeConfig, type LogshipProcess } from '../support/logship-process.js';
+import { baseConfig, logLines, until, useHarness, writeConfig, type LogshipProcess } from '../support/logship-process.js';
 import { checkNumbered, readOutput } from '../support/output.js';
 import { formatLines } from '../support/writer.js';
 
@@ -22,22 +23,8 @@ afterEach(async () => {
   for (const s of servers.splice(0)) await s.close();
 });
 
-async function until(what: string, cond: () => boolean | Promise<boolean>, proc: LogshipProcess): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (await cond()) return;
-    if (!proc.running) throw new Error(`${what}: logship exited; ${proc.describe()}`);
-    if (Date.now() > deadline) throw new Error(`${what}: timed out; ${proc.describe()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-const logs = (proc: LogshipProcess, msg: string | RegExp) => proc.logRecords().filter((r) => (typeof msg === 'string' ? r.msg === msg : msg.test(String(r.msg ?? ''))));
-
 async function metrics(proc: LogshipProcess): Promise<string> {
-  await until('the status server', () => logs(proc, 'status server listening (/livez /readyz /metrics)').length > 0, proc);
-  const port = logs(proc, 'status server listening (/livez /readyz /metrics)')[0]!.port as number;
-  return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return (await fetch(`http://127.0.0.1:${await statusPortOf(proc)}/metrics`)).text();
 }
 
 const shippedTo = (dir: string, last: number) => () => checkNumbered(readOutput(dir).events, { last }).missing.length === 0;
@@ -60,22 +47,22 @@ describe('config.watch', () => {
     await symlink('..v1', path.join(cm, '..data'));
     await symlink('..data/logship.yaml', path.join(cm, 'logship.yaml'));
     const proc = h.start(path.join(cm, 'logship.yaml'));
-    await until('the first lines shipped', shippedTo(path.join(root, 'out'), 10), proc);
+    await until('the first lines shipped', proc, shippedTo(path.join(root, 'out'), 10));
 
     await mkdir(path.join(cm, '..v2'));
     await writeConfig(path.join(cm, '..v2'), added);
     await symlink('..v2', path.join(cm, '..data_tmp'));
     await rename(path.join(cm, '..data_tmp'), path.join(cm, '..data'));
-    await until('config reloaded', () => logs(proc, 'config reloaded').length === 1, proc);
+    await until('config reloaded', proc, () => logLines(proc, 'config reloaded').length === 1);
     await appendFile(log, formatLines(11, 20));
-    await until('lines after the swap reach the added output', () => readOutput(path.join(root, 'out-added')).events.length >= 10, proc);
-    await until('and the old output', shippedTo(path.join(root, 'out'), 20), proc);
+    await until('lines after the swap reach the added output', proc, () => readOutput(path.join(root, 'out-added')).events.length >= 10);
+    await until('and the old output', proc, shippedTo(path.join(root, 'out'), 20));
 
     const hash = createHash('sha256').update(YAML.stringify(added)).digest('hex').slice(0, 16);
     const text = await metrics(proc);
     expect(text).toContain(`logship_config_info{hash="${hash}"} 1`);
     expect(text).toContain('logship_config_reloads_total{result="success"} 1');
-    expect(logs(proc, 'config reloaded')).toHaveLength(1);
+    expect(logLines(proc, 'config reloaded')).toHaveLength(1);
     expect(await proc.stop(60_000)).toEqual({ code: 0, signal: null });
   });
 });
@@ -93,18 +80,18 @@ describe('a reload while an output is down', () => {
     const cfgPath = await writeConfig(root, config);
     await writeFile(log, formatLines(1, 50));
     const proc = h.start(cfgPath);
-    await until('the first lines indexed', () => bad.ids(index).length >= 50, proc);
+    await until('the first lines indexed', proc, () => bad.ids(index).length >= 50);
 
     // The destination goes away: the output retries its write for as long as it is down.
     await bad.close();
     await appendFile(log, formatLines(51, 100));
-    await until('the output failing', () => logs(proc, 'elasticsearch requests failed; retrying').length > 0, proc);
+    await until('the output failing', proc, () => logLines(proc, 'elasticsearch requests failed; retrying').length > 0);
 
     await writeConfig(root, { ...config, outputs: [es(good.url)] });
     proc.child.kill('SIGHUP');
-    await until('config reloaded', () => logs(proc, 'config reloaded').length === 1, proc);
-    expect(logs(proc, /abandoning that write/)).toHaveLength(1);
-    await until('every line indexed somewhere', () => new Set([...bad.ids(index), ...good.ids(index)]).size >= 100, proc);
+    await until('config reloaded', proc, () => logLines(proc, 'config reloaded').length === 1);
+    expect(logLines(proc, /abandoning that write/)).toHaveLength(1);
+    await until('every line indexed somewhere', proc, () => new Set([...bad.ids(index), ...good.ids(index)]).size >= 100);
     expect(await proc.stop(60_000)).toEqual({ code: 0, signal: null });
   });
 });
@@ -122,26 +109,26 @@ describe('a new config that fails to start', () => {
     config.outputs = [...(config.outputs as object[]), gone];
     const cfgPath = await writeConfig(root, config);
     const proc = h.start(cfgPath);
-    await until('the first lines shipped to both outputs', () => shippedTo(path.join(root, 'out'), 10)() && shippedTo(path.join(root, 'out-gone'), 10)(), proc);
+    await until('the first lines shipped to both outputs', proc, () => shippedTo(path.join(root, 'out'), 10)() && shippedTo(path.join(root, 'out-gone'), 10)());
 
     // 1. A new input whose parser module throws when loaded: nothing running is touched.
     const inputs = config.inputs as object[];
     await writeConfig(root, { ...config, inputs: [...inputs, { name: 'other', paths: [other], parser: { module: './bad-parser.mjs' } }] });
     proc.child.kill('SIGHUP');
-    await until('the first reload rolled back', () => logs(proc, /^reload failed; rolled back/).length === 1, proc);
-    expect(String(logs(proc, /^reload failed; rolled back/)[0]!.err)).toContain('this parser cannot load');
+    await until('the first reload rolled back', proc, () => logLines(proc, /^reload failed; rolled back/).length === 1);
+    expect(String(logLines(proc, /^reload failed; rolled back/)[0]!.err)).toContain('this parser cannot load');
 
     // 2. `gone` removed and an output added whose buffer directory is a file: `gone` is closed, then reopened.
     await writeFile(path.join(root, 'state', 'buffers', 'broken'), 'not a directory');
     await writeConfig(root, { ...config, outputs: [(config.outputs as object[])[0], { type: 'file', name: 'broken', path: path.join(root, 'out-broken'), prefix: '' }] });
     proc.child.kill('SIGHUP');
-    await until('the second reload rolled back', () => logs(proc, /^reload failed; rolled back/).length === 2, proc);
+    await until('the second reload rolled back', proc, () => logLines(proc, /^reload failed; rolled back/).length === 2);
 
     await appendFile(log, formatLines(11, 20));
-    await until('lines after the rollbacks shipped to both old outputs', () => shippedTo(path.join(root, 'out'), 20)() && shippedTo(path.join(root, 'out-gone'), 20)(), proc);
+    await until('lines after the rollbacks shipped to both old outputs', proc, () => shippedTo(path.join(root, 'out'), 20)() && shippedTo(path.join(root, 'out-gone'), 20)());
     const text = await metrics(proc);
     expect(text).toContain('logship_config_reloads_total{result="rolled_back"} 2');
-    expect(logs(proc, 'config reloaded')).toHaveLength(0);
+    expect(logLines(proc, 'config reloaded')).toHaveLength(0);
     expect(await proc.stop(60_000)).toEqual({ code: 0, signal: null });
   });
 });
@@ -162,16 +149,16 @@ describe('SIGHUPs while a reload runs', () => {
     const config = baseConfig(root, [{ name: 'app', paths: [log] }]);
     const cfgPath = await writeConfig(root, config);
     const proc = h.start(cfgPath);
-    await until('the first lines shipped', shippedTo(path.join(root, 'out'), 10), proc);
+    await until('the first lines shipped', proc, shippedTo(path.join(root, 'out'), 10));
 
     await writeConfig(root, { ...config, inputs: [...(config.inputs as object[]), { name: 'other', paths: [other], parser: { module: './held-parser.mjs' } }] });
     for (let n = 1; n <= 4; n++) {
       proc.child.kill('SIGHUP');
-      await until(`reload request ${n} logged`, () => logs(proc, 'reload requested').length === n, proc);
+      await until(`reload request ${n} logged`, proc, () => logLines(proc, 'reload requested').length === n);
     }
     await writeFile(flag, '');
-    await until('two reloads', () => logs(proc, /^config reloaded|^reload failed|^reload rejected/).length === 2, proc);
+    await until('two reloads', proc, () => logLines(proc, /^config reloaded|^reload failed|^reload rejected/).length === 2);
     expect(await proc.stop(60_000)).toEqual({ code: 0, signal: null });
-    expect(logs(proc, /^config reloaded|^reload failed|^reload rejected/).map((r) => r.msg)).toEqual(['config reloaded', 'config reloaded']);
+    expect(logLines(proc, /^config reloaded|^reload failed|^reload rejected/).map((r) => r.msg)).toEqual(['config reloaded', 'config reloaded']);
   });
 });

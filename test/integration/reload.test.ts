@@ -7,7 +7,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { appendFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { baseConfig, useHarness, writeConfig, type LogshipProcess } from '../support/logship-process.js';
+import { baseConfig, logLines, until, useHarness, writeConfig } from '../support/logship-process.js';
 import { checkNumbered, field, OutputReader, parseNumbered, readOutput, summarize, waitFor } from '../support/output.js';
 import { startWriter, type RunningWriter } from '../support/writer.js';
 
@@ -19,19 +19,6 @@ afterEach(() => {
   writer = undefined;
   for (const w of watchers.splice(0)) w.close();
 });
-
-/** Polls `cond` until it holds; fails when the process exits first or after a generous overall timeout. */
-async function until(what: string, cond: () => boolean | Promise<boolean>, proc: LogshipProcess): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (await cond()) return;
-    if (!proc.running) throw new Error(`${what}: logship exited; ${proc.describe()}`);
-    if (Date.now() > deadline) throw new Error(`${what}: timed out; ${proc.describe()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-const logs = (proc: LogshipProcess, msg: string | RegExp) => proc.logRecords().filter((r) => (typeof msg === 'string' ? r.msg === msg : msg.test(String(r.msg ?? ''))));
 
 /** Numbers of the numbered lines in an output directory. */
 const numbers = (dir: string) => readOutput(dir).events.flatMap((e) => parseNumbered(e.message)?.n ?? []);
@@ -70,25 +57,25 @@ describe('SIGHUP with a valid config', () => {
     const proc = h.start(cfgPath);
     writer = startWriter({ file: log, count: 1_000_000, rate: 400 });
     const keep = new OutputReader(out('keep'));
-    await until('lines shipped before the reload', () => keep.poll() >= 200, proc);
+    await until('lines shipped before the reload', proc, () => keep.poll() >= 200);
 
     const buffers = path.join(root, 'state', 'buffers');
     const keepNames = namesSeenIn(path.join(buffers, 'keep'));
     const movedNames = namesSeenIn(path.join(buffers, 'moved'));
     await writeConfig(root, after);
     proc.child.kill('SIGHUP');
-    await until('config reloaded', () => logs(proc, 'config reloaded').length === 1, proc);
-    expect(logs(proc, 'config reloaded')[0]!.outputs).toEqual({ added: ['added'], changed: ['moved'], removed: ['gone'], unchanged: ['keep'] });
-    await until('both inputs restarted', () => logs(proc, 'input restarted with its new config').length === 2, proc);
+    await until('config reloaded', proc, () => logLines(proc, 'config reloaded').length === 1);
+    expect(logLines(proc, 'config reloaded')[0]!.outputs).toEqual({ added: ['added'], changed: ['moved'], removed: ['gone'], unchanged: ['keep'] });
+    await until('both inputs restarted', proc, () => logLines(proc, 'input restarted with its new config').length === 2);
     await appendFile(jsonLog, `${JSON.stringify({ message: 'after-1', level: 'warn' })}\n`);
 
     // The writer keeps going past the reload; then it stops and every line it wrote must arrive.
     const added = new OutputReader(out('added'));
-    await until('lines shipped to the added output', () => added.poll() >= 200, proc);
+    await until('lines shipped to the added output', proc, () => added.poll() >= 200);
     const { last } = await writer.stop();
     writer = undefined;
     await waitFor(keep, () => checkNumbered(keep.events, { last }).missing.length === 0, () => summarize(checkNumbered(keep.events, { last })), { proc, timeoutMs: 120_000 });
-    await until('the json line written after the reload shipped', () => readOutput(out('added')).events.some((e) => e.message === 'after-1'), proc);
+    await until('the json line written after the reload shipped', proc, () => readOutput(out('added')).events.some((e) => e.message === 'after-1'));
     // Before the stop, which closes every buffer.
     const keepSeen = [...keepNames];
     const movedSeen = [...movedNames];
@@ -140,18 +127,18 @@ describe('SIGHUP with an invalid config', () => {
     const proc = h.start(cfgPath);
     await appendFile(log, 'line-000001 first\n');
     const reader = new OutputReader(path.join(root, 'out'));
-    await until('the first line shipped', () => reader.poll() >= 1, proc);
+    await until('the first line shipped', proc, () => reader.poll() >= 1);
 
     const bad = { ...config, inputs: [{ ...(config.inputs as object[])[0], poll_interval: 'often' }], outputs: [{ type: 'nowhere' }] };
     await writeConfig(root, bad);
     proc.child.kill('SIGHUP');
-    await until('the reload rejected', () => logs(proc, /^reload rejected/).length === 1, proc);
-    const problems = logs(proc, /^reload: /).map((r) => String(r.problem));
+    await until('the reload rejected', proc, () => logLines(proc, /^reload rejected/).length === 1);
+    const problems = logLines(proc, /^reload: /).map((r) => String(r.problem));
     expect(problems.some((p) => p.startsWith('inputs[0].poll_interval'))).toBe(true);
     expect(problems.some((p) => p.startsWith('outputs[0].type'))).toBe(true);
 
     await appendFile(log, 'line-000002 second\n');
-    await until('a line written after the rejected reload shipped', () => reader.poll() >= 2, proc);
+    await until('a line written after the rejected reload shipped', proc, () => reader.poll() >= 2);
     expect(proc.running).toBe(true);
     expect(await proc.stop(60_000)).toEqual({ code: 0, signal: null });
   });

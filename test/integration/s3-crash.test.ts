@@ -5,13 +5,14 @@
 // and Complete), before an UploadPart, and at random request counts. The bucket then holds every line exactly once
 // across its objects, the proxy saw no key written with two different contents, and no multipart upload is left open.
 import { randomBytes } from 'node:crypto';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { sleep, useHarness, writeConfig, type LogshipProcess } from '../support/logship-process.js';
+import { waitForCheckpoint } from '../support/buffer-files.js';
+import { sleep, useHarness } from '../support/logship-process.js';
 import { prng } from '../support/prng.js';
-import { type HeldRequest, S3RVER_KEYS, useS3Server } from '../support/s3-server.js';
+import { type HeldRequest, useS3Server } from '../support/s3-server.js';
+import { archiveAckedId, s3Messages, s3ShippingConfig } from '../support/s3-shipping.js';
 
 const s3 = useS3Server({ engine: true });
 
@@ -63,13 +64,13 @@ describe('s3 output, kill -9 during uploads', () => {
       // Held (or the random count reached), or every line acknowledged: then the moment is unreachable, and noted.
       for (;;) {
         if (held !== undefined ? hit : uploads() >= target) break;
-        if (ackedId(root) === lines.length - 1) break;
+        if (archiveAckedId(root) === lines.length - 1) break;
         if (Date.now() > deadline || !proc.running) throw new Error(`run ${run + 1} (${moment}): not reached\n${proc.describe()}`);
         await sleep(50);
       }
       // The first run reads the whole file before it dies, so no later run reads a line again (the input's own
       // at-least-once is not what this test is about).
-      if (run === 0) await untilCheckpointed(proc, root, file);
+      if (run === 0) await waitForCheckpoint(path.join(root, 'state'), file, statSync(file).size, proc, 120_000);
       await proc.kill9();
       if (held !== undefined && !hit) removeHold(held);
       h.note(`run ${run + 1} (${moment}): held ${hit}, ${uploads()} requests so far`);
@@ -80,13 +81,13 @@ describe('s3 output, kill -9 during uploads', () => {
 
     const last = h.start(cfg);
     const deadline = Date.now() + 180_000;
-    while (ackedId(root) !== lines.length - 1) {
+    while (archiveAckedId(root) !== lines.length - 1) {
       if (Date.now() > deadline || !last.running) throw new Error(`not all lines delivered\n${last.describe()}`);
       await sleep(500);
     }
     expect((await last.stop()).code).toBe(0);
 
-    const received = await messages(base);
+    const received = await s3Messages(s3.server, base);
     expect(received.length).toBe(lines.length);
     expect(new Set(received).size).toBe(lines.length);
     expect(new Set(received)).toEqual(new Set(lines));
@@ -109,62 +110,12 @@ function removeHold(held: HeldRequest): void {
  * from run to run unless the journal pins them). Closed on age only after 20 s, for the last object (which holds
  * its records in the buffer until it closes): long enough that the big lines' object reaches its size first.
  */
-async function config(root: string, file: string, base: string): Promise<string> {
-  writeFileSync(path.join(root, 'key-id'), S3RVER_KEYS.accessKeyId);
-  writeFileSync(path.join(root, 'secret'), S3RVER_KEYS.secretAccessKey);
-  return writeConfig(root, {
-    inputs: [{ name: 'app', paths: [file], start_at: 'beginning', poll_interval: '250ms', max_line_bytes: '64KiB' }],
-    buffer: { path: path.join(root, 'state') },
-    checkpoint: { interval: '1s' },
-    outputs: [
-      {
-        name: 'archive',
-        type: 's3',
-        bucket: s3.server.bucket,
-        region: s3.server.region,
-        endpoint: s3.server.endpoint,
-        force_path_style: true,
-        credentials: { access_key_id_file: path.join(root, 'key-id'), secret_access_key_file: path.join(root, 'secret') },
-        prefix: `${base}%Y/`,
-        part_size: '5MiB',
-        request_timeout: '10s',
-        object: { max_events: 500, max_bytes: '5500KiB', max_age: '20s' },
-      },
-    ],
-  });
-}
-
-/** The last record id the output's buffer acknowledged on disk. */
-function ackedId(root: string): number {
-  try {
-    return (JSON.parse(readFileSync(path.join(root, 'state', 'buffers', 'archive', 'ack.json'), 'utf8')) as { acked_id: number }).acked_id;
-  } catch {
-    return -1;
-  }
-}
-
-/** Waits until the checkpoint of `file` is at its end. */
-async function untilCheckpointed(proc: LogshipProcess, root: string, file: string): Promise<void> {
-  const size = statSync(file).size;
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    try {
-      const cp = JSON.parse(readFileSync(path.join(root, 'state', 'checkpoints.json'), 'utf8')) as { inputs: Record<string, { offset: number }[]> };
-      if (Object.values(cp.inputs).some((files) => files.some((f) => f.offset === size))) return;
-    } catch {
-      // Not written yet.
-    }
-    if (Date.now() > deadline || !proc.running) throw new Error(`file not checkpointed to its end\n${proc.describe()}`);
-    await sleep(100);
-  }
-}
-
-/** Every line's message in the objects under `base`. */
-async function messages(base: string): Promise<string[]> {
-  const got: string[] = [];
-  for (const key of await s3.server.list(base)) {
-    const body = gunzipSync((await s3.server.get(key)).body);
-    for (const l of body.toString('utf8').split('\n')) if (l !== '') got.push((JSON.parse(l) as { message: string }).message);
-  }
-  return got;
+function config(root: string, file: string, base: string): Promise<string> {
+  return s3ShippingConfig(
+    s3.server,
+    root,
+    file,
+    { prefix: `${base}%Y/`, part_size: '5MiB', request_timeout: '10s', object: { max_events: 500, max_bytes: '5500KiB', max_age: '20s' } },
+    { input: { max_line_bytes: '64KiB' } },
+  );
 }

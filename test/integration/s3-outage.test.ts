@@ -3,12 +3,13 @@
 // during the outage: the failure is logged and shown on /health, nothing is acknowledged while it lasts, and once
 // the server is back every line arrives exactly once.
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { sleep, useHarness, writeConfig, type LogshipProcess } from '../support/logship-process.js';
-import { S3RVER_KEYS, useS3Server } from '../support/s3-server.js';
+import { statusPortOf } from '../support/admin.js';
+import { sleep, until, useHarness } from '../support/logship-process.js';
+import { useS3Server } from '../support/s3-server.js';
+import { archiveAckedId, s3Messages, s3ShippingConfig } from '../support/s3-shipping.js';
 
 const s3 = useS3Server({ engine: true });
 
@@ -27,9 +28,11 @@ describe('s3 output, server down for 60 s', () => {
     const during = Array.from({ length: 2000 }, (_, i) => `during-${i} ${randomBytes(24).toString('hex')}`);
     writeFileSync(file, `${before.join('\n')}\n`);
     const base = `logship-test-${randomBytes(6).toString('hex')}/`;
-    const proc = h.start(await config(root, file, base));
-    const port = (await until('the status server', proc, () => proc.logRecords().find((r) => r.msg === 'status server listening (/livez /readyz /metrics)'))).port as number;
-    await until('the first lines acknowledged', proc, () => ackedId(root) === before.length - 1);
+    const proc = h.start(
+      await s3ShippingConfig(s3.server, root, file, { prefix: `${base}%Y/`, object: { max_age: '1s' } }, { top: { server: { listen: '127.0.0.1:0', health: { output_failure_grace: '1s' } } } }),
+    );
+    const port = await statusPortOf(proc);
+    await until('the first lines acknowledged', proc, () => archiveAckedId(root) === before.length - 1);
 
     const downAt = Date.now();
     outage.down = true;
@@ -45,68 +48,16 @@ describe('s3 output, server down for 60 s', () => {
       expect(failing.reason).toMatch(/archive/);
       // The outage itself lasts 60 s; nothing is acknowledged meanwhile.
       await sleep(Math.max(0, OUTAGE_MS - (Date.now() - downAt)));
-      expect(ackedId(root)).toBe(before.length - 1);
+      expect(archiveAckedId(root)).toBe(before.length - 1);
     } finally {
       outage.down = false;
     }
 
-    await until('every line acknowledged', proc, () => ackedId(root) === before.length + during.length - 1, 180_000);
+    await until('every line acknowledged', proc, () => archiveAckedId(root) === before.length + during.length - 1, 180_000);
     await until('/health ok', proc, async () => (await fetch(`http://127.0.0.1:${port}/health`)).status === 200);
     expect((await proc.stop()).code).toBe(0);
-    const received = await messages(base);
+    const received = await s3Messages(s3.server, base);
     expect(received.length).toBe(before.length + during.length);
     expect(new Set(received)).toEqual(new Set([...before, ...during]));
   }, 400_000);
 });
-
-async function config(root: string, file: string, base: string): Promise<string> {
-  writeFileSync(path.join(root, 'key-id'), S3RVER_KEYS.accessKeyId);
-  writeFileSync(path.join(root, 'secret'), S3RVER_KEYS.secretAccessKey);
-  return writeConfig(root, {
-    inputs: [{ name: 'app', paths: [file], start_at: 'beginning', poll_interval: '250ms' }],
-    buffer: { path: path.join(root, 'state') },
-    checkpoint: { interval: '1s' },
-    server: { listen: '127.0.0.1:0', health: { output_failure_grace: '1s' } },
-    outputs: [
-      {
-        name: 'archive',
-        type: 's3',
-        bucket: s3.server.bucket,
-        region: s3.server.region,
-        endpoint: s3.server.endpoint,
-        force_path_style: true,
-        credentials: { access_key_id_file: path.join(root, 'key-id'), secret_access_key_file: path.join(root, 'secret') },
-        prefix: `${base}%Y/`,
-        object: { max_age: '1s' },
-      },
-    ],
-  });
-}
-
-function ackedId(root: string): number {
-  try {
-    return (JSON.parse(readFileSync(path.join(root, 'state', 'buffers', 'archive', 'ack.json'), 'utf8')) as { acked_id: number }).acked_id;
-  } catch {
-    return -1;
-  }
-}
-
-/** Polls `probe` until it gives something truthy (generous deadline: the rebuild backoff grows to 30 s). */
-async function until<T>(what: string, proc: LogshipProcess, probe: () => T | false | undefined | Promise<T | false | undefined>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (!proc.running) throw new Error(`logship exited while waiting for ${what}: ${proc.describe()}`);
-    if (Date.now() > deadline) throw new Error(`no ${what} within ${timeoutMs / 1000} s: ${proc.describe()}`);
-    await sleep(200);
-  }
-}
-
-async function messages(base: string): Promise<string[]> {
-  const got: string[] = [];
-  for (const key of await s3.server.list(base)) {
-    for (const l of gunzipSync((await s3.server.get(key)).body).toString('utf8').split('\n')) if (l !== '') got.push((JSON.parse(l) as { message: string }).message);
-  }
-  return got;
-}

@@ -7,11 +7,11 @@
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { sleep, useHarness, writeConfig, type LogshipProcess } from '../support/logship-process.js';
+import { sleep, useHarness, type LogshipProcess } from '../support/logship-process.js';
 import { S3RVER_KEYS, useS3Server } from '../support/s3-server.js';
+import { s3Messages, s3ShippingConfig } from '../support/s3-shipping.js';
 
 const s3 = useS3Server({ engine: true });
 
@@ -158,50 +158,13 @@ describe('s3 output through logship', () => {
 });
 
 /** A config tailing `file` into an `s3` output to `bucket` under `base`, objects closed after 1 s unless `object` says otherwise. */
-async function s3Config(root: string, file: string, bucket: string, base: string, object: Record<string, string> = { max_age: '1s' }): Promise<string> {
-  const credentials: Record<string, string> = {};
-  if (s3.server.local) {
-    writeFileSync(path.join(root, 'key-id'), S3RVER_KEYS.accessKeyId);
-    writeFileSync(path.join(root, 'secret'), S3RVER_KEYS.secretAccessKey);
-    Object.assign(credentials, { access_key_id_file: path.join(root, 'key-id'), secret_access_key_file: path.join(root, 'secret') });
-  }
-  return writeConfig(root, {
-    inputs: [{ name: 'app', paths: [file], start_at: 'beginning', poll_interval: '250ms' }],
-    buffer: { path: path.join(root, 'state') },
-    checkpoint: { interval: '1s' },
-    outputs: [
-      {
-        name: 'archive',
-        type: 's3',
-        bucket,
-        region: s3.server.region,
-        endpoint: s3.server.endpoint,
-        force_path_style: true,
-        ...(s3.server.local && { credentials }),
-        prefix: `${base}%Y/`,
-        object,
-      },
-    ],
-  });
+function s3Config(root: string, file: string, bucket: string, base: string, object: Record<string, string> = { max_age: '1s' }): Promise<string> {
+  return s3ShippingConfig(s3.server, root, file, { bucket, prefix: `${base}%Y/`, object });
 }
 
-/**
- * Every event's message in the objects under `base`. While logship runs, pass `whileRunning`: s3rver (unlike S3)
- * shows an object being rewritten half-written, so one that does not decode yet is skipped for this poll.
- */
-async function messages(bucket: string, base: string, whileRunning = false): Promise<string[]> {
-  const got: string[] = [];
-  for (const key of await s3.server.list(base, bucket)) {
-    let body: Buffer;
-    try {
-      body = gunzipSync((await s3.server.get(key, bucket)).body);
-    } catch (err) {
-      if (whileRunning) continue;
-      throw new Error(`${key}: ${(err as Error).message}`, { cause: err });
-    }
-    for (const l of body.toString('utf8').split('\n')) if (l !== '') got.push((JSON.parse(l) as { message: string }).message);
-  }
-  return got;
+/** Every event's message in `bucket` under `base` (see s3Messages). */
+function messages(bucket: string, base: string, whileRunning = false): Promise<string[]> {
+  return s3Messages(s3.server, base, { bucket, whileRunning });
 }
 
 /** Waits (generously: the rebuild backoff grows to 30 s) until `count` events are in the bucket. */

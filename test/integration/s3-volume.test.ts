@@ -7,8 +7,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { sleep, useHarness, writeConfig, type LogshipProcess } from '../support/logship-process.js';
-import { S3RVER_KEYS, useS3Server } from '../support/s3-server.js';
+import { sleep, useHarness, type LogshipProcess } from '../support/logship-process.js';
+import { useS3Server } from '../support/s3-server.js';
+import { archiveAckedId, s3Messages, s3ShippingConfig } from '../support/s3-shipping.js';
 
 const s3 = useS3Server({ engine: true });
 
@@ -29,7 +30,7 @@ describe('s3 output at volume', () => {
     writeFileSync(file, `${json.join('\n')}\n`);
     const base = `logship-test-${randomBytes(6).toString('hex')}/`;
     const maxBytes = 512 * KiB;
-    const proc = h.start(await config(root, file, { prefix: `${base}dt=%Y-%m-%d/hour=%H/`, object: { max_bytes: '512KiB', max_age: '30s' } }, { parser: 'json' }));
+    const proc = h.start(await s3ShippingConfig(s3.server, root, file, { prefix: `${base}dt=%Y-%m-%d/hour=%H/`, object: { max_bytes: '512KiB', max_age: '30s' } }, { input: { parser: 'json' } }));
     await untilAcked(proc, root, total);
     expect((await proc.stop()).code).toBe(0);
 
@@ -77,7 +78,7 @@ describe('s3 output at volume', () => {
     const lines = Array.from({ length: 5200 }, (_, i) => `big-${i} ${randomBytes(7680).toString('base64').slice(0, 10 * KiB)}`);
     writeFileSync(file, `${lines.join('\n')}\n`);
     const base = `logship-test-${randomBytes(6).toString('hex')}/`;
-    const proc = h.start(await config(root, file, { prefix: base, compression: 'none', part_size: '8MiB', object: { max_events: 5200, max_age: '1h', max_bytes: '1GiB' } }, { max_line_bytes: '64KiB' }));
+    const proc = h.start(await s3ShippingConfig(s3.server, root, file, { prefix: base, compression: 'none', part_size: '8MiB', object: { max_events: 5200, max_age: '1h', max_bytes: '1GiB' } }, { input: { max_line_bytes: '64KiB' } }));
     await untilAcked(proc, root, lines.length);
     expect((await proc.stop()).code).toBe(0);
 
@@ -110,7 +111,7 @@ describe('s3 output at volume', () => {
       const lines = Array.from({ length: 5000 }, (_, i) => `i${n}-${i} ${randomBytes(16).toString('hex')}`);
       mkdirSync(dir, { recursive: true });
       writeFileSync(file, `${lines.join('\n')}\n`);
-      runs.push({ proc: h.start(await config(dir, file, { prefix: `${base}%Y/`, object: { max_events: 700, max_age: '1s' } })), dir, lines });
+      runs.push({ proc: h.start(await s3ShippingConfig(s3.server, dir, file, { prefix: `${base}%Y/`, object: { max_events: 700, max_age: '1s' } })), dir, lines });
     }
     for (const r of runs) await untilAcked(r.proc, r.dir, r.lines.length);
     for (const r of runs) expect((await r.proc.stop()).code).toBe(0);
@@ -118,8 +119,7 @@ describe('s3 output at volume', () => {
     const keys = await s3.server.list(base);
     const writers = new Set(keys.map((k) => k.slice(k.lastIndexOf('/') + 1).split('-')[0]));
     expect(writers.size).toBe(2);
-    const received: string[] = [];
-    for (const key of keys) for (const l of gunzipSync((await s3.server.get(key)).body).toString('utf8').split('\n')) if (l !== '') received.push((JSON.parse(l) as { message: string }).message);
+    const received = await s3Messages(s3.server, base);
     const all = runs.flatMap((r) => r.lines);
     expect(received.length).toBe(all.length);
     expect(new Set(received)).toEqual(new Set(all));
@@ -127,38 +127,10 @@ describe('s3 output at volume', () => {
   }, 300_000);
 });
 
-async function config(root: string, file: string, output: Record<string, unknown>, input: Record<string, unknown> = {}): Promise<string> {
-  writeFileSync(path.join(root, 'key-id'), S3RVER_KEYS.accessKeyId);
-  writeFileSync(path.join(root, 'secret'), S3RVER_KEYS.secretAccessKey);
-  return writeConfig(root, {
-    inputs: [{ name: 'app', paths: [file], start_at: 'beginning', poll_interval: '250ms', ...input }],
-    buffer: { path: path.join(root, 'state') },
-    checkpoint: { interval: '1s' },
-    outputs: [
-      {
-        name: 'archive',
-        type: 's3',
-        bucket: s3.server.bucket,
-        region: s3.server.region,
-        endpoint: s3.server.endpoint,
-        force_path_style: true,
-        ...(s3.server.local && { credentials: { access_key_id_file: path.join(root, 'key-id'), secret_access_key_file: path.join(root, 'secret') } }),
-        ...output,
-      },
-    ],
-  });
-}
-
 /** Waits until the output's buffer acknowledged `count` records on disk (ids start at 0). */
 async function untilAcked(proc: LogshipProcess, root: string, count: number): Promise<void> {
   const deadline = Date.now() + 240_000;
-  for (;;) {
-    try {
-      const ack = JSON.parse(readFileSync(path.join(root, 'state', 'buffers', 'archive', 'ack.json'), 'utf8')) as { acked_id: number };
-      if (ack.acked_id === count - 1) return;
-    } catch {
-      // Not written yet.
-    }
+  while (archiveAckedId(root) !== count - 1) {
     if (Date.now() > deadline || !proc.running) throw new Error(`not every record acknowledged\n${proc.describe()}`);
     await sleep(200);
   }

@@ -8,7 +8,7 @@ import { appendFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EsServer } from '../support/es-server.js';
-import { baseConfig, useHarness, writeConfig, type LogshipProcess } from '../support/logship-process.js';
+import { baseConfig, logLines, until, useHarness, writeConfig } from '../support/logship-process.js';
 import { readOutput } from '../support/output.js';
 import { formatLines } from '../support/writer.js';
 
@@ -19,20 +19,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-/** Polls `cond` until it holds; fails when the process exits first or after a generous overall timeout. */
-async function waitFor(what: string, cond: () => boolean | Promise<boolean>, { proc }: { proc: LogshipProcess }): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (await cond()) return;
-    if (!proc.running) throw new Error(`${what}: logship exited; ${proc.describe()}`);
-    if (Date.now() > deadline) throw new Error(`${what}: timed out; ${proc.describe()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 const logTime = (r: Record<string, unknown>) => Date.parse(String(r.time));
-const records = (proc: LogshipProcess, msg: string | RegExp) =>
-  proc.logRecords().filter((r) => (typeof msg === 'string' ? r.msg === msg : msg.test(String(r.msg ?? ''))));
 
 describe('SIGHUP', () => {
   it('reloads the (unchanged) config once per signal; the process keeps shipping and stops cleanly on SIGTERM', async () => {
@@ -41,15 +28,15 @@ describe('SIGHUP', () => {
     await writeFile(log, formatLines(1, 10));
     const proc = h.start(await writeConfig(root, baseConfig(root, [{ paths: [log] }])));
     const shipped = (n: number) => () => readOutput(path.join(root, 'out')).events.length >= n;
-    await waitFor('the first 10 lines shipped', shipped(10), { proc });
+    await until('the first 10 lines shipped', proc, shipped(10));
 
     proc.child.kill('SIGHUP');
-    await waitFor('one reload', () => records(proc, 'config reloaded').length === 1, { proc });
+    await until('one reload', proc, () => logLines(proc, 'config reloaded').length === 1);
     proc.child.kill('SIGHUP');
-    await waitFor('a second reload', () => records(proc, 'config reloaded').length === 2, { proc });
+    await until('a second reload', proc, () => logLines(proc, 'config reloaded').length === 2);
 
     await appendFile(log, formatLines(11, 20));
-    await waitFor('lines written after the SIGHUPs shipped', shipped(20), { proc });
+    await until('lines written after the SIGHUPs shipped', proc, shipped(20));
     expect(proc.running, proc.describe()).toBe(true);
     expect(await proc.stop(60_000)).toEqual({ code: 0, signal: null });
   });
@@ -70,21 +57,21 @@ describe('shutdown.timeout with a request in flight', () => {
     const cfgPath = await writeConfig(root, config);
     await writeFile(log, formatLines(1, 100));
     const first = h.start(cfgPath);
-    await waitFor('100 documents indexed', () => server!.ids(index).length >= 100, { proc: first });
+    await until('100 documents indexed', first, () => server!.ids(index).length >= 100);
 
     // Every answer is held for an hour from now on: the next _bulk stays in flight.
     server.delay(3_600_000);
     const bulkBefore = server.stats.bulkRequests;
     await appendFile(log, formatLines(101, 150));
-    await waitFor('a _bulk request in flight', () => server!.stats.bulkRequests > bulkBefore, { proc: first });
+    await until('a _bulk request in flight', first, () => server!.stats.bulkRequests > bulkBefore);
 
     first.child.kill('SIGTERM');
     const exit = await Promise.race([first.exited, new Promise((r) => setTimeout(r, 120_000, 'still running 120 s after SIGTERM'))]);
     expect(exit, first.describe()).toEqual({ code: 0, signal: null });
 
-    const [signal] = records(first, 'signal received');
-    const [abandoned] = records(first, /^shutdown deadline reached with a write in flight/);
-    const [stopped] = records(first, 'stopped');
+    const [signal] = logLines(first, 'signal received');
+    const [abandoned] = logLines(first, /^shutdown deadline reached with a write in flight/);
+    const [stopped] = logLines(first, 'stopped');
     expect(signal && abandoned && stopped, first.describe()).toBeTruthy();
     const pending = (abandoned!.pendingEvents as number) ?? 0;
     expect(pending, 'events left in the buffer by the abandoned request').toBeGreaterThan(0);
@@ -96,8 +83,8 @@ describe('shutdown.timeout with a request in flight', () => {
     await server.clearFaults();
     const itemsBefore = server.stats.itemsReceived;
     const second = h.start(cfgPath);
-    await waitFor('the abandoned events delivered again', () => server!.stats.itemsReceived - itemsBefore >= pending, { proc: second });
-    await waitFor('all 150 lines in the index', () => server!.ids(index).length >= 150, { proc: second });
+    await until('the abandoned events delivered again', second, () => server!.stats.itemsReceived - itemsBefore >= pending);
+    await until('all 150 lines in the index', second, () => server!.ids(index).length >= 150);
     expect(await second.stop(60_000)).toEqual({ code: 0, signal: null });
     expect(new Set(server.ids(index)).size).toBe(150);
   });

@@ -1,9 +1,13 @@
-// What the Elasticsearch integration tests share: the output's config for a
-// target (fake or real), the documents a target holds as ShippedEvents (so
-// checkNumbered counts lines, copies and id stability), and waiting for them.
+// What the Elasticsearch (and OpenSearch) integration tests share: the output's
+// config for a target (fake or real), the documents a target holds as
+// ShippedEvents (so checkNumbered counts lines, copies and id stability),
+// waiting for them, refusing numbered lines, and the dead-letter file.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { rejectWhere, type ItemFaultRule } from './es-server.js';
 import type { EsTarget } from './es-target.js';
-import { sleep, type LogshipProcess } from './logship-process.js';
-import { field, type ShippedEvent } from './output.js';
+import { appConfig, sleep, type LogshipProcess } from './logship-process.js';
+import { field, parseNumbered, type ShippedEvent } from './output.js';
 
 /** The `elasticsearch` output for `target`, with short backoffs so a test does not wait out production ones. */
 export function esOutput(target: Pick<EsTarget, 'url' | 'auth'>, over: Record<string, unknown> = {}): Record<string, unknown> {
@@ -20,6 +24,11 @@ export function esOutput(target: Pick<EsTarget, 'url' | 'auth'>, over: Record<st
     }),
     ...over,
   };
+}
+
+/** A config reading `<root>/logs/*.log` (plain lines) into the `elasticsearch` output for `target` (see appConfig for `opts`). */
+export function esConfig(root: string, target: Pick<EsTarget, 'url' | 'auth'>, output: Record<string, unknown>, opts: Parameters<typeof appConfig>[3] = {}): Promise<string> {
+  return appConfig(root, [path.join(root, 'logs', '*.log')], esOutput(target, output), opts);
 }
 
 /** A target's documents seen as shipped events: message, event.id and the index (as `object`). */
@@ -64,7 +73,24 @@ export async function waitForDocs(target: EsTarget, index: string, n: number, op
   }
 }
 
-/** logship's log records with this message. */
-export function logLines(proc: LogshipProcess, msg: string): Record<string, unknown>[] {
-  return proc.logRecords().filter((r) => r.msg === msg);
+/** An item-fault rule refusing (400, a mapping error) the numbered lines `n` for which `rejected(n)`. */
+export function rejectNumbered(rejected: (n: number) => boolean): ItemFaultRule {
+  return rejectWhere((source) => {
+    const num = parseNumbered((JSON.parse(source) as { message: string }).message);
+    return num !== undefined && rejected(num.n);
+  });
+}
+
+/** The dead-letter file of `output` (`<root>/state/dead_letter/<output>.ndjson`), parsed; empty when there is none yet. */
+export function deadLetters(root: string, output: string): Record<string, unknown>[] {
+  let text: string;
+  try {
+    text = readFileSync(path.join(root, 'state', 'dead_letter', `${output}.ndjson`), 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }

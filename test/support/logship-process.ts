@@ -154,6 +154,34 @@ export class LogshipProcess {
   }
 }
 
+/**
+ * Polls `probe` until it gives something other than undefined or false, and returns that. Throws, naming `what`
+ * (with `detail()`) and with logship's stderr tail, once `proc` exits or `timeoutMs` passes: a generous cap for a
+ * state to be reached, never a speed a test asserts.
+ */
+export async function until<T>(
+  what: string,
+  proc: LogshipProcess,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 120_000,
+  opts: { detail?: () => string; pollMs?: number } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  const detail = () => (opts.detail ? ` ${opts.detail()}` : '');
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (!proc.running) throw new Error(`logship exited while waiting for ${what}${detail()}: ${proc.describe()}`);
+    if (Date.now() > deadline) throw new Error(`no ${what} within ${timeoutMs / 1000} s${detail()}: ${proc.describe()}`);
+    await sleep(opts.pollMs ?? 100);
+  }
+}
+
+/** logship's log records whose `msg` is `msg` (a string) or matches it (a RegExp). */
+export function logLines(proc: LogshipProcess, msg: string | RegExp): Record<string, unknown>[] {
+  return proc.logRecords().filter((r) => (typeof msg === 'string' ? r.msg === msg : msg.test(String(r.msg ?? ''))));
+}
+
 /** Writes `config` as YAML to `<dir>/logship.yaml` and returns its path. */
 export async function writeConfig(dir: string, config: unknown, name = 'logship.yaml'): Promise<string> {
   const file = path.join(dir, name);
@@ -193,6 +221,18 @@ export function baseConfig(root: string, inputs: InputOptions[], output: Record<
     checkpoint: { interval: '1s' },
     outputs: [{ type: 'file', path: path.join(root, 'out'), prefix: '', sync_interval: '1s', ...output }],
   };
+}
+
+/** baseConfig with one input `app` reading `paths` (`input` on top of it) into `output`, `top` beside them, written to `<root>/logship.yaml`. */
+export function appConfig(root: string, paths: string[], output: Record<string, unknown>, opts: { input?: Record<string, unknown>; top?: Record<string, unknown> } = {}): Promise<string> {
+  return writeConfig(root, { ...baseConfig(root, [{ name: 'app', paths, ...opts.input }]), outputs: [output], ...opts.top });
+}
+
+/** A fresh root (`h.tmp(label)`) whose `logs/app.log` is tailed into `output` (appConfig): the file, the state dir and the config. */
+export async function appLogScene(h: Harness, label: string, output: Record<string, unknown>): Promise<{ log: string; state: string; cfg: string }> {
+  const root = await h.tmp(label);
+  const log = path.join(root, 'logs', 'app.log');
+  return { log, state: path.join(root, 'state'), cfg: await appConfig(root, [log], output) };
 }
 
 export interface Harness {

@@ -4,6 +4,7 @@
 import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { constants as zlibConstants, gunzipSync } from 'node:zlib';
+import { expect } from 'vitest';
 import type { LogshipProcess } from './logship-process.js';
 import { sleep } from './logship-process.js';
 
@@ -333,6 +334,18 @@ export function summarize(r: NumberedReport): string {
     (r.missingIds ? `, ${r.missingIds} events without event.id` : '') +
     (r.unexpected ? `, ${r.unexpected} unexpected events` : '')
   );
+}
+
+/**
+ * What a kill -9 test requires of the numbered lines it wrote, copies aside: every one arrived, nothing else did,
+ * every event has an event.id, a line's copies share one and no two lines do.
+ */
+export function expectEveryLineWithStableIds(r: NumberedReport): void {
+  expect(r.missing.length, summarize(r)).toBe(0);
+  expect(r.unexpected, summarize(r)).toBe(0);
+  expect(r.idMismatches, 'a duplicate must carry the same event.id as its first copy').toEqual([]);
+  expect(r.idCollisions, 'different lines must not share an event.id').toEqual([]);
+  expect(r.missingIds, 'events without event.id').toBe(0);
 }
 
 export interface WaitOptions {

@@ -9,3 +9,10 @@ export function prng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** A crash test's random source: seeded from LOGSHIP_CRASH_SEED (to replay a failed run) or the clock, the seed handed to `note`. */
+export function crashRandom(note: (line: string) => void): { seed: number; rand: () => number } {
+  const seed = Number(process.env.LOGSHIP_CRASH_SEED ?? Date.now() % 1_000_000);
+  note(`crash seed ${seed}`);
+  return { seed, rand: prng(seed) };
+}

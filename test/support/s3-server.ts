@@ -9,7 +9,7 @@
 // every object content written per key (a PutObject body, or a completed multipart upload's parts joined), and
 // can hold a request (before or after s3rver stored it) so a test can kill the client at that moment.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -26,6 +26,30 @@ type S3rverClass = new (options: Record<string, unknown>) => S3rverInstance;
 
 /** s3rver's fixed credentials. */
 export const S3RVER_KEYS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+
+/** Static keys (s3rver's unless given) as the files `<dir>/key-id` and `<dir>/secret`, the way the output takes them. */
+export function s3KeyFiles(dir: string, keys: { accessKeyId: string; secretAccessKey: string } = S3RVER_KEYS): { access_key_id_file: string; secret_access_key_file: string } {
+  writeFileSync(join(dir, 'key-id'), `${keys.accessKeyId}\n`);
+  writeFileSync(join(dir, 'secret'), `${keys.secretAccessKey}\n`);
+  return { access_key_id_file: join(dir, 'key-id'), secret_access_key_file: join(dir, 'secret') };
+}
+
+/**
+ * The `s3` output named `archive` for `server`: its bucket, region and endpoint, path-style, with s3rver's keys
+ * written under `dir` when local (a real endpoint: the SDK's default chain); `overrides` on top.
+ */
+export function s3OutputFor(server: S3TestServer, dir: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name: 'archive',
+    type: 's3',
+    bucket: server.bucket,
+    region: server.region,
+    endpoint: server.endpoint,
+    force_path_style: true,
+    ...(server.local && { credentials: s3KeyFiles(dir) }),
+    ...overrides,
+  };
+}
 
 /** One request as the server received it. */
 export interface RecordedRequest {

@@ -1,13 +1,13 @@
 // The life cycle every S3 output test file shares: one S3 server for the file
 // (s3rver on 127.0.0.1, or LOGSHIP_S3_ENDPOINT), the outputs a test made
 // closed after it, its temp dirs removed, and configs built the same way.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import { s3OutputSchema, type S3OutputConfig } from '../../outputs/s3/config.js';
 import type { Output } from '../../src/output/contract.js';
-import { S3RVER_KEYS, useS3Server, type S3TestServer } from './s3-server.js';
+import { s3KeyFiles, s3OutputFor, useS3Server, type S3TestServer } from './s3-server.js';
 
 export interface S3Harness {
   readonly server: S3TestServer;
@@ -41,18 +41,12 @@ export function useS3Harness(label: string): S3Harness {
       outputs.push(out);
       return out;
     },
-    keyFiles(keys = S3RVER_KEYS) {
-      const dir = harness.tempDir();
-      writeFileSync(join(dir, 'id'), `${keys.accessKeyId}\n`);
-      writeFileSync(join(dir, 'secret'), `${keys.secretAccessKey}\n`);
-      return { access_key_id_file: join(dir, 'id'), secret_access_key_file: join(dir, 'secret') };
+    keyFiles(keys) {
+      return s3KeyFiles(harness.tempDir(), keys);
     },
     config(raw) {
-      const s = harness.server;
-      return {
-        ...s3OutputSchema.parse({ type: 's3', bucket: s.bucket, endpoint: s.endpoint, region: s.region, force_path_style: true, ...(s.local && { credentials: harness.keyFiles() }), ...raw }),
-        name: 'archive',
-      };
+      const { name, ...output } = s3OutputFor(harness.server, harness.tempDir(), raw);
+      return { ...s3OutputSchema.parse(output), name: name as string };
     },
   };
   return harness;

@@ -5,24 +5,19 @@
 // hold a request so a "crash" (an output abandoned mid-upload) happens at a chosen moment.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { s3OutputSchema } from '../../outputs/s3/config.js';
 import { createS3Output } from '../../outputs/s3/index.js';
 import { journalPath } from '../../outputs/s3/upload-journal.js';
 import type { EventBatch, OutputBufferView } from '../../src/output/contract.js';
 import { eventBatch } from '../support/records.js';
-import { S3RVER_KEYS } from '../support/s3-server.js';
 import { useS3Harness } from '../support/s3-unit.js';
 
 const DAY1 = Date.UTC(2024, 4, 1, 10, 0, 0);
 const HOUR = 3_600_000;
 
 const h = useS3Harness('s3-once');
-
-
 
 interface Logged {
   level: number;
@@ -32,23 +27,7 @@ interface Logged {
 
 /** An s3 output as the pipeline builds it, over `stateDir`, with a log kept in `logs`. */
 function output(stateDir: string, base: string, raw: Record<string, unknown>, opts: { now?: () => number; buffer?: OutputBufferView; track?: boolean } = {}) {
-  const keys = join(stateDir, 'keys');
-  writeFileSync(`${keys}-id`, S3RVER_KEYS.accessKeyId);
-  writeFileSync(`${keys}-secret`, S3RVER_KEYS.secretAccessKey);
-  const config = {
-    ...s3OutputSchema.parse({
-      type: 's3',
-      bucket: h.server.bucket,
-      endpoint: h.server.endpoint,
-      region: h.server.region,
-      force_path_style: true,
-      credentials: { access_key_id_file: `${keys}-id`, secret_access_key_file: `${keys}-secret` },
-      prefix: `${base}%H/`,
-      request_timeout: '5s',
-      ...raw,
-    }),
-    name: 'archive',
-  };
+  const config = h.config({ prefix: `${base}%H/`, request_timeout: '5s', ...raw });
   const logs: Logged[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => logs.push(JSON.parse(line) as Logged) });
   const durable: number[] = [];

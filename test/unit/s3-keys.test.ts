@@ -2,19 +2,16 @@
 // event fields, as the objects land in the bucket; path-style addressing as the server receives it. Through the real
 // AWS SDK to s3rver behind the harness's recording proxy (test/support/s3-h.server.ts), or to LOGSHIP_S3_ENDPOINT.
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { s3OutputSchema } from '../../outputs/s3/config.js';
 import { createS3Output } from '../../outputs/s3/index.js';
 import { S3RequestError } from '../../outputs/s3/request-errors.js';
 import { writerIdPath } from '../../outputs/s3/writer-id.js';
 import { sanitiseValue } from '../../src/output/name-template.js';
 import { eventBatch } from '../support/records.js';
-import { S3RVER_KEYS } from '../support/s3-server.js';
 import { useS3Harness } from '../support/s3-unit.js';
 
 const logger = pino({ level: 'silent' });
@@ -22,17 +19,8 @@ const T0 = Date.UTC(2026, 11, 6, 22, 50, 0);
 
 const h = useS3Harness('s3-keys');
 
-
-
 function setup(raw: Record<string, unknown>) {
-  const creds = h.tempDir();
-  let credentials = {};
-  if (h.server.local) {
-    writeFileSync(join(creds, 'id'), S3RVER_KEYS.accessKeyId);
-    writeFileSync(join(creds, 'secret'), S3RVER_KEYS.secretAccessKey);
-    credentials = { credentials: { access_key_id_file: join(creds, 'id'), secret_access_key_file: join(creds, 'secret') } };
-  }
-  const config = { ...s3OutputSchema.parse({ type: 's3', bucket: h.server.bucket, endpoint: h.server.endpoint, region: h.server.region, force_path_style: true, ...credentials, ...raw }), name: 'archive' };
+  const config = h.config(raw);
   const stateDir = h.tempDir();
   const durable: number[] = [];
   const out = createS3Output(config, { logger, counters: { events: {}, requests: {} }, stateDir, onDurable: (seq) => durable.push(seq) });

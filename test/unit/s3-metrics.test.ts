@@ -1,17 +1,13 @@
 // The S3 output's metrics (logship_output_* upload metrics) as /metrics exposes them, after real uploads through the AWS SDK to s3rver:
 // objects, stored bytes, parts, request durations (a histogram), failures by reason, open objects and their age.
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { s3OutputSchema } from '../../outputs/s3/config.js';
 import { createS3Output } from '../../outputs/s3/index.js';
 import type { OutputCounters } from '../../src/output/contract.js';
 import { createMetrics, type MetricsSource } from '../../src/server/metrics.js';
 import { eventBatch } from '../support/records.js';
-import { S3RVER_KEYS } from '../support/s3-server.js';
 import { useS3Harness } from '../support/s3-unit.js';
 
 const logger = pino({ level: 'silent' });
@@ -19,26 +15,9 @@ const T0 = Date.UTC(2026, 11, 6, 21, 0, 0);
 
 const h = useS3Harness('s3-metrics');
 
-
-
 /** An output on `counters` (the lane's: they outlive a rebuild). */
 function output(raw: Record<string, unknown>, counters: OutputCounters) {
-  const creds = h.tempDir();
-  writeFileSync(join(creds, 'id'), S3RVER_KEYS.accessKeyId);
-  writeFileSync(join(creds, 'secret'), S3RVER_KEYS.secretAccessKey);
-  const config = {
-    ...s3OutputSchema.parse({
-      type: 's3',
-      bucket: h.server.bucket,
-      endpoint: h.server.endpoint,
-      region: h.server.region,
-      force_path_style: true,
-      credentials: { access_key_id_file: join(creds, 'id'), secret_access_key_file: join(creds, 'secret') },
-      ...raw,
-    }),
-    name: 'archive',
-  };
-  const out = createS3Output(config, { logger, counters, stateDir: h.tempDir(), onDurable: () => {} });
+  const out = createS3Output(h.config(raw), { logger, counters, stateDir: h.tempDir(), onDurable: () => {} });
   h.track(out);
   return out;
 }

@@ -4,7 +4,7 @@
 // with credentials in the AWS SDK's usual environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION). Every
 // test writes under its own `logship-test-<random>/` prefix and leaves its objects there.
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -17,7 +17,6 @@ import { classify, S3RequestError, s3RequestError } from '../../outputs/s3/reque
 import { writerIdPath } from '../../outputs/s3/writer-id.js';
 import type { EventBatch } from '../../src/output/contract.js';
 import { eventBatch } from '../support/records.js';
-import { S3RVER_KEYS } from '../support/s3-server.js';
 import { useS3Harness } from '../support/s3-unit.js';
 
 const logger = pino({ level: 'silent' });
@@ -27,27 +26,13 @@ const HOUR = 3_600_000;
 
 const h = useS3Harness('s3');
 
-
-
 /** A fresh key prefix, so tests (and runs against a real bucket) never see each other's objects. */
 function runPrefix(): string {
   return `logship-test-${randomBytes(6).toString('hex')}/`;
 }
 
-/** Credentials as the output takes them: files of s3rver's keys locally, the SDK chain against a real endpoint. */
-function credentials(keys: { accessKeyId: string; secretAccessKey: string } | undefined = h.server.local ? S3RVER_KEYS : undefined) {
-  if (keys === undefined) return {};
-  const dir = h.tempDir();
-  writeFileSync(join(dir, 'id'), `${keys.accessKeyId}\n`);
-  writeFileSync(join(dir, 'secret'), `${keys.secretAccessKey}\n`);
-  return { credentials: { access_key_id_file: join(dir, 'id'), secret_access_key_file: join(dir, 'secret') } };
-}
-
 function setup(raw: Record<string, unknown>, opts: { stateDir?: string; options?: S3OutputOptions } = {}) {
-  const config = {
-    ...s3OutputSchema.parse({ type: 's3', bucket: h.server.bucket, endpoint: h.server.endpoint, region: h.server.region, force_path_style: true, ...credentials(), ...raw }),
-    name: 'archive',
-  };
+  const config = h.config(raw);
   const stateDir = opts.stateDir ?? h.tempDir();
   const durable: number[] = [];
   const counters = { events: {}, requests: {} as Record<string, number> };
@@ -271,7 +256,7 @@ describe('s3 output', () => {
   });
 
   it('reports rejected credentials by name, and acknowledges nothing', async () => {
-    const { out, durable } = setup({ prefix: runPrefix(), ...credentials({ accessKeyId: 'AKIANOTAREALKEY00000', secretAccessKey: 'not-the-secret' }) });
+    const { out, durable } = setup({ prefix: runPrefix(), credentials: h.keyFiles({ accessKeyId: 'AKIANOTAREALKEY00000', secretAccessKey: 'not-the-secret' }) });
     await out.start();
     await out.write(batch(1, 10, DAY1));
     const err = await out.close().then(
@@ -291,7 +276,7 @@ describe('s3 output', () => {
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
     const port = (probe.address() as { port: number }).port;
     await new Promise<void>((resolve) => probe.close(() => resolve()));
-    const { out, durable } = setup({ endpoint: `http://127.0.0.1:${port}`, prefix: runPrefix(), ...credentials(S3RVER_KEYS) });
+    const { out, durable } = setup({ endpoint: `http://127.0.0.1:${port}`, prefix: runPrefix(), credentials: h.keyFiles() });
     await out.start();
     await out.write(batch(1, 10, DAY1));
     const err = await out.close().then(

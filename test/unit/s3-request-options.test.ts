@@ -32,22 +32,11 @@ afterEach(async () => {
   Object.assign(process.env, savedEnv);
 });
 
-
-function keyFiles(keys: { accessKeyId: string; secretAccessKey: string }) {
-  const dir = h.tempDir();
-  writeFileSync(join(dir, 'id'), `${keys.accessKeyId}\n`);
-  writeFileSync(join(dir, 'secret'), `${keys.secretAccessKey}\n`);
-  return { access_key_id_file: join(dir, 'id'), secret_access_key_file: join(dir, 'secret') };
-}
-
 /** An output with its log lines collected. */
 function setup(raw: Record<string, unknown>, stateDir = h.tempDir()) {
   const lines: string[] = [];
   const logger = pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(chunk.toString('utf8')), done()) }));
-  const config = {
-    ...s3OutputSchema.parse({ type: 's3', bucket: h.server.bucket, endpoint: h.server.endpoint, region: h.server.region, force_path_style: true, ...(h.server.local && { credentials: keyFiles(S3RVER_KEYS) }), ...raw }),
-    name: 'archive',
-  };
+  const config = h.config(raw);
   const durable: number[] = [];
   const out = createS3Output(config, { logger, counters: { events: {}, requests: {} }, stateDir, onDurable: (seq) => durable.push(seq) });
   h.track(out);
@@ -232,7 +221,7 @@ describe('s3 request options', () => {
     if (!h.server.local) return skip();
     const base = prefix();
     const stateDir = h.tempDir();
-    const files = keyFiles({ accessKeyId: 'AKIAROTATEDAWAY00000', secretAccessKey: 'old-secret-value' });
+    const files = h.keyFiles({ accessKeyId: 'AKIAROTATEDAWAY00000', secretAccessKey: 'old-secret-value' });
     const stale = setup({ prefix: base, credentials: files }, stateDir);
     await stale.out.start();
     expect(stale.lines.join('')).toContain(`credentials from static keys from ${files.access_key_id_file}`);
