@@ -48,6 +48,8 @@ export class OpenSearchServer {
   private readonly agent = new http.Agent({ keepAlive: true });
   /** Kept across down() and up(). */
   private port = 0;
+  /** Requests passed to the server behind and not yet answered by it. */
+  private readonly forwarding = new Set<Promise<void>>();
 
   private constructor(
     readonly es: EsServer,
@@ -73,10 +75,14 @@ export class OpenSearchServer {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  /** An outage: stops listening (connections are refused, ECONNREFUSED) and drops open connections, until up(). */
+  /**
+   * An outage: stops listening (connections are refused, ECONNREFUSED) and drops open connections, until up().
+   * Requests already passed to the server behind are let finish first, so nothing is indexed after down() returns.
+   */
   async down(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const s of this.sockets) s.destroy();
+    await Promise.all([...this.forwarding]);
     await closed;
   }
 
@@ -182,14 +188,23 @@ export class OpenSearchServer {
     const headers = { ...req.headers, host: `127.0.0.1:${this.es.port}`, 'content-length': String(body.length) };
     // The signature was checked here; the EsServer behind knows only basic auth.
     if (this.sigv4) delete headers.authorization;
+    let settle!: () => void;
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    this.forwarding.add(settled);
+    void settled.then(() => this.forwarding.delete(settled));
     const upstream = http.request({ host: '127.0.0.1', port: this.es.port, method: req.method, path: req.url, headers, agent: this.agent }, (answer) => {
+      // The server behind has done its work (indexed or refused) once it answers.
+      settle();
       const out = { ...answer.headers };
       delete out['x-elastic-product'];
       res.writeHead(answer.statusCode ?? 502, out);
       answer.pipe(res);
       answer.on('error', () => res.destroy());
     });
-    upstream.on('error', () => req.socket.destroy());
+    upstream.on('error', () => {
+      settle();
+      req.socket.destroy();
+    });
     upstream.end(body);
   }
 }
