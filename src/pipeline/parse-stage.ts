@@ -56,7 +56,7 @@ export class ParseStage<S extends SourceRef = SourceRef> {
   private expansion = 3;
   /** Characters of the lines being parsed now (0 for a tick or a flush). */
   private inputChars = 0;
-  /** Per source, the end of the last lines pushed: a group never claims lines it has not seen (later ones may be in flight). */
+  /** Per source, the end of the last lines pushed: a group never claims lines it has not seen, and reads after them may still be in flight. */
   private readonly seenUpTo = new WeakMap<S, number>();
   private failures = 0;
   private lastFailure: string | undefined;
