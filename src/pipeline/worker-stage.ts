@@ -147,7 +147,9 @@ export class WorkerStage implements InputStage {
     let reply;
     try {
       // Requests are answered in order: `open` goes first, and its failure is the one to report.
-      this.opened ??= this.worker.request({ op: 'open', stage: this.stage, input: this.input, host: this.host, enrichment: this.enrichmentUpdate() });
+      // With the enrichment as it is now, whatever the first request carries: the worker's encoder reads pod metadata only if `open` had some.
+      const e = this.enrichment;
+      this.opened ??= this.worker.request({ op: 'open', stage: this.stage, input: this.input, host: this.host, enrichment: e && { version: e.version, entries: e.entries } });
       const answer = this.worker.request(msg);
       answer.catch(() => {});
       await this.opened;
