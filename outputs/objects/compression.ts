@@ -10,7 +10,12 @@ import { gzip } from 'node:zlib';
 export const COMPRESSIONS = ['none', 'gzip'] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
 
-/** Async zlib runs on the libuv threadpool, keeping the event loop free. */
+/**
+ * Async zlib runs on the libuv threadpool, keeping the event loop free. At
+ * zlib's default level, unlike an Elasticsearch request body (level 3,
+ * outputs/elasticsearch/http-client.ts): objects are kept, so their size
+ * weighs more than the CPU, and a rebuilt object must equal the first one.
+ */
 const gzipAsync = promisify(gzip);
 
 export function objectExtension(compression: Compression): string {
