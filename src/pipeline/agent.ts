@@ -26,6 +26,7 @@ import { DeliveryWatch } from './delivery-watch.js';
 import type { InputStage } from './input-stage.js';
 import { OutputLane, type BufferDefaults } from './output-lane.js';
 import type { StageCounters, StageGroup } from './parse-stage.js';
+import { DispatchQueue } from './dispatch-queue.js';
 import { ParseWorkers } from './parse-workers.js';
 
 const STATS_INTERVAL_MS = 60_000;
@@ -39,14 +40,19 @@ interface InputStats {
   /** The running input's parsing (its counters); undefined with the tailer. */
   stage: InputStage | undefined;
   /** What the stages a reload replaced counted: a counter never goes back. */
-  earlier: { parseFailures: number; blank: number; dropped: number };
+  earlier: { parseFailures: number; lastParseFailure: string | undefined; blank: number; dropped: number };
 }
 
 /** An input's counters: those of its running stage, plus what the stages before it counted. */
 function inputCounters(st: InputStats): StageCounters {
   const c = st.stage!.counters();
   const { earlier } = st;
-  return { ...c, parseFailures: earlier.parseFailures + c.parseFailures, skipped: { blank: earlier.blank + c.skipped.blank, dropped: earlier.dropped + c.skipped.dropped } };
+  return {
+    ...c,
+    parseFailures: earlier.parseFailures + c.parseFailures,
+    lastParseFailure: c.lastParseFailure ?? earlier.lastParseFailure,
+    skipped: { blank: earlier.blank + c.skipped.blank, dropped: earlier.dropped + c.skipped.dropped },
+  };
 }
 
 /** An input's parts that can fail to build (a parser module, a key file): built before anything running is touched. */
@@ -289,7 +295,7 @@ export class Agent {
 
   /** Parsers and processors too: a module or key file that cannot be loaded stops the start (or the reload) here. */
   private async buildInput(input: InputConfig): Promise<BuiltInput> {
-    const stats: InputStats = this.stats.get(input.name) ?? { tailer: undefined, events: 0, stage: undefined, earlier: { parseFailures: 0, blank: 0, dropped: 0 } };
+    const stats: InputStats = this.stats.get(input.name) ?? { tailer: undefined, events: 0, stage: undefined, earlier: { parseFailures: 0, lastParseFailure: undefined, blank: 0, dropped: 0 } };
     return { config: input, stats, stage: await this.workers.stage(input, this.host, this.enrichment) };
   }
 
@@ -309,8 +315,8 @@ export class Agent {
     });
     if (stats.stage !== undefined) {
       // A reload's successor: the counters go on from where its predecessor's ended.
-      const { parseFailures, skipped } = inputCounters(stats);
-      stats.earlier = { parseFailures, blank: skipped.blank, dropped: skipped.dropped };
+      const { parseFailures, lastParseFailure, skipped } = inputCounters(stats);
+      stats.earlier = { parseFailures, lastParseFailure, blank: skipped.blank, dropped: skipped.dropped };
     }
     Object.assign(stats, { tailer, stage });
     this.stats.set(input.name, stats);
@@ -538,7 +544,11 @@ export class Agent {
       {
         inputs: () =>
           [...this.stats]
-            .flatMap(([name, st]) => (st.tailer === undefined ? [] : [{ name, events: st.events, parseFailures: inputCounters(st).parseFailures, lastParseFailure: st.stage!.counters().lastParseFailure, files: st.tailer.files().map((f) => ({ path: f.path, offset: f.readPos, size: f.seenSize })) }])),
+            .flatMap(([name, st]) => {
+              if (st.tailer === undefined) return [];
+              const { parseFailures, lastParseFailure } = inputCounters(st);
+              return [{ name, events: st.events, parseFailures, lastParseFailure, files: st.tailer.files().map((f) => ({ path: f.path, offset: f.readPos, size: f.seenSize })) }];
+            }),
         outputs: () =>
           this.lanes.map((l) => ({ index: l.index, name: l.config.name, type: l.config.type, buffer: l.buffer.stats(), bufferMaxBytes: l.healthView().bufferMaxBytes, counters: l.counters, rebuilds: l.delivery.rebuilds })),
         health: () => health.report(),
@@ -593,40 +603,3 @@ export class Agent {
   }
 
 }
-
-/**
- * A pump's stage answers, dispatched one after another in the order they
- * were asked for, as soon as each arrives (never held until the next read).
- */
-class DispatchQueue {
-  private tail: Promise<void> = Promise.resolve();
-  private size = 0;
-  private failure: { err: unknown } | undefined;
-  private wake: (() => void) | undefined;
-
-  constructor(private readonly dispatch: (groups: StageGroup[]) => Promise<void>) {}
-
-  add(answer: Promise<StageGroup[]>): void {
-    this.size++;
-    // Kept from being an unhandled rejection while earlier answers are dispatched; the failure surfaces in below().
-    answer.catch(() => {});
-    this.tail = this.tail
-      .then(async () => {
-        if (this.failure === undefined) await this.dispatch(await answer);
-      })
-      .catch((err: unknown) => {
-        this.failure ??= { err };
-      })
-      .finally(() => {
-        this.size--;
-        this.wake?.();
-      });
-  }
-
-  /** Waits until fewer than `n` answers are outstanding; throws the first failure. */
-  async below(n: number): Promise<void> {
-    while (this.size >= n && this.failure === undefined) await new Promise<void>((resolve) => (this.wake = resolve));
-    if (this.failure !== undefined) throw this.failure.err;
-  }
-}
-
