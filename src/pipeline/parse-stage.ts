@@ -1,4 +1,4 @@
-import { ParserChain, type ChainRecord, type SkipReason } from '../../parsers/chain.js';
+import { ParserChain, type ChainRecord, type ChainSpec, type SkipReason } from '../../parsers/chain.js';
 import { buildChainSpec } from '../../parsers/setup.js';
 import type { InputConfig } from '../config/schema.js';
 import type { FieldSource } from '../enrich/field-source.js';
@@ -76,7 +76,7 @@ export class ParseStage<S extends SourceRef = SourceRef> {
     host: string,
     enrichment: FieldSource | undefined,
     private readonly processors: ProcessorList,
-    private readonly spec: Awaited<ReturnType<typeof buildChainSpec>>,
+    private readonly spec: ChainSpec,
   ) {
     const onFailure = (reason: string) => {
       this.failures++;

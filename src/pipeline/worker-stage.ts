@@ -148,8 +148,7 @@ export class WorkerStage implements InputStage {
     try {
       // Requests are answered in order: `open` goes first, and its failure is the one to report.
       // With the enrichment as it is now, whatever the first request carries: the worker's encoder reads pod metadata only if `open` had some.
-      const e = this.enrichment;
-      this.opened ??= this.worker.request({ op: 'open', stage: this.stage, input: this.input, host: this.host, enrichment: e && { version: e.version, entries: e.entries } });
+      this.opened ??= this.worker.request({ op: 'open', stage: this.stage, input: this.input, host: this.host, enrichment: this.enrichmentUpdate(true) });
       const answer = this.worker.request(msg);
       answer.catch(() => {});
       await this.opened;
@@ -177,10 +176,10 @@ export class WorkerStage implements InputStage {
     return id;
   }
 
-  /** Pod metadata once, then again only when its files changed. */
-  private enrichmentUpdate() {
+  /** Pod metadata once, then again only when its files changed (`always`: whatever was sent before). */
+  private enrichmentUpdate(always = false) {
     const e = this.enrichment;
-    if (e === undefined || e.version === this.sentVersion) return undefined;
+    if (e === undefined || (!always && e.version === this.sentVersion)) return undefined;
     this.sentVersion = e.version;
     return { version: e.version, entries: e.entries };
   }
