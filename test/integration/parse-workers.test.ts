@@ -6,7 +6,7 @@
 import { appendFileSync, copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { baseConfig, requireEngine, useHarness, writeConfig, type LogshipProcess } from '../support/logship-process.js';
+import { baseConfig, requireEngine, until, useHarness, writeConfig, type LogshipProcess } from '../support/logship-process.js';
 import { OutputReader, waitFor, type ShippedEvent } from '../support/output.js';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../../fixtures');
@@ -112,7 +112,7 @@ describe('parse workers', () => {
     const proc = h.start(await writeConfig(root, cfg), { LOGSHIP_LOG_LEVEL: 'debug' });
     const threads = () => readdirSync(`/proc/${proc.pid}/task`).length;
     // Running: the tailer opened the (empty) file and saved its first checkpoint.
-    await waitForFile(path.join(root, 'state', 'checkpoints.json'), proc);
+    await until('the first checkpoint', proc, () => existsSync(path.join(root, 'state', 'checkpoints.json')));
     const idle = threads();
     appendFileSync(file, '{"msg":"first"}\n');
     const reader = new OutputReader(path.join(root, 'out'));
@@ -155,11 +155,3 @@ function collect(proc: LogshipProcess, events: ShippedEvent[]): Run {
     .sort((a, b) => String(a.input).localeCompare(String(b.input)));
   return { events, byId, finalStats };
 }
-
-async function waitForFile(file: string, proc: LogshipProcess): Promise<void> {
-  for (let i = 0; !existsSync(file); i++) {
-    if (!proc.running || i > 1200) throw new Error(`${file} never appeared; ${proc.describe()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
