@@ -17,6 +17,15 @@ async function budgetRecord(p: ReturnType<typeof h.start>): Promise<Record<strin
   }
 }
 
+/** Stopped only once running: the budget is logged before the signal handlers are installed, and a SIGTERM then is Node's default kill. */
+async function stopWhenRunning(p: ReturnType<typeof h.start>): Promise<number | null> {
+  while (!p.logRecords().some((r) => r.msg === 'tailing started')) {
+    if (!p.running) throw new Error(`exited before it started tailing; ${p.describe()}`);
+    await sleep(50);
+  }
+  return (await p.stop()).code;
+}
+
 describe('memory limit awareness', () => {
   it('logs the budget from LOGSHIP_MEMORY_LIMIT and sizes the V8 heap where Node can re-execute in place', async () => {
     const root = await h.tmp('memlimit');
@@ -34,7 +43,7 @@ describe('memory limit awareness', () => {
       expect(rec.heap).toBe('unsupported');
       expect(rec.msg).toContain(`NODE_OPTIONS="${rec.v8Flags as string}"`);
     }
-    expect((await p.stop()).code).toBe(0);
+    expect(await stopWhenRunning(p)).toBe(0);
   });
 
   it('leaves heap flags the user set alone', async () => {
@@ -43,7 +52,7 @@ describe('memory limit awareness', () => {
     const p = h.start(cfg, { LOGSHIP_MEMORY_LIMIT: '256Mi', LOGSHIP_LOG_LEVEL: 'info', NODE_OPTIONS: '--max-old-space-size=200' });
     const rec = await budgetRecord(p);
     expect(rec).toMatchObject({ heap: 'user', v8Flags: '--max-old-space-size=200', limitMiB: 256 });
-    expect((await p.stop()).code).toBe(0);
+    expect(await stopWhenRunning(p)).toBe(0);
   });
 
   it('refuses to start on an unreadable LOGSHIP_MEMORY_LIMIT, naming it', async () => {
