@@ -9,6 +9,7 @@ import { readAck, writeAck, type AckPosition } from './ack-file.js';
 import { impossibleAck, leadingGap, readTailNote } from './continuity.js';
 import { concatRecords, RecordBatchBuilder, sliceRecords, type RecordBatch } from '../output/record-batch.js';
 import { encodeRecords, MAGIC, MAGIC_FAMILY, pieceOf, segmentFirstId, segmentName } from './segment-format.js';
+import { BufferPool } from '../util/buffer-pool.js';
 import { writeAll } from '../util/write-all.js';
 import { SegmentReader } from './segment-reader.js';
 import { TAIL_CACHE_MAX_BYTES, TailCache } from './tail-cache.js';
@@ -99,6 +100,8 @@ export class DiskBuffer implements OutputBuffer {
   /** A batch is written in pieces of whole records of at most this many bytes (one record may be larger). */
   private readonly pieceBytes: number;
   private readonly tail: TailCache;
+  /** Writes are one at a time: one frames buffer serves them all (one parse read's events, a few MiB). */
+  private readonly frames = new BufferPool(1, 16 * 1024 * 1024);
 
   constructor(private readonly opts: DiskBufferOptions) {
     // Only whole segments are freed: several must fit under max_size, or a full buffer could not drain.
@@ -247,7 +250,16 @@ export class DiskBuffer implements OutputBuffer {
       this.scheduleSync();
       return;
     }
-    const bytes = encodeRecords(this.nextId, batch);
+    const bytes = encodeRecords(this.nextId, batch, (size) => this.frames.take(size));
+    try {
+      await this.writeFrames(batch, bytes);
+    } finally {
+      this.frames.give(bytes);
+    }
+  }
+
+  /** Appends `batch`, framed as `bytes`. */
+  private async writeFrames(batch: EventBatch, bytes: Buffer): Promise<void> {
     if (this.totalBytes + bytes.length > this.opts.maxSize) {
       if (!this.drained && this.opts.whenFull === 'drop_newest') {
         this.counters.droppedEvents += batch.count;

@@ -43,9 +43,10 @@ export interface DecodedRecord {
 /**
  * Frames records with consecutive ids starting at `firstId` into one buffer
  * for one write: each event's JSON bytes are copied as the encoder made them
- * (its newline left out: the frame's length delimits it).
+ * (its newline left out: the frame's length delimits it). `alloc` gives the
+ * buffer (a pool's, reused by the next write).
  */
-export function encodeRecords(firstId: number, batch: RecordBatch): Buffer {
+export function encodeRecords(firstId: number, batch: RecordBatch, alloc: (size: number) => Buffer = Buffer.allocUnsafe): Buffer {
   let total = 0;
   for (let i = 0; i < batch.count; i++) {
     const id = batch.ids[i]!;
@@ -53,7 +54,7 @@ export function encodeRecords(firstId: number, batch: RecordBatch): Buffer {
     total += HEADER_BYTES + PAYLOAD_FIXED + id.length;
   }
   total += batch.data.length - batch.count;
-  const out = Buffer.allocUnsafe(total);
+  const out = alloc(total);
   let at = 0;
   let from = 0;
   for (let i = 0; i < batch.count; i++) {

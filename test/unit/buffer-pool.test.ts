@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { BufferPool } from '../../src/util/buffer-pool.js';
+
+describe('BufferPool', () => {
+  it('gives buffers of exactly the size asked, and reuses one given back for a size that fits', () => {
+    const pool = new BufferPool(2, 1024 * 1024);
+    const a = pool.take(1000);
+    expect(a.length).toBe(1000);
+    a.fill(7);
+    pool.give(a);
+    const b = pool.take(900);
+    expect(b.length).toBe(900);
+    expect(b.buffer).toBe(a.buffer);
+    // A second take while the first is out gets other memory.
+    const c = pool.take(900);
+    expect(c.buffer).not.toBe(b.buffer);
+  });
+
+  it('picks the smallest buffer that fits, and allocates when none does', () => {
+    const pool = new BufferPool(3, 1024 * 1024);
+    const small = pool.take(100_000);
+    const large = pool.take(500_000);
+    pool.give(large);
+    pool.give(small);
+    expect(pool.take(90_000).buffer).toBe(small.buffer);
+    expect(pool.take(700_000).buffer).not.toBe(large.buffer);
+    expect(pool.take(400_000).buffer).toBe(large.buffer);
+  });
+
+  it('keeps neither buffers above maxBytes nor more than `keep`, and preferring the larger ones', () => {
+    const pool = new BufferPool(1, 256 * 1024);
+    const huge = pool.take(1024 * 1024);
+    expect(huge.length).toBe(1024 * 1024);
+    pool.give(huge);
+    expect(pool.take(1024).buffer).not.toBe(huge.buffer);
+
+    const small = pool.take(10_000);
+    const big = pool.take(200_000);
+    pool.give(small);
+    pool.give(big);
+    expect(pool.take(5_000).buffer).toBe(big.buffer);
+    expect(pool.take(5_000).buffer).not.toBe(small.buffer);
+  });
+
+  it('ignores a buffer given back twice: two takers never share memory', () => {
+    const pool = new BufferPool(4, 1024 * 1024);
+    const a = pool.take(4096);
+    pool.give(a);
+    pool.give(a);
+    const x = pool.take(4096);
+    const y = pool.take(4096);
+    expect(x.buffer).not.toBe(y.buffer);
+  });
+});
