@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffMs, fullJitter } from '../../src/util/backoff.js';
+import type { BufferPool } from '../../src/util/buffer-pool.js';
 import type { DeadLetter, DeadLetterFile } from './dead-letter.js';
 import type { BulkItems } from './encoding.js';
 import type { Outcomes } from './outcomes.js';
@@ -16,6 +17,8 @@ export interface BatchDeliveryOptions {
   readonly maxRetryMs: number | undefined;
   /** Aborted when the output failed: every batch stops retrying (the buffer still holds them all). */
   readonly signal: AbortSignal;
+  /** Request bodies are taken from and given back to this pool: only where `send` has stopped reading a body when it settles. */
+  readonly bodies?: BufferPool;
 }
 
 /**
@@ -75,7 +78,12 @@ async function sendUntilAnswered(items: BulkItems, which: number[], opts: BatchD
     let answer;
     try {
       outcomes.requests('sent');
-      answer = await opts.send(items.body(which), which.length);
+      const body = items.body(which, opts.bodies);
+      try {
+        answer = await opts.send(body, which.length);
+      } finally {
+        opts.bodies?.give(body);
+      }
     } catch (err) {
       const failure = describeRequestError(err);
       outcomes.requests('failed');

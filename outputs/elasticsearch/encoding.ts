@@ -1,4 +1,5 @@
 import type { EventBatch } from '../../src/output/contract.js';
+import type { BufferPool } from '../../src/util/buffer-pool.js';
 import { recordStart } from '../../src/output/record-batch.js';
 import type { Target } from './target.js';
 
@@ -51,12 +52,12 @@ export class BulkItems {
     return this.batch.count;
   }
 
-  /** The NDJSON body for items `which` (ES wants the final newline), in one buffer. */
-  body(which: readonly number[]): Buffer {
+  /** The NDJSON body for items `which` (ES wants the final newline), in one buffer: `pool`'s when given. */
+  body(which: readonly number[], pool?: BufferPool): Buffer {
     const { batch } = this;
     let total = 0;
     for (const i of which) total += this.prefixes[i]!.length + this.idBytes(i) + this.documentBytes(i) + 1;
-    const out = Buffer.allocUnsafe(total);
+    const out = pool ? pool.take(total) : Buffer.allocUnsafe(total);
     let at = 0;
     for (const i of which) {
       at += this.prefixes[i]!.copy(out, at);

@@ -164,6 +164,12 @@ export class EsHttpClient {
     return new Promise<RawResponse>((resolve, reject) => {
       const transport = host.protocol === 'https:' ? https : http;
       const agent = host.protocol === 'https:' ? this.httpsAgent : this.httpAgent;
+      // An answer can come before the body is all sent (an early 413, a proxy): the request still reads the
+      // body then, and the caller reuses it once this settles (batch-delivery.ts), so wait until it is done.
+      let answer: RawResponse | undefined;
+      const settle = () => {
+        if (answer !== undefined && (req.writableFinished || req.destroyed)) resolve(answer);
+      };
       const req = transport.request({ host: host.hostname, port: host.port, method, path, headers, agent, signal }, (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -172,12 +178,21 @@ export class EsHttpClient {
           if (size > this.maxResponseBytes) req.destroy(new DeserializationError(`the answer from ${host.origin} is larger than ${this.maxResponseBytes} bytes`));
           else chunks.push(chunk);
         });
-        res.on('end', () => resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks, size) }));
+        res.on('end', () => {
+          answer = { statusCode: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks, size) };
+          settle();
+        });
         // A body cut short (the connection closed before Content-Length bytes).
         res.on('error', (err) => reject(connectionError(err, host)));
         res.on('close', () => res.complete || reject(connectionError(new Error('the connection closed before the answer was complete'), host)));
       });
-      req.on('error', (err) => reject(err instanceof DeserializationError ? err : connectionError(err, host)));
+      req.on('error', (err) => {
+        // A complete answer stands even if sending the rest of the body then failed (the server closed after answering).
+        if (answer !== undefined) resolve(answer);
+        else reject(err instanceof DeserializationError ? err : connectionError(err, host));
+      });
+      req.on('finish', settle);
+      req.on('close', settle);
       req.end(body);
     });
   }
