@@ -2,10 +2,10 @@
 // One timed end-to-end run: the shared bench's fake ES sink on 127.0.0.1,
 // `logship run` (with optional node flags) shipping the json corpus to it,
 // done when the sink holds every event. Prints the seconds from logship's
-// start to the last document. For paired A/B runs, e.g.:
+// start to the last document and logship's peak RSS. For paired A/B runs, e.g.:
 //   hyperfine -r 5 "node bench/es-e2e.mjs --node-flags=--max-semi-space-size=64" "node bench/es-e2e.mjs"
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,8 @@ const { values } = parseArgs({
     port: { type: 'string', default: '19301' },
     'node-flags': { type: 'string', default: '' },
     buffer: { type: 'string', default: 'disk' },
+    // Samples logship's /metrics every 250 ms: the peaks of its V8 heap and of its Buffers (external memory).
+    memory: { type: 'boolean', default: false },
   },
 });
 const events = Number(values.events);
@@ -32,6 +34,7 @@ writeFileSync(
     outputs: [{ type: 'elasticsearch', name: 'es', hosts: url, index: 'bench', compression: 'none', batch: { max_bytes: '5MiB', max_events: 16000 } }],
     buffer: { path: path.join(dir, 'state'), type: values.buffer },
     log: { level: 'warn' },
+    ...(values.memory ? { server: { listen: `127.0.0.1:${Number(values.port) + 1}` } } : {}),
   }),
 );
 
@@ -49,10 +52,22 @@ for (let i = 0; ; i++) {
 const flags = values['node-flags'] ? values['node-flags'].split(' ') : [];
 const t0 = performance.now();
 const logship = spawn(process.execPath, [...flags, path.join(here, '../dist/cli.js'), 'run', '--config', config], { stdio: 'ignore' });
-while ((await docs()) < events) await new Promise((r) => setTimeout(r, 50));
+const peaks = { heapTotalMiB: 0, externalMiB: 0 };
+const sampleMemory = async () => {
+  const text = await (await fetch(`http://127.0.0.1:${Number(values.port) + 1}/metrics`)).text();
+  const metric = (name) => Number(new RegExp(`^logship_nodejs_${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0) / 1024 ** 2;
+  peaks.heapTotalMiB = Math.max(peaks.heapTotalMiB, Math.round(metric('heap_size_total_bytes')));
+  peaks.externalMiB = Math.max(peaks.externalMiB, Math.round(metric('external_memory_bytes')));
+};
+for (let n = 0; (await docs()) < events; n++) {
+  if (values.memory && n % 5 === 0) await sampleMemory().catch(() => {});
+  await new Promise((r) => setTimeout(r, 50));
+}
 const seconds = (performance.now() - t0) / 1000;
+// The process's peak resident set (all threads), read before it is stopped.
+const peakRssMiB = Math.round(Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${logship.pid}/status`, 'utf8'))[1]) / 1024);
 logship.kill('SIGTERM');
 await new Promise((r) => logship.once('exit', r));
 sink.kill('SIGTERM');
 rmSync(dir, { recursive: true, force: true });
-console.log(JSON.stringify({ events, seconds: Number(seconds.toFixed(3)), events_per_s: Math.round(events / seconds), nodeFlags: values['node-flags'] }));
+console.log(JSON.stringify({ events, seconds: Number(seconds.toFixed(3)), events_per_s: Math.round(events / seconds), peakRssMiB, ...(values.memory ? peaks : {}), nodeFlags: values['node-flags'] }));
