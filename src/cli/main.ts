@@ -74,6 +74,7 @@ const commands: Record<string, Command> = {
     run: async (args, env) => {
       const { values } = parseCommand('run', args, configOptions);
       if (values.help) return printHelp(runHelp);
+      (await import('../runtime/heap-reexec.js')).sizeHeapFirst();
       const { runCommand } = await import('./run.js');
       return runCommand(configPath(values.config, env));
     },

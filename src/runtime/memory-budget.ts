@@ -15,7 +15,8 @@ const MIN_OLD_SPACE_MIB = 48;
 
 /**
  * How logship sizes itself to a container memory limit (Vector does not:
- * vectordotdev/vector#11942). Without a limit, Node's defaults stand.
+ * vectordotdev/vector#11942). Without a limit there is no budget (heap-reexec.ts
+ * still caps the young generation).
  */
 export interface MemoryBudget {
   readonly limit: MemoryLimit;

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { memoryLimit } from '../../src/runtime/container-limits.js';
 import { baseConfig, sleep, useHarness, writeConfig } from '../support/logship-process.js';
 
 const h = useHarness();
@@ -42,6 +43,26 @@ describe('memory limit awareness', () => {
     } else {
       expect(rec.heap).toBe('unsupported');
       expect(rec.msg).toContain(`NODE_OPTIONS="${rec.v8Flags as string}"`);
+    }
+    expect(await stopWhenRunning(p)).toBe(0);
+  });
+
+  // Where the tests themselves run under a cgroup limit, logship would find it: the first test covers that case.
+  it.skipIf(memoryLimit({}) !== undefined)('without a limit caps only the young generation, re-executing where Node can', async () => {
+    const root = await h.tmp('memlimit-none');
+    const cfg = await writeConfig(root, baseConfig(root, [{ paths: [path.join(root, 'logs/*.log')] }]));
+    const p = h.start(cfg, { LOGSHIP_MEMORY_LIMIT: '', LOGSHIP_LOG_LEVEL: 'debug', NODE_OPTIONS: '' });
+    let rec: Record<string, unknown> | undefined;
+    while (!(rec = p.logRecords().find((r) => String(r.msg).startsWith('no container memory limit found')))) {
+      if (!p.running) throw new Error(`exited before logging its heap sizing; ${p.describe()}`);
+      await sleep(50);
+    }
+    expect(rec.v8Flags).toBe('--max-semi-space-size=16');
+    if (hasExecve) {
+      expect(rec.heap).toBe('sized');
+      expect(readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').split('\0')).toContain('--max-semi-space-size=16');
+    } else {
+      expect(rec.heap).toBe('unsupported');
     }
     expect(await stopWhenRunning(p)).toBe(0);
   });
