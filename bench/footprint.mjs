@@ -4,7 +4,7 @@
 // A writer appends JSON lines at a fixed rate to a watched file; logship (its
 // defaults: disk buffer, ECS, deterministic ids, gzip) tails it and ships to a
 // local `_bulk` sink (bench/lib/latency-sink.mjs). After a warm-up, over a
-// measured window: CPU from /proc/PID/stat (utime+stime), RSS from
+// measured window: CPU from /proc/PID/stat (utime+stime, and stime alone), RSS from
 // /proc/PID/status (sampled every 250 ms) and VmHWM at the end; from the sink,
 // bulks per second, documents per bulk and each line's delay from its append
 // to its acknowledgement (median, p90, p99). Then the writer stops and the tool
@@ -42,10 +42,11 @@ const { values: opt } = parseArgs({
 const CLK_TCK = 100;
 const PAGE_PAD = 'x'.repeat(120);
 
+/** CPU seconds so far: user (utime) and kernel (stime). */
 function procStat(pid) {
   const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / CLK_TCK; // utime + stime, seconds
+  return { user: Number(f[11]) / CLK_TCK, sys: Number(f[12]) / CLK_TCK };
 }
 function procStatus(pid) {
   const s = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -134,7 +135,8 @@ async function runOnce(rate) {
   rmSync(dir, { recursive: true, force: true });
   return {
     rate,
-    cores: (cpu1 - cpu0) / ((t1 - t0) / 1000),
+    cores: (cpu1.user + cpu1.sys - cpu0.user - cpu0.sys) / ((t1 - t0) / 1000),
+    sysCores: (cpu1.sys - cpu0.sys) / ((t1 - t0) / 1000),
     rssMedianMiB: median(rss),
     rssMaxMiB: Math.max(...rss),
     vmHwmMiB: hwmMiB,
@@ -152,15 +154,15 @@ const results = [];
 const node = opt.node;
 const version = await new Promise((r) => { const p = spawn(node, ['--version']); let s = ''; p.stdout.on('data', (d) => (s += d)); p.on('exit', () => r(s.trim())); });
 console.log(`# footprint: node ${version}, ${cpus().length} cores, warmup ${opt.warmup}s, window ${opt.window}s, env [${opt.env.join(' ')}], set [${opt.set.join('; ')}]`);
-console.log('| events/s | cores (median) | RSS median MiB | VmHWM MiB (max) | bulks/s | docs/bulk | latency p50 / p90 / p99 ms | lost | dup |');
-console.log('|---:|---:|---:|---:|---:|---:|---|---:|---:|');
+console.log('| events/s | cores (median) | of which kernel | RSS median MiB | VmHWM MiB (max) | bulks/s | docs/bulk | latency p50 / p90 / p99 ms | lost | dup |');
+console.log('|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|');
 for (const rate of opt.rates.split(',').map(Number)) {
   const runs = [];
   for (let i = 0; i < Number(opt.reps); i++) runs.push(await runOnce(rate));
   results.push(...runs);
   const m = (f) => median(runs.map(f));
   console.log(
-    `| ${rate.toLocaleString('en')} | ${m((r) => r.cores).toFixed(3)} | ${m((r) => r.rssMedianMiB).toFixed(0)} | ${Math.max(...runs.map((r) => r.vmHwmMiB)).toFixed(0)} | ` +
+    `| ${rate.toLocaleString('en')} | ${m((r) => r.cores).toFixed(3)} | ${m((r) => r.sysCores).toFixed(3)} | ${m((r) => r.rssMedianMiB).toFixed(0)} | ${Math.max(...runs.map((r) => r.vmHwmMiB)).toFixed(0)} | ` +
       `${m((r) => r.bulksPerS).toFixed(1)} | ${m((r) => r.docsPerBulk).toFixed(0)} | ` +
       `${rate ? `${m((r) => r.latencyMs.p50).toFixed(0)} / ${m((r) => r.latencyMs.p90).toFixed(0)} / ${m((r) => r.latencyMs.p99).toFixed(0)}` : '–'} | ` +
       `${runs.reduce((a, r) => a + r.lost, 0)} | ${runs.reduce((a, r) => a + r.duplicates, 0)} |`,
