@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { BufferPool } from '../../src/util/buffer-pool.js';
 
+/** Buffers of `sizes` taken from `pool`, then given back in that order. */
+function givenBack(pool: BufferPool, ...sizes: number[]): Buffer[] {
+  const taken = sizes.map((n) => pool.take(n));
+  for (const b of taken) pool.give(b);
+  return taken;
+}
+
 describe('BufferPool', () => {
   it('gives buffers of exactly the size asked, and reuses one given back for a size that fits', () => {
     const pool = new BufferPool(2, 1024 * 1024);
@@ -18,26 +25,20 @@ describe('BufferPool', () => {
 
   it('picks the smallest buffer that fits, and allocates when none does', () => {
     const pool = new BufferPool(3, 1024 * 1024);
-    const small = pool.take(100_000);
-    const large = pool.take(500_000);
-    pool.give(large);
-    pool.give(small);
+    const [small, large] = givenBack(pool, 100_000, 500_000);
     expect(pool.take(90_000).buffer).toBe(small.buffer);
     expect(pool.take(700_000).buffer).not.toBe(large.buffer);
     expect(pool.take(400_000).buffer).toBe(large.buffer);
   });
 
-  it('keeps neither buffers above maxBytes nor more than `keep`, and preferring the larger ones', () => {
+  it('keeps neither buffers above maxBytes nor more than `keep`, and prefers the larger ones', () => {
     const pool = new BufferPool(1, 256 * 1024);
     const huge = pool.take(1024 * 1024);
     expect(huge.length).toBe(1024 * 1024);
     pool.give(huge);
     expect(pool.take(1024).buffer).not.toBe(huge.buffer);
 
-    const small = pool.take(10_000);
-    const big = pool.take(200_000);
-    pool.give(small);
-    pool.give(big);
+    const [small, big] = givenBack(pool, 10_000, 200_000);
     expect(pool.take(5_000).buffer).toBe(big.buffer);
     expect(pool.take(5_000).buffer).not.toBe(small.buffer);
   });
