@@ -7,13 +7,14 @@ import { Coalescer, SerialQueue } from '../util/serial.js';
 import { errorCode, isDiskFull, WriteFaults } from '../util/write-faults.js';
 import { readAck, writeAck, type AckPosition } from './ack-file.js';
 import { impossibleAck, leadingGap, readTailNote } from './continuity.js';
-import { concatRecords, RecordBatchBuilder, sliceRecords, type RecordBatch } from '../output/record-batch.js';
+import { RecordBatchBuilder, sliceRecords, type RecordBatch } from '../output/record-batch.js';
 import { encodeRecords, MAGIC, MAGIC_FAMILY, pieceOf, segmentFirstId, segmentName } from './segment-format.js';
 import { BufferPool } from '../util/buffer-pool.js';
 import { writeAll } from '../util/write-all.js';
 import { SegmentReader } from './segment-reader.js';
 import { TAIL_CACHE_MAX_BYTES, TailCache } from './tail-cache.js';
-import type { BufferStats, OutputBuffer, TakenBatch } from './types.js';
+import { joinedTake } from './taken.js';
+import type { BufferStats, OutputBuffer, TakenBatch, TakenParts } from './types.js';
 import { takeOrWait, waitFor } from './wait.js';
 
 export interface DiskBufferOptions {
@@ -439,6 +440,10 @@ export class DiskBuffer implements OutputBuffer {
   take(maxEvents: number, maxBytes: number): Promise<TakenBatch | null>;
   take(maxEvents: number, maxBytes: number, maxWaitMs: number, recordOverhead?: number): Promise<TakenBatch | null | 'idle'>;
   take(maxEvents: number, maxBytes: number, maxWaitMs = Infinity, recordOverhead = 0): Promise<TakenBatch | null | 'idle'> {
+    return joinedTake(this.takeParts(maxEvents, maxBytes, maxWaitMs, recordOverhead));
+  }
+
+  takeParts(maxEvents: number, maxBytes: number, maxWaitMs: number, recordOverhead: number): Promise<TakenParts | null | 'idle'> {
     return takeOrWait(() => this.readSome(maxEvents, maxBytes, recordOverhead), () => this.closed || this.takingStopped, this.dataWaiters, maxWaitMs);
   }
 
@@ -500,7 +505,7 @@ export class DiskBuffer implements OutputBuffer {
    * bytes), else read from disk. Both move the same position, skip the same
    * acknowledged ids and check the same id sequence.
    */
-  private async readSome(maxEvents: number, maxBytes: number, recordOverhead: number): Promise<TakenBatch | null> {
+  private async readSome(maxEvents: number, maxBytes: number, recordOverhead: number): Promise<TakenParts | null> {
     if (this.rewindPending) this.doRewind();
     const parts: RecordBatch[] = [];
     // The reader reuses its buffer: records read from disk are copied out, once, into a buffer
@@ -569,7 +574,7 @@ export class DiskBuffer implements OutputBuffer {
     if (copied) parts.push(copied.build());
     const seg = this.segments[this.readSegment];
     if (seg) this.taken.push({ lastId, segment: seg.firstId, offset: this.readOffset() });
-    return { ...concatRecords(parts), firstId, lastId, bytes };
+    return { parts, count, firstId, lastId, bytes };
   }
 
   get durableAckId(): number {

@@ -1,6 +1,7 @@
 import type { EventBatch } from '../output/contract.js';
-import { concatRecords, EMPTY_RECORDS, recordStart, sliceRecords, type RecordBatch } from '../output/record-batch.js';
-import type { BufferStats, OutputBuffer, TakenBatch } from './types.js';
+import { EMPTY_RECORDS, recordStart, sliceRecords, type RecordBatch } from '../output/record-batch.js';
+import { joinedTake } from './taken.js';
+import type { BufferStats, OutputBuffer, TakenBatch, TakenParts } from './types.js';
 import { takeOrWait } from './wait.js';
 
 export interface MemoryBufferOptions {
@@ -95,11 +96,15 @@ export class MemoryBuffer implements OutputBuffer {
   take(maxEvents: number, maxBytes: number): Promise<TakenBatch | null>;
   take(maxEvents: number, maxBytes: number, maxWaitMs: number, recordOverhead?: number): Promise<TakenBatch | null | 'idle'>;
   take(maxEvents: number, maxBytes: number, maxWaitMs = Infinity, recordOverhead = 0): Promise<TakenBatch | null | 'idle'> {
+    return joinedTake(this.takeParts(maxEvents, maxBytes, maxWaitMs, recordOverhead));
+  }
+
+  takeParts(maxEvents: number, maxBytes: number, maxWaitMs: number, recordOverhead: number): Promise<TakenParts | null | 'idle'> {
     return takeOrWait(() => (this.cursor < this.nextId ? this.collect(maxEvents, maxBytes, recordOverhead) : null), () => this.closed || this.takingStopped, this.dataWaiters, maxWaitMs);
   }
 
-  /** Views of the queued batches' bytes; joined only when a take spans several batches. */
-  private collect(maxEvents: number, maxBytes: number, recordOverhead: number): TakenBatch {
+  /** Views of the queued batches' bytes. */
+  private collect(maxEvents: number, maxBytes: number, recordOverhead: number): TakenParts {
     const parts: RecordBatch[] = [];
     let count = 0;
     let bytes = 0;
@@ -116,7 +121,7 @@ export class MemoryBuffer implements OutputBuffer {
       this.cursor += to - from;
       if (count >= maxEvents || bytes >= maxBytes) break;
     }
-    return { ...concatRecords(parts), firstId, lastId: this.cursor - 1, bytes };
+    return { parts, count, firstId, lastId: this.cursor - 1, bytes };
   }
 
   /** Nothing survives a restart. */

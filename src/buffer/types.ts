@@ -9,6 +9,20 @@ export interface TakenBatch extends RecordBatch {
   readonly bytes: number;
 }
 
+/**
+ * Records taken as the views they lie in (the tail cache's or the memory
+ * queue's batches, or one copy read from disk), not yet joined: a taker that
+ * adds more takes to its batch joins them all once (src/buffer/taken.ts).
+ */
+export interface TakenParts {
+  readonly parts: readonly RecordBatch[];
+  readonly count: number;
+  readonly firstId: number;
+  readonly lastId: number;
+  /** As TakenBatch.bytes. */
+  readonly bytes: number;
+}
+
 export interface BufferStats {
   /** Bytes held (segments on disk, or queued in memory). */
   bytes: number;
@@ -49,6 +63,8 @@ export interface OutputBuffer {
    */
   take(maxEvents: number, maxBytes: number): Promise<TakenBatch | null>;
   take(maxEvents: number, maxBytes: number, maxWaitMs: number, recordOverhead?: number): Promise<TakenBatch | null | 'idle'>;
+  /** As take, the records left in their parts: the delivery loop's linger joins several takes with one copy. */
+  takeParts(maxEvents: number, maxBytes: number, maxWaitMs: number, recordOverhead: number): Promise<TakenParts | null | 'idle'>;
   /** Every record up to `lastId` reached its destination. */
   ack(lastId: number): void;
   /** The last acknowledged id that a restart still knows (written to disk); undefined when nothing survives a restart. */

@@ -1,9 +1,9 @@
-import type { OutputBuffer, TakenBatch } from '../buffer/types.js';
+import { joinTaken } from '../buffer/taken.js';
+import type { OutputBuffer, TakenBatch, TakenParts } from '../buffer/types.js';
 import { waitFor } from '../buffer/wait.js';
 import { backoffMs, equalJitter, type BackoffPolicy } from '../util/backoff.js';
 import type { Logger } from '../log.js';
 import type { BatchLimits, Output } from '../output/contract.js';
-import { concatRecords } from '../output/record-batch.js';
 import type { TapHub } from '../admin/tap-hub.js';
 
 /** Rebuilding a failed output: equal jitter, so a retry never comes much sooner than the exponential wait. */
@@ -99,15 +99,15 @@ export class OutputDelivery {
           await this.output.start();
           started = true;
         }
-        const batch = await this.buffer.take(this.limits.maxEvents, this.limits.maxBytes, IDLE_FLUSH_MS, this.limits.recordOverhead);
-        if (!batch) return;
-        if (batch === 'idle') {
+        const taken = await this.buffer.takeParts(this.limits.maxEvents, this.limits.maxBytes, IDLE_FLUSH_MS, this.limits.recordOverhead);
+        if (!taken) return;
+        if (taken === 'idle') {
           // Nothing new, but records still unacknowledged: make the output sync them now; an output
           // that failed in the background (a sticky write error) says so here, and is retried.
           if (!this.buffer.drained) await this.output.flush();
           continue;
         }
-        const full = await this.linger(batch);
+        const full = await this.linger(taken);
         if (this.tap?.shipping) {
           this.tapped.push(full);
           this.tappedBytes += full.bytes;
@@ -137,23 +137,22 @@ export class OutputDelivery {
     }
   }
 
-  /** Adds what keeps arriving to a batch, until it is full, `lingerMs` passed, or the input went idle. */
-  private async linger(batch: TakenBatch): Promise<TakenBatch> {
+  /** Adds what keeps arriving to a batch, until it is full, `lingerMs` passed, or the input went idle; joined once. */
+  private async linger(first: TakenParts): Promise<TakenBatch> {
     const { maxEvents, maxBytes, lingerMs, idleGapMs } = this.limits;
     const until = Date.now() + lingerMs;
-    const parts: TakenBatch[] = [batch];
-    let { count, lastId, bytes } = batch;
+    const takes: TakenParts[] = [first];
+    let { count, bytes } = first;
     while (count < maxEvents && bytes < maxBytes) {
       const left = until - Date.now();
       if (left <= 0) break;
-      const more = await this.buffer.take(maxEvents - count, maxBytes - bytes, Math.min(idleGapMs, left), this.limits.recordOverhead);
+      const more = await this.buffer.takeParts(maxEvents - count, maxBytes - bytes, Math.min(idleGapMs, left), this.limits.recordOverhead);
       if (more === null || more === 'idle') break;
-      parts.push(more);
+      takes.push(more);
       count += more.count;
-      lastId = more.lastId;
       bytes += more.bytes;
     }
-    return parts.length === 1 ? batch : { ...concatRecords(parts), firstId: batch.firstId, lastId, bytes };
+    return joinTaken(takes);
   }
 
   private build(): Output {
