@@ -22,7 +22,7 @@ afterEach(async () => {
 
 const kinds: Record<string, () => OutputBuffer> = {
   memory: () => new MemoryBuffer({ maxSize: 1024 ** 3, whenFull: 'block', onDurable: () => {} }),
-  disk: () => new DiskBuffer({ dir: root, maxSize: 1024 ** 3, whenFull: 'block', syncInterval: 1_000_000, logger: capturing().logger, onDurable: () => {} }),
+  disk: () => new DiskBuffer({ dir: root, maxSize: 1024 ** 3, whenFull: 'block', syncInterval: 1_000_000, segmentSize: 1024 * 1024, logger: capturing().logger, onDurable: () => {} }),
 };
 
 function parts(t: TakenParts | null | 'idle'): TakenParts {
