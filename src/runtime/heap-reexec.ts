@@ -64,9 +64,9 @@ export function sizeHeapFirst(): void {
 }
 
 /**
- * At `logship run`'s start: reads the container's memory limit, re-executes
- * with a heap sized to it (without one, with the young generation capped)
- * where Node can, and logs the budget either way.
+ * At `logship run`'s start, once the logger exists: logs the budget and what
+ * became of the heap flags. sizeHeapFirst has re-executed already where Node
+ * can, so this only reports it (it would re-execute were that step skipped).
  * Returns an error message for an unreadable `LOGSHIP_MEMORY_LIMIT`.
  */
 export function sizeToMemoryLimit(logger: Logger): string | undefined {
@@ -76,12 +76,11 @@ export function sizeToMemoryLimit(logger: Logger): string | undefined {
   } catch (err) {
     return (err as Error).message;
   }
+  const heap = sizeHeap(flagsFor(budget));
   if (!budget) {
-    const heap = sizeHeap(flagsFor(budget));
     logger.debug({ heap: heap.state, v8Flags: heap.flags.join(' ') }, 'no container memory limit found (cgroup, LOGSHIP_MEMORY_LIMIT): the old space is Node’s default');
     return undefined;
   }
-  const heap = sizeHeap(flagsFor(budget));
   const MiB = 1024 ** 2;
   logger.info(
     {
