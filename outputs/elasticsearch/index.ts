@@ -88,7 +88,8 @@ export class ElasticsearchOutput implements Output {
       this.ctx.logger.info({ ...installed, pattern: this.target.pattern }, 'index template installed');
     }
     this.ctx.logger.info({ version: dialect.version, target: this.target.pattern, dataStream: this.target.dataStream }, 'elasticsearch output ready');
-    // Our HTTP client settles only once a request stopped reading its body, so bodies can be reused.
+    // Our HTTP client settles only once a request stopped reading its body, so bodies can be reused. A body can
+    // pass batch.max_bytes by one document, and the pool rounds capacities up by a quarter: room for both.
     const bodies = new BufferPool(this.config.concurrency, Math.ceil(this.config.batch.max_bytes * 1.5) + 1024 * 1024);
     this.delivery = { ...this.deliveryOptions(bulkSender(client, dialect)), bodies };
   }
