@@ -19,7 +19,8 @@ const { values } = parseArgs({
     port: { type: 'string', default: '19301' },
     'node-flags': { type: 'string', default: '' },
     buffer: { type: 'string', default: 'disk' },
-    // Samples logship's /metrics every 250 ms: the peaks of its V8 heap and of its Buffers (external memory).
+    workers: { type: 'string', default: 'auto' },
+    // Samples logship's /metrics every 250 ms (the peaks of its V8 heap and of its Buffers: external memory) and its anonymous and file-backed RSS every 50 ms.
     memory: { type: 'boolean', default: false },
   },
 });
@@ -34,6 +35,7 @@ writeFileSync(
     outputs: [{ type: 'elasticsearch', name: 'es', hosts: url, index: 'bench', compression: 'none', batch: { max_bytes: '5MiB', max_events: 16000 } }],
     buffer: { path: path.join(dir, 'state'), type: values.buffer },
     log: { level: 'warn' },
+    pipeline: { workers: values.workers === 'auto' ? 'auto' : Number(values.workers) },
     ...(values.memory ? { server: { listen: `127.0.0.1:${Number(values.port) + 1}` } } : {}),
   }),
 );
@@ -52,7 +54,14 @@ for (let i = 0; ; i++) {
 const flags = values['node-flags'] ? values['node-flags'].split(' ') : [];
 const t0 = performance.now();
 const logship = spawn(process.execPath, [...flags, path.join(here, '../dist/cli.js'), 'run', '--config', config], { stdio: 'ignore' });
-const peaks = { heapTotalMiB: 0, externalMiB: 0 };
+const peaks = { heapTotalMiB: 0, externalMiB: 0, anonMiB: 0, fileMiB: 0 };
+// Anonymous memory (heaps, Buffers: what a memory limit is about) apart from file-backed pages (Node's binary, mapped).
+const sampleRss = () => {
+  const status = readFileSync(`/proc/${logship.pid}/status`, 'utf8');
+  const mib = (k) => Math.round(Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0) / 1024);
+  peaks.anonMiB = Math.max(peaks.anonMiB, mib('RssAnon'));
+  peaks.fileMiB = Math.max(peaks.fileMiB, mib('RssFile'));
+};
 const sampleMemory = async () => {
   const text = await (await fetch(`http://127.0.0.1:${Number(values.port) + 1}/metrics`)).text();
   const metric = (name) => Number(new RegExp(`^logship_nodejs_${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0) / 1024 ** 2;
@@ -60,6 +69,7 @@ const sampleMemory = async () => {
   peaks.externalMiB = Math.max(peaks.externalMiB, Math.round(metric('external_memory_bytes')));
 };
 for (let n = 0; (await docs()) < events; n++) {
+  if (values.memory) sampleRss();
   if (values.memory && n % 5 === 0) await sampleMemory().catch(() => {});
   await new Promise((r) => setTimeout(r, 50));
 }

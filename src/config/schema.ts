@@ -129,7 +129,7 @@ export const configSchema = z
         workers: z
           .union([z.literal('auto'), z.number().int().min(0).max(16)])
           .default('auto')
-          .describe('Threads that parse, process and encode events beside the main thread (which reads, buffers and delivers); each input runs on one. `auto`: one less than the usable CPUs (a CFS quota counts: a 500m limit is one CPU), at most 4, so none on one CPU; `0`: parse on the main thread.'),
+          .describe('Threads that parse, process and encode events beside the main thread (which reads, buffers and delivers); each input runs on one. `auto`: one less than the usable CPUs (a CFS quota counts: a 500m limit is one CPU), at most 4, so none on one CPU, and no more than a container memory limit leaves room for (~40 MiB each: none under 192Mi, one at 256Mi); `0`: parse on the main thread.'),
       })
       .prefault({})
       .describe('Where the CPU work of the inputs runs (docs/architecture.md, "Parse workers"). Changing it needs a restart.'),

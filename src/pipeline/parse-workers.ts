@@ -22,7 +22,7 @@ const MAX_AUTO_WORKERS = 4;
  * stay in order; inputs spread over the workers); a worker's thread starts
  * with the first lines given to it. With one CPU (a Kubernetes limit of 500m counts
  * as one) the stages run on the main thread: a worker would only add its
- * memory.
+ * memory. Under a memory limit too small for a worker's heap (src/runtime/memory-budget.ts) too.
  */
 export class ParseWorkers {
   private readonly workers: ParseWorker[] = [];
@@ -35,15 +35,16 @@ export class ParseWorkers {
 
   static forConfig(setting: 'auto' | number, logger: Logger): ParseWorkers {
     const cpus = usableCpus(availableParallelism());
-    const count = setting === 'auto' ? Math.min(MAX_AUTO_WORKERS, cpus - 1) : setting;
     const budget = processMemoryBudget();
+    // A worker at full speed costs ~40 MiB: under a 128Mi limit it would take the process past it.
+    const count = setting === 'auto' ? Math.min(MAX_AUTO_WORKERS, cpus - 1, budget?.parseWorkers ?? Infinity) : setting;
     // The young generation is three semi-spaces. Under a memory limit a worker's is sized as the main thread's; without
     // one it is still capped: Node 24 sizes it from the machine's memory (hundreds of MiB on a large host), while the
     // stage, which encodes in small slices, is as fast with 8 MiB semi-spaces as with 16 (bench/parse-stage.mjs).
     const limits = budget
       ? { maxYoungGenerationSizeMb: 3 * budget.semiSpaceMiB, maxOldGenerationSizeMb: budget.oldSpaceMiB }
       : { maxYoungGenerationSizeMb: 3 * DEFAULT_WORKER_SEMI_SPACE_MIB };
-    logger.debug({ workers: count, setting, cpus }, 'parse workers');
+    logger.debug({ workers: count, setting, cpus, memoryAllows: budget?.parseWorkers }, 'parse workers');
     return new ParseWorkers(count, limits);
   }
 

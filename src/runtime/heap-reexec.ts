@@ -90,6 +90,7 @@ export function sizeToMemoryLimit(logger: Logger): string | undefined {
       heap: heap.state,
       v8Flags: heap.flags.join(' '),
       batchBytesPerOutputMiB: +(budget.requestBytes / MiB).toFixed(1),
+      parseWorkersAllowed: budget.parseWorkers,
     },
     heap.state === 'unsupported' ? `memory budget: heap not sized: ${heap.reason}` : 'memory budget',
   );

@@ -12,6 +12,14 @@ const NATIVE_BASE = 40 * MiB;
  * heap reached 45–55 MiB (measured), and a heap too small ends the process.
  */
 const MIN_OLD_SPACE_MIB = 48;
+/**
+ * Anonymous memory above bare Node of one thread parsing, buffering and
+ * delivering at full speed under a budget (96–108 MiB measured at 128Mi–256Mi
+ * on Node 24: `bench/es-e2e.mjs --memory --workers 0`).
+ */
+const ONE_THREAD_MIB = 96;
+/** What a parse worker adds at full speed: its heap, its own parser modules, the batches it holds (37–46 MiB measured: `--workers 1`). */
+const PARSE_WORKER_MIB = 40;
 
 /**
  * How logship sizes itself to a container memory limit (Vector does not:
@@ -28,6 +36,8 @@ export interface MemoryBudget {
   readonly semiSpaceMiB: number;
   /** The most batch bytes one output may hold at once (its batches in flight, before compression). */
   readonly requestBytes: number;
+  /** Parse workers the budget leaves room for beside the main thread (`pipeline.workers: auto` takes no more). */
+  readonly parseWorkers: number;
 }
 
 export function memoryBudget(limit: MemoryLimit): MemoryBudget {
@@ -36,7 +46,8 @@ export function memoryBudget(limit: MemoryLimit): MemoryBudget {
   // Node 24 sizes the young generation from the machine (128 MiB seen here): that alone would break a 128Mi limit.
   const semiSpaceMiB = Math.max(1, Math.min(8, Math.floor(free / MiB / 16)));
   const oldSpaceMiB = Math.max(MIN_OLD_SPACE_MIB, Math.floor((free / MiB) * 0.65));
-  return { limit, targetRss, oldSpaceMiB, semiSpaceMiB, requestBytes: Math.max(4 * MiB, Math.floor(free * 0.3)) };
+  const parseWorkers = Math.max(0, Math.floor((free / MiB - ONE_THREAD_MIB) / PARSE_WORKER_MIB));
+  return { limit, targetRss, oldSpaceMiB, semiSpaceMiB, requestBytes: Math.max(4 * MiB, Math.floor(free * 0.3)), parseWorkers };
 }
 
 /** The V8 flags that size the heap for `budget`. */

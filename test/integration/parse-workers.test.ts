@@ -121,6 +121,26 @@ describe('parse workers', () => {
     expect((await proc.stop()).code).toBe(0);
   });
 
+  it('auto runs no more workers than a container memory limit leaves room for', async () => {
+    const root = await h.tmp('parse-workers-memory');
+    const file = path.join(root, 'logs', 'app.log');
+    writeFileSync(file, '');
+    const cfg = { ...baseConfig(root, [{ paths: [file], parser: 'json' }]), pipeline: { workers: 'auto' } };
+    const chosen = async (limit: string) => {
+      const proc = h.start(await writeConfig(root, cfg, `logship-${limit}.yaml`), { LOGSHIP_LOG_LEVEL: 'debug', LOGSHIP_MEMORY_LIMIT: limit });
+      await until('the parse workers chosen', proc, () => proc.logRecords().some((r) => r.msg === 'parse workers'));
+      expect((await proc.stop()).code).toBe(0);
+      const record = proc.logRecords().find((r) => r.msg === 'parse workers')!;
+      expect(proc.logRecords().find((r) => r.msg === 'memory budget' || String(r.msg).startsWith('memory budget:'))?.parseWorkersAllowed).toBe(record.memoryAllows);
+      return record as unknown as { workers: number; cpus: number; memoryAllows: number };
+    };
+    // A worker's ~40 MiB would take a 128Mi sidecar past its limit, whatever the CPUs.
+    expect(await chosen('128Mi')).toMatchObject({ workers: 0, memoryAllows: 0 });
+    const roomy = await chosen('1Gi');
+    expect(roomy.memoryAllows).toBeGreaterThanOrEqual(4);
+    expect(roomy.workers).toBe(Math.min(4, roomy.cpus - 1));
+  });
+
   it('a parser module that cannot load stops the start with the same message on a worker as on the main thread', async () => {
     const root = await h.tmp('parse-workers-bad-module');
     const modulePath = path.join(root, 'broken.mjs');

@@ -50,6 +50,14 @@ describe('memory budget', () => {
     expect(big.requestBytes).toBeGreaterThan(small.requestBytes);
   });
 
+  it('leaves room for a parse worker (~40 MiB at full speed) only when the limit has it', () => {
+    const workers = (mib: number) => memoryBudget({ bytes: mib * MiB, source: 'LOGSHIP_MEMORY_LIMIT' }).parseWorkers;
+    expect(workers(128)).toBe(0);
+    expect(workers(192)).toBe(0);
+    expect(workers(256)).toBe(1);
+    expect(workers(1024)).toBeGreaterThanOrEqual(4);
+  });
+
   it('caps a batch at the output\'s share of the budget, never raises one', () => {
     const limits: BatchLimits = { maxEvents: 20_000, maxBytes: 100 * MiB, lingerMs: 1000, idleGapMs: 50, recordOverhead: 40, inFlight: 4 };
     const b = memoryBudget({ bytes: 128 * MiB, source: 'LOGSHIP_MEMORY_LIMIT' });
