@@ -20,6 +20,7 @@ const { values } = parseArgs({
     'node-flags': { type: 'string', default: '' },
     buffer: { type: 'string', default: 'disk' },
     workers: { type: 'string', default: 'auto' },
+    'max-bytes': { type: 'string', default: '5MiB' },
     // Samples logship's /metrics every 250 ms (the peaks of its V8 heap and of its Buffers: external memory) and its anonymous and file-backed RSS every 50 ms.
     memory: { type: 'boolean', default: false },
   },
@@ -32,7 +33,7 @@ writeFileSync(
   config,
   JSON.stringify({
     inputs: [{ paths: [values.corpus], parser: 'json' }],
-    outputs: [{ type: 'elasticsearch', name: 'es', hosts: url, index: 'bench', compression: 'none', batch: { max_bytes: '5MiB', max_events: 16000 } }],
+    outputs: [{ type: 'elasticsearch', name: 'es', hosts: url, index: 'bench', compression: 'none', batch: { max_bytes: values['max-bytes'], max_events: 16000 } }],
     buffer: { path: path.join(dir, 'state'), type: values.buffer },
     log: { level: 'warn' },
     pipeline: { workers: values.workers === 'auto' ? 'auto' : Number(values.workers) },

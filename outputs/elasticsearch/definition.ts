@@ -13,5 +13,7 @@ export const elasticsearchOutput = defineOutput({
     idleGapMs: c.batch.idle_gap,
     inFlight: c.concurrency,
     recordOverhead: actionLineBytes(c),
+    // The batch, and its _bulk body in a pooled buffer rounded up by a quarter (index.ts).
+    heldPerByte: 2.25,
   }),
 });

@@ -71,6 +71,12 @@ export interface BatchLimits {
   readonly inFlight: number;
   /** Bytes the output adds per event besides the record's NDJSON line (an ES action line), counted against maxBytes. */
   readonly recordOverhead: number;
+  /**
+   * Bytes the output holds per batch byte while a batch is in flight: 1 (the
+   * batch), more where it builds a request body beside it. A memory budget
+   * divides by it. Absent: 1.
+   */
+  readonly heldPerByte?: number;
 }
 
 export type OutputFactory<C> = (config: C & { name: string }, ctx: OutputContext) => Output;

@@ -56,13 +56,15 @@ export function heapFlags(budget: MemoryBudget): string[] {
 }
 
 /**
- * The largest batch one output may take: `requestBytes` split over the
- * batches it keeps in flight, never above what its config allows. Without a
- * budget the config stands.
+ * The largest batch one output may take: `requestBytes` split over what it
+ * holds at once (the batches it keeps in flight, each with the copies it
+ * makes of it, and the next batch filling), never above what its config
+ * allows. Without a budget the config stands.
  */
 export function fitToMemory(limits: BatchLimits, budget: MemoryBudget | null): BatchLimits {
   if (!budget) return limits;
-  const cap = Math.max(64 * 1024, Math.floor(budget.requestBytes / Math.max(1, limits.inFlight)));
+  const held = Math.max(1, limits.inFlight) * (limits.heldPerByte ?? 1) + 1;
+  const cap = Math.max(64 * 1024, Math.floor(budget.requestBytes / held));
   return cap < limits.maxBytes ? { ...limits, maxBytes: cap } : limits;
 }
 

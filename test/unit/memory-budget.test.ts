@@ -61,7 +61,10 @@ describe('memory budget', () => {
   it('caps a batch at the output\'s share of the budget, never raises one', () => {
     const limits: BatchLimits = { maxEvents: 20_000, maxBytes: 100 * MiB, lingerMs: 1000, idleGapMs: 50, recordOverhead: 40, inFlight: 4 };
     const b = memoryBudget({ bytes: 128 * MiB, source: 'LOGSHIP_MEMORY_LIMIT' });
-    expect(fitToMemory(limits, b).maxBytes).toBe(Math.floor(b.requestBytes / 4));
+    // Four batches in flight and the one filling.
+    expect(fitToMemory(limits, b).maxBytes).toBe(Math.floor(b.requestBytes / 5));
+    // An output that builds a body beside each batch holds more per batch byte.
+    expect(fitToMemory({ ...limits, heldPerByte: 2.25 }, b).maxBytes).toBe(Math.floor(b.requestBytes / 10));
     expect(fitToMemory({ ...limits, maxBytes: 1 * MiB }, b).maxBytes).toBe(1 * MiB);
     expect(fitToMemory(limits, null)).toBe(limits);
   });
