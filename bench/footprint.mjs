@@ -5,7 +5,7 @@
 // defaults: disk buffer, ECS, deterministic ids, gzip) tails it and ships to a
 // local `_bulk` sink (bench/lib/latency-sink.mjs). After a warm-up, over a
 // measured window: CPU from /proc/PID/stat (utime+stime, and stime alone), RSS from
-// /proc/PID/status (sampled every 250 ms) and VmHWM at the end; from the sink,
+// /proc/PID/status (sampled every 250 ms; anonymous and file-backed apart) and VmHWM at the end; from the sink,
 // bulks per second, documents per bulk and each line's delay from its append
 // to its acknowledgement (median, p90, p99). Then the writer stops and the tool
 // waits until every line written was delivered (and counts duplicates).
@@ -51,7 +51,7 @@ function procStat(pid) {
 function procStatus(pid) {
   const s = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kib = (k) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(s)?.[1] ?? 0);
-  return { rssMiB: kib('VmRSS') / 1024, hwmMiB: kib('VmHWM') / 1024 };
+  return { rssMiB: kib('VmRSS') / 1024, hwmMiB: kib('VmHWM') / 1024, anonMiB: kib('RssAnon') / 1024, fileMiB: kib('RssFile') / 1024 };
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs, p) => (xs.length ? xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] : NaN);
@@ -111,8 +111,13 @@ async function runOnce(rate) {
   const bulks0 = sink.state.bulks;
   const docs0 = sink.state.docs;
   const rss = [];
+  const anon = [];
+  const file = [];
   while (Date.now() - t0 < windowMs) {
-    rss.push(procStatus(child.pid).rssMiB);
+    const s = procStatus(child.pid);
+    rss.push(s.rssMiB);
+    anon.push(s.anonMiB);
+    file.push(s.fileMiB);
     await sleep(250);
   }
   const t1 = Date.now();
@@ -139,6 +144,8 @@ async function runOnce(rate) {
     sysCores: (cpu1.sys - cpu0.sys) / ((t1 - t0) / 1000),
     rssMedianMiB: median(rss),
     rssMaxMiB: Math.max(...rss),
+    anonMedianMiB: median(anon),
+    fileMedianMiB: median(file),
     vmHwmMiB: hwmMiB,
     bulksPerS: bulks / ((t1 - t0) / 1000),
     docsPerBulk: bulks ? docs / bulks : 0,
@@ -154,15 +161,15 @@ const results = [];
 const node = opt.node;
 const version = await new Promise((r) => { const p = spawn(node, ['--version']); let s = ''; p.stdout.on('data', (d) => (s += d)); p.on('exit', () => r(s.trim())); });
 console.log(`# footprint: node ${version}, ${cpus().length} cores, warmup ${opt.warmup}s, window ${opt.window}s, env [${opt.env.join(' ')}], set [${opt.set.join('; ')}]`);
-console.log('| events/s | cores (median) | of which kernel | RSS median MiB | VmHWM MiB (max) | bulks/s | docs/bulk | latency p50 / p90 / p99 ms | lost | dup |');
-console.log('|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|');
+console.log('| events/s | cores (median) | of which kernel | RSS median MiB | of which anonymous / file-backed | VmHWM MiB (max) | bulks/s | docs/bulk | latency p50 / p90 / p99 ms | lost | dup |');
+console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|');
 for (const rate of opt.rates.split(',').map(Number)) {
   const runs = [];
   for (let i = 0; i < Number(opt.reps); i++) runs.push(await runOnce(rate));
   results.push(...runs);
   const m = (f) => median(runs.map(f));
   console.log(
-    `| ${rate.toLocaleString('en')} | ${m((r) => r.cores).toFixed(3)} | ${m((r) => r.sysCores).toFixed(3)} | ${m((r) => r.rssMedianMiB).toFixed(0)} | ${Math.max(...runs.map((r) => r.vmHwmMiB)).toFixed(0)} | ` +
+    `| ${rate.toLocaleString('en')} | ${m((r) => r.cores).toFixed(3)} | ${m((r) => r.sysCores).toFixed(3)} | ${m((r) => r.rssMedianMiB).toFixed(0)} | ${m((r) => r.anonMedianMiB).toFixed(0)} / ${m((r) => r.fileMedianMiB).toFixed(0)} | ${Math.max(...runs.map((r) => r.vmHwmMiB)).toFixed(0)} | ` +
       `${m((r) => r.bulksPerS).toFixed(1)} | ${m((r) => r.docsPerBulk).toFixed(0)} | ` +
       `${rate ? `${m((r) => r.latencyMs.p50).toFixed(0)} / ${m((r) => r.latencyMs.p90).toFixed(0)} / ${m((r) => r.latencyMs.p99).toFixed(0)}` : '–'} | ` +
       `${runs.reduce((a, r) => a + r.lost, 0)} | ${runs.reduce((a, r) => a + r.duplicates, 0)} |`,
