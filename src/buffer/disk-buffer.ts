@@ -353,10 +353,12 @@ export class DiskBuffer implements OutputBuffer {
       await unlink(seg.path).catch(() => {});
       throw err;
     }
-    await this.active?.close();
+    // The new one is active before the old one closes: an fsync tick in between syncs it, not a closed handle.
+    const previous = this.active;
     this.active = fh;
     this.segments.push(seg);
     this.totalBytes += MAGIC.length;
+    await previous?.close();
     return seg;
   }
 
@@ -373,8 +375,9 @@ export class DiskBuffer implements OutputBuffer {
    */
   private async recycle(): Promise<void> {
     const seg = this.segments[0]!;
-    await this.active?.close();
+    const previous = this.active;
     this.active = undefined;
+    await previous?.close();
     this.segments = [];
     this.readSegment = 0;
     this.readFrom = 0;

@@ -1,7 +1,9 @@
 // Fault injection for node:fs/promises in unit tests: a test file registers
 // the mock with `vi.mock('node:fs/promises', mockFsWithFaults)` and adds rules
 // with `injectFault`. A rule fails the matching calls with an errno error,
-// `times` times (Infinity: until `clearFaults`). Everything else is real I/O.
+// `times` times (Infinity: until `clearFaults`). `holdAfterClose` holds the
+// caller of a matching FileHandle close after the close itself is done, to
+// open a race's window at will. Everything else is real I/O.
 import type * as FsPromises from 'node:fs/promises';
 
 export type FaultOp = 'write' | 'writeFile' | 'sync' | 'open' | 'unlink' | 'rename';
@@ -15,12 +17,29 @@ interface Rule {
 
 const rules: Rule[] = [];
 
+interface Hold {
+  match: RegExp;
+  reached: () => void;
+  released: Promise<void>;
+}
+const holds: Hold[] = [];
+
+/** The next close of a FileHandle whose path matches completes, then its caller waits until `release()`. */
+export function holdAfterClose(match: RegExp): { reached: Promise<void>; release(): void } {
+  let reached!: () => void;
+  let release!: () => void;
+  const reachedP = new Promise<void>((r) => (reached = r));
+  holds.push({ match, reached, released: new Promise<void>((r) => (release = r)) });
+  return { reached: reachedP, release };
+}
+
 export function injectFault(op: FaultOp, match: RegExp, code: string, times = Infinity): void {
   rules.push({ op, match, code, times });
 }
 
 export function clearFaults(): void {
   rules.length = 0;
+  holds.length = 0;
 }
 
 function fail(op: FaultOp, path: string): void {
@@ -44,6 +63,16 @@ export async function mockFsWithFaults(importOriginal: () => Promise<unknown>): 
           return async (...args: unknown[]) => {
             fail(prop, p);
             return (v as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        }
+        if (prop === 'close') {
+          return async () => {
+            await target.close();
+            const i = holds.findIndex((h) => h.match.test(p));
+            if (i === -1) return;
+            const [hold] = holds.splice(i, 1);
+            hold!.reached();
+            await hold!.released;
           };
         }
         return (v as (...a: unknown[]) => unknown).bind(target);

@@ -13,7 +13,7 @@ import { DiskBuffer, type DiskBufferOptions } from '../../src/buffer/disk-buffer
 import { segmentName } from '../../src/buffer/segment-format.js';
 import { capturing } from '../support/log-capture.js';
 import { batch, endWhenIdle, ns, range, recordOffsets, segs } from '../support/buffer-test-kit.js';
-import { clearFaults, injectFault, waitUntil } from '../support/fs-faults.js';
+import { clearFaults, holdAfterClose, injectFault, waitUntil } from '../support/fs-faults.js';
 
 vi.mock('node:fs/promises', async (orig) => (await import('../support/fs-faults.js')).mockFsWithFaults(orig));
 vi.setConfig({ testTimeout: 60_000 });
@@ -209,6 +209,27 @@ describe('DiskBuffer: acknowledgement, fsync and unlink faults', () => {
     await b.close();
     const sizes = await Promise.all((await segs(dir)).map(async (f) => (await stat(join(dir, f))).size));
     expect(b.stats().bytes).toBe(sizes.reduce((x, y) => x + y, 0));
+  });
+
+  it('an fsync during a rollover syncs the new segment, never the one being closed (no false fsync failure)', async () => {
+    // No fsync tick: the test calls flush itself, inside the rollover's window.
+    const { b, errors } = buffer({ syncInterval: 3_600_000 });
+    await b.open();
+    await b.append(batch(1, 0, 10, 1000));
+    const [first] = await segs(dir);
+    // The first segment is closed by the rollover, which is then held before it goes on to the new segment.
+    const hold = holdAfterClose(new RegExp(first!));
+    const appending = (async () => {
+      for (let s = 1; s < 10; s++) await b.append(batch(s + 1, s * 10, 10, 1000));
+    })();
+    await hold.reached;
+    await b.flush();
+    hold.release();
+    await appending;
+    expect(errors()).toEqual([]);
+    expect(b.stats().writeErrors).toEqual({});
+    expect((await segs(dir)).length).toBeGreaterThanOrEqual(2);
+    await b.close();
   });
 
   it('open() removes fully acknowledged segments left by a crash between the ack write and the unlinks', async () => {
