@@ -77,8 +77,12 @@ for (let n = 0; (await docs()) < events; n++) {
 const seconds = (performance.now() - t0) / 1000;
 // The process's peak resident set (all threads), read before it is stopped.
 const peakRssMiB = Math.round(Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${logship.pid}/status`, 'utf8'))[1]) / 1024);
+// Its CPU seconds, every thread (utime + stime, in clock ticks of 1/100 s).
+const statText = readFileSync(`/proc/${logship.pid}/stat`, 'utf8');
+const stat = statText.slice(statText.lastIndexOf(')') + 2).split(' ');
+const cpuSeconds = (Number(stat[11]) + Number(stat[12])) / 100;
 logship.kill('SIGTERM');
 await new Promise((r) => logship.once('exit', r));
 sink.kill('SIGTERM');
 rmSync(dir, { recursive: true, force: true });
-console.log(JSON.stringify({ events, seconds: Number(seconds.toFixed(3)), events_per_s: Math.round(events / seconds), peakRssMiB, ...(values.memory ? peaks : {}), nodeFlags: values['node-flags'] }));
+console.log(JSON.stringify({ events, seconds: Number(seconds.toFixed(3)), events_per_s: Math.round(events / seconds), cpuSeconds, peakRssMiB, ...(values.memory ? peaks : {}), nodeFlags: values['node-flags'] }));

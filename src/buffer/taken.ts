@@ -1,15 +1,15 @@
 import { concatRecords, type RecordBatch } from '../output/record-batch.js';
 import type { TakenBatch, TakenParts } from './types.js';
 
-/** Consecutive takes as one batch: one copy of their bytes, none for a single view. */
-export function joinTaken(takes: readonly TakenParts[]): TakenBatch {
+/** Consecutive takes as one batch: one copy of their bytes (into `alloc(size)` when given), none for a single view. */
+export function joinTaken(takes: readonly TakenParts[], alloc?: (size: number) => Buffer): TakenBatch {
   const parts: RecordBatch[] = [];
   let bytes = 0;
   for (const t of takes) {
     parts.push(...t.parts);
     bytes += t.bytes;
   }
-  return { ...concatRecords(parts), firstId: takes[0]!.firstId, lastId: takes.at(-1)!.lastId, bytes };
+  return { ...concatRecords(parts, alloc), firstId: takes[0]!.firstId, lastId: takes.at(-1)!.lastId, bytes };
 }
 
 /** A buffer's take(): its takeParts(), joined. */

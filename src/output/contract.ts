@@ -51,7 +51,12 @@ export interface OutputBufferView {
 export interface Output {
   readonly name: string;
   start(): Promise<void>;
-  /** Takes a batch (its bytes are the output's to keep); resolves when the output is ready for the next one. */
+  /**
+   * Takes a batch; resolves when the output is ready for the next one. Its
+   * bytes are the output's to read until it reports the batch durable: the
+   * delivery loop then reuses their memory (an output that needs them longer
+   * copies them).
+   */
   write(batch: EventBatch): Promise<void>;
   /** Makes everything written so far durable, then reports it through onDurable. */
   flush(): Promise<void>;

@@ -46,8 +46,11 @@ export function sliceRecords(batch: RecordBatch, from: number, to: number): Reco
   };
 }
 
-/** Batches joined into one (one copy of their bytes; a single batch is returned as is). */
-export function concatRecords(parts: readonly RecordBatch[]): RecordBatch {
+/**
+ * Batches joined into one (one copy of their bytes, into `alloc(size)` when
+ * given; a single batch is returned as is).
+ */
+export function concatRecords(parts: readonly RecordBatch[], alloc?: (size: number) => Buffer): RecordBatch {
   const nonEmpty = parts.filter((p) => p.count > 0);
   if (nonEmpty.length <= 1) return nonEmpty[0] ?? EMPTY_RECORDS;
   let count = 0;
@@ -65,7 +68,14 @@ export function concatRecords(parts: readonly RecordBatch[]): RecordBatch {
     }
     base += p.data.length;
   }
-  return { count, data: Buffer.concat(nonEmpty.map((p) => p.data), base), ends, times, ids };
+  let data: Buffer;
+  if (alloc === undefined) data = Buffer.concat(nonEmpty.map((p) => p.data), base);
+  else {
+    data = alloc(base);
+    let at = 0;
+    for (const p of nonEmpty) at += p.data.copy(data, at);
+  }
+  return { count, data, ends, times, ids };
 }
 
 /** Events' JSON texts as a batch. */

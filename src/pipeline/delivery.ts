@@ -1,6 +1,7 @@
 import { joinTaken } from '../buffer/taken.js';
 import type { OutputBuffer, TakenBatch, TakenParts } from '../buffer/types.js';
 import { waitFor } from '../buffer/wait.js';
+import { BufferPool } from '../util/buffer-pool.js';
 import { backoffMs, equalJitter, type BackoffPolicy } from '../util/backoff.js';
 import type { Logger } from '../log.js';
 import type { BatchLimits, Output } from '../output/contract.js';
@@ -40,8 +41,21 @@ export class OutputDelivery {
   private lastAck: number | undefined;
   /** Records acknowledged since the start, for the progress line and the "delivery resumed" report. */
   delivered = 0;
-  /** The last id and record count of each write not yet acknowledged: an acknowledgement counts the writes it covers. */
-  private readonly unacked: { lastId: number; count: number }[] = [];
+  /**
+   * The last id and record count of each write not yet acknowledged (an
+   * acknowledgement counts the writes it covers), and the pooled buffer its
+   * takes were joined into, if they were.
+   */
+  private readonly unacked: { lastId: number; count: number; joined: Buffer | undefined }[] = [];
+  /**
+   * Buffers the linger joins takes into, given back once the output has
+   * acknowledged the batch: an output reads a batch's bytes only until it
+   * reports it durable (src/output/contract.ts). A new multi-MiB Buffer per
+   * batch cost the main thread 9–15 % of its time at full speed, in page
+   * faults on fresh memory (BENCHMARKS.md). Sized like what the memory
+   * budget counts: the batches in flight and the one filling.
+   */
+  private readonly joins: BufferPool;
   /** Set by stop(): no more rebuilds or starts; a retry wait in progress ends at once. */
   private stopping = false;
   private readonly retryWaiters: (() => void)[] = [];
@@ -58,6 +72,8 @@ export class OutputDelivery {
     private readonly logger: Logger,
     private readonly tap?: TapHub,
   ) {
+    // A batch can pass max_bytes by one record, and the pool rounds capacities up by a quarter.
+    this.joins = new BufferPool(limits.inFlight + 1, Math.ceil(limits.maxBytes * 1.5) + 1024 * 1024);
     this.output = this.build();
   }
 
@@ -107,13 +123,13 @@ export class OutputDelivery {
           if (!this.buffer.drained) await this.output.flush();
           continue;
         }
-        const full = await this.linger(taken);
+        const { full, joined } = await this.linger(taken);
         if (this.tap?.shipping) {
           this.tapped.push(full);
           this.tappedBytes += full.bytes;
           while (this.tappedBytes > MAX_TAPPED_BYTES && this.tapped.length > 1) this.tappedBytes -= this.tapped.shift()!.bytes;
         }
-        this.unacked.push({ lastId: full.lastId, count: full.count });
+        this.unacked.push({ lastId: full.lastId, count: full.count, joined });
         await this.output.write({ ...full, seq: full.lastId });
       } catch (err) {
         const wait = backoffMs(REBUILD_BACKOFF, this.failures++);
@@ -137,8 +153,12 @@ export class OutputDelivery {
     }
   }
 
-  /** Adds what keeps arriving to a batch, until it is full, `lingerMs` passed, or the input went idle; joined once. */
-  private async linger(first: TakenParts): Promise<TakenBatch> {
+  /**
+   * Adds what keeps arriving to a batch, until it is full, `lingerMs` passed,
+   * or the input went idle; joined once, into a pooled buffer (`joined`)
+   * unless the batch is a single view that needs no copy.
+   */
+  private async linger(first: TakenParts): Promise<{ full: TakenBatch; joined: Buffer | undefined }> {
     const { maxEvents, maxBytes, lingerMs, idleGapMs } = this.limits;
     const until = Date.now() + lingerMs;
     const takes: TakenParts[] = [first];
@@ -152,7 +172,9 @@ export class OutputDelivery {
       count += more.count;
       bytes += more.bytes;
     }
-    return joinTaken(takes);
+    let joined: Buffer | undefined;
+    const full = joinTaken(takes, (size) => (joined = this.joins.take(size)));
+    return { full, joined };
   }
 
   private build(): Output {
@@ -162,13 +184,20 @@ export class OutputDelivery {
       this.failures = 0;
       this.failing = undefined;
       this.lastAck = Date.now();
-      while (this.unacked.length > 0 && this.unacked[0]!.lastId <= seq) this.delivered += this.unacked.shift()!.count;
+      const done: Buffer[] = [];
+      while (this.unacked.length > 0 && this.unacked[0]!.lastId <= seq) {
+        const write = this.unacked.shift()!;
+        this.delivered += write.count;
+        if (write.joined) done.push(write.joined);
+      }
       this.buffer.ack(seq);
       while (this.tapped.length > 0 && this.tapped[0]!.lastId <= seq) {
         const shipped = this.tapped.shift()!;
         this.tappedBytes -= shipped.bytes;
         this.tap?.shipped(output.name, shipped);
       }
+      // Only now is nothing reading them: the output reported them durable, the tap has copied what it shows.
+      for (const buf of done) this.joins.give(buf);
     });
     return output;
   }

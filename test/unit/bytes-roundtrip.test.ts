@@ -283,7 +283,8 @@ async function deliver(buffer: OutputBuffer, appended: readonly EventBatch[], ma
 class Capture extends Writable {
   readonly chunks: Buffer[] = [];
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.chunks.push(chunk);
+    // Copied, as a write to a real fd leaves the bytes in the kernel: once acknowledged, a batch's memory is reused.
+    this.chunks.push(Buffer.from(chunk));
     setImmediate(cb);
   }
   get bytes(): Buffer {

@@ -9,16 +9,17 @@ import { MemoryBuffer } from '../../src/buffer/memory-buffer.js';
 import { OutputDelivery } from '../../src/pipeline/delivery.js';
 import type { BatchLimits, EventBatch, Output } from '../../src/output/contract.js';
 import { sleep } from '../support/logship-process.js';
+import { range } from '../support/buffer-test-kit.js';
 
 const silent = pino({ level: 'silent' });
 
-/** An output that records its writes and reports each durable at once. */
+/** An output that records its writes and reports each durable at once (keeping a copy: the loop reuses acknowledged memory). */
 function recordingOutput(onDurable: (seq: number) => void, writes: EventBatch[]): Output {
   return {
     name: 'rec',
     start: async () => {},
     write: async (b) => {
-      writes.push(b);
+      writes.push({ ...b, data: Buffer.from(b.data) });
       onDurable(b.seq);
     },
     flush: async () => {},
@@ -144,5 +145,89 @@ describe('delivery loop: stopping', () => {
     await sleep(1500);
     expect(starts).toBe(after);
     expect(buffer.drained).toBe(false); // nothing acknowledged: it stays for the next start
+  });
+});
+
+describe('delivery loop: joined batches reuse memory only once acknowledged', () => {
+  /** An output whose writes return when the test says so, and whose batches are acknowledged when the test says so. */
+  function heldOutput() {
+    const writes: { batch: EventBatch; bytes: Buffer; release: () => void }[] = [];
+    let ack: (seq: number) => void = () => {};
+    const create = (onDurable: (seq: number) => void): Output => {
+      ack = onDurable;
+      return {
+        name: 'held',
+        start: async () => {},
+        write: (b) => new Promise<void>((release) => writes.push({ batch: b, bytes: Buffer.from(b.data), release })),
+        flush: async () => {},
+        close: async () => {},
+      };
+    };
+    return { writes, create, ack: (seq: number) => ack(seq) };
+  }
+
+  const numbers = (b: EventBatch) => texts(b).map((r) => (JSON.parse(r) as { n: number }).n);
+  async function writeCount(writes: unknown[], n: number) {
+    // Bounded by the test's timeout: the loop is waiting for nothing but the buffer.
+    while (writes.length < n) await sleep(5);
+  }
+
+  it('a batch joined from several takes goes into a buffer given back at its acknowledgement, never before; a single view is never pooled', async () => {
+    const buffer = new MemoryBuffer({ maxSize: 1 << 30, whenFull: 'block', onDurable: () => {} });
+    const out = heldOutput();
+    const delivery = new OutputDelivery(buffer, out.create, { maxEvents: 1000, maxBytes: 1 << 20, lingerMs: 0, recordOverhead: 0, idleGapMs: 0, inFlight: 2 }, silent);
+    stop = () => delivery.stop();
+    // Three appended batches before the loop starts: its first take holds all three, joined into one buffer.
+    for (let s = 1; s <= 3; s++) await buffer.append(batch(s, (s - 1) * 3, 3));
+    delivery.start();
+    await writeCount(out.writes, 1);
+    const first = out.writes[0]!;
+    expect(numbers(first.batch)).toEqual(range(0, 9));
+
+    // While the loop waits on the first write, three more arrive; released, it joins them into another buffer:
+    // the first one is not acknowledged yet, so its memory is not the pool's to hand out.
+    for (let s = 4; s <= 6; s++) await buffer.append(batch(s, (s - 1) * 3, 3));
+    first.release();
+    await writeCount(out.writes, 2);
+    const second = out.writes[1]!;
+    expect(numbers(second.batch)).toEqual(range(9, 18));
+    expect(second.batch.data.buffer).not.toBe(first.batch.data.buffer);
+
+    // The first is acknowledged: its buffer may now carry the third batch, and does, while the second stays as it was.
+    out.ack(first.batch.seq);
+    for (let s = 7; s <= 9; s++) await buffer.append(batch(s, (s - 1) * 3, 3));
+    second.release();
+    await writeCount(out.writes, 3);
+    const third = out.writes[2]!;
+    expect(numbers(third.batch)).toEqual(range(18, 27));
+    expect(third.batch.data.buffer).toBe(first.batch.data.buffer);
+    expect(Buffer.compare(second.batch.data, second.bytes)).toBe(0);
+
+    // A lone appended batch is written as the buffer's own view, with no copy: acknowledged, it must not be reused.
+    // (Larger than the joins after it, so that a pool holding it would hand it out.)
+    await buffer.append(batch(10, 100, 30));
+    third.release();
+    await writeCount(out.writes, 4);
+    const single = out.writes[3]!;
+    expect(numbers(single.batch)).toEqual(range(100, 130));
+    // Unacknowledged, each batch still reads as it did when it was written.
+    expect(Buffer.compare(second.batch.data, second.bytes)).toBe(0);
+    expect(Buffer.compare(third.batch.data, third.bytes)).toBe(0);
+    out.ack(second.batch.seq);
+    out.ack(third.batch.seq);
+    out.ack(single.batch.seq);
+    // Three more joins, none acknowledged, take every buffer the pool holds: none is the single view's memory.
+    let previous = single;
+    for (let w = 0; w < 3; w++) {
+      const from = 200 + w * 9;
+      for (let k = 0; k < 3; k++) await buffer.append(batch(11 + w * 3 + k, from + k * 3, 3));
+      previous.release();
+      await writeCount(out.writes, 5 + w);
+      previous = out.writes[4 + w]!;
+      expect(numbers(previous.batch)).toEqual(range(from, from + 9));
+      expect(previous.batch.data.buffer).not.toBe(single.batch.data.buffer);
+    }
+    expect(Buffer.compare(single.batch.data, single.bytes)).toBe(0);
+    previous.release();
   });
 });
