@@ -24,7 +24,7 @@
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import type { EventBatch, Output, OutputContext, OutputFactory } from '../../src/output/contract.js';
-import { BufferPool } from '../../src/util/buffer-pool.js';
+import { batchBufferPool } from '../../src/util/buffer-pool.js';
 import { deliverBatch, type BatchDeliveryOptions } from './batch-delivery.js';
 import { createClient } from './client.js';
 import type { EsHttpClient } from './http-client.js';
@@ -88,9 +88,8 @@ export class ElasticsearchOutput implements Output {
       this.ctx.logger.info({ ...installed, pattern: this.target.pattern }, 'index template installed');
     }
     this.ctx.logger.info({ version: dialect.version, target: this.target.pattern, dataStream: this.target.dataStream }, 'elasticsearch output ready');
-    // Our HTTP client settles only once a request stopped reading its body, so bodies can be reused. A body can
-    // pass batch.max_bytes by one document, and the pool rounds capacities up by a quarter: room for both.
-    const bodies = new BufferPool(this.config.concurrency, Math.ceil(this.config.batch.max_bytes * 1.5) + 1024 * 1024);
+    // Our HTTP client settles only once a request stopped reading its body, so bodies can be reused.
+    const bodies = batchBufferPool(this.config.concurrency, this.config.batch.max_bytes);
     this.delivery = { ...this.deliveryOptions(bulkSender(client, dialect)), bodies };
   }
 

@@ -1,7 +1,7 @@
 import { joinTaken } from '../buffer/taken.js';
 import type { OutputBuffer, TakenBatch, TakenParts } from '../buffer/types.js';
 import { waitFor } from '../buffer/wait.js';
-import { BufferPool } from '../util/buffer-pool.js';
+import { batchBufferPool, type BufferPool } from '../util/buffer-pool.js';
 import { backoffMs, equalJitter, type BackoffPolicy } from '../util/backoff.js';
 import type { Logger } from '../log.js';
 import type { BatchLimits, Output } from '../output/contract.js';
@@ -72,8 +72,7 @@ export class OutputDelivery {
     private readonly logger: Logger,
     private readonly tap?: TapHub,
   ) {
-    // A batch can pass max_bytes by one record, and the pool rounds capacities up by a quarter.
-    this.joins = new BufferPool(limits.inFlight + 1, Math.ceil(limits.maxBytes * 1.5) + 1024 * 1024);
+    this.joins = batchBufferPool(limits.inFlight + 1, limits.maxBytes);
     this.output = this.build();
   }
 

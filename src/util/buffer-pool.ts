@@ -43,3 +43,12 @@ export class BufferPool {
     if (this.free[smallest]!.byteLength < ab.byteLength) this.free[smallest] = ab;
   }
 }
+
+/**
+ * A pool for buffers that hold one batch each (a joined batch, a request
+ * body): a batch can pass its max_bytes by one record, and the pool rounds
+ * capacities up by a quarter, so it keeps buffers up to 1.5 × max_bytes + 1 MiB.
+ */
+export function batchBufferPool(keep: number, batchMaxBytes: number): BufferPool {
+  return new BufferPool(keep, Math.ceil(batchMaxBytes * 1.5) + 1024 * 1024);
+}
