@@ -120,6 +120,8 @@ export class OutputDelivery {
           // Nothing new, but records still unacknowledged: make the output sync them now; an output
           // that failed in the background (a sticky write error) says so here, and is retried.
           if (!this.buffer.drained) await this.output.flush();
+          // Nothing came for a second: a burst's join buffers are not kept through a quiet spell.
+          this.joins.clear();
           continue;
         }
         const { full, joined } = await this.linger(taken);

@@ -29,6 +29,11 @@ export class BufferPool {
     return Buffer.from(Buffer.allocUnsafeSlow(capacity).buffer, 0, size);
   }
 
+  /** Lets go of every buffer kept: an idle process should not hold a burst's buffers. */
+  clear(): void {
+    this.free.length = 0;
+  }
+
   /** `buf` (from `take`) may be reused. */
   give(buf: Buffer): void {
     const ab = buf.buffer as ArrayBuffer;

@@ -23,6 +23,15 @@ describe('BufferPool', () => {
     expect(c.buffer).not.toBe(b.buffer);
   });
 
+  it('clear() lets go of every buffer it kept', () => {
+    const pool = new BufferPool(2, 1024 * 1024);
+    const [a, b] = givenBack(pool, 1000, 2000);
+    pool.clear();
+    const c = pool.take(500);
+    expect(c.buffer).not.toBe(a!.buffer);
+    expect(c.buffer).not.toBe(b!.buffer);
+  });
+
   it('picks the smallest buffer that fits, and allocates when none does', () => {
     const pool = new BufferPool(3, 1024 * 1024);
     const [small, large] = givenBack(pool, 100_000, 500_000);

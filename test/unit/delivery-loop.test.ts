@@ -230,4 +230,33 @@ describe('delivery loop: joined batches reuse memory only once acknowledged', ()
     expect(Buffer.compare(single.batch.data, single.bytes)).toBe(0);
     previous.release();
   });
+
+  it('a quiet second lets the pooled buffers go: a burst\'s memory is not kept through an idle spell', async () => {
+    // The clock is the test's: the linger's gap and "a second with nothing new" are exact, however slow the machine.
+    vi.useFakeTimers();
+    const buffer = new MemoryBuffer({ maxSize: 1 << 30, whenFull: 'block', onDurable: () => {} });
+    const out = heldOutput();
+    const delivery = new OutputDelivery(buffer, out.create, { maxEvents: 1000, maxBytes: 1 << 20, lingerMs: 100, recordOverhead: 0, idleGapMs: 50, inFlight: 2 }, silent);
+    stop = () => delivery.stop();
+    const until = async (n: number) => {
+      for (let i = 0; i < 1000 && out.writes.length < n; i++) await vi.advanceTimersByTimeAsync(5);
+    };
+    try {
+      for (let s = 1; s <= 3; s++) await buffer.append(batch(s, (s - 1) * 3, 3));
+      delivery.start();
+      await until(1);
+      const first = out.writes[0]!;
+      first.release();
+      out.ack(first.batch.seq);
+      await vi.advanceTimersByTimeAsync(1500);
+      // Three batches within the linger's gap: one write, joined.
+      for (let s = 4; s <= 6; s++) await buffer.append(batch(s, (s - 1) * 3, 3));
+      await until(2);
+      const second = out.writes[1]!;
+      expect(numbers(second.batch)).toEqual(range(9, 18));
+      expect(second.batch.data.buffer).not.toBe(first.batch.data.buffer);
+    } finally {
+      for (const w of out.writes) w.release();
+    }
+  });
 });
