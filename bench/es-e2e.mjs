@@ -5,11 +5,12 @@
 // start to the last document and logship's peak RSS. For paired A/B runs, e.g.:
 //   hyperfine -r 5 "node bench/es-e2e.mjs --node-flags=--max-semi-space-size=64" "node bench/es-e2e.mjs"
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { procStat, procStatus } from './lib/proc.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -58,10 +59,9 @@ const logship = spawn(process.execPath, [...flags, path.join(here, '../dist/cli.
 const peaks = { heapTotalMiB: 0, externalMiB: 0, anonMiB: 0, fileMiB: 0 };
 // Anonymous memory (heaps, Buffers: what a memory limit is about) apart from file-backed pages (Node's binary, mapped).
 const sampleRss = () => {
-  const status = readFileSync(`/proc/${logship.pid}/status`, 'utf8');
-  const mib = (k) => Math.round(Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0) / 1024);
-  peaks.anonMiB = Math.max(peaks.anonMiB, mib('RssAnon'));
-  peaks.fileMiB = Math.max(peaks.fileMiB, mib('RssFile'));
+  const { anonMiB, fileMiB } = procStatus(logship.pid);
+  peaks.anonMiB = Math.max(peaks.anonMiB, Math.round(anonMiB));
+  peaks.fileMiB = Math.max(peaks.fileMiB, Math.round(fileMiB));
 };
 const sampleMemory = async () => {
   const text = await (await fetch(`http://127.0.0.1:${Number(values.port) + 1}/metrics`)).text();
@@ -76,11 +76,10 @@ for (let n = 0; (await docs()) < events; n++) {
 }
 const seconds = (performance.now() - t0) / 1000;
 // The process's peak resident set (all threads), read before it is stopped.
-const peakRssMiB = Math.round(Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${logship.pid}/status`, 'utf8'))[1]) / 1024);
-// Its CPU seconds, every thread (utime + stime, in clock ticks of 1/100 s).
-const statText = readFileSync(`/proc/${logship.pid}/stat`, 'utf8');
-const stat = statText.slice(statText.lastIndexOf(')') + 2).split(' ');
-const cpuSeconds = (Number(stat[11]) + Number(stat[12])) / 100;
+const peakRssMiB = Math.round(procStatus(logship.pid).hwmMiB);
+// Its CPU seconds, every thread.
+const cpu = procStat(logship.pid);
+const cpuSeconds = Number((cpu.user + cpu.sys).toFixed(2));
 logship.kill('SIGTERM');
 await new Promise((r) => logship.once('exit', r));
 sink.kill('SIGTERM');

@@ -17,12 +17,13 @@
 //
 // Rate 0 measures idle: the output configured, nothing written.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, openSync, writeSync, closeSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, openSync, writeSync, closeSync, rmSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startLatencySink } from './lib/latency-sink.mjs';
+import { procStat, procStatus } from './lib/proc.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: opt } = parseArgs({
@@ -39,20 +40,8 @@ const { values: opt } = parseArgs({
   },
 });
 
-const CLK_TCK = 100;
 const PAGE_PAD = 'x'.repeat(120);
 
-/** CPU seconds so far: user (utime) and kernel (stime). */
-function procStat(pid) {
-  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-  return { user: Number(f[11]) / CLK_TCK, sys: Number(f[12]) / CLK_TCK };
-}
-function procStatus(pid) {
-  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kib = (k) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(s)?.[1] ?? 0);
-  return { rssMiB: kib('VmRSS') / 1024, hwmMiB: kib('VmHWM') / 1024, anonMiB: kib('RssAnon') / 1024, fileMiB: kib('RssFile') / 1024 };
-}
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs, p) => (xs.length ? xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] : NaN);
 const median = (xs) => pct([...xs].sort((a, b) => a - b), 50);
